@@ -1,0 +1,10 @@
+//! Mailroom: a self-hosted email integration host for a CRM whose varying
+//! parts (providers, filter importers, workflows, classifiers) are
+//! WebAssembly components uploaded per org at runtime.
+//!
+//! Modules follow the data flow of `DESIGN.md`; data flows down this list and
+//! no module reaches up.
+
+pub mod clock;
+pub mod ids;
+pub mod plugin;

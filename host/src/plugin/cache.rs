@@ -1,0 +1,66 @@
+//! The on-disk cache of precompiled components.
+//!
+//! Compiling a component takes from tens of milliseconds (Rust) to seconds
+//! (Python, JavaScript); loading a precompiled artifact by mmap takes about a
+//! hundred microseconds. Artifacts are keyed by the engine's compatibility
+//! hash (a new wasmtime or different settings get a fresh directory) and the
+//! sha256 of the component. Only the host writes into this directory, and only
+//! what it compiled itself: user bytes are never deserialized.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+
+#[derive(Debug, Clone)]
+pub struct ArtifactCache {
+    dir: PathBuf,
+}
+
+impl ArtifactCache {
+    /// A cache under `root` for artifacts this `engine` can load.
+    pub fn new(root: &Path, engine: &Engine) -> std::io::Result<Self> {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let dir = root.join(format!("{:016x}", hasher.finish()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir })
+    }
+
+    pub fn path_for(&self, sha256: &str) -> PathBuf {
+        self.dir.join(format!("{sha256}.cwasm"))
+    }
+
+    /// The artifact's path if one was written before.
+    pub fn lookup(&self, sha256: &str) -> Option<PathBuf> {
+        let path = self.path_for(sha256);
+        path.is_file().then_some(path)
+    }
+
+    /// Writes an artifact atomically (temp file + rename), so a crash never
+    /// leaves a truncated artifact under the final name.
+    pub fn store(&self, sha256: &str, artifact: &[u8]) -> std::io::Result<PathBuf> {
+        let path = self.path_for(sha256);
+        let mut tmp = tempfile_in(&self.dir)?;
+        tmp.1.write_all(artifact)?;
+        tmp.1.sync_all()?;
+        std::fs::rename(&tmp.0, &path)?;
+        Ok(path)
+    }
+
+    /// Drops an artifact that failed to load, so it is rebuilt next time.
+    pub fn evict(&self, sha256: &str) {
+        let _ = std::fs::remove_file(self.path_for(sha256));
+    }
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name: u64 = rand::random();
+    let path = dir.join(format!(".tmp-{name:016x}"));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((path, file))
+}

@@ -1,0 +1,214 @@
+//! The contract as the host sees a component: which world of which version
+//! it implements (read from its exports), and whether everything it imports
+//! is something the host grants. Admission asks here before anything runs.
+
+use super::PluginKind;
+use super::bindings;
+use super::error::PluginError;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Contract versions the host accepts, oldest first.
+pub const KNOWN_VERSIONS: &[&str] = &[bindings::v0_1_0::VERSION];
+
+/// WASI 0.2 interfaces the host links (all of `wasi:cli/imports`), with an
+/// empty context behind them: they exist so components built with std,
+/// componentize-py or componentize-js link, and they grant nothing.
+const WASI_INTERFACES: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+];
+
+/// Names a component imports and exports, as the component model spells them
+/// (e.g. `mailroom:plugin/host@0.1.0`, `metadata`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ComponentShape {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+impl ComponentShape {
+    pub fn of(engine: &Engine, component: &Component) -> Self {
+        let ty = component.component_type();
+        Self {
+            imports: ty
+                .imports(engine)
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+            exports: ty
+                .exports(engine)
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The world a component implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct World {
+    pub version: &'static str,
+    pub kind: PluginKind,
+}
+
+impl World {
+    /// The name of the interface a world of this kind exports, e.g. `mailroom:plugin/classifier@0.1.0`.
+    pub fn export_name(self) -> String {
+        format!("mailroom:plugin/{}@{}", self.kind.as_str(), self.version)
+    }
+
+    pub fn name(self) -> String {
+        format!(
+            "mailroom:plugin/{}-plugin@{}",
+            self.kind.as_str(),
+            self.version
+        )
+    }
+}
+
+/// Finds the one known world whose exports the component has.
+pub fn detect_world(shape: &ComponentShape) -> Result<World, PluginError> {
+    let has_metadata = shape.exports.iter().any(|e| e == "metadata");
+    let mut found = Vec::new();
+    for &version in KNOWN_VERSIONS.iter().rev() {
+        for kind in PluginKind::ALL {
+            let world = World { version, kind };
+            if shape.exports.contains(&world.export_name()) {
+                found.push(world);
+            }
+        }
+    }
+    match found.as_slice() {
+        [world] if has_metadata => Ok(*world),
+        [world] => Err(PluginError::InvalidComponent(format!(
+            "it exports {} but not the `metadata` function every plugin world exports",
+            world.export_name()
+        ))),
+        [] => Err(unknown_world(shape)),
+        several => Err(PluginError::InvalidComponent(format!(
+            "it exports several plugin interfaces ({}); a plugin implements exactly one kind",
+            several
+                .iter()
+                .map(|w| w.export_name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn unknown_world(shape: &ComponentShape) -> PluginError {
+    let known = KNOWN_VERSIONS
+        .iter()
+        .flat_map(|&version| PluginKind::ALL.map(|kind| World { version, kind }.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    PluginError::UnknownWorld {
+        known,
+        exports: shape.exports.clone(),
+        imports: shape.imports.clone(),
+    }
+}
+
+/// Every import the host does not grant, by its full name. Empty means admissible.
+pub fn ungranted_imports(shape: &ComponentShape) -> Vec<String> {
+    shape
+        .imports
+        .iter()
+        .filter(|name| !is_granted(name))
+        .cloned()
+        .collect()
+}
+
+fn is_granted(import: &str) -> bool {
+    let (interface, version) = import.split_once('@').unwrap_or((import, ""));
+    match interface {
+        "mailroom:plugin/host" | "mailroom:plugin/types" => KNOWN_VERSIONS.contains(&version),
+        // wasmtime links WASI 0.2.x semver-compatibly: any 0.2 patch release works.
+        wasi if WASI_INTERFACES.contains(&wasi) => version.starts_with("0.2."),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(imports: &[&str], exports: &[&str]) -> ComponentShape {
+        ComponentShape {
+            imports: imports.iter().map(|s| s.to_string()).collect(),
+            exports: exports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn detects_the_classifier_world() {
+        let s = shape(&[], &["metadata", "mailroom:plugin/classifier@0.1.0"]);
+        assert_eq!(
+            detect_world(&s).unwrap(),
+            World {
+                version: "0.1.0",
+                kind: PluginKind::Classifier
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_version_is_named_in_the_error() {
+        let s = shape(
+            &["mailroom:plugin/host@9.0.0"],
+            &["metadata", "mailroom:plugin/classifier@9.0.0"],
+        );
+        let err = detect_world(&s).unwrap_err().to_string();
+        assert!(err.contains("mailroom:plugin/classifier@9.0.0"), "{err}");
+        assert!(
+            err.contains("mailroom:plugin/classifier-plugin@0.1.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn grants_the_contract_and_wasi_only() {
+        let s = shape(
+            &[
+                "mailroom:plugin/host@0.1.0",
+                "wasi:io/streams@0.2.6",
+                "wasi:http/outgoing-handler@0.2.6",
+                "wasi:io/streams@0.3.0",
+                "evil:net/raw@0.1.0",
+            ],
+            &[],
+        );
+        assert_eq!(
+            ungranted_imports(&s),
+            vec![
+                "wasi:http/outgoing-handler@0.2.6",
+                "wasi:io/streams@0.3.0",
+                "evil:net/raw@0.1.0"
+            ]
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! One plugin call: a fresh `Store` and instance from the component's
+//! `InstancePre`, the deadline, memory cap and size caps switched on, the
+//! typed export called, and whatever went wrong turned into a `PluginError`.
+//! Calls are synchronous and must run on a blocking thread (the registry does
+//! that); the epoch deadline bounds how long one can take.
+
+use super::PluginKind;
+use super::bindings::latest as api;
+use super::engine::{EPOCH_TICK, LoadedComponent, PluginEngine, WorldPre};
+use super::error::PluginError;
+use super::limits::Limits;
+use super::metadata::PluginMetadata;
+use super::state::{InvocationState, PluginScope};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::Store;
+
+/// What one call cost, and the key-value writes it wants applied.
+#[derive(Debug, Default, Clone)]
+pub struct CallReport {
+    pub elapsed: Duration,
+    pub peak_memory_bytes: u64,
+    pub kv_changes: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+/// The result of a call with its report; the report exists for failures too.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    pub result: Result<T, PluginError>,
+    pub report: CallReport,
+}
+
+/// Everything a call needs besides its input.
+pub struct Call<'a> {
+    pub engine: &'a PluginEngine,
+    pub component: &'a LoadedComponent,
+    pub scope: Arc<PluginScope>,
+    pub limits: Limits,
+}
+
+impl Call<'_> {
+    pub fn metadata(self) -> Outcome<PluginMetadata> {
+        self.run(0, |pre, store| {
+            let meta = match pre {
+                WorldPre::Provider(p) => p.instantiate(&mut *store)?.call_metadata(&mut *store)?,
+                WorldPre::FilterImporter(p) => {
+                    p.instantiate(&mut *store)?.call_metadata(&mut *store)?
+                }
+                WorldPre::Workflow(p) => p.instantiate(&mut *store)?.call_metadata(&mut *store)?,
+                WorldPre::Classifier(p) => {
+                    p.instantiate(&mut *store)?.call_metadata(&mut *store)?
+                }
+            };
+            Ok(Ok(PluginMetadata::from(meta)))
+        })
+    }
+
+    pub fn classify(self, message: &api::types::Message) -> Outcome<api::types::Classification> {
+        let input = message_size(message);
+        self.run(input, |pre, store| match pre {
+            WorldPre::Classifier(p) => p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_classifier()
+                .call_classify(&mut *store, message),
+            _ => Err(wrong_world(PluginKind::Classifier)),
+        })
+    }
+
+    pub fn on_event(self, event: &api::workflow::Event) -> Outcome<Vec<api::types::Action>> {
+        let input = message_size(&event.message);
+        self.run(input, |pre, store| match pre {
+            WorldPre::Workflow(p) => p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_workflow()
+                .call_on_event(&mut *store, event),
+            _ => Err(wrong_world(PluginKind::Workflow)),
+        })
+    }
+
+    pub fn provider_info(self) -> Outcome<api::provider::ProviderInfo> {
+        self.run(0, |pre, store| match pre {
+            WorldPre::Provider(p) => Ok(Ok(p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_provider()
+                .call_info(&mut *store)?)),
+            _ => Err(wrong_world(PluginKind::Provider)),
+        })
+    }
+
+    pub fn map_folder(
+        self,
+        mailbox: &api::types::Mailbox,
+    ) -> Outcome<Option<api::types::FolderRole>> {
+        let input = mailbox.name.len() as u64;
+        self.run(input, |pre, store| match pre {
+            WorldPre::Provider(p) => Ok(Ok(p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_provider()
+                .call_map_folder(&mut *store, mailbox)?)),
+            _ => Err(wrong_world(PluginKind::Provider)),
+        })
+    }
+
+    pub fn normalize(self, message: &api::types::Message) -> Outcome<api::types::Message> {
+        let input = message_size(message);
+        self.run(input, |pre, store| match pre {
+            WorldPre::Provider(p) => p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_provider()
+                .call_normalize(&mut *store, message),
+            _ => Err(wrong_world(PluginKind::Provider)),
+        })
+    }
+
+    pub fn diagnose(
+        self,
+        problem: &api::provider::ConnectionProblem,
+    ) -> Outcome<Option<api::provider::Diagnosis>> {
+        let input = problem.message.len() as u64;
+        self.run(input, |pre, store| match pre {
+            WorldPre::Provider(p) => Ok(Ok(p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_provider()
+                .call_diagnose(&mut *store, problem)?)),
+            _ => Err(wrong_world(PluginKind::Provider)),
+        })
+    }
+
+    pub fn filter_formats(self) -> Outcome<Vec<api::filter_importer::FilterFormat>> {
+        self.run(0, |pre, store| match pre {
+            WorldPre::FilterImporter(p) => Ok(Ok(p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_filter_importer()
+                .call_formats(&mut *store)?)),
+            _ => Err(wrong_world(PluginKind::FilterImporter)),
+        })
+    }
+
+    /// A structured import error (the user's file is broken) is a successful
+    /// call: it is the inner `Err`, and it does not count against the plugin.
+    pub fn import_filters(
+        self,
+        format: &str,
+        data: &[u8],
+    ) -> Outcome<Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>>
+    {
+        self.run(data.len() as u64, |pre, store| match pre {
+            WorldPre::FilterImporter(p) => Ok(Ok(p
+                .instantiate(&mut *store)?
+                .mailroom_plugin_filter_importer()
+                .call_import_filters(&mut *store, format, data)?)),
+            _ => Err(wrong_world(PluginKind::FilterImporter)),
+        })
+    }
+
+    /// Runs `call` on a fresh instance under the limits. `call` returns the
+    /// plugin's own `Result` (an `Err` is the plugin reporting failure).
+    fn run<R: Serialize>(
+        self,
+        input_bytes: u64,
+        call: impl FnOnce(&WorldPre, &mut Store<InvocationState>) -> wasmtime::Result<Result<R, String>>,
+    ) -> Outcome<R> {
+        let limits = self.limits;
+        if input_bytes > limits.input_bytes {
+            return Outcome {
+                result: Err(PluginError::InputTooLarge {
+                    size: input_bytes,
+                    limit: limits.input_bytes,
+                }),
+                report: CallReport::default(),
+            };
+        }
+        let started = Instant::now();
+        let mut store = Store::new(
+            self.engine.wasmtime(),
+            InvocationState::new(self.scope.clone(), limits.memory_bytes),
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(deadline_ticks(limits.deadline_ms));
+        store.epoch_deadline_trap();
+
+        let raw = call(&self.component.pre, &mut store);
+        let elapsed = started.elapsed();
+        let state = store.into_data();
+        let result = match raw {
+            Ok(Ok(value)) => check_output_size(&value, limits.output_bytes).map(|()| value),
+            Ok(Err(reported)) => Err(PluginError::Reported(truncate(reported, 2048))),
+            Err(e) => Err(failure(e, &state, &limits)),
+        };
+        let kv_changes = if result.is_ok() {
+            state.kv_changes
+        } else {
+            BTreeMap::new()
+        };
+        Outcome {
+            result,
+            report: CallReport {
+                elapsed,
+                peak_memory_bytes: state.limiter.peak_bytes,
+                kv_changes,
+            },
+        }
+    }
+}
+
+fn deadline_ticks(deadline_ms: u64) -> u64 {
+    // +1: the current tick may be about to end, so a deadline is never shorter than asked.
+    deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
+}
+
+fn wrong_world(wanted: PluginKind) -> wasmtime::Error {
+    wasmtime::Error::msg(WrongWorld(wanted))
+}
+
+#[derive(Debug)]
+struct WrongWorld(PluginKind);
+
+impl std::fmt::Display for WrongWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the plugin is not a {} plugin", self.0)
+    }
+}
+
+/// Turns a failed call into the error that says what happened.
+fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> PluginError {
+    if state.limiter.hit_cap {
+        return PluginError::MemoryLimit(limits.memory_bytes);
+    }
+    if let Some(wrong) = e.downcast_ref::<WrongWorld>() {
+        return PluginError::Host(wrong.to_string());
+    }
+    if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        return PluginError::Busy;
+    }
+    let stderr = state.stderr_text();
+    let detail = |what: String| {
+        if stderr.is_empty() {
+            what
+        } else {
+            format!(
+                "{what}; the plugin wrote: {}",
+                truncate(stderr.clone(), 1024)
+            )
+        }
+    };
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => PluginError::DeadlineExceeded(limits.deadline_ms),
+        Some(wasmtime::Trap::StackOverflow) => {
+            PluginError::Trap(detail("stack overflow (unbounded recursion?)".into()))
+        }
+        Some(trap) => PluginError::Trap(detail(trap.to_string())),
+        // Errors from lifting the plugin's results (bad UTF-8, out-of-bounds
+        // pointers…) are garbage output rather than a trap.
+        None => PluginError::InvalidOutput(detail(format!("{e:#}"))),
+    }
+}
+
+fn check_output_size<R: Serialize>(value: &R, limit: u64) -> Result<(), PluginError> {
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, value)
+        .map_err(|e| PluginError::InvalidOutput(format!("cannot encode the result: {e}")))?;
+    if counter.0 > limit {
+        return Err(PluginError::OutputTooLarge {
+            size: counter.0,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+struct ByteCounter(u64);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes of a message's variable-length parts: what crosses into the plugin.
+pub fn message_size(m: &api::types::Message) -> u64 {
+    let headers: usize = m.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
+    (m.subject.len() + m.text_body.len() + m.html_body.as_ref().map_or(0, String::len) + headers)
+        as u64
+}
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}

@@ -1,0 +1,19 @@
+//! The plugin host: one wasmtime engine, the versioned contract's bindings,
+//! per-invocation limits, the per-org registry and per-plugin metrics.
+
+pub mod bindings;
+pub mod cache;
+pub mod contract;
+pub mod engine;
+pub mod error;
+pub mod invoke;
+pub mod limits;
+pub mod metadata;
+pub mod metrics;
+pub mod registry;
+pub mod state;
+
+pub use engine::{EngineSettings, LoadedComponent, PluginEngine};
+pub use error::{PluginError, PluginErrorKind};
+pub use limits::Limits;
+pub use metadata::{PluginKind, PluginMetadata};

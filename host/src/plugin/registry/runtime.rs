@@ -1,0 +1,234 @@
+//! Calling an org's plugins: each call runs on a blocking thread under the
+//! plugin's limits, its metrics are recorded, its key-value writes applied,
+//! and failures counted — N in a row disable the plugin for the org with an
+//! event saying why. The caller always gets a `Result` and goes on.
+
+use super::storage::{KvChange, PluginEventKind};
+use super::{ActivePlugin, KvCell, PluginRegistry};
+use crate::plugin::bindings::latest as api;
+use crate::plugin::error::PluginError;
+use crate::plugin::invoke::{Call, Outcome};
+use crate::plugin::state::PluginScope;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// A typed request to a plugin; built by the callers below.
+pub type PluginCall<T> = Box<dyn FnOnce(Call<'_>) -> Outcome<T> + Send + 'static>;
+
+impl PluginRegistry {
+    pub async fn classify(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        message: api::types::Message,
+    ) -> Result<api::types::Classification, PluginError> {
+        self.call(plugin, Box::new(move |call| call.classify(&message)))
+            .await
+    }
+
+    pub async fn on_event(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        event: api::workflow::Event,
+    ) -> Result<Vec<api::types::Action>, PluginError> {
+        self.call(plugin, Box::new(move |call| call.on_event(&event)))
+            .await
+    }
+
+    pub async fn provider_info(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+    ) -> Result<api::provider::ProviderInfo, PluginError> {
+        self.call(plugin, Box::new(|call| call.provider_info()))
+            .await
+    }
+
+    pub async fn map_folder(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        mailbox: api::types::Mailbox,
+    ) -> Result<Option<api::types::FolderRole>, PluginError> {
+        self.call(plugin, Box::new(move |call| call.map_folder(&mailbox)))
+            .await
+    }
+
+    pub async fn normalize(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        message: api::types::Message,
+    ) -> Result<api::types::Message, PluginError> {
+        self.call(plugin, Box::new(move |call| call.normalize(&message)))
+            .await
+    }
+
+    pub async fn diagnose(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        problem: api::provider::ConnectionProblem,
+    ) -> Result<Option<api::provider::Diagnosis>, PluginError> {
+        self.call(plugin, Box::new(move |call| call.diagnose(&problem)))
+            .await
+    }
+
+    pub async fn filter_formats(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+    ) -> Result<Vec<api::filter_importer::FilterFormat>, PluginError> {
+        self.call(plugin, Box::new(|call| call.filter_formats()))
+            .await
+    }
+
+    pub async fn import_filters(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        format: String,
+        data: Vec<u8>,
+    ) -> Result<
+        Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>,
+        PluginError,
+    > {
+        self.call(
+            plugin,
+            Box::new(move |call| call.import_filters(&format, &data)),
+        )
+        .await
+    }
+
+    /// Runs one call of `plugin` and does the bookkeeping around it.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        plugin: &Arc<ActivePlugin>,
+        request: PluginCall<T>,
+    ) -> Result<T, PluginError> {
+        let scope = Arc::new(self.scope_for(plugin));
+        let limits = plugin.record.limits.unwrap_or(self.settings.default_limits);
+        let engine = self.engine.clone();
+        let component = plugin.component.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            request(Call {
+                engine: &engine,
+                component: &component,
+                scope,
+                limits,
+            })
+        })
+        .await
+        .map_err(|e| PluginError::Host(format!("plugin call task failed: {e}")))?;
+
+        let Outcome { result, report } = outcome;
+        plugin.metrics.record(
+            report.elapsed,
+            report.peak_memory_bytes,
+            result.as_ref().err().map(|e| e.kind()),
+        );
+        match &result {
+            Ok(_) => {
+                plugin.consecutive_failures.store(0, Ordering::Relaxed);
+                if !report.kv_changes.is_empty() {
+                    self.apply_kv(plugin, report.kv_changes).await;
+                }
+            }
+            Err(e) if e.counts_against_plugin() => self.count_failure(plugin, e).await,
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// What the plugin may see: its config for this org (declared defaults
+    /// filled in) and, if it asked for it, its key-value data.
+    fn scope_for(&self, plugin: &ActivePlugin) -> PluginScope {
+        let mut config: BTreeMap<String, String> = plugin
+            .version
+            .metadata
+            .config_keys
+            .iter()
+            .filter_map(|k| Some((k.name.clone(), k.default_value.clone()?)))
+            .collect();
+        config.extend(
+            plugin
+                .record
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        PluginScope {
+            org: plugin.record.org.clone(),
+            plugin: plugin.record.name.clone(),
+            config: Arc::new(config),
+            kv: plugin.wants_kv().then(|| plugin.kv.0.lock().clone()),
+            kv_limits: self.settings.kv_limits,
+        }
+    }
+
+    async fn apply_kv(&self, plugin: &ActivePlugin, changes: BTreeMap<String, Option<Vec<u8>>>) {
+        let changes: Vec<KvChange> = changes
+            .into_iter()
+            .map(|(k, v)| match v {
+                Some(v) => KvChange::Set(k, v),
+                None => KvChange::Delete(k),
+            })
+            .collect();
+        apply_to_cell(&plugin.kv, &changes);
+        if let Err(e) = self
+            .storage
+            .kv_apply(&plugin.record.org, &plugin.record.name, &changes)
+            .await
+        {
+            tracing::error!(org = %plugin.record.org, plugin = %plugin.record.name, error = %e, "could not persist plugin key-value data");
+        }
+    }
+
+    async fn count_failure(&self, plugin: &Arc<ActivePlugin>, error: &PluginError) {
+        let failures = plugin.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let (org, name) = (&plugin.record.org, plugin.record.name.as_str());
+        let message = format!(
+            "version {} (#{}) failed: {error}",
+            plugin.version.metadata.version, plugin.version.seq
+        );
+        self.event(org, name, PluginEventKind::Failure, message)
+            .await;
+        if failures < self.settings.failure_threshold {
+            return;
+        }
+        let reason = format!(
+            "disabled after {failures} consecutive failures; the last one: {error}. \
+             Fix or roll back the plugin, then enable it again"
+        );
+        let result = self
+            .update(
+                org,
+                name,
+                (PluginEventKind::AutoDisabled, reason.clone()),
+                |record| {
+                    // Only the running version's failures disable it: if an admin
+                    // swapped versions meanwhile, the new one starts clean.
+                    if record.active_seq == plugin.version.seq && record.enabled {
+                        record.enabled = false;
+                        record.disabled_reason = Some(reason.clone());
+                        record.consecutive_failures = failures;
+                    }
+                    Ok(())
+                },
+            )
+            .await;
+        if let Err(e) = result {
+            tracing::error!(org = %org, plugin = name, error = %e, "could not disable failing plugin");
+        }
+    }
+}
+
+fn apply_to_cell(cell: &KvCell, changes: &[KvChange]) {
+    let mut guard = cell.0.lock();
+    let mut map = (**guard).clone();
+    for change in changes {
+        match change {
+            KvChange::Set(k, v) => {
+                map.insert(k.clone(), v.clone());
+            }
+            KvChange::Delete(k) => {
+                map.remove(k);
+            }
+        }
+    }
+    *guard = Arc::new(map);
+}
