@@ -5,6 +5,8 @@
 //! Modules follow the data flow of `DESIGN.md`; data flows down this list and
 //! no module reaches up.
 
+pub mod cli;
 pub mod clock;
 pub mod ids;
+pub mod mime;
 pub mod plugin;

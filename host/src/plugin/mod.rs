@@ -4,6 +4,7 @@
 pub mod bindings;
 pub mod cache;
 pub mod contract;
+pub mod convert;
 pub mod engine;
 pub mod error;
 pub mod invoke;

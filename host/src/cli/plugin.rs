@@ -1,0 +1,307 @@
+//! `mailroom plugin check|run`: what a plugin author runs before uploading.
+//! `check` reports what the host sees in a component and every admission
+//! problem; `run` calls it on real input under the default limits and prints
+//! the JSON result with the time taken and the memory used.
+
+use crate::ids::OrgId;
+use crate::mime;
+use crate::plugin::bindings::latest::{provider, types, workflow};
+use crate::plugin::convert::{MessageContext, plugin_message};
+use crate::plugin::invoke::{Call, CallReport, Outcome};
+use crate::plugin::metadata::Permission;
+use crate::plugin::state::PluginScope;
+use crate::plugin::{EngineSettings, Limits, PluginEngine, PluginKind};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use sha2::Digest;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Print a component's kind, contract version, metadata, imports and exports,
+    /// and every reason the host would refuse it. Exits non-zero if it would.
+    Check { file: PathBuf },
+    /// Run a component on real input and print the JSON result, time and memory.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    file: PathBuf,
+    /// A message (.eml) for classifiers, workflows and provider `normalize`.
+    #[arg(long)]
+    eml: Option<PathBuf>,
+    /// A filter export for filter importers.
+    #[arg(long)]
+    filter: Option<PathBuf>,
+    /// The filter format id (default: the one whose extension matches the file).
+    #[arg(long)]
+    format: Option<String>,
+    /// Workflow trigger.
+    #[arg(long, value_enum, default_value_t = Trigger::Incoming)]
+    trigger: Trigger,
+    /// Provider: map this server mailbox name to a folder role.
+    #[arg(long)]
+    mailbox: Option<String>,
+    /// Provider: attributes of `--mailbox` (e.g. `\Sent`); repeatable.
+    #[arg(long = "attribute")]
+    attributes: Vec<String>,
+    /// Provider: diagnose this server error message (the login step).
+    #[arg(long)]
+    error: Option<String>,
+    /// Plugin config `KEY=VALUE`; repeatable.
+    #[arg(long = "config", value_parser = parse_key_value)]
+    config: Vec<(String, String)>,
+    /// Deadline in milliseconds (default: the host's default).
+    #[arg(long)]
+    deadline_ms: Option<u64>,
+    /// Memory cap in MiB (default: the host's default).
+    #[arg(long)]
+    memory_mib: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Trigger {
+    Incoming,
+    Outgoing,
+    ReplyReceived,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got `{s}`"))
+}
+
+pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
+    // A local, throwaway engine: nothing is cached or stored.
+    tokio::task::spawn_blocking(move || {
+        let engine = PluginEngine::new(&EngineSettings::default())?;
+        match cmd {
+            PluginCommand::Check { file } => check(&engine, &file),
+            PluginCommand::Run(args) => run_plugin(&engine, args),
+        }
+    })
+    .await?
+}
+
+fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    println!("file:      {} ({} bytes)", file.display(), bytes.len());
+    println!("sha256:    {}", hex::encode(sha2::Sha256::digest(&bytes)));
+    let (shape, mut problems) = engine.inspect(&bytes);
+    if let Some(shape) = &shape {
+        println!("imports:   {}", list_or_none(&shape.imports));
+        println!("exports:   {}", list_or_none(&shape.exports));
+    }
+    if problems.is_empty() {
+        match engine.load(&bytes) {
+            Ok(component) => {
+                println!("kind:      {}", component.world.kind);
+                println!(
+                    "contract:  mailroom:plugin@{} ({})",
+                    component.world.version,
+                    component.world.name()
+                );
+                let scope = Arc::new(PluginScope::isolated(OrgId::from("local"), "check"));
+                let call = Call {
+                    engine,
+                    component: &component,
+                    scope,
+                    limits: Limits::default(),
+                };
+                match call.metadata().result {
+                    Ok(meta) => {
+                        println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
+                        if meta.kind != component.world.kind {
+                            problems.push(crate::plugin::PluginError::InvalidMetadata(format!(
+                                "it says it is a {} plugin, but it implements the {} world",
+                                meta.kind, component.world.kind
+                            )));
+                        }
+                    }
+                    Err(e) => problems.push(e),
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if problems.is_empty() {
+        println!("\nOK: the host would accept this component.");
+        return Ok(());
+    }
+    println!("\nThe host would refuse this component:");
+    for p in &problems {
+        println!("  - {p}");
+    }
+    bail!("{} admission problem(s)", problems.len())
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
+    let bytes = read(&args.file)?;
+    let component = engine.load(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut limits = Limits::default();
+    limits.deadline_ms = args.deadline_ms.unwrap_or(limits.deadline_ms);
+    limits.memory_bytes = args.memory_mib.map_or(limits.memory_bytes, |m| m << 20);
+
+    let call = |scope: Arc<PluginScope>| Call {
+        engine,
+        component: &component,
+        scope,
+        limits,
+    };
+    let isolated = Arc::new(PluginScope::isolated(OrgId::from("local"), "run"));
+    let metadata = call(isolated)
+        .metadata()
+        .result
+        .map_err(|e| anyhow::anyhow!("metadata: {e}"))?;
+    let scope = Arc::new(PluginScope {
+        config: Arc::new(args.config.iter().cloned().collect::<BTreeMap<_, _>>()),
+        kv: metadata
+            .permissions
+            .contains(&Permission::KeyValue)
+            .then(Arc::default),
+        ..PluginScope::isolated(OrgId::from("local"), metadata.name.clone())
+    });
+    let message = || -> anyhow::Result<types::Message> {
+        let path = args
+            .eml
+            .as_ref()
+            .context("this plugin needs a message: pass --eml FILE.eml")?;
+        let raw = read(path)?;
+        let id = hex::encode(sha2::Sha256::digest(&raw));
+        let parsed = mime::parse(&raw);
+        for p in &parsed.problems {
+            eprintln!("note: {}: {p}", path.display());
+        }
+        Ok(plugin_message(
+            &parsed,
+            MessageContext {
+                id,
+                account: "local@example.invalid".into(),
+                ..Default::default()
+            },
+        ))
+    };
+
+    let (result, report) = match component.world.kind {
+        PluginKind::Classifier => json(call(scope).classify(&message()?)),
+        PluginKind::Workflow => {
+            let trigger = match args.trigger {
+                Trigger::Incoming => workflow::Trigger::Incoming,
+                Trigger::Outgoing => workflow::Trigger::Outgoing,
+                Trigger::ReplyReceived => workflow::Trigger::ReplyReceived,
+            };
+            let event = workflow::Event {
+                trigger,
+                message: message()?,
+                classifications: vec![],
+                links: vec![],
+            };
+            json(call(scope).on_event(&event))
+        }
+        PluginKind::Provider => {
+            if let Some(name) = &args.mailbox {
+                let mailbox = types::Mailbox {
+                    name: name.clone(),
+                    delimiter: Some("/".into()),
+                    attributes: args.attributes.clone(),
+                };
+                json(call(scope).map_folder(&mailbox))
+            } else if let Some(error) = &args.error {
+                let problem = provider::ConnectionProblem {
+                    step: provider::ConnectionStep::Login,
+                    protocol: "imap".into(),
+                    server: "localhost".into(),
+                    message: error.clone(),
+                };
+                json(call(scope).diagnose(&problem))
+            } else if args.eml.is_some() {
+                json(call(scope).normalize(&message()?))
+            } else {
+                json(call(scope).provider_info())
+            }
+        }
+        PluginKind::FilterImporter => {
+            let path = args
+                .filter
+                .as_ref()
+                .context("a filter importer needs a file: pass --filter FILE")?;
+            let data = read(path)?;
+            let format = match &args.format {
+                Some(f) => f.clone(),
+                None => pick_format(engine, &component, path)?,
+            };
+            json(call(scope).import_filters(&format, &data))
+        }
+    };
+    let output = serde_json::json!({
+        "plugin": metadata,
+        "result": result.map_err(|e| anyhow::anyhow!("{e}"))?,
+        "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
+        "peak_memory_bytes": report.peak_memory_bytes,
+    });
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(
+    outcome: Outcome<T>,
+) -> (
+    Result<serde_json::Value, crate::plugin::PluginError>,
+    CallReport,
+) {
+    let result = outcome
+        .result
+        .map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null));
+    (result, outcome.report)
+}
+
+fn pick_format(
+    engine: &Arc<PluginEngine>,
+    component: &Arc<crate::plugin::LoadedComponent>,
+    path: &Path,
+) -> anyhow::Result<String> {
+    let scope = Arc::new(PluginScope::isolated(OrgId::from("local"), "run"));
+    let formats = Call {
+        engine,
+        component,
+        scope,
+        limits: Limits::default(),
+    }
+    .filter_formats()
+    .result
+    .map_err(|e| anyhow::anyhow!("formats: {e}"))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    formats
+        .iter()
+        .find(|f| f.extensions.iter().any(|e| e.eq_ignore_ascii_case(&ext)))
+        .or_else(|| (formats.len() == 1).then(|| &formats[0]))
+        .map(|f| f.id.clone())
+        .with_context(|| {
+            let ids: Vec<_> = formats.iter().map(|f| f.id.as_str()).collect();
+            format!(
+                "cannot tell the format of {}: pass --format, one of {}",
+                path.display(),
+                ids.join(", ")
+            )
+        })
+}
