@@ -1,1 +1,383 @@
-fn main() {}
+//! Builds every plugin in `plugins/` (its own cargo workspace) for
+//! `wasm32-wasip2`, and the JavaScript example in `examples/js-classifier`,
+//! then writes `artifacts.rs` with one path constant per component and the
+//! bundled plugins' bytes.
+//!
+//! The nested cargo gets its own target directory, `<target>/wasm-plugins`,
+//! derived from `OUT_DIR`: a separate directory means a separate cargo lock
+//! (no deadlock with the outer build), it survives `cargo clean -p`, and it is
+//! shared by every profile of the outer build (the plugins are always built
+//! with their own release profile). Environment that configures the outer
+//! build for the host (flags, target, profiles, wrappers) is removed so it
+//! does not leak into the wasm build; the pattern follows wasmtime's
+//! `crates/test-programs/artifacts/build.rs`.
+//!
+//! Set `MAILROOM_SKIP_JS_PLUGIN=1` on a machine without Node.js: the Rust
+//! plugins still build and `JS_CLASSIFIER` is an empty string.
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const SKIP_JS: &str = "MAILROOM_SKIP_JS_PLUGIN";
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .join("../..")
+        .canonicalize()
+        .expect("repository root");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let wasm_target_dir = outer_target_dir(&out_dir).join("wasm-plugins");
+    fs::create_dir_all(&wasm_target_dir).expect("create the wasm target dir");
+
+    watch_sources(&root);
+    check_wasm_target();
+
+    let artifacts = build_rust_plugins(&root.join("plugins"), &wasm_target_dir);
+
+    println!("cargo:rerun-if-env-changed={SKIP_JS}");
+    let js = if env::var_os(SKIP_JS).is_some_and(|v| !v.is_empty() && v != "0") {
+        println!("cargo:warning={SKIP_JS} is set: the JavaScript example plugin is not built");
+        None
+    } else {
+        Some(build_js_classifier(&root, &wasm_target_dir))
+    };
+
+    fs::write(
+        out_dir.join("artifacts.rs"),
+        generate(&artifacts, js.as_deref()),
+    )
+    .expect("write artifacts.rs");
+}
+
+/// `<target>/<profile>/build/<pkg>-<hash>/out`, or with `--target`
+/// `<target>/<triple>/<profile>/build/…`: the outer target directory.
+fn outer_target_dir(out_dir: &Path) -> PathBuf {
+    let build = out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .unwrap_or_else(|| panic!("unexpected OUT_DIR layout: {}", out_dir.display()));
+    let mut dir = build.parent().and_then(Path::parent).expect("target dir");
+    if let Ok(triple) = env::var("TARGET") {
+        if dir.file_name().is_some_and(|n| *n == *triple) {
+            dir = dir.parent().expect("target dir");
+        }
+    }
+    dir.to_path_buf()
+}
+
+/// Rebuild when the plugins, the contract or the JS example change. Only
+/// source folders are watched: `plugins/target` (a hand build) must not
+/// trigger rebuilds.
+fn watch_sources(root: &Path) {
+    let watch = |path: PathBuf| {
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    };
+    watch(root.join("wit"));
+    let plugins = root.join("plugins");
+    watch(plugins.join("Cargo.toml"));
+    watch(plugins.join("Cargo.lock"));
+    let mut members: Vec<PathBuf> = fs::read_dir(&plugins)
+        .expect("read plugins/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    members.sort();
+    for member in members {
+        for part in ["Cargo.toml", "src", "examples", "build.rs"] {
+            watch(member.join(part));
+        }
+    }
+    let js = root.join("examples/js-classifier");
+    for part in [
+        "package.json",
+        "package-lock.json",
+        "build.mjs",
+        "build.sh",
+        "src",
+    ] {
+        watch(js.join(part));
+    }
+}
+
+/// A nested cargo with the outer build's host configuration removed.
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_BUILD_")
+            || key.starts_with("CARGO_TARGET_")
+            || key.starts_with("CARGO_ENCODED_")
+        {
+            cmd.env_remove(key);
+        }
+    }
+    for key in [
+        "RUSTFLAGS",
+        "RUSTDOCFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+fn rustc() -> Command {
+    Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+}
+
+fn check_wasm_target() {
+    let libdir = rustc()
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = libdir.as_ref().is_some_and(|dir| {
+        fs::read_dir(dir).is_ok_and(|mut entries| {
+            entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
+        })
+    });
+    if !installed {
+        panic!(
+            "\n\nThe Rust target `{WASM_TARGET}` is not installed, so the plugins in plugins/ cannot be built.\n\
+             Run `rustup target add {WASM_TARGET}` and build again.\n\n"
+        );
+    }
+}
+
+/// Builds `plugins/` and returns `(target name, .wasm path, is a bundled plugin)`
+/// for every component: the workspace's `cdylib` libraries (the bundled
+/// plugins) and `cdylib` examples (the test plugins).
+fn build_rust_plugins(plugins: &Path, target_dir: &Path) -> Vec<(String, PathBuf, bool)> {
+    let mut cmd = cargo();
+    cmd.current_dir(plugins)
+        .args(["build", "--release", "--workspace", "--lib", "--examples"])
+        .args([
+            "--target",
+            WASM_TARGET,
+            "--message-format=json-render-diagnostics",
+        ])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    eprintln!("running: {cmd:?}");
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo for plugins/: {e}"));
+    if !output.status.success() {
+        panic!(
+            "building the plugins in {} failed (see the errors above)",
+            plugins.display()
+        );
+    }
+    let mut artifacts = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let target = &msg["target"];
+        let is_cdylib = target["crate_types"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "cdylib"));
+        if !is_cdylib {
+            continue;
+        }
+        let bundled = target["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
+        // A library target is named after its package with `-` turned into
+        // `_`; give bundled plugins back their package name.
+        let raw_name = target["name"].as_str().expect("target name");
+        let name = if bundled {
+            raw_name.replace('_', "-")
+        } else {
+            raw_name.to_string()
+        };
+        let wasm = msg["filenames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str())
+            .find(|f| f.ends_with(".wasm"))
+            .unwrap_or_else(|| panic!("no .wasm for {name}"));
+        artifacts.push((name, PathBuf::from(wasm), bundled));
+    }
+    artifacts.sort();
+    assert!(
+        artifacts.iter().any(|a| a.2),
+        "no plugin was built in {}",
+        plugins.display()
+    );
+    artifacts
+}
+
+/// Builds `examples/js-classifier` when its inputs changed since the last
+/// build and returns the path of a copy of the component under `target_dir`
+/// (so the path stays valid while the source folder is rebuilt).
+///
+/// `build.sh` (`npm ci`, then `node build.mjs`) runs when the locked
+/// dependencies changed or are missing; otherwise only `node build.mjs`, since
+/// `npm ci` reinstalls everything. A lock file serialises builds from
+/// different target directories, which share the source folder.
+fn build_js_classifier(root: &Path, target_dir: &Path) -> PathBuf {
+    let dir = root.join("examples/js-classifier");
+    let built = dir.join("dist/js-classifier.wasm");
+    let copy = target_dir.join("js-classifier.wasm");
+    let stamp_path = target_dir.join("js-classifier.stamp");
+    let deps_stamp_path = target_dir.join("js-classifier-deps.stamp");
+    let deps_stamp = fingerprint(&[dir.join("package.json"), dir.join("package-lock.json")]);
+    let stamp = fingerprint(&[
+        dir.join("package.json"),
+        dir.join("package-lock.json"),
+        dir.join("build.mjs"),
+        dir.join("build.sh"),
+        dir.join("src"),
+        root.join("wit"),
+    ]);
+    let fresh = |path: &Path, expected: &str| fs::read_to_string(path).is_ok_and(|s| s == expected);
+    if copy.is_file() && fresh(&stamp_path, &stamp) {
+        return copy;
+    }
+    for tool in ["node", "npm"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            panic!(
+                "\n\n`{tool}` was not found: it is needed to build the JavaScript example plugin in {}.\n\
+                 Install Node.js 18 or newer with npm (Debian/Ubuntu: `apt-get install nodejs npm`), \
+                 or set {SKIP_JS}=1 to build without it.\n\n",
+                dir.display()
+            );
+        }
+    }
+    fs::create_dir_all(dir.join("dist")).expect("create dist/");
+    let lock = fs::File::create(dir.join("dist/.build.lock")).expect("create the build lock");
+    lock.lock().expect("lock the JS build");
+
+    let deps_ready = dir.join("node_modules").is_dir() && fresh(&deps_stamp_path, &deps_stamp);
+    let mut cmd = if deps_ready {
+        let mut node = Command::new("node");
+        node.arg("build.mjs");
+        node
+    } else {
+        let mut bash = Command::new("bash");
+        bash.arg("build.sh");
+        bash
+    };
+    cmd.current_dir(&dir)
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    eprintln!("running: {cmd:?}");
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot build {}: {e}", dir.display()));
+    if !status.success() || !built.is_file() {
+        panic!(
+            "building the JavaScript example plugin failed (see the output above); try {}/build.sh",
+            dir.display()
+        );
+    }
+    fs::write(&deps_stamp_path, deps_stamp).expect("write the deps stamp");
+    fs::copy(&built, &copy).expect("copy js-classifier.wasm");
+    fs::write(&stamp_path, stamp).expect("write the js stamp");
+    copy
+}
+
+/// FNV-1a over the paths and contents of `paths` (folders recursively, in
+/// name order): stable across runs, unlike mtimes after a fresh checkout.
+fn fingerprint(paths: &[PathBuf]) -> String {
+    fn walk(path: &Path, hash: &mut u64) {
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                *hash = (*hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        feed(path.to_string_lossy().as_bytes());
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = fs::read_dir(path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for entry in entries {
+                walk(&entry, hash);
+            }
+        } else if let Ok(bytes) = fs::read(path) {
+            feed(&bytes);
+        }
+    }
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for path in paths {
+        walk(path, &mut hash);
+    }
+    format!("{hash:016x}")
+}
+
+/// `infinite-loop` → `INFINITE_LOOP`.
+fn constant_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn generate(artifacts: &[(String, PathBuf, bool)], js: Option<&Path>) -> String {
+    let mut code = String::new();
+    let mut names = BTreeMap::new();
+    for (name, path, bundled) in artifacts {
+        let constant = constant_name(name);
+        if let Some(previous) = names.insert(constant.clone(), name) {
+            panic!("plugins `{previous}` and `{name}` would both be called {constant}");
+        }
+        let kind = if *bundled {
+            "Bundled plugin"
+        } else {
+            "Test plugin"
+        };
+        code += &format!(
+            "/// {kind} `{name}`: path of its component.\npub const {constant}: &str = {:?};\n",
+            path.display().to_string()
+        );
+    }
+    let js_path = js.map(|p| p.display().to_string()).unwrap_or_default();
+    code += &format!(
+        "/// The JavaScript example (`examples/js-classifier`), built with componentize-js\n\
+         /// (empty when built with `{SKIP_JS}`).\npub const JS_CLASSIFIER: &str = {js_path:?};\n"
+    );
+    code += "/// The bundled plugins, `(package name, component bytes)`: installed by `mailroom demo`.\n";
+    code += "pub static BUNDLED: &[(&str, &[u8])] = &[\n";
+    for (name, path, bundled) in artifacts {
+        if *bundled {
+            code += &format!(
+                "    ({name:?}, include_bytes!({:?})),\n",
+                path.display().to_string()
+            );
+        }
+    }
+    code += "];\n";
+    code
+}

@@ -1,1 +1,16 @@
-//! placeholder, replaced by the build script crate
+//! The plugins of `plugins/` (and `examples/js-classifier`) as built
+//! WebAssembly components, for the host's tests, benchmarks and `mailroom demo`.
+//!
+//! The build script compiles them for `wasm32-wasip2` (see `build.rs`);
+//! this crate only exposes where they are:
+//!
+//! - one `&str` path constant per component, named after its crate or
+//!   example in upper snake case: the bundled plugins `PROVIDER_GENERIC`,
+//!   `FILTER_GMAIL`, `CLASSIFIER_KEYWORDS`, `WORKFLOW_FOLLOW_UP`; the test
+//!   plugins `PROBE`, `TRIVIAL`, `INFINITE_LOOP`, `ALLOC_1GIB`,
+//!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
+//!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`; and
+//!   `JS_CLASSIFIER`;
+//! - [`BUNDLED`]: the bundled plugins' names and bytes, compiled in.
+
+include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));

@@ -1,0 +1,165 @@
+//! Plugin host benchmarks: compile, load from the precompile cache, a
+//! fresh-instance call of a trivial plugin, a realistic classifier against the
+//! same logic in native Rust, and throughput on every core — all with the
+//! limits (deadline, memory cap, size caps) switched on.
+//!
+//! Run: `cargo bench -p mailroom --bench plugins` (numbers in the README).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mailroom::ids::OrgId;
+use mailroom::mime;
+use mailroom::plugin::bindings::latest::types::Message;
+use mailroom::plugin::convert::{MessageContext, plugin_message};
+use mailroom::plugin::invoke::Call;
+use mailroom::plugin::state::PluginScope;
+use mailroom::plugin::{EngineSettings, Limits, LoadedComponent, PluginEngine};
+use mailroom_plugin_artifacts as artifacts;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::Component;
+
+/// A realistic ~2 KB business email: a request with a signature.
+fn two_kb_message() -> (String, String) {
+    let subject = "Re: Quote for 25 seats and onboarding in March".to_owned();
+    let mut body = String::from(
+        "Hi Sarah,\n\nThanks for the call yesterday, it was really helpful. Could you please send us an \
+         updated quote for 25 seats including the onboarding package? We would like to start in March \
+         and need the invoice by the end of next week so our finance team can approve it.\n\n\
+         Also, can we schedule a meeting on Tuesday at 10am to go through the integration with our CRM? \
+         I'm a bit worried about the migration timeline, the last vendor was disappointing and slow.\n\n",
+    );
+    while body.len() < 1800 {
+        body.push_str(
+            "We appreciate the quick support so far and look forward to working together. ",
+        );
+    }
+    body.push_str(
+        "\n\nBest regards,\nJohn Miller\nHead of Operations\nAcme Logistics GmbH\n\
+         Phone: +49 30 1234567\njohn.miller@acme-logistics.example\nwww.acme-logistics.example\n",
+    );
+    (subject, body)
+}
+
+fn as_plugin_message(subject: &str, body: &str) -> Message {
+    let raw = format!(
+        "From: John Miller <john.miller@acme-logistics.example>\r\nTo: sarah@example.com\r\nSubject: {subject}\r\n\r\n{body}"
+    );
+    plugin_message(
+        &mime::parse(raw.as_bytes()),
+        MessageContext {
+            id: "bench".into(),
+            ..Default::default()
+        },
+    )
+}
+
+fn load(engine: &PluginEngine, path: &str) -> Arc<LoadedComponent> {
+    engine
+        .load(&std::fs::read(path).expect("artifact"))
+        .expect("load")
+}
+
+fn call<'a>(
+    engine: &'a PluginEngine,
+    component: &'a LoadedComponent,
+    scope: &Arc<PluginScope>,
+) -> Call<'a> {
+    Call {
+        engine,
+        component,
+        scope: scope.clone(),
+        limits: Limits::default(),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let engine = PluginEngine::new(&EngineSettings::default()).expect("engine");
+    let scope = Arc::new(PluginScope::isolated(OrgId::from("bench"), "bench"));
+    let trivial = load(&engine, artifacts::TRIVIAL);
+    let classifier = load(&engine, artifacts::CLASSIFIER_KEYWORDS);
+    let (subject, body) = two_kb_message();
+    let message = as_plugin_message(&subject, &body);
+    let empty = as_plugin_message("hi", "");
+
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10);
+    let bytes = std::fs::read(artifacts::CLASSIFIER_KEYWORDS).expect("artifact");
+    g.bench_function("rust_classifier_cold", |b| {
+        b.iter(|| Component::new(engine.wasmtime(), black_box(&bytes)).expect("compile"))
+    });
+    g.finish();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut g = c.benchmark_group("load_precompiled");
+    for (name, path) in [
+        ("rust_classifier", artifacts::CLASSIFIER_KEYWORDS),
+        ("js_classifier", artifacts::JS_CLASSIFIER),
+    ] {
+        let artifact = dir.path().join(format!("{name}.cwasm"));
+        let compiled = Component::new(engine.wasmtime(), std::fs::read(path).expect("artifact"))
+            .expect("compile");
+        std::fs::write(&artifact, compiled.serialize().expect("serialize")).expect("write");
+        g.bench_function(name, |b| {
+            // SAFETY: the artifact was serialized just above by this engine.
+            b.iter(|| {
+                unsafe { Component::deserialize_file(engine.wasmtime(), &artifact) }.expect("load")
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("invoke_fresh_instance");
+    g.bench_function("trivial", |b| {
+        b.iter(|| {
+            call(&engine, &trivial, &scope)
+                .classify(black_box(&empty))
+                .result
+                .expect("call")
+        })
+    });
+    g.bench_function("classifier_2kb", |b| {
+        b.iter(|| {
+            call(&engine, &classifier, &scope)
+                .classify(black_box(&message))
+                .result
+                .expect("call")
+        })
+    });
+    g.bench_function("classifier_2kb_native", |b| {
+        let email = classifier_keywords_core::Email {
+            subject: &subject,
+            text_body: &body,
+        };
+        b.iter(|| classifier_keywords_core::classify(black_box(&email)))
+    });
+    g.finish();
+
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut g = c.benchmark_group("throughput_all_cores");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function(format!("classifier_2kb_{threads}_threads"), |b| {
+        b.iter_custom(|iters| {
+            let per_thread = iters.div_ceil(threads as u64);
+            let started = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        for _ in 0..per_thread {
+                            call(&engine, &classifier, &scope)
+                                .classify(&message)
+                                .result
+                                .expect("call");
+                        }
+                    });
+                }
+            });
+            started.elapsed()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(plugin_benches, benches);
+criterion_main!(plugin_benches);

@@ -1,0 +1,195 @@
+//! The bundled example plugins — one per world, plus the JavaScript one —
+//! loaded by the host and called through the contract on real input.
+
+use mailroom::ids::OrgId;
+use mailroom::mime;
+use mailroom::plugin::bindings::latest::provider::{ConnectionProblem, ConnectionStep};
+use mailroom::plugin::bindings::latest::types::{Action, FolderRole, Mailbox, Message};
+use mailroom::plugin::bindings::latest::workflow::{Event, Trigger};
+use mailroom::plugin::convert::{MessageContext, plugin_message};
+use mailroom::plugin::invoke::Call;
+use mailroom::plugin::state::PluginScope;
+use mailroom::plugin::{EngineSettings, Limits, LoadedComponent, PluginEngine, PluginKind};
+use mailroom_plugin_artifacts as artifacts;
+use std::sync::{Arc, OnceLock};
+
+fn engine() -> Arc<PluginEngine> {
+    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| PluginEngine::new(&EngineSettings::default()).expect("engine"))
+        .clone()
+}
+
+fn load(path: &str) -> Arc<LoadedComponent> {
+    engine()
+        .load(&std::fs::read(path).expect("artifact"))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn call<'a>(engine: &'a PluginEngine, component: &'a LoadedComponent) -> Call<'a> {
+    let scope = Arc::new(PluginScope::isolated(OrgId::from("org_test"), "test"));
+    Call {
+        engine,
+        component,
+        scope,
+        limits: Limits::default(),
+    }
+}
+
+fn message(raw: &str) -> Message {
+    plugin_message(
+        &mime::parse(raw.as_bytes()),
+        MessageContext {
+            id: "m1".into(),
+            ..Default::default()
+        },
+    )
+}
+
+const COMPLAINT: &str = "From: Dana Client <dana@client.example>\r\nTo: support@example.com\r\n\
+Subject: Still broken - very disappointed\r\n\r\nHello,\r\n\r\nthis is the third time I write: the export is \
+still broken and nobody answers. I am very disappointed and frustrated with your service. Please fix this \
+immediately or refund the invoice.\r\n\r\nBest regards,\r\nDana Client\r\nPhone: +1 555 0100\r\n";
+
+#[test]
+fn the_keyword_classifier_reads_a_complaint() {
+    let engine = engine();
+    let component = load(artifacts::CLASSIFIER_KEYWORDS);
+    assert_eq!(component.world.kind, PluginKind::Classifier);
+    let c = call(&engine, &component)
+        .classify(&message(COMPLAINT))
+        .result
+        .expect("classify");
+    assert_eq!(
+        c.intent.as_ref().map(|l| l.label.as_str()),
+        Some("complaint"),
+        "{c:?}"
+    );
+    assert_eq!(
+        c.sentiment.as_ref().map(|l| l.label.as_str()),
+        Some("negative"),
+        "{c:?}"
+    );
+    assert!(c.summary.as_deref().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn the_javascript_classifier_runs_in_the_same_host() {
+    let engine = engine();
+    let component = load(artifacts::JS_CLASSIFIER);
+    assert_eq!(component.world.kind, PluginKind::Classifier);
+    let meta = call(&engine, &component)
+        .metadata()
+        .result
+        .expect("metadata");
+    assert_eq!(meta.kind, PluginKind::Classifier);
+    let c = call(&engine, &component)
+        .classify(&message(COMPLAINT))
+        .result
+        .expect("classify");
+    assert!(
+        c.sentiment.is_some() || c.intent.is_some() || !c.tags.is_empty(),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn the_follow_up_workflow_creates_a_task_for_a_reply() {
+    let engine = engine();
+    let component = load(artifacts::WORKFLOW_FOLLOW_UP);
+    let reply =
+        message("From: Ann <ann@example.com>\r\nSubject: Re: Proposal\r\n\r\nSounds good.\r\n");
+    let event = Event {
+        trigger: Trigger::ReplyReceived,
+        message: reply,
+        classifications: vec![],
+        links: vec![],
+    };
+    let actions = call(&engine, &component)
+        .on_event(&event)
+        .result
+        .expect("on-event");
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateTask(t) if t.title.contains("Proposal"))),
+        "{actions:?}"
+    );
+    let outgoing = Event {
+        trigger: Trigger::Outgoing,
+        ..event
+    };
+    assert!(
+        call(&engine, &component)
+            .on_event(&outgoing)
+            .result
+            .expect("on-event")
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_generic_provider_maps_folders_of_servers_without_special_use() {
+    let engine = engine();
+    let component = load(artifacts::PROVIDER_GENERIC);
+    let map = |name: &str, delimiter: &str, attributes: &[&str]| {
+        let mailbox = Mailbox {
+            name: name.into(),
+            delimiter: Some(delimiter.into()),
+            attributes: attributes.iter().map(|a| a.to_string()).collect(),
+        };
+        call(&engine, &component)
+            .map_folder(&mailbox)
+            .result
+            .expect("map-folder")
+    };
+    assert_eq!(map("INBOX", ".", &[]), Some(FolderRole::Inbox));
+    assert_eq!(map("INBOX.Sent Items", ".", &[]), Some(FolderRole::Sent));
+    assert_eq!(map("Gesendete Elemente", "/", &[]), Some(FolderRole::Sent));
+    assert_eq!(map("INBOX/Papierkorb", "/", &[]), Some(FolderRole::Trash));
+    assert_eq!(map("Whatever", "/", &["\\Junk"]), Some(FolderRole::Spam));
+    assert_ne!(map("Projects", "/", &[]), Some(FolderRole::Sent));
+
+    let problem = ConnectionProblem {
+        step: ConnectionStep::Login,
+        protocol: "imap".into(),
+        server: "imap.example.com".into(),
+        message: "NO [AUTHENTICATIONFAILED] Authentication failed.".into(),
+    };
+    let diagnosis = call(&engine, &component)
+        .diagnose(&problem)
+        .result
+        .expect("diagnose");
+    assert!(diagnosis.is_some_and(|d| !d.advice.is_empty()));
+}
+
+#[test]
+fn the_gmail_importer_reads_every_sample_export_and_reports_broken_xml() {
+    let engine = engine();
+    let component = load(artifacts::FILTER_GMAIL);
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/gmail-filters"
+    );
+    let mut total_rules = 0;
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("read");
+        let imported = call(&engine, &component)
+            .import_filters("gmail-xml", &data)
+            .result
+            .expect("call")
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+        total_rules += imported.rules.len();
+    }
+    assert!(total_rules > 0);
+
+    let broken =
+        b"<?xml version='1.0'?>\n<feed>\n<entry><apps:property name='from' value='a'/>\n</feedx>";
+    let err = call(&engine, &component)
+        .import_filters("gmail-xml", broken)
+        .result
+        .expect("call")
+        .unwrap_err();
+    assert!(err.line.is_some(), "{err:?}");
+}

@@ -1,0 +1,428 @@
+//! Intent and tags from weighted phrases.
+//!
+//! Each phrase votes for an intent (or a tag) with a weight; the subject
+//! counts double because people state their purpose there. The winning
+//! intent needs a minimum score, else the message is `other`.
+
+use crate::text::Tokens;
+
+/// What the sender wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    Request,
+    Question,
+    Complaint,
+    Meeting,
+    Purchase,
+    Unsubscribe,
+    Other,
+}
+
+impl Intent {
+    const SCORED: [Intent; 6] = [
+        Intent::Request,
+        Intent::Question,
+        Intent::Complaint,
+        Intent::Meeting,
+        Intent::Purchase,
+        Intent::Unsubscribe,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Intent::Request => "request",
+            Intent::Question => "question",
+            Intent::Complaint => "complaint",
+            Intent::Meeting => "meeting",
+            Intent::Purchase => "purchase",
+            Intent::Unsubscribe => "unsubscribe",
+            Intent::Other => "other",
+        }
+    }
+}
+
+/// What a phrase votes for.
+#[derive(Clone, Copy, Debug)]
+enum Vote {
+    Intent(Intent),
+    Tag(&'static str),
+}
+
+use Intent::*;
+use Vote::Tag;
+
+const fn i(intent: Intent) -> Vote {
+    Vote::Intent(intent)
+}
+
+/// The best intent needs at least this much evidence.
+const MIN_INTENT: f32 = 1.0;
+/// A tag needs at least this much evidence.
+const MIN_TAG: f32 = 1.0;
+/// Weight of each `?` for `question` (at most three count).
+const QUESTION_MARK: f32 = 0.7;
+/// A phrase repeated many times is one topic, not many votes.
+const MAX_HITS_PER_PHRASE: u32 = 2;
+const SUBJECT_WEIGHT: f32 = 2.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntentResult {
+    pub intent: Intent,
+    /// Confidence, 0.0..=1.0.
+    pub score: f32,
+    /// Tags with confidence, strongest first.
+    pub tags: Vec<(&'static str, f32)>,
+}
+
+/// Scores the subject and the sender's own text.
+pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
+    let mut intents = [0.0f32; 6];
+    let mut tags: Vec<(&'static str, f32)> = Vec::new();
+    for (tokens, weight) in [(subject, SUBJECT_WEIGHT), (body, 1.0)] {
+        let mut hits = vec![0u32; PHRASES.len()];
+        for pos in 0..tokens.len() {
+            let Some(token) = tokens.get(pos) else {
+                continue;
+            };
+            for index in candidates(token.word) {
+                let (phrase, vote, w) = PHRASES[index];
+                if hits[index] >= MAX_HITS_PER_PHRASE || !tokens.phrase_at(pos, phrase) {
+                    continue;
+                }
+                hits[index] += 1;
+                match vote {
+                    Vote::Intent(intent) => intents[slot(intent)] += w * weight,
+                    Vote::Tag(tag) => match tags.iter_mut().find(|(t, _)| *t == tag) {
+                        Some(entry) => entry.1 += w * weight,
+                        None => tags.push((tag, w * weight)),
+                    },
+                }
+            }
+        }
+        intents[slot(Question)] += QUESTION_MARK * tokens.questions.min(3) as f32 * weight;
+    }
+
+    let total: f32 = intents.iter().sum();
+    let (best, best_score) = Intent::SCORED
+        .iter()
+        .map(|&intent| (intent, intents[slot(intent)]))
+        .fold((Other, 0.0f32), |acc, x| if x.1 > acc.1 { x } else { acc });
+    let (intent, score) = if best_score < MIN_INTENT {
+        // Confidence in "other" falls as the evidence for something grows.
+        (Other, 1.0 - best_score / MIN_INTENT * 0.5)
+    } else {
+        let share = best_score / total;
+        let strength = 1.0 - (-best_score / 2.0).exp();
+        (best, share * strength)
+    };
+
+    tags.retain(|(_, s)| *s >= MIN_TAG);
+    let mut tags: Vec<_> = tags
+        .into_iter()
+        .map(|(t, s)| (t, (s / (2.0 * MIN_TAG + s) + 0.33).min(1.0)))
+        .collect();
+    tags.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    IntentResult {
+        intent,
+        score: score.clamp(0.0, 1.0),
+        tags,
+    }
+}
+
+fn slot(intent: Intent) -> usize {
+    Intent::SCORED
+        .iter()
+        .position(|&x| x == intent)
+        .unwrap_or(0)
+}
+
+/// Indices of the phrases whose first word is `word`: a scan of the
+/// first-letter bucket with cheap byte checks before the full comparison
+/// (this runs for every token).
+fn candidates(word: &str) -> impl Iterator<Item = usize> + '_ {
+    let n = word.len();
+    let last = word.as_bytes().last().copied();
+    crate::text::bucket(&PHRASE_INDEX, word).filter(move |&i| {
+        let p = PHRASES[i].0.as_bytes();
+        p.len() >= n
+            && p.get(n).is_none_or(|&b| b == b' ')
+            && p.get(n.wrapping_sub(1)).copied() == last
+            && &p[..n] == word.as_bytes()
+    })
+}
+
+static PHRASE_INDEX: [u16; 257] = crate::first_byte_index!(PHRASES);
+
+/// `(phrase, vote, weight)`, sorted by phrase (a test checks it).
+/// Phrases are lower case, words separated by one space, apostrophes kept.
+static PHRASES: &[(&str, Vote, f32)] = &[
+    ("absence", Tag("out-of-office"), 0.6),
+    ("abwesenheitsnotiz", Tag("out-of-office"), 2.0),
+    ("agenda", i(Meeting), 1.2),
+    ("amount due", Tag("billing"), 1.2),
+    ("any idea", i(Question), 1.2),
+    ("any update", Tag("follow-up"), 1.2),
+    ("any updates", Tag("follow-up"), 1.2),
+    ("appointment", i(Meeting), 1.3),
+    ("as soon as possible", Tag("urgent"), 1.2),
+    ("asap", Tag("urgent"), 1.2),
+    ("at your earliest convenience", i(Request), 1.2),
+    ("attached", Tag("attachment"), 1.0),
+    ("attachment", Tag("attachment"), 1.0),
+    ("attachments", Tag("attachment"), 1.0),
+    ("auto reply", Tag("out-of-office"), 1.5),
+    ("automatic reply", Tag("out-of-office"), 2.0),
+    ("availability", i(Meeting), 1.2),
+    ("available", i(Meeting), 0.7),
+    ("awful", i(Complaint), 1.0),
+    ("bank transfer", Tag("billing"), 1.0),
+    ("billing", Tag("billing"), 1.2),
+    ("broken", i(Complaint), 1.2),
+    ("budget", i(Purchase), 0.6),
+    ("buy", i(Purchase), 1.2),
+    ("calendar", i(Meeting), 1.0),
+    ("call", i(Meeting), 0.6),
+    ("can you", i(Request), 1.3),
+    ("cancel my", i(Complaint), 1.2),
+    ("catch up", i(Meeting), 0.9),
+    ("charged twice", i(Complaint), 1.8),
+    ("circling back", Tag("follow-up"), 1.5),
+    ("clarification", i(Question), 1.0),
+    ("clarify", i(Question), 0.8),
+    ("complain", i(Complaint), 1.8),
+    ("complaint", i(Complaint), 2.0),
+    ("conference call", i(Meeting), 1.2),
+    ("contract", i(Purchase), 0.6),
+    ("cost", i(Purchase), 0.6),
+    ("could you", i(Request), 1.5),
+    ("could you please", i(Request), 1.0),
+    ("curious", i(Question), 0.8),
+    ("damaged", i(Complaint), 1.3),
+    ("deadline", Tag("urgent"), 0.6),
+    ("defective", i(Complaint), 1.4),
+    ("demo", i(Meeting), 0.7),
+    ("disappointed", i(Complaint), 1.8),
+    ("discount", i(Purchase), 1.0),
+    ("do not contact", i(Unsubscribe), 2.0),
+    ("do you have", i(Question), 0.8),
+    ("do you know", i(Question), 1.2),
+    ("does anyone", i(Question), 1.0),
+    ("does friday work", i(Meeting), 1.2),
+    ("does monday work", i(Meeting), 1.2),
+    ("does not work", i(Complaint), 1.6),
+    ("does thursday work", i(Meeting), 1.2),
+    ("does tuesday work", i(Meeting), 1.2),
+    ("does wednesday work", i(Meeting), 1.2),
+    ("doesn't work", i(Complaint), 1.6),
+    ("don't contact", i(Unsubscribe), 2.0),
+    ("email preferences", Tag("newsletter"), 1.2),
+    ("emergency", Tag("urgent"), 1.5),
+    ("enclosed", Tag("attachment"), 0.8),
+    ("escalate", i(Complaint), 1.4),
+    ("fed up", i(Complaint), 1.6),
+    ("follow up", Tag("follow-up"), 1.2),
+    ("following up", Tag("follow-up"), 1.5),
+    ("free on", i(Meeting), 1.0),
+    ("frustrated", i(Complaint), 1.3),
+    ("frustrating", i(Complaint), 1.3),
+    ("gentle reminder", Tag("follow-up"), 1.5),
+    ("get back to me", i(Request), 1.0),
+    ("grateful", Tag("thanks"), 0.8),
+    ("how can", i(Question), 1.0),
+    ("how do", i(Question), 1.2),
+    ("how does", i(Question), 1.0),
+    ("how much", i(Question), 0.6),
+    ("how much does", i(Purchase), 1.2),
+    ("i need", i(Request), 1.0),
+    ("i would like you to", i(Request), 1.5),
+    ("i'd appreciate", i(Request), 1.2),
+    ("immediately", Tag("urgent"), 1.0),
+    ("interested in buying", i(Purchase), 1.8),
+    ("invitation", i(Meeting), 0.9),
+    ("invite", i(Meeting), 1.0),
+    ("invoice", Tag("billing"), 1.2),
+    ("invoices", Tag("billing"), 1.2),
+    ("is it possible", i(Question), 1.0),
+    ("is there", i(Question), 0.8),
+    ("issue with", i(Complaint), 0.8),
+    ("just checking", Tag("follow-up"), 1.2),
+    ("kindly", i(Request), 1.2),
+    ("let me know", i(Request), 0.8),
+    ("licences", i(Purchase), 1.0),
+    ("licenses", i(Purchase), 1.0),
+    ("limited access to email", Tag("out-of-office"), 1.5),
+    ("mailing list", i(Unsubscribe), 0.9),
+    ("make sure", i(Request), 0.7),
+    ("manage preferences", Tag("newsletter"), 1.2),
+    ("meet", i(Meeting), 1.0),
+    ("meeting", i(Meeting), 1.4),
+    ("money back", i(Complaint), 1.6),
+    ("much appreciated", Tag("thanks"), 1.0),
+    ("need you to", i(Request), 1.4),
+    ("never arrived", i(Complaint), 1.6),
+    ("never received", i(Complaint), 1.6),
+    ("newsletter", Tag("newsletter"), 1.5),
+    ("no longer want", i(Unsubscribe), 1.6),
+    ("no longer wish", i(Unsubscribe), 2.0),
+    ("no response", i(Complaint), 1.4),
+    ("not working", i(Complaint), 1.6),
+    ("on leave", Tag("out-of-office"), 1.0),
+    ("on vacation", Tag("out-of-office"), 1.2),
+    ("opt out", i(Unsubscribe), 2.2),
+    ("order", i(Purchase), 0.9),
+    ("out of office", Tag("out-of-office"), 2.0),
+    ("out of the office", Tag("out-of-office"), 2.0),
+    ("overcharged", i(Complaint), 1.8),
+    ("overdue", Tag("billing"), 1.0),
+    ("payment", Tag("billing"), 0.9),
+    ("place an order", i(Purchase), 1.8),
+    ("please", i(Request), 0.8),
+    ("please check", i(Request), 1.1),
+    ("please confirm", i(Request), 1.2),
+    ("please find attached", Tag("attachment"), 1.0),
+    ("please forward", i(Request), 1.2),
+    ("please let me know", i(Request), 1.0),
+    ("please provide", i(Request), 1.3),
+    ("please review", i(Request), 1.3),
+    ("please send", i(Request), 1.2),
+    ("poor service", i(Complaint), 1.8),
+    ("price list", i(Purchase), 1.4),
+    ("pricing", i(Purchase), 1.4),
+    ("problem with", i(Complaint), 1.0),
+    ("proposal", i(Purchase), 0.9),
+    ("purchase", i(Purchase), 1.4),
+    ("purchase order", i(Purchase), 1.8),
+    ("question", i(Question), 1.0),
+    ("questions", i(Question), 0.8),
+    ("quick call", i(Meeting), 1.2),
+    ("quick question", i(Question), 1.5),
+    ("quotation", i(Purchase), 1.6),
+    ("quote", i(Purchase), 1.4),
+    ("receipt", Tag("billing"), 0.9),
+    ("refund", i(Complaint), 1.5),
+    ("reminder", Tag("follow-up"), 1.0),
+    ("remove me", i(Unsubscribe), 2.2),
+    ("request", i(Request), 0.8),
+    ("requesting", i(Request), 1.3),
+    ("reschedule", i(Meeting), 1.4),
+    ("ridiculous", i(Complaint), 1.2),
+    ("schedule", i(Meeting), 0.9),
+    ("see attached", Tag("attachment"), 1.0),
+    ("send me", i(Request), 1.2),
+    ("send us", i(Request), 1.2),
+    ("still not", i(Complaint), 1.0),
+    ("still waiting", i(Complaint), 1.6),
+    ("stop sending", i(Unsubscribe), 2.2),
+    ("stopped working", i(Complaint), 1.6),
+    ("subscription", i(Purchase), 0.7),
+    ("take me off", i(Unsubscribe), 2.2),
+    ("teams", i(Meeting), 0.6),
+    ("terrible", i(Complaint), 1.2),
+    ("thank you", Tag("thanks"), 0.8),
+    ("thanks", Tag("thanks"), 0.6),
+    ("time sensitive", Tag("urgent"), 1.5),
+    ("time slot", i(Meeting), 1.2),
+    ("trial", i(Purchase), 0.6),
+    ("unacceptable", i(Complaint), 2.0),
+    ("unsubscribe", i(Unsubscribe), 2.5),
+    ("upgrade", i(Purchase), 0.6),
+    ("urgent", Tag("urgent"), 1.5),
+    ("urgently", Tag("urgent"), 1.5),
+    ("view in browser", Tag("newsletter"), 1.5),
+    ("view this email in your browser", Tag("newsletter"), 1.0),
+    ("volume pricing", i(Purchase), 1.2),
+    ("we need", i(Request), 1.0),
+    ("what is", i(Question), 0.8),
+    ("what's", i(Question), 0.7),
+    ("when is", i(Question), 0.8),
+    ("when will", i(Question), 1.0),
+    ("where can", i(Question), 1.0),
+    ("where is", i(Question), 0.8),
+    ("why", i(Question), 0.8),
+    ("wondering", i(Question), 1.2),
+    ("worst", i(Complaint), 1.2),
+    ("would appreciate", i(Request), 1.2),
+    ("would you", i(Request), 1.0),
+    ("would you mind", i(Request), 1.0),
+    ("wrong item", i(Complaint), 1.6),
+    ("zoom", i(Meeting), 1.0),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(subject: &str, body: &str) -> Intent {
+        analyze(&Tokens::new(subject), &Tokens::new(body)).intent
+    }
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for pair in PHRASES.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+    }
+
+    #[test]
+    fn intents() {
+        assert_eq!(
+            intent(
+                "Report",
+                "Could you please send me the Q3 report by Friday?"
+            ),
+            Request
+        );
+        assert_eq!(
+            intent("", "How do I reset my password? Where is the setting?"),
+            Question
+        );
+        assert_eq!(
+            intent(
+                "Still waiting",
+                "I am very disappointed. The product arrived broken and I want a refund."
+            ),
+            Complaint
+        );
+        assert_eq!(
+            intent(
+                "Meeting next week",
+                "Are you available for a call on Tuesday? I'll send an invite."
+            ),
+            Meeting
+        );
+        assert_eq!(
+            intent(
+                "Quote request",
+                "We would like a quote for 50 licenses and your volume pricing."
+            ),
+            Purchase
+        );
+        assert_eq!(
+            intent(
+                "",
+                "Please unsubscribe me and remove me from your mailing list."
+            ),
+            Unsubscribe
+        );
+        assert_eq!(intent("Lunch", "The weather was nice today."), Other);
+    }
+
+    #[test]
+    fn tags() {
+        let r = analyze(
+            &Tokens::new("URGENT: invoice overdue"),
+            &Tokens::new("Please see the attached invoice."),
+        );
+        let names: Vec<_> = r.tags.iter().map(|t| t.0).collect();
+        assert!(names.contains(&"urgent"), "{names:?}");
+        assert!(names.contains(&"billing"), "{names:?}");
+        assert!(names.contains(&"attachment"), "{names:?}");
+    }
+
+    #[test]
+    fn candidates_cover_multiword_runs() {
+        let found: Vec<_> = candidates("could").map(|i| PHRASES[i].0).collect();
+        assert!(found.contains(&"could you"), "{found:?}");
+        assert!(found.iter().all(|p| p.split(' ').next() == Some("could")));
+    }
+}

@@ -1,0 +1,153 @@
+//! The keyword classifier's logic, in plain Rust with no dependencies.
+//!
+//! The `classifier-keywords` plugin wraps [`classify`] for the WebAssembly
+//! contract; the host's native benchmark calls the very same function, so the
+//! two can be compared like for like. Everything here is deterministic and
+//! allocation-light: a 2 KB message takes a few microseconds natively.
+//!
+//! - sentiment: a lexicon with negation and emphasis rules ([`sentiment`]);
+//! - intent (`request`, `question`, `complaint`, `meeting`, `purchase`,
+//!   `unsubscribe`, `other`) and tags from weighted phrases ([`intent`]);
+//! - an extractive summary: the first sentences of the sender's own text, up
+//!   to [`SUMMARY_CHARS`];
+//! - the signature block, read into a contact card ([`signature`]).
+//!
+//! Quoted replies (`> …`, `On … wrote:`) and the signature are removed before
+//! sentiment, intent and summary, so a reply is judged by what its sender
+//! wrote.
+
+#![forbid(unsafe_code)]
+
+pub mod intent;
+pub mod sentiment;
+pub mod signature;
+pub mod text;
+
+pub use intent::Intent;
+pub use signature::Signature;
+
+/// Longest summary, in characters.
+pub const SUMMARY_CHARS: usize = 200;
+
+/// What the classifier reads: a subject and a plain-text body.
+#[derive(Clone, Copy, Debug)]
+pub struct Email<'a> {
+    pub subject: &'a str,
+    pub text_body: &'a str,
+}
+
+/// A label with a confidence in 0.0..=1.0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub label: String,
+    pub score: f32,
+}
+
+impl Label {
+    fn new(label: &str, score: f32) -> Self {
+        Label {
+            label: label.to_string(),
+            score: score.clamp(0.0, 1.0),
+        }
+    }
+}
+
+/// Everything [`classify`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// `positive`, `negative` or `neutral`.
+    pub sentiment: Label,
+    /// `request`, `question`, `complaint`, `meeting`, `purchase`,
+    /// `unsubscribe` or `other`.
+    pub intent: Label,
+    pub summary: Option<String>,
+    pub signature: Option<Signature>,
+    /// E.g. `urgent`, `follow-up`, `billing`, `attachment`, `out-of-office`,
+    /// `thanks`, `newsletter`; strongest first.
+    pub tags: Vec<Label>,
+}
+
+/// Classifies one message.
+pub fn classify(email: &Email<'_>) -> Analysis {
+    let lines = text::own_lines(email.text_body);
+    let (own_end, signature) = match signature::split(&lines) {
+        Some((start, block)) => {
+            let card = signature::parse(&block);
+            (start, (!card.is_empty()).then_some(card))
+        }
+        None => (lines.len(), None),
+    };
+    let own = &lines[..own_end];
+    let own_text = own.join("\n");
+
+    let subject_tokens = text::Tokens::new(email.subject);
+    let body_tokens = text::Tokens::new(&own_text);
+
+    // Sentiment of the body; the subject joins in only when the body is silent
+    // (subjects are terse and often just a topic).
+    let mut mood = sentiment::analyze(&body_tokens);
+    if mood.label == "neutral" {
+        let from_subject = sentiment::analyze(&subject_tokens);
+        if from_subject.label != "neutral" {
+            mood = from_subject;
+        }
+    }
+    let intent = intent::analyze(&subject_tokens, &body_tokens);
+
+    Analysis {
+        sentiment: Label::new(mood.label, mood.score),
+        intent: Label::new(intent.intent.label(), intent.score),
+        summary: summarize(own),
+        signature,
+        tags: intent.tags.iter().map(|(t, s)| Label::new(t, *s)).collect(),
+    }
+}
+
+/// The first sentences of the sender's text (greeting skipped), up to
+/// [`SUMMARY_CHARS`]; a longer first sentence is cut at a word boundary
+/// with `…`.
+pub fn summarize(lines: &[&str]) -> Option<String> {
+    let skip = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .map(|first| {
+            if text::is_greeting(lines[first]) {
+                first + 1
+            } else {
+                first
+            }
+        })?;
+    let body = lines[skip..].join("\n");
+    let mut summary = String::new();
+    for sentence in text::sentences(&body) {
+        let sentence = text::squash_spaces(sentence);
+        let needed = sentence.chars().count() + usize::from(!summary.is_empty());
+        if summary.chars().count() + needed <= SUMMARY_CHARS {
+            if !summary.is_empty() {
+                summary.push(' ');
+            }
+            summary.push_str(&sentence);
+            continue;
+        }
+        if summary.is_empty() {
+            summary = truncate_words(&sentence, SUMMARY_CHARS - 1);
+            summary.push('…');
+        }
+        break;
+    }
+    (!summary.is_empty()).then_some(summary)
+}
+
+/// `text` cut to at most `max` characters, at the last space when there is one.
+fn truncate_words(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
+    match cut.rfind(' ') {
+        Some(space) if space > max / 2 => {
+            cut[..space].trim_end_matches([',', ';', ':']).to_string()
+        }
+        _ => cut,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! The keyword classifier plugin: a thin wrapper that runs
+//! [`classifier_keywords_core::classify`] on a message's subject and text body
+//! and converts the result to the contract's `classification`.
+//!
+//! The logic lives in `classifier-keywords-core` so the host can benchmark
+//! the same code natively.
+
+use classifier_keywords_core::{Analysis, Email, Signature};
+use mailroom_plugin_sdk::prelude::*;
+
+pub struct KeywordClassifier;
+
+impl Plugin for KeywordClassifier {
+    fn metadata() -> Metadata {
+        Metadata::new(
+            "classifier-keywords",
+            env!("CARGO_PKG_VERSION"),
+            PluginKind::Classifier,
+        )
+        .description(
+            "Sentiment, intent (request, question, complaint, meeting, purchase, unsubscribe), \
+                 a short summary, the sender's signature and topic tags, from English keywords",
+        )
+    }
+}
+
+impl Classifier for KeywordClassifier {
+    fn classify(message: Message) -> Result<Classification, String> {
+        let analysis = classifier_keywords_core::classify(&Email {
+            subject: &message.subject,
+            text_body: &message.text_body,
+        });
+        Ok(to_classification(&message, analysis))
+    }
+}
+
+mailroom_plugin_sdk::export_classifier!(KeywordClassifier);
+
+/// Converts the core's result, filling in what only the message knows (the
+/// sender's address for the contact card and the meeting participants).
+pub fn to_classification(message: &Message, analysis: Analysis) -> Classification {
+    let sender = message.from_email().map(str::to_string);
+    let activities = if analysis.intent.label == "meeting" {
+        vec![Activity {
+            kind: ActivityKind::Meeting,
+            title: match message.base_subject() {
+                "" => "Meeting".to_string(),
+                subject => subject.to_string(),
+            },
+            // Keywords cannot read dates reliably; the user fills in the time.
+            starts_at: None,
+            duration_minutes: None,
+            location: None,
+            participants: sender.iter().cloned().collect(),
+        }]
+    } else {
+        Vec::new()
+    };
+    Classification {
+        sentiment: Some(ScoredLabel::new(
+            analysis.sentiment.label,
+            analysis.sentiment.score,
+        )),
+        intent: Some(ScoredLabel::new(
+            analysis.intent.label,
+            analysis.intent.score,
+        )),
+        summary: analysis.summary,
+        signature: analysis.signature.map(|s| card(s, sender)),
+        activities,
+        tags: analysis
+            .tags
+            .into_iter()
+            .map(|t| ScoredLabel::new(t.label, t.score))
+            .collect(),
+    }
+}
+
+fn card(sig: Signature, sender: Option<String>) -> ContactCard {
+    let mut emails = sig.emails;
+    // The signature is the sender's: their address belongs on the card even
+    // when the signature does not repeat it.
+    if emails.is_empty() {
+        emails.extend(sender);
+    }
+    ContactCard {
+        name: sig.name,
+        job_title: sig.job_title,
+        company: sig.company,
+        emails,
+        phones: sig.phones,
+        postal_address: sig.postal_address,
+        website: sig.website,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meeting_with_signature() {
+        let message = Message {
+            subject: "Re: Call next week".into(),
+            text_body: "Hi Sam,\n\nAre you available for a call on Tuesday? I can send a calendar invite.\n\nBest regards,\nAnna Berg\nHead of Sales\n+46 8 123 456 78\n"
+                .into(),
+            from: vec![Address::new(Some("Anna Berg"), "anna@example.se")],
+            ..Default::default()
+        };
+        let c = KeywordClassifier::classify(message).unwrap();
+        assert_eq!(c.intent.as_ref().map(|i| i.label.as_str()), Some("meeting"));
+        assert_eq!(c.activities.len(), 1);
+        assert_eq!(c.activities[0].title, "Call next week");
+        assert_eq!(c.activities[0].participants, ["anna@example.se"]);
+        let card = c.signature.unwrap();
+        assert_eq!(card.name.as_deref(), Some("Anna Berg"));
+        assert_eq!(card.job_title.as_deref(), Some("Head of Sales"));
+        assert_eq!(card.emails, ["anna@example.se"]);
+        assert_eq!(card.phones, ["+46 8 123 456 78"]);
+    }
+}

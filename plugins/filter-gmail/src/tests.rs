@@ -1,0 +1,181 @@
+//! Tests against small inline exports and the gmailctl fixtures in
+//! `shared/data/gmail-filters` (MIT, see SOURCES.md) when present.
+
+use super::*;
+use mailroom_plugin_sdk::types::ConditionNode;
+use std::path::PathBuf;
+
+const HEAD: &str = "<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom' xmlns:apps='http://schemas.google.com/apps/2006'><title>Mail Filters</title>";
+
+fn feed(entries: &[&[(&str, &str)]]) -> String {
+    let mut xml = HEAD.to_string();
+    for props in entries {
+        xml.push_str("<entry><category term='filter'></category><title>Mail Filter</title><content></content>");
+        for (k, v) in *props {
+            xml.push_str(&format!("<apps:property name='{k}' value='{v}'/>"));
+        }
+        xml.push_str("</entry>");
+    }
+    xml + "</feed>"
+}
+
+#[test]
+fn simple_filter() {
+    let xml = feed(&[&[
+        ("from", "alice@example.com"),
+        ("label", "Alice"),
+        ("shouldArchive", "true"),
+        ("shouldStar", "false"),
+    ]]);
+    let out = import(xml.as_bytes()).unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let rule = &out.rules[0];
+    assert!(rule.enabled);
+    assert_eq!(rule.name, "Gmail filter 1: from:alice@example.com");
+    assert_eq!(
+        rule.actions,
+        vec![Action::AddLabel("Alice".into()), Action::Archive]
+    );
+    assert_eq!(
+        rule.conditions,
+        Cond::test(Field::From, MatchType::Contains, "alice@example.com").flatten()
+    );
+}
+
+#[test]
+fn entities_and_size() {
+    let xml = feed(&[&[
+        ("subject", "&quot;R&amp;D&quot; report"),
+        ("size", "5"),
+        ("sizeOperator", "s_sl"),
+        ("sizeUnit", "s_smb"),
+        ("shouldMarkAsRead", "true"),
+    ]]);
+    let out = import(xml.as_bytes()).unwrap();
+    let tree = Cond::from_nodes(&out.rules[0].conditions).unwrap();
+    assert_eq!(
+        tree,
+        Cond::All(vec![
+            Cond::test(Field::Subject, MatchType::Contains, "R&D"),
+            Cond::test(Field::Subject, MatchType::Contains, "report"),
+            Cond::test(
+                Field::Size,
+                MatchType::GreaterThan,
+                (5 * 1024 * 1024).to_string()
+            ),
+        ])
+    );
+}
+
+#[test]
+fn unsupported_parts_warn_and_disable() {
+    let xml = feed(&[
+        &[
+            ("hasTheWord", "is:muted"),
+            ("shouldAlwaysMarkAsImportant", "true"),
+            ("label", "x"),
+        ],
+        &[
+            ("from", "a@b.c"),
+            ("smartLabelToApply", "^smartlabel_promo"),
+        ],
+        &[("from", "a@b.c"), ("mystery", "1"), ("shouldTrash", "true")],
+    ]);
+    let out = import(xml.as_bytes()).unwrap();
+    assert_eq!(
+        out.rules.len(),
+        2,
+        "the filter with no supported action is skipped"
+    );
+    assert!(!out.rules[0].enabled);
+    assert!(out.rules[1].enabled);
+    let at = |n: &str| {
+        out.warnings
+            .iter()
+            .filter(|w| w.location.as_deref() == Some(n))
+            .count()
+    };
+    assert_eq!((at("filter 1"), at("filter 2"), at("filter 3")), (2, 2, 1));
+}
+
+#[test]
+fn malformed_xml_has_a_position() {
+    let xml = format!("{HEAD}\n<entry>\n  <apps:property name='from' value='x'>\n</entry></feed>");
+    let err = import(xml.as_bytes()).unwrap_err();
+    assert_eq!(err.line, Some(4), "{err:?}");
+    assert!(err.column.is_some());
+    assert!(err.message.contains("malformed XML"), "{}", err.message);
+}
+
+#[test]
+fn truncated_and_foreign_files() {
+    let err = import(format!("{HEAD}<entry>").as_bytes()).unwrap_err();
+    assert!(err.message.contains("truncated"), "{}", err.message);
+    let err = import(b"<rules><rule/></rules>").unwrap_err();
+    assert!(
+        err.message.contains("root element is <rules>"),
+        "{}",
+        err.message
+    );
+    assert_eq!((err.line, err.column), (Some(1), Some(1)));
+    assert!(import(b"").is_err());
+    assert!(import(b"\xff\xfe<feed/>").is_err());
+}
+
+#[test]
+fn every_fixture_imports() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/gmail-filters");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("{} not found: skipping", dir.display());
+        return;
+    };
+    let mut files = 0;
+    for entry in entries.flatten() {
+        let data = std::fs::read(entry.path()).unwrap();
+        let out = import(&data).unwrap_or_else(|e| panic!("{:?}: {e:?}", entry.path()));
+        let entries = String::from_utf8_lossy(&data).matches("<entry").count();
+        assert!(out.rules.len() <= entries);
+        for rule in &out.rules {
+            assert!(!rule.actions.is_empty());
+            assert!(Cond::from_nodes(&rule.conditions).is_some(), "{rule:?}");
+            if let Some(ConditionNode::Test(c)) = rule.conditions.first() {
+                assert!(!c.value.is_empty() || c.match_type == MatchType::Exists);
+            }
+        }
+        files += 1;
+    }
+    assert!(files > 0);
+}
+
+#[test]
+fn bigdiff_fixture_details() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/gmail-filters/05-bigdiff.xml");
+    let Ok(data) = std::fs::read(&path) else {
+        return;
+    };
+    let out = import(&data).unwrap();
+    let first = &out.rules[0];
+    assert_eq!(
+        Cond::from_nodes(&first.conditions).unwrap(),
+        Cond::All(vec![
+            Cond::Any(
+                ["list3", "list1", "list4", "list6"]
+                    .iter()
+                    .map(|l| Cond::test(Field::ListId, MatchType::Contains, *l))
+                    .collect()
+            ),
+            Cond::test(Field::Recipients, MatchType::Contains, "none@gmail.com").not(),
+        ])
+    );
+    assert_eq!(
+        first.actions,
+        vec![Action::Archive, Action::AddLabel("maillist".into())]
+    );
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.location.as_deref() == Some("filter 1")
+                && w.message.contains("smartLabelToApply"))
+    );
+}
