@@ -84,6 +84,7 @@ fn watch_sources(root: &Path) {
     let plugins = root.join("plugins");
     watch(plugins.join("Cargo.toml"));
     watch(plugins.join("Cargo.lock"));
+    watch(plugins.join(".cargo/config.toml"));
     let mut members: Vec<PathBuf> = fs::read_dir(&plugins)
         .expect("read plugins/")
         .flatten()

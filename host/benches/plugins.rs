@@ -110,6 +110,12 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("invoke_fresh_instance");
+    g.bench_function("store_setup_only", |b| {
+        b.iter(|| {
+            let state = mailroom::plugin::state::InvocationState::new(scope.clone(), 128 << 20);
+            wasmtime::Store::new(engine.wasmtime(), state)
+        })
+    });
     g.bench_function("trivial", |b| {
         b.iter(|| {
             call(&engine, &trivial, &scope)
