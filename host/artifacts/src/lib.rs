@@ -6,7 +6,10 @@
 //!
 //! - one `&str` path constant per component, named after its crate or
 //!   example in upper snake case: the bundled plugins `PROVIDER_GENERIC`,
-//!   `FILTER_GMAIL`, `CLASSIFIER_KEYWORDS`, `WORKFLOW_FOLLOW_UP`; the test
+//!   `PROVIDER_GMAIL`, `PROVIDER_MICROSOFT`, `PROVIDER_YAHOO`, `PROVIDER_ZOHO`,
+//!   `PROVIDER_ICLOUD`, `PROVIDER_AOL`, `FILTER_GMAIL`, `CLASSIFIER_KEYWORDS`,
+//!   `WORKFLOW_FOLLOW_UP` (every `cdylib` library in the plugins workspace is
+//!   one; library crates such as `provider-common` are not); the test
 //!   plugins `PROBE`, `TRIVIAL`, `INFINITE_LOOP`, `ALLOC_1GIB`,
 //!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
 //!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`; and
