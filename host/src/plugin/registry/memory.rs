@@ -112,17 +112,7 @@ impl RegistryStorage for InMemoryStorage {
         changes: &[KvChange],
     ) -> Result<(), StorageError> {
         let mut inner = self.inner.lock();
-        let map = inner.kv.entry(key(org, plugin)).or_default();
-        for change in changes {
-            match change {
-                KvChange::Set(k, v) => {
-                    map.insert(k.clone(), v.clone());
-                }
-                KvChange::Delete(k) => {
-                    map.remove(k);
-                }
-            }
-        }
+        apply_kv_changes(inner.kv.entry(key(org, plugin)).or_default(), changes);
         Ok(())
     }
 

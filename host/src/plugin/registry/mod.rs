@@ -92,6 +92,24 @@ impl ActivePlugin {
     pub fn kind(&self) -> PluginKind {
         self.record.kind
     }
+    /// The same plugin with another record or version: its key-value data,
+    /// metrics and failure streak carry over.
+    fn successor(
+        &self,
+        record: PluginRecord,
+        version: PluginVersionRecord,
+        component: Arc<LoadedComponent>,
+    ) -> Self {
+        Self {
+            record,
+            version,
+            component,
+            kv: self.kv.clone(),
+            metrics: self.metrics.clone(),
+            consecutive_failures: self.consecutive_failures.clone(),
+        }
+    }
+
     fn wants_kv(&self) -> bool {
         self.version
             .metadata
@@ -196,7 +214,7 @@ impl PluginRegistry {
         };
         self.storage.add_version(&version).await?;
 
-        let (record, kv, metrics, failures, event) = match existing {
+        let (active, event) = match existing {
             Some(current) => {
                 let mut record = current.record.clone();
                 record.active_seq = version.seq;
@@ -204,13 +222,8 @@ impl PluginRegistry {
                     "upgraded from {} to {}",
                     current.version.metadata.version, metadata.version
                 );
-                (
-                    record,
-                    current.kv.clone(),
-                    current.metrics.clone(),
-                    current.consecutive_failures.clone(),
-                    (PluginEventKind::Upgraded, msg),
-                )
+                let next = current.successor(record, version, component);
+                (next, (PluginEventKind::Upgraded, msg))
             }
             None => {
                 let position = plugins
@@ -235,25 +248,20 @@ impl PluginRegistry {
                     consecutive_failures: 0,
                 };
                 let msg = format!("installed version {} ({} bytes)", metadata.version, size);
-                (
+                let new = ActivePlugin {
                     record,
-                    Arc::new(KvCell::default()),
-                    Arc::default(),
-                    Arc::default(),
-                    (PluginEventKind::Installed, msg),
-                )
+                    version,
+                    component,
+                    kv: Arc::default(),
+                    metrics: Arc::default(),
+                    consecutive_failures: Arc::default(),
+                };
+                (new, (PluginEventKind::Installed, msg))
             }
         };
-        self.storage.save_plugin(&record).await?;
-        self.event(org, &record.name, event.0, event.1).await;
-        let active = Arc::new(ActivePlugin {
-            record,
-            version,
-            component,
-            kv,
-            metrics,
-            consecutive_failures: failures,
-        });
+        self.storage.save_plugin(&active.record).await?;
+        self.event(org, &active.record.name, event.0, event.1).await;
+        let active = Arc::new(active);
         plugins.active.write().insert(metadata.name, active.clone());
         Ok(self.view(&active))
     }
@@ -483,14 +491,7 @@ impl PluginRegistry {
         );
         self.event(org, name, PluginEventKind::RolledBack, msg)
             .await;
-        let active = Arc::new(ActivePlugin {
-            record,
-            version: target,
-            component,
-            kv: current.kv.clone(),
-            metrics: current.metrics.clone(),
-            consecutive_failures: current.consecutive_failures.clone(),
-        });
+        let active = Arc::new(current.successor(record, target, component));
         plugins
             .active
             .write()
@@ -537,14 +538,8 @@ impl PluginRegistry {
         change(&mut record)?;
         self.storage.save_plugin(&record).await?;
         self.event(org, name, event.0, event.1).await;
-        let active = Arc::new(ActivePlugin {
-            record,
-            version: current.version.clone(),
-            component: current.component.clone(),
-            kv: current.kv.clone(),
-            metrics: current.metrics.clone(),
-            consecutive_failures: current.consecutive_failures.clone(),
-        });
+        let active =
+            Arc::new(current.successor(record, current.version.clone(), current.component.clone()));
         if active.record.enabled && !current.record.enabled {
             // Re-enabled: the failure streak that disabled it is over.
             active

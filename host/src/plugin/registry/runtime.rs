@@ -3,7 +3,7 @@
 //! and failures counted — N in a row disable the plugin for the org with an
 //! event saying why. The caller always gets a `Result` and goes on.
 
-use super::storage::{KvChange, PluginEventKind};
+use super::storage::{KvChange, PluginEventKind, apply_kv_changes};
 use super::{ActivePlugin, KvCell, PluginRegistry};
 use crate::plugin::bindings::latest as api;
 use crate::plugin::error::PluginError;
@@ -220,15 +220,6 @@ impl PluginRegistry {
 fn apply_to_cell(cell: &KvCell, changes: &[KvChange]) {
     let mut guard = cell.0.lock();
     let mut map = (**guard).clone();
-    for change in changes {
-        match change {
-            KvChange::Set(k, v) => {
-                map.insert(k.clone(), v.clone());
-            }
-            KvChange::Delete(k) => {
-                map.remove(k);
-            }
-        }
-    }
+    apply_kv_changes(&mut map, changes);
     *guard = Arc::new(map);
 }

@@ -97,6 +97,20 @@ pub enum KvChange {
     Delete(String),
 }
 
+/// Applies `changes` in order to an in-memory copy of a plugin's data.
+pub fn apply_kv_changes(map: &mut BTreeMap<String, Vec<u8>>, changes: &[KvChange]) {
+    for change in changes {
+        match change {
+            KvChange::Set(k, v) => {
+                map.insert(k.clone(), v.clone());
+            }
+            KvChange::Delete(k) => {
+                map.remove(k);
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("plugin storage: {0}")]
 pub struct StorageError(pub String);
