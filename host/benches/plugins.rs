@@ -132,6 +132,15 @@ fn benches(c: &mut Criterion) {
                 .expect("call")
         })
     });
+    let js = load(&engine, artifacts::JS_CLASSIFIER);
+    g.bench_function("js_classifier_2kb", |b| {
+        b.iter(|| {
+            call(&engine, &js, &scope)
+                .classify(black_box(&message))
+                .result
+                .expect("call")
+        })
+    });
     g.bench_function("classifier_2kb_native", |b| {
         let email = classifier_keywords_core::Email {
             subject: &subject,

@@ -5,8 +5,13 @@
 //! Modules follow the data flow of `DESIGN.md`; data flows down this list and
 //! no module reaches up.
 
+pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod ids;
 pub mod mime;
+pub mod pipeline;
 pub mod plugin;
+pub mod store;

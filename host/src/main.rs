@@ -3,8 +3,8 @@ use mailroom::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Logging starts in `cli::run`, once the config file (which may ask for JSON logs) is read.
     let cli = Cli::parse();
-    cli::init_logging(cli.log_json);
     match cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -1,0 +1,163 @@
+//! The HTTP API: an axum router under `/v1`, plus `/healthz`, `/metrics` and
+//! `/openapi.json` (OpenAPI 3.1, generated from the handlers' annotations).
+//!
+//! Handlers are thin: they take the caller from an auth extractor, parse the
+//! request with the extractors of [`extract`] (errors in the API's shape),
+//! call the store or the plugin registry, and map errors with [`ApiError`].
+//! One file per resource.
+
+pub mod accounts;
+pub mod audit;
+pub mod contacts;
+pub mod error;
+pub mod extract;
+pub mod import;
+pub mod messages;
+pub mod metrics;
+pub mod openapi;
+pub mod plugins;
+pub mod providers;
+pub mod tokens;
+pub mod users;
+
+pub use error::{ApiError, ApiResult};
+
+use crate::config::Settings;
+use crate::plugin::registry::PluginRegistry;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub registry: Arc<PluginRegistry>,
+    pub settings: Arc<Settings>,
+    pub http_metrics: Arc<metrics::HttpMetrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: Settings) -> Self {
+        Self {
+            store,
+            registry,
+            settings: Arc::new(settings),
+            http_metrics: Arc::default(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+/// The `/v1` routes with their OpenAPI description.
+fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(users::routes())
+        .merge(audit::routes())
+        .merge(tokens::routes())
+        .merge(accounts::routes())
+        .merge(providers::routes())
+        .merge(contacts::routes(settings.limits.import_bytes))
+        .merge(plugins::routes(settings.limits.plugin_upload_bytes))
+        .merge(messages::routes())
+}
+
+/// The OpenAPI document and the router it describes.
+pub fn api(settings: &Settings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/v1", v1(settings))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::metrics))
+        .split_for_parts()
+}
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = api(&state.settings);
+    // Serialised once: the document only changes with the code.
+    let doc: Arc<str> = match doc.to_json() {
+        Ok(json) => json.into(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+            "{}".into()
+        }
+    };
+    routes
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    doc.to_string(),
+                )
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        // Every route but the upload and import ones (which set their own) takes
+        // at most this much body.
+        .layer(DefaultBodyLimit::max(state.settings.limits.json_bytes))
+        .with_state(state)
+}
+
+/// Liveness: the process serves and its database answers.
+#[utoipa::path(
+    get, path = "/healthz", tag = "system", security(()),
+    responses(
+        (status = 200, description = "serving", body = String, example = json!({"status": "ok"})),
+        (status = 503, description = "the database does not answer", body = error::ErrorBody),
+    )
+)]
+pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(state.store.pool())
+        .await
+    {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok" })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database does not answer");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database does not answer",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; see /openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}

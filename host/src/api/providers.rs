@@ -1,0 +1,264 @@
+//! Provider presets and new accounts: the server presets the org's provider
+//! plugins offer (`GET /v1/providers`), and turning a create-account request
+//! into the store's `NewAccount`, filling servers left out from a preset.
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Json;
+use crate::auth::{AuthUser, Principal};
+use crate::ids::UserId;
+use crate::plugin::PluginKind;
+use crate::plugin::bindings::latest::provider;
+use crate::store::{
+    AuthKind, Credentials, FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing,
+    StoreSent,
+};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+type ErrorBody = super::error::ErrorBody;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_providers))
+}
+
+/// A provider's presets as its plugin describes them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderPreset {
+    /// The provider plugin that offers it.
+    pub plugin: String,
+    /// The provider's `provider-info` (id, name, domains, imap/pop3/smtp presets, auth methods …).
+    #[schema(value_type = Object)]
+    pub info: provider::ProviderInfo,
+}
+
+pub async fn providers(state: &AppState, p: &Principal) -> ApiResult<Vec<ProviderPreset>> {
+    let plugins = state
+        .registry
+        .plugins_for(&p.org, PluginKind::Provider, Some(&p.user))
+        .await?;
+    let mut out = Vec::new();
+    for plugin in plugins {
+        match state.registry.provider_info(&plugin).await {
+            Ok(info) => out.push(ProviderPreset {
+                plugin: plugin.name().to_owned(),
+                info,
+            }),
+            // One broken provider plugin must not hide the others; its failure is
+            // already recorded against it.
+            Err(e) => {
+                tracing::warn!(org = %p.org, plugin = plugin.name(), error = %e, "provider_info failed")
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Server presets offered by the org's provider plugins.
+#[utoipa::path(get, path = "/providers", tag = "accounts",
+    responses((status = 200, body = Vec<ProviderPreset>), (status = 401, body = ErrorBody)))]
+pub async fn list_providers(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+) -> ApiResult<Json<Vec<ProviderPreset>>> {
+    Ok(Json(providers(&state, &p).await?))
+}
+
+fn default_protocol() -> Protocol {
+    Protocol::Imap
+}
+fn default_auth() -> AuthKind {
+    AuthKind::Password
+}
+fn yes() -> bool {
+    true
+}
+
+/// A new account: from a provider preset (`provider_id`, servers omitted)
+/// or with explicit servers.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    /// The owning user; the caller unless an admin names someone else.
+    #[serde(default)]
+    pub owner: Option<UserId>,
+    #[serde(default = "default_protocol")]
+    pub protocol: Protocol,
+    /// A preset id from GET /v1/providers; fills servers left out.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    #[serde(default)]
+    pub display_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub incoming: Option<ServerSettings>,
+    #[serde(default)]
+    pub outgoing: Option<ServerSettings>,
+    #[serde(default = "yes")]
+    pub same_credentials_for_outgoing: bool,
+    #[serde(default = "default_auth")]
+    pub auth_kind: AuthKind,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub outgoing_username: Option<String>,
+    #[serde(default)]
+    pub credentials: Credentials,
+    #[serde(default = "yes")]
+    pub tls_verify: bool,
+    #[serde(default)]
+    pub from_addresses: Vec<FromAddress>,
+    #[serde(default)]
+    pub default_from: Option<String>,
+    #[serde(default)]
+    pub sharing: Sharing,
+    #[serde(default)]
+    pub shared_with: Vec<UserId>,
+    #[serde(default = "yes")]
+    pub pop3_keep_on_server: bool,
+    #[serde(default)]
+    pub store_sent: StoreSent,
+}
+
+fn server(preset: &provider::ServerPreset) -> ServerSettings {
+    ServerSettings {
+        host: preset.host.clone(),
+        port: preset.port,
+        security: match preset.security {
+            provider::Security::Tls => Security::Tls,
+            provider::Security::Starttls => Security::Starttls,
+            provider::Security::None => Security::None,
+        },
+    }
+}
+
+/// Builds the store's `NewAccount`, taking servers left out from `preset`.
+pub fn new_account(
+    req: CreateAccount,
+    owner: UserId,
+    preset: Option<&provider::ProviderInfo>,
+) -> ApiResult<NewAccount> {
+    let preset_incoming = preset.and_then(|info| match req.protocol {
+        Protocol::Imap => info.imap.as_ref(),
+        Protocol::Pop3 => info.pop3.as_ref(),
+    });
+    let incoming = match (req.incoming, preset_incoming) {
+        (Some(s), _) => s,
+        (None, Some(p)) => server(p),
+        (None, None) => {
+            return Err(ApiError::unprocessable(match &req.provider_id {
+                Some(id) => format!(
+                    "provider {id:?} has no {} preset: give `incoming` servers",
+                    req.protocol.as_str()
+                ),
+                None => {
+                    "give `incoming` servers or a `provider_id` from GET /v1/providers".to_owned()
+                }
+            }));
+        }
+    };
+    let outgoing = req
+        .outgoing
+        .or_else(|| preset.and_then(|i| i.smtp.as_ref()).map(server));
+    let display_name = if req.display_name.trim().is_empty() {
+        req.email.clone()
+    } else {
+        req.display_name
+    };
+    Ok(NewAccount {
+        owner,
+        protocol: req.protocol,
+        provider_id: req.provider_id,
+        display_name,
+        email: req.email,
+        incoming,
+        outgoing,
+        same_credentials_for_outgoing: req.same_credentials_for_outgoing,
+        auth_kind: req.auth_kind,
+        username: req.username,
+        outgoing_username: req.outgoing_username,
+        credentials: req.credentials,
+        tls_verify: req.tls_verify,
+        from_addresses: req.from_addresses,
+        default_from: req.default_from,
+        sharing: req.sharing,
+        shared_with: req.shared_with,
+        pop3_keep_on_server: req.pop3_keep_on_server,
+        store_sent: req.store_sent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> provider::ProviderInfo {
+        let preset = |host: &str, port, security| provider::ServerPreset {
+            host: host.into(),
+            port,
+            security,
+        };
+        provider::ProviderInfo {
+            id: "example".into(),
+            name: "Example Mail".into(),
+            domains: vec!["example.com".into()],
+            imap: Some(preset("imap.example.com", 993, provider::Security::Tls)),
+            pop3: None,
+            smtp: Some(preset(
+                "smtp.example.com",
+                587,
+                provider::Security::Starttls,
+            )),
+            auth_methods: vec![provider::AuthMethod::Password],
+            oauth2: None,
+            app_password_hint: None,
+            quirks: provider::ProviderQuirks {
+                smtp_saves_sent_copy: true,
+                idle_restart_seconds: 600,
+                qresync_broken: false,
+                labels_as_folders: false,
+                max_connections: 5,
+            },
+        }
+    }
+
+    fn request(json: serde_json::Value) -> CreateAccount {
+        serde_json::from_value(json).expect("request")
+    }
+
+    #[test]
+    fn presets_fill_the_servers_left_out() {
+        let req =
+            request(serde_json::json!({"email": "ann@example.com", "provider_id": "example"}));
+        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        assert_eq!(
+            new.incoming,
+            ServerSettings {
+                host: "imap.example.com".into(),
+                port: 993,
+                security: Security::Tls
+            }
+        );
+        assert_eq!(
+            new.outgoing.map(|o| (o.port, o.security)),
+            Some((587, Security::Starttls))
+        );
+        assert_eq!(new.display_name, "ann@example.com");
+        // Explicit servers win over the preset.
+        let req = request(
+            serde_json::json!({"email": "ann@example.com", "provider_id": "example",
+            "incoming": {"host": "mail.example.com", "port": 143, "security": "starttls"}}),
+        );
+        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        assert_eq!(new.incoming.host, "mail.example.com");
+        // A protocol the provider has no preset for needs servers.
+        let req = request(
+            serde_json::json!({"email": "ann@example.com", "provider_id": "example", "protocol": "pop3"}),
+        );
+        let err = new_account(req, UserId("usr_a".into()), Some(&info())).unwrap_err();
+        assert!(err.message.contains("pop3"), "{}", err.message);
+    }
+}

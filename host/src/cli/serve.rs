@@ -1,0 +1,169 @@
+//! `mailroom serve`: loads the settings, opens the store, starts the plugin
+//! engine and registry, and serves the HTTP API until Ctrl-C or SIGTERM,
+//! letting requests in flight finish.
+
+use crate::api::{self, AppState};
+use crate::config::{Overrides, Settings};
+use crate::pipeline::Pipeline;
+use crate::plugin::registry::PluginRegistry;
+use crate::plugin::{EngineSettings, PluginEngine};
+use crate::store::{LoadedKey, SQLITE_FILE, Store, StoreConfig, sqlite_url};
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where the data is: shared by every command that opens the store.
+#[derive(Clone, Debug, Default, Args)]
+pub struct StoreArgs {
+    /// TOML config file (also `MAILROOM_CONFIG`); environment variables and flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (default `./mailroom-data`; also `MAILROOM_DATA_DIR`).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` or `sqlite:…` (default: a SQLite file in the data directory).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// File holding the key that encrypts mail credentials (default `<data-dir>/secret.key`).
+    #[arg(long)]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    pub fn overrides(&self, listen: Option<SocketAddr>, log_json: bool) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            secret_key_file: self.secret_key_file.clone(),
+            log_json,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080; also `MAILROOM_LISTEN`).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn run(args: ServeArgs, log_json: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.store.overrides(args.listen, log_json))?;
+    super::init_logging(settings.log_json);
+    let state = open_state(settings).await?;
+    let listener = bind(state.settings.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, data_dir = %state.settings.data_dir.display(), "serving the Mailroom API");
+    serve(listener, state, shutdown_signal()).await
+}
+
+/// Opens the store the settings name (creating the data directory, the
+/// SQLite file and the secret key on first start).
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = match &settings.secret_key_file {
+        None => {
+            Store::open(&StoreConfig {
+                data_dir: settings.data_dir.clone(),
+                database_url: settings.database_url.clone(),
+            })
+            .await
+        }
+        Some(key_file) => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!(
+                    "cannot create data directory {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            let key = LoadedKey::load_or_create_file(key_file)?;
+            let url = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => sqlite_url(&settings.data_dir.join(SQLITE_FILE))?,
+            };
+            Store::connect(&url, key).await
+        }
+    };
+    store.context("cannot open the store")
+}
+
+/// The store, the plugin engine (precompiled artifacts cached in the data
+/// directory) and the registry backed by the store.
+pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
+    let store = open_store(&settings).await?;
+    let engine = PluginEngine::new(&EngineSettings {
+        cache_dir: Some(settings.plugin_cache_dir()),
+        ..EngineSettings::default()
+    })
+    .map_err(|e| anyhow::anyhow!("cannot start the plugin engine: {e}"))?;
+    let registry = PluginRegistry::new(
+        engine,
+        std::sync::Arc::new(store.clone()),
+        settings.registry_settings(),
+    );
+    Ok(AppState::new(store, registry, settings))
+}
+
+pub async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = state.store.clone();
+    let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
+    let worker = tokio::spawn(crate::pipeline::run_worker(pipeline));
+    let app = api::router(state);
+    // Connect info lets /metrics tell loopback scrapers from others.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the HTTP server failed")?;
+    // Stopping between runs is safe: a run's results commit with its end.
+    worker.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

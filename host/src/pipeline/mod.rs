@@ -1,0 +1,187 @@
+//! The per-org message pipeline of `DESIGN.md`: every newly stored message
+//! goes once through provider normalize → rules → classifiers → workflows,
+//! and the actions that result are applied by the host.
+//!
+//! Mail is stored before any plugin runs (ingestion queues the run in the
+//! same transaction), a plugin failure is recorded and the pipeline goes on,
+//! and the results are committed together with the end of the run, so each
+//! message is processed exactly once across crashes, resyncs and restarts.
+//! The native rule engine (imported filters) is the stage between normalize
+//! and classifiers; it arrives with the rules work, and until then no rules
+//! exist to run there.
+
+mod actions;
+mod context;
+
+use crate::ids::{MessageId, OrgId};
+use crate::plugin::PluginKind;
+use crate::plugin::bindings::latest::types::{Action, Classification};
+use crate::plugin::bindings::latest::workflow::Event;
+use crate::plugin::registry::{PluginRegistry, RegistryError};
+use crate::store::pipeline_results::RunResults;
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// What one pass over the pending runs did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PipelineReport {
+    pub processed: usize,
+    /// Runs another worker finished first (nothing applied twice).
+    pub skipped: usize,
+    /// Plugin calls that failed (recorded on the run; mail unaffected).
+    pub plugin_failures: usize,
+}
+
+pub struct Pipeline {
+    store: Store,
+    registry: Arc<PluginRegistry>,
+}
+
+impl Pipeline {
+    pub fn new(store: Store, registry: Arc<PluginRegistry>) -> Self {
+        Self { store, registry }
+    }
+
+    /// Processes pending runs, `batch` at a time, until none are left.
+    pub async fn run_pending(&self, batch: u32) -> Result<PipelineReport, PipelineError> {
+        let mut report = PipelineReport::default();
+        loop {
+            let pending = self.store.pending_pipeline_runs(batch).await?;
+            if pending.is_empty() {
+                return Ok(report);
+            }
+            for run in pending {
+                let (done, failures) = self.process(&run.org, &run.message).await?;
+                report.plugin_failures += failures;
+                if done {
+                    report.processed += 1;
+                } else {
+                    report.skipped += 1;
+                }
+            }
+        }
+    }
+
+    /// Runs one message through the org's plugins and commits the results
+    /// with the end of its run. Returns whether this call finished the run,
+    /// and how many plugin calls failed.
+    pub async fn process(
+        &self,
+        org: &OrgId,
+        id: &MessageId,
+    ) -> Result<(bool, usize), PipelineError> {
+        let ctx = context::load(&self.store, org, id).await?;
+        let mut message = ctx.message.clone();
+        let mut results = RunResults::default();
+        let owner = Some(&ctx.account.owner);
+
+        // 1. Provider quirks. The host's identity fields are not the plugin's
+        //    to change: they are put back whatever it returns.
+        let provider = ctx.provider_plugin();
+        if let Some(plugin) = self
+            .registry
+            .plugins_for(org, PluginKind::Provider, owner)
+            .await?
+            .into_iter()
+            .find(|p| p.name() == provider)
+        {
+            match self.registry.normalize(&plugin, message.clone()).await {
+                Ok(normalized) => {
+                    message = context::keep_identity(normalized, &ctx.message);
+                }
+                Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
+            }
+        }
+
+        // 2. Rules: see the module doc.
+
+        // 3. Classifiers, in the org's order.
+        let mut classifications: Vec<Classification> = Vec::new();
+        for plugin in self
+            .registry
+            .plugins_for(org, PluginKind::Classifier, owner)
+            .await?
+        {
+            match self.registry.classify(&plugin, message.clone()).await {
+                Ok(c) => {
+                    let json = serde_json::to_value(&c).unwrap_or(serde_json::Value::Null);
+                    let version = plugin.version.metadata.version.clone();
+                    results
+                        .classifications
+                        .push((plugin.name().to_owned(), version, json));
+                    classifications.push(c);
+                }
+                Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
+            }
+        }
+
+        // 4. Workflows, in order; `stop` ends the chain.
+        let trigger = ctx.trigger(&self.store).await?;
+        let links = ctx.crm_links(&self.store).await?;
+        let mut wanted: Vec<(String, Action)> = Vec::new();
+        'workflows: for plugin in self
+            .registry
+            .plugins_for(org, PluginKind::Workflow, owner)
+            .await?
+        {
+            let event = Event {
+                trigger,
+                message: message.clone(),
+                classifications: classifications.clone(),
+                links: links.clone(),
+            };
+            match self.registry.on_event(&plugin, event).await {
+                Ok(list) => {
+                    for action in list {
+                        let stop = matches!(action, Action::Stop);
+                        wanted.push((plugin.name().to_owned(), action));
+                        if stop {
+                            break 'workflows;
+                        }
+                    }
+                }
+                Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
+            }
+        }
+        actions::apply(&ctx.state, wanted, &mut results);
+
+        let failures = results.problems.len();
+        for problem in &results.problems {
+            tracing::warn!(org = %org, message = %id, "pipeline: {problem}");
+        }
+        let done = self.store.complete_pipeline_run(org, id, &results).await?;
+        Ok((done, failures))
+    }
+}
+
+/// How often the background worker looks for pending runs when idle.
+pub const WORKER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs the pipeline over pending runs until the task is dropped: what
+/// `mailroom serve` keeps going next to the API. Errors (e.g. the database
+/// briefly unavailable) are logged and retried; runs stay pending until done.
+pub async fn run_worker(pipeline: Arc<Pipeline>) {
+    loop {
+        match pipeline.run_pending(200).await {
+            Ok(report) if report.processed > 0 => {
+                tracing::info!(
+                    processed = report.processed,
+                    plugin_failures = report.plugin_failures,
+                    "pipeline pass"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "pipeline pass failed; will retry"),
+        }
+        tokio::time::sleep(WORKER_INTERVAL).await;
+    }
+}

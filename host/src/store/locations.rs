@@ -1,0 +1,310 @@
+//! What incremental sync needs to know and change about server locations:
+//! the UIDs stored for a folder (to find expunged mail), their flags (for
+//! two-way flag sync), re-found locations after a UIDVALIDITY change, and
+//! the UIDLs stored for a POP3 account. Messages are never touched here;
+//! of the user's state only read/starred, when the server's `\Seen` or
+//! `\Flagged` changes.
+
+use super::db::{Arg, SqlBuilder};
+use super::folders::{FolderCheckpoint, write_checkpoint};
+use super::messages::{Location, upsert_location};
+use super::{Store, StoreError, StoreResult};
+use crate::ids::{AccountId, FolderId, MessageId, OrgId};
+use sqlx::Row;
+
+/// How sync recognises a stored message without its bytes: the Message-ID
+/// header and the size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageFingerprint {
+    pub message_id: MessageId,
+    pub header_message_id: Option<String>,
+    pub size: u64,
+}
+
+/// A stored message found again at a new UID (after a UIDVALIDITY change).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelocatedUid {
+    pub uid: u32,
+    pub message_id: MessageId,
+    pub flags: Vec<String>,
+    pub modseq: Option<u64>,
+}
+
+/// A UID's flags as the server reports them now (CONDSTORE or a refresh).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerFlags {
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub modseq: Option<u64>,
+}
+
+fn has_flag(flags: &[String], flag: &str) -> bool {
+    flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+}
+
+/// One stored IMAP location of a folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredUid {
+    pub uid: u32,
+    pub uidvalidity: u32,
+    pub message_id: MessageId,
+    pub flags: Vec<String>,
+    pub modseq: Option<u64>,
+}
+
+impl Store {
+    /// The folder's stored locations, by UID.
+    pub async fn folder_uids(&self, org: &OrgId, folder: &FolderId) -> StoreResult<Vec<StoredUid>> {
+        let rows = sqlx::query(
+            "SELECT uid, uidvalidity, message_id, flags, modseq FROM message_locations \
+             WHERE org_id = $1 AND folder_id = $2 AND uid IS NOT NULL ORDER BY uid",
+        )
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let num = |c: &str| -> StoreResult<u32> {
+                    let v: i64 = r.try_get(c)?;
+                    u32::try_from(v).map_err(|_| StoreError::Invalid(format!("stored {c} {v}")))
+                };
+                let flags: String = r.try_get("flags")?;
+                Ok(StoredUid {
+                    uid: num("uid")?,
+                    uidvalidity: num("uidvalidity")?,
+                    message_id: MessageId(r.try_get("message_id")?),
+                    flags: flags.split_whitespace().map(str::to_owned).collect(),
+                    modseq: r
+                        .try_get::<Option<i64>, _>("modseq")?
+                        .and_then(|m| u64::try_from(m).ok()),
+                })
+            })
+            .collect()
+    }
+
+    /// Records the server's flags of one UID (CONDSTORE or a flag refresh).
+    pub async fn set_location_flags(
+        &self,
+        org: &OrgId,
+        folder: &FolderId,
+        uid: u32,
+        flags: &[String],
+        modseq: Option<u64>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE message_locations SET flags = $1, modseq = $2 WHERE org_id = $3 AND folder_id = $4 AND uid = $5",
+        )
+        .bind(flags.join(" "))
+        .bind(modseq.and_then(|m| i64::try_from(m).ok()))
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(uid))
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("location"));
+        }
+        Ok(())
+    }
+
+    /// Records the server's current flags of several UIDs of a folder in one
+    /// transaction, and carries a change of `\Seen` or `\Flagged` over to
+    /// the user's read/starred state: the server's change is newer than what
+    /// the store knew. Other user state (folder, labels, reminders) is not
+    /// touched. Returns how many locations' flags changed; unknown UIDs are
+    /// skipped (a message that arrived since is fetched as new).
+    pub async fn apply_server_flags(
+        &self,
+        org: &OrgId,
+        folder: &FolderId,
+        changes: &[ServerFlags],
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let now = super::now_ms();
+        let mut changed = 0;
+        for c in changes {
+            let row = sqlx::query(
+                "SELECT message_id, flags FROM message_locations \
+                 WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+            )
+            .bind(org.as_str())
+            .bind(folder.as_str())
+            .bind(i64::from(c.uid))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else { continue };
+            let message: String = row.try_get("message_id")?;
+            let old: String = row.try_get("flags")?;
+            let old: Vec<String> = old.split_whitespace().map(str::to_owned).collect();
+            let mut sorted_old = old.clone();
+            sorted_old.sort();
+            let mut sorted_new = c.flags.clone();
+            sorted_new.sort();
+            sqlx::query(
+                "UPDATE message_locations SET flags = $1, modseq = $2 \
+                 WHERE org_id = $3 AND folder_id = $4 AND uid = $5",
+            )
+            .bind(c.flags.join(" "))
+            .bind(c.modseq.and_then(|m| i64::try_from(m).ok()))
+            .bind(org.as_str())
+            .bind(folder.as_str())
+            .bind(i64::from(c.uid))
+            .execute(&mut *tx)
+            .await?;
+            if sorted_old == sorted_new {
+                continue;
+            }
+            changed += 1;
+            for (flag, column) in [("\\Seen", "is_read"), ("\\Flagged", "is_starred")] {
+                let now_set = has_flag(&c.flags, flag);
+                if has_flag(&old, flag) == now_set {
+                    continue;
+                }
+                // `column` is one of two literals above, never input.
+                let sql = format!(
+                    "UPDATE message_state SET {column} = $1, updated_at = $2 \
+                     WHERE org_id = $3 AND message_id = $4"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(now_set)
+                    .bind(now)
+                    .bind(org.as_str())
+                    .bind(message.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The Message-ID header and size of stored messages of the org
+    /// (unknown ids are left out).
+    pub async fn message_fingerprints(
+        &self,
+        org: &OrgId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<MessageFingerprint>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Chunks keep the parameter count far below both databases' limits.
+        for chunk in ids.chunks(500) {
+            let mut q =
+                SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
+            q.bind_text(org.as_str()).push(" AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(Arg::Text(id.as_str().to_owned()));
+            }
+            q.push(")");
+            for r in q.query().fetch_all(self.pool()).await? {
+                let size: i64 = r.try_get("size")?;
+                out.push(MessageFingerprint {
+                    message_id: MessageId(r.try_get("id")?),
+                    header_message_id: r.try_get("header_message_id")?,
+                    size: u64::try_from(size).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The folder got a new UIDVALIDITY: replaces all its locations with the
+    /// ones sync found again (by Message-ID and size, without downloading),
+    /// and restarts its checkpoint, in one transaction. Messages not found
+    /// again are fetched and matched by content hash.
+    pub async fn relocate_folder(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        folder: &FolderId,
+        uidvalidity: u32,
+        located: &[RelocatedUid],
+    ) -> StoreResult<()> {
+        if &self.get_folder(org, folder).await?.account != account {
+            return Err(StoreError::NotFound("folder"));
+        }
+        let now = super::now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2")
+            .bind(org.as_str())
+            .bind(folder.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for r in located {
+            let location = Location::Imap {
+                folder: folder.clone(),
+                uidvalidity,
+                uid: r.uid,
+                flags: r.flags.clone(),
+                modseq: r.modseq,
+            };
+            upsert_location(&mut tx, org, account, &r.message_id, &location, now).await?;
+        }
+        let cp = FolderCheckpoint {
+            folder: folder.clone(),
+            uidvalidity,
+            last_uid: 0,
+            highestmodseq: None,
+        };
+        write_checkpoint(&mut tx, org, &cp).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets UIDs the server expunged (or moved away). Returns how many
+    /// locations went; the messages stay.
+    pub async fn remove_folder_uids(
+        &self,
+        org: &OrgId,
+        folder: &FolderId,
+        uids: &[u32],
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let mut removed = 0;
+        for uid in uids {
+            removed += sqlx::query(
+                "DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+            )
+            .bind(org.as_str())
+            .bind(folder.as_str())
+            .bind(i64::from(*uid))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// The POP3 UIDLs already stored for the account (what not to download again).
+    pub async fn pop3_uidls(&self, org: &OrgId, account: &AccountId) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT pop3_uidl FROM message_locations WHERE org_id = $1 AND account_id = $2 \
+             AND pop3_uidl IS NOT NULL ORDER BY pop3_uidl",
+        )
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Forgets a POP3 location (the message was deleted from the server and
+    /// its UIDL may be reused).
+    pub async fn remove_pop3_uidl(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        uidl: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM message_locations WHERE org_id = $1 AND account_id = $2 AND pop3_uidl = $3")
+            .bind(org.as_str())
+            .bind(account.as_str())
+            .bind(uidl)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

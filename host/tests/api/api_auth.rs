@@ -1,0 +1,204 @@
+//! Every route of the OpenAPI document (so a new route is covered the day it
+//! is added): unauthenticated → 401, another org's token on this org's
+//! resources → 404, a non-admin on admin routes → 403, and lists never show
+//! another org's data. Runs on SQLite and PostgreSQL.
+
+use crate::common::*;
+use axum::http::{Method, StatusCode};
+use mailroom_plugin_artifacts as artifacts;
+use serde_json::{Value, json};
+
+/// The routes only an org admin may call.
+const ADMIN_ONLY: &[(&str, &str)] = &[
+    ("GET", "/v1/users"),
+    ("GET", "/v1/audit"),
+    ("POST", "/v1/users"),
+    ("GET", "/v1/users/{id}"),
+    ("PATCH", "/v1/users/{id}"),
+    ("POST", "/v1/users/{id}/deactivate"),
+    ("POST", "/v1/users/{id}/activate"),
+    ("POST", "/v1/accounts/{id}/lock"),
+    ("POST", "/v1/accounts/{id}/unlock"),
+    ("POST", "/v1/plugins"),
+    ("DELETE", "/v1/plugins/{name}"),
+    ("POST", "/v1/plugins/{name}/enable"),
+    ("POST", "/v1/plugins/{name}/disable"),
+    ("PUT", "/v1/plugins/{name}/rollout"),
+    ("PUT", "/v1/plugins/{name}/config"),
+    ("PUT", "/v1/plugins/{name}/position"),
+    ("PUT", "/v1/plugins/{name}/limits"),
+    ("POST", "/v1/plugins/{name}/rollback"),
+];
+
+/// Every operation of the API document that needs a token: (method, path template).
+pub fn secured_operations() -> Vec<(Method, String)> {
+    let (_, doc) = mailroom::api::api(&test_settings());
+    let doc = serde_json::to_value(&doc).expect("doc");
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            // `security: [{}]` means "no auth" (healthz, metrics).
+            let open = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            if !open {
+                ops.push((method, path.clone()));
+            }
+        }
+    }
+    assert!(
+        ops.len() > 40,
+        "expected the whole API, found {} operations",
+        ops.len()
+    );
+    ops
+}
+
+/// A valid body for each operation that takes one, so only auth decides the answer.
+fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
+    let j = |v: Value| Some(("application/json", v.to_string().into_bytes()));
+    match (method.as_str(), path) {
+        ("POST", "/v1/users") => j(json!({"email": "new@x.example"})),
+        ("PATCH", "/v1/users/{id}") => j(json!({"display_name": "Renamed"})),
+        ("POST", "/v1/tokens") => j(json!({"name": "t"})),
+        ("POST", "/v1/accounts") => j(account_json("sweep@x.example")),
+        ("PATCH", "/v1/accounts/{id}") => j(json!({"display_name": "Renamed"})),
+        ("PUT", "/v1/accounts/{id}/credentials") => j(json!({"password": "pw"})),
+        ("PUT", "/v1/accounts/{id}/sharing") => j(json!({"sharing": "public"})),
+        ("PUT", "/v1/accounts/{id}/from-addresses") => j(json!({"addresses": []})),
+        ("POST", "/v1/contacts") | ("POST", "/v1/leads") => j(json!({"name": "Someone"})),
+        ("PATCH", "/v1/contacts/{id}") | ("PATCH", "/v1/leads/{id}") => {
+            j(json!({"name": "Renamed"}))
+        }
+        ("POST", "/v1/contacts/import") | ("POST", "/v1/leads/import") => {
+            Some(("text/csv", b"name\nX\n".to_vec()))
+        }
+        ("POST", "/v1/plugins") => Some(("application/wasm", wasm(artifacts::TRIVIAL))),
+        ("PUT", "/v1/plugins/{name}/rollout") => j(json!({"mode": "everyone"})),
+        ("PUT", "/v1/plugins/{name}/config") => j(json!({})),
+        ("PUT", "/v1/plugins/{name}/position") => j(json!({"position": 1})),
+        ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
+        ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
+        _ => None,
+    }
+}
+
+/// The template with org A's resources filled in.
+fn concrete(path: &str, f: &Fixture) -> String {
+    let id = if path.starts_with("/v1/users/") {
+        f.user_a.to_string()
+    } else if path.starts_with("/v1/tokens/") {
+        f.admin_a_token_id.to_string()
+    } else if path.starts_with("/v1/accounts/") {
+        f.account_a.to_string()
+    } else if path.starts_with("/v1/contacts/") {
+        f.contact_a.to_string()
+    } else if path.starts_with("/v1/leads/") {
+        f.lead_a.to_string()
+    } else if path.starts_with("/v1/plugins/") {
+        f.plugin_a.clone()
+    } else if path.starts_with("/v1/messages/") {
+        f.message_a.to_string()
+    } else {
+        assert!(!path.contains('{'), "no fixture resource for {path}");
+        String::new()
+    };
+    path.replace("{id}", &id).replace("{name}", &id)
+}
+
+async fn call(app: &App, method: &Method, path: &str, f: &Fixture, token: Option<&str>) -> Resp {
+    let (ct, body) = sample_body(method, path).unzip();
+    app.send(
+        method.clone(),
+        &concrete(path, f),
+        token,
+        ct,
+        body.unwrap_or_default(),
+    )
+    .await
+}
+
+mailroom::both_backends! {
+    async fn every_route_checks_authentication_org_and_role(db) {
+        let app = app_on(&db).await;
+        let f = fixture(&app).await;
+        let ops = secured_operations();
+        for (method, path) in &ops {
+            if sample_body(method, path).is_none() {
+                assert!(
+                    matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
+                        || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
+                        || path.contains("/rollback"),
+                    "{method} {path} takes a body: add it to sample_body"
+                );
+            }
+            let what = format!("{method} {path}");
+            // Without a token.
+            let r = call(&app, method, path, &f, None).await;
+            r.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+            assert_eq!(r.headers.get("www-authenticate").map(|v| v.to_str().unwrap_or("")), Some("Bearer"), "{what}");
+            // A token that does not exist.
+            call(&app, method, path, &f, Some("mr_bm90LWEtcmVhbC10b2tlbg")).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+            // Another org's admin on this org's resources: as if they did not exist.
+            if path.contains('{') {
+                let r = call(&app, method, path, &f, Some(&f.admin_b_token)).await;
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{what} as org B: {}", r.text());
+                r.error(StatusCode::NOT_FOUND, Some("not_found"));
+            }
+            // A non-admin on admin routes.
+            if ADMIN_ONLY.contains(&(method.as_str(), path.as_str())) {
+                let r = call(&app, method, path, &f, Some(&f.user_a_token)).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{what} as a user: {}", r.text());
+                r.error(StatusCode::FORBIDDEN, Some("forbidden"));
+            }
+        }
+        for (method, path) in ADMIN_ONLY {
+            assert!(ops.iter().any(|(m, p)| m.as_str() == *method && p == path), "{method} {path} is not a route");
+        }
+        // Lists answer with the caller's org only.
+        let secrets_of_a = [f.account_a.to_string(), f.contact_a.to_string(), f.lead_a.to_string(),
+            f.message_a.to_string(), f.user_a.to_string(), f.admin_a.to_string(), f.org_a.to_string(), "\"probe\"".into()];
+        for (method, path) in ops.iter().filter(|(m, p)| *m == Method::GET && !p.contains('{')) {
+            let r = app.get(path, &f.admin_b_token).await;
+            assert_eq!(r.status, StatusCode::OK, "GET {path} as org B: {}", r.text());
+            for s in &secrets_of_a {
+                assert!(!r.text().contains(s.as_str()), "{method} {path} as org B shows {s}: {}", r.text());
+            }
+        }
+        assert_eq!(app.get("/v1/me", &f.admin_b_token).await.ok(StatusCode::OK)["org"]["id"], f.org_b.to_string());
+        // Org A still has everything org B tried to change.
+        assert_eq!(app.get(&format!("/v1/plugins/{}", f.plugin_a), &f.admin_a_token).await.status, StatusCode::OK);
+        assert_eq!(app.get(&format!("/v1/contacts/{}", f.contact_a), &f.admin_a_token).await.status, StatusCode::OK);
+        assert_eq!(app.get("/v1/me", &f.user_a_token).await.status, StatusCode::OK);
+    }
+
+    async fn revoked_tokens_and_deactivated_users_get_401(db) {
+        let app = app_on(&db).await;
+        let f = fixture(&app).await;
+        assert_eq!(app.get("/v1/me", &f.user_a_token).await.ok(StatusCode::OK)["user"]["email"], "user@a.example");
+        for header in ["Basic dXNlcjpwYXNz", "Bearer", "mr_only"] {
+            let r = app.call(
+                axum::http::Request::builder().uri("/v1/me").header("authorization", header).body(axum::body::Body::empty()).expect("req"),
+            ).await;
+            r.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+        }
+        // Deactivating the user stops their token; reactivating restores it.
+        app.post(&format!("/v1/users/{}/deactivate", f.user_a), &f.admin_a_token).await.ok(StatusCode::OK);
+        app.get("/v1/me", &f.user_a_token).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+        app.post(&format!("/v1/users/{}/activate", f.user_a), &f.admin_a_token).await.ok(StatusCode::OK);
+        app.get("/v1/me", &f.user_a_token).await.ok(StatusCode::OK);
+        // A revoked token is refused; the user's other tokens keep working.
+        let created = app.json(Method::POST, "/v1/tokens", &f.user_a_token, json!({"name": "laptop"})).await.ok(StatusCode::CREATED);
+        let second = created["token"].as_str().expect("token").to_owned();
+        assert!(second.starts_with("mr_") && second.len() >= 40, "{second}");
+        app.get("/v1/me", &second).await.ok(StatusCode::OK);
+        let id = created["id"].as_str().expect("id");
+        app.delete(&format!("/v1/tokens/{id}"), &f.user_a_token).await.ok(StatusCode::NO_CONTENT);
+        app.get("/v1/me", &second).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+        app.get("/v1/me", &f.user_a_token).await.ok(StatusCode::OK);
+    }
+}

@@ -1,0 +1,255 @@
+//! The built binary as people run it: `mailroom demo` starts, answers
+//! `/healthz`, serves the sample mail and bundled plugins with the token it
+//! printed, and stops cleanly on SIGTERM, removing its temporary data;
+//! `mailroom org create` prints a token that `mailroom serve` accepts, across
+//! restarts; a config file with an unknown key is refused by name.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A minimal HTTP/1.1 GET (no client library needed): (status, body).
+fn get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[test]
+fn demo_starts_answers_healthz_and_serves_sample_data() {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mailroom demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+
+    let started = Instant::now();
+    let (mut printed, mut healthy) = (Vec::<String>::new(), false);
+    while started.elapsed() < Duration::from_secs(240) {
+        printed.extend(rx.try_iter());
+        if let Ok((200, body)) = get(port, "/healthz", None) {
+            assert!(body.contains("ok"), "{body}");
+            healthy = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the demo exited with {status}: {printed:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        healthy,
+        "the demo did not answer /healthz in time: {printed:#?}"
+    );
+    // The instructions are printed before serving starts.
+    printed.extend(rx.try_iter());
+    let token = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("export TOKEN="))
+        .unwrap_or_else(|| panic!("no token in the demo's output: {printed:#?}"))
+        .to_owned();
+    assert!(printed.iter().any(|l| l.contains("curl")), "{printed:#?}");
+    let data_dir = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("data:")
+                .map(|d| d.trim().split(" (").next().unwrap_or("").to_owned())
+        })
+        .expect("data dir line");
+
+    let (status, body) = get(port, "/v1/messages?limit=100", Some(&token)).expect("messages");
+    assert_eq!(status, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(15), "{body}");
+    let (status, body) = get(port, "/v1/plugins", Some(&token)).expect("plugins");
+    assert_eq!(status, 200, "{body}");
+    let plugins: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        plugins.as_array().map(Vec::len),
+        Some(mailroom_plugin_artifacts::BUNDLED.len()),
+        "{body}"
+    );
+    let (status, body) = get(port, "/v1/contacts?text=maria", Some(&token)).expect("contacts");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("maria.garcia@acme-logistics.example"),
+        "{body}"
+    );
+
+    // SIGTERM: a graceful stop that removes the temporary data directory.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(30),
+            "the demo did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the demo exited with {status}");
+    assert!(
+        !std::path::Path::new(&data_dir).exists(),
+        "{data_dir} was not removed"
+    );
+}
+
+fn wait_healthy(child: &mut std::process::Child, port: u16) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if let Ok((200, _)) = get(port, "/healthz", None) {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("mailroom exited with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("mailroom did not answer /healthz in time");
+}
+
+fn stop(mut child: std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "mailroom exited with {status} on SIGTERM");
+}
+
+#[test]
+fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args([
+            "org",
+            "create",
+            "Acme Corp",
+            "--admin",
+            "boss@acme.example",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .expect("org create");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("mr_"))
+        .unwrap_or_else(|| panic!("no token printed: {stdout}"))
+        .to_owned();
+    // The same name twice is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args([
+            "org",
+            "create",
+            "Acme Corp",
+            "--admin",
+            "x@acme.example",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .expect("org create again");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // A config file supplies the data directory; the flag gives the address.
+    let config = dir.path().join("mailroom.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {data:?}\nlisten = \"127.0.0.1:1\"\n"),
+    )
+    .expect("config");
+    for _restart in 0..2 {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+            .args([
+                "serve",
+                "--config",
+                config.to_str().expect("utf-8"),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        wait_healthy(&mut child, port);
+        let (status, body) = get(port, "/v1/me", Some(&token)).expect("me");
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains("boss@acme.example") && body.contains("Acme Corp"),
+            "{body}"
+        );
+        stop(child);
+    }
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "listen = \"127.0.0.1:0\"\ndata_directory = \"/tmp/x\"\n",
+    )
+    .expect("config");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args(["serve", "--config", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("serve with a bad config");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("data_directory") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,325 @@
+//! Plugins over HTTP against real components: raw and multipart upload,
+//! refusals with the host's words, upgrade and rollback, config, rollout,
+//! order, limits, enable/disable, delete.
+
+use crate::common::*;
+use axum::http::{Method, StatusCode};
+use mailroom::store::testing::TestDb;
+use mailroom_plugin_artifacts as artifacts;
+use serde_json::{Value, json};
+
+const BOUNDARY: &str = "mailroom-test-boundary";
+
+fn multipart(component: Option<&[u8]>, manifest: Option<Value>) -> Vec<u8> {
+    let mut body = Vec::new();
+    if let Some(bytes) = component {
+        body.extend_from_slice(format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"plugin.wasm\"\r\n\
+             Content-Type: application/wasm\r\n\r\n"
+        ).as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    if let Some(m) = manifest {
+        body.extend_from_slice(format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"manifest\"\r\nContent-Type: application/json\r\n\r\n{m}\r\n"
+        ).as_bytes());
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+const MULTIPART: &str = "multipart/form-data; boundary=mailroom-test-boundary";
+
+#[tokio::test]
+async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
+    let db = TestDb::sqlite().await;
+    let app = app_on(&db).await;
+    let f = fixture(&app).await;
+    let (admin, user) = (f.admin_a_token.as_str(), f.user_a_token.as_str());
+    let upload = |ct: &'static str, body: Vec<u8>| {
+        app.send(Method::POST, "/v1/plugins", Some(admin), Some(ct), body)
+    };
+
+    // Raw upload; the same bytes again change nothing; new bytes are a new version.
+    let v = upload("application/wasm", wasm(artifacts::TRIVIAL))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(
+        (
+            v["name"].as_str(),
+            v["kind"].as_str(),
+            v["enabled"].as_bool()
+        ),
+        (Some("trivial"), Some("classifier"), Some(true))
+    );
+    upload("application/wasm", wasm(artifacts::TRIVIAL))
+        .await
+        .ok(StatusCode::OK);
+    let v = upload("application/wasm", wasm_variant(artifacts::TRIVIAL, "v2"))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(v["active_seq"], 2);
+
+    // Any user of the org reads; details carry versions, metrics and events.
+    let list = app.get("/v1/plugins", user).await.ok(StatusCode::OK);
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["probe", "trivial"]);
+    let detail = app
+        .get("/v1/plugins/trivial", user)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(detail["versions"].as_array().map(Vec::len), Some(2));
+    assert!(detail["metrics"]["calls"].is_u64(), "{detail}");
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["upgraded", "installed"]);
+
+    // Rollback to the previous version, then there is none older.
+    assert_eq!(
+        app.post("/v1/plugins/trivial/rollback", admin)
+            .await
+            .ok(StatusCode::OK)["active_seq"],
+        1
+    );
+    app.post("/v1/plugins/trivial/rollback", admin)
+        .await
+        .error(StatusCode::CONFLICT, Some("conflict"));
+    assert_eq!(
+        app.post("/v1/plugins/trivial/rollback?to_seq=2", admin)
+            .await
+            .ok(StatusCode::OK)["active_seq"],
+        2
+    );
+    app.post("/v1/plugins/trivial/rollback?to_seq=9", admin)
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+
+    // Settings.
+    assert_eq!(
+        app.post("/v1/plugins/trivial/disable", admin)
+            .await
+            .ok(StatusCode::OK)["enabled"],
+        false
+    );
+    assert_eq!(
+        app.post("/v1/plugins/trivial/enable", admin)
+            .await
+            .ok(StatusCode::OK)["enabled"],
+        true
+    );
+    let r = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/trivial/rollout",
+            admin,
+            json!({"mode": "users", "users": [f.user_a]}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["rollout"], json!({"mode": "users", "users": [f.user_a]}));
+    app.json(
+        Method::PUT,
+        "/v1/plugins/trivial/rollout",
+        admin,
+        json!({"mode": "users", "users": ["usr_nobody"]}),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert_eq!(
+        app.json(
+            Method::PUT,
+            "/v1/plugins/trivial/position",
+            admin,
+            json!({"position": 4})
+        )
+        .await
+        .ok(StatusCode::OK)["position"],
+        4
+    );
+    let r = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/probe/config",
+            admin,
+            json!({"probe": "hello"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["config"], json!({"probe": "hello"}));
+    let m = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/probe/config",
+            admin,
+            json!({"nope": "x"}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(m.contains("nope"), "{m}");
+    let r = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/probe/limits",
+            admin,
+            json!({"limits": {"deadline_ms": 500, "memory_bytes": 67108864}}),
+        )
+        .await;
+    assert_eq!(r.ok(StatusCode::OK)["limits"]["deadline_ms"], 500);
+    app.json(
+        Method::PUT,
+        "/v1/plugins/probe/limits",
+        admin,
+        json!({"limits": {"deadline_ms": 0}}),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(
+        app.json(
+            Method::PUT,
+            "/v1/plugins/probe/limits",
+            admin,
+            json!({"limits": null})
+        )
+        .await
+        .ok(StatusCode::OK)["limits"]
+            .is_null()
+    );
+
+    // Delete.
+    app.delete("/v1/plugins/trivial", admin)
+        .await
+        .ok(StatusCode::NO_CONTENT);
+    app.get("/v1/plugins/trivial", user)
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+
+    // Multipart with a manifest applied on install.
+    let v = upload(
+        MULTIPART,
+        multipart(
+            Some(&wasm(artifacts::TRIVIAL)),
+            Some(json!({"enabled": false, "position": 7})),
+        ),
+    )
+    .await;
+    let v = v.ok(StatusCode::CREATED);
+    assert_eq!(
+        (v["enabled"].as_bool(), v["position"].as_i64()),
+        (Some(false), Some(7))
+    );
+    // A manifest that cannot be applied undoes the upload.
+    app.delete("/v1/plugins/trivial", admin)
+        .await
+        .ok(StatusCode::NO_CONTENT);
+    let m = upload(
+        MULTIPART,
+        multipart(
+            Some(&wasm(artifacts::TRIVIAL)),
+            Some(json!({"config": {"nope": "1"}})),
+        ),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(m.contains("undone"), "{m}");
+    app.get("/v1/plugins/trivial", admin)
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+    upload(
+        MULTIPART,
+        multipart(
+            Some(&wasm(artifacts::TRIVIAL)),
+            Some(json!({"colour": "red"})),
+        ),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_manifest"));
+    upload(MULTIPART, multipart(None, Some(json!({}))))
+        .await
+        .error(StatusCode::BAD_REQUEST, Some("bad_request"));
+
+    // Every change is in the audit log, config values are not.
+    let audit = app.get("/v1/audit", admin).await.ok(StatusCode::OK);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "plugin.upload",
+        "plugin.rollback",
+        "plugin.disable",
+        "plugin.enable",
+        "plugin.rollout",
+        "plugin.position",
+        "plugin.config",
+        "plugin.limits",
+        "plugin.remove",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    assert!(
+        audit.to_string().contains("\"keys\":[\"probe\"]"),
+        "{audit}"
+    );
+    assert!(!audit.to_string().contains("hello"), "{audit}");
+}
+
+#[tokio::test]
+async fn refused_components_get_422_with_the_hosts_words() {
+    let db = TestDb::sqlite().await;
+    let app = app_on(&db).await;
+    let f = fixture(&app).await;
+    let upload = |ct: Option<&'static str>, body: Vec<u8>| {
+        app.send(
+            Method::POST,
+            "/v1/plugins",
+            Some(&f.admin_a_token),
+            ct,
+            body,
+        )
+    };
+
+    let m = upload(Some("application/wasm"), b"not wasm at all".to_vec())
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_component"));
+    assert!(m.contains("not a WebAssembly component"), "{m}");
+    let m = upload(Some("application/wasm"), wasm(artifacts::UNGRANTED_IMPORT))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("ungranted_import"));
+    assert!(m.contains("does not grant"), "{m}");
+    let m = upload(Some("application/wasm"), wasm(artifacts::WRONG_KIND))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_metadata"));
+    assert!(m.contains("plugin"), "{m}");
+    let m = upload(Some("text/plain"), wasm(artifacts::TRIVIAL))
+        .await
+        .error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported_media_type"),
+        );
+    assert!(m.contains("application/wasm"), "{m}");
+    upload(None, wasm(artifacts::TRIVIAL)).await.error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Some("unsupported_media_type"),
+    );
+    // Nothing was installed by any of these.
+    let list = app
+        .get("/v1/plugins", &f.admin_a_token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}

@@ -1,0 +1,13 @@
+//! HTTP API tests: every route through the real router (`tower::oneshot`),
+//! on SQLite and, for the key ones, on PostgreSQL; and the demo binary.
+//! Module names start with `api_` so `cargo test api` selects them.
+
+mod common;
+
+mod api_accounts;
+mod api_auth;
+mod api_crm_messages;
+mod api_demo;
+mod api_errors;
+mod api_plugins;
+mod api_system;
