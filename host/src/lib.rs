@@ -15,3 +15,4 @@ pub mod mime;
 pub mod pipeline;
 pub mod plugin;
 pub mod store;
+pub mod sync;

@@ -1,0 +1,167 @@
+//! Mail sync: keeps each connected mailbox's messages, flags and folders in
+//! the store, never losing or duplicating a message (see DESIGN.md,
+//! principles 3 and 4). `imap` holds the protocol work; this module runs an
+//! account's sync from start to end and records its outcome on the account.
+//!
+//! Entry points: [`sync_account`] (one full incremental pass over every
+//! folder) and [`diagnose::test_account`] (the connection test).
+
+pub mod account;
+pub mod diagnose;
+mod error;
+pub mod imap;
+pub mod provider;
+pub mod report;
+
+pub use error::{SyncError, SyncErrorKind, SyncResult};
+pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
+pub use provider::{
+    Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper, PluginProvider,
+};
+pub use report::{FolderReport, SyncProgress, SyncReport};
+
+use crate::ids::{AccountId, OrgId};
+use crate::store::{AccountStatus, Protocol, Store, now_ms};
+
+/// How a sync runs. The defaults suit real servers; tests shrink batches
+/// and timeouts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Most messages per FETCH batch (one transaction each).
+    pub batch_messages: usize,
+    /// About this many bytes per batch (a bigger message goes alone).
+    pub batch_bytes: u64,
+    /// Without CONDSTORE, how many of a folder's newest messages get their
+    /// flags re-read on each sync.
+    pub flag_window: usize,
+    pub timeouts: Timeouts,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            batch_messages: 200,
+            batch_bytes: 16 << 20,
+            flag_window: 2000,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// Syncs every folder of an account with the default options. See
+/// [`sync_account_with`].
+pub async fn sync_account(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    folder_mapper: &dyn FolderMapper,
+    progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    sync_account_with(
+        store,
+        org,
+        account,
+        folder_mapper,
+        &SyncOptions::default(),
+        progress,
+    )
+    .await
+}
+
+/// Connects, discovers the folders (roles: special-use, then
+/// `folder_mapper`, with the account's manual mapping overriding), syncs
+/// each folder, and records the outcome on the account (status, last
+/// error, last sync time). A folder the server refuses is reported and
+/// skipped; a broken connection, a login failure or a store failure ends
+/// the sync with an error. Dropping the future at any point is safe: what
+/// was committed stays, the rest is fetched next time.
+pub async fn sync_account_with(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    folder_mapper: &dyn FolderMapper,
+    options: &SyncOptions,
+    mut progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    let account = store.get_account(org, account).await?;
+    if account.protocol != Protocol::Imap {
+        return Err(SyncError::Protocol(
+            "this account uses POP3, which this sync does not handle yet".into(),
+        ));
+    }
+    store
+        .set_account_status(org, &account.id, AccountStatus::Syncing, None)
+        .await?;
+    let result = run(store, &account, folder_mapper, options, &mut progress).await;
+    match &result {
+        Ok(report) => {
+            store
+                .record_account_synced(org, &account.id, now_ms())
+                .await?;
+            let failed: Vec<String> = report
+                .folders
+                .iter()
+                .filter_map(|f| Some(format!("{}: {}", f.folder, f.error.as_deref()?)))
+                .collect();
+            if !failed.is_empty() {
+                store
+                    .set_account_status(
+                        org,
+                        &account.id,
+                        AccountStatus::Ok,
+                        Some(&failed.join("; ")),
+                    )
+                    .await?;
+            }
+        }
+        Err(e) => {
+            // The sync error is what the caller needs; a failure to record
+            // it is only logged.
+            if let Err(store_error) = store
+                .set_account_status(org, &account.id, AccountStatus::Error, Some(&e.to_string()))
+                .await
+            {
+                tracing::error!(account = %account.id, error = %store_error, "could not record the sync error");
+            }
+        }
+    }
+    result
+}
+
+async fn run(
+    store: &Store,
+    account: &crate::store::Account,
+    folder_mapper: &dyn FolderMapper,
+    options: &SyncOptions,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> SyncResult<SyncReport> {
+    let target = account::imap_target(account);
+    let auth = account::imap_auth(store, account).await?;
+    let mut session = ImapSession::open(&target, &auth, options.timeouts).await?;
+    let folders =
+        imap::folders::discover_folders(&mut session, store, account, folder_mapper).await?;
+    progress(SyncProgress::Folders {
+        total: folders.len(),
+    });
+    let mut report = SyncReport::default();
+    for folder in &folders {
+        let done =
+            imap::sync::sync_folder(&mut session, store, account, folder, options, progress).await;
+        let folder_report = match done {
+            Ok(r) => r,
+            // The server refused this folder (e.g. NO to SELECT): the
+            // session is still fine, the other folders go on.
+            Err(SyncError::Protocol(why)) => FolderReport {
+                folder: folder.name.clone(),
+                role: folder.role.clone(),
+                error: Some(why),
+                ..Default::default()
+            },
+            Err(e) => return Err(e),
+        };
+        progress(SyncProgress::FolderDone(folder_report.clone()));
+        report.folders.push(folder_report);
+    }
+    session.logout().await;
+    Ok(report)
+}

@@ -1,0 +1,88 @@
+//! What a sync did, for the caller (CLI progress bar, API status, tests):
+//! per folder, how many messages were new, re-seen, re-flagged or gone, and
+//! how many bytes came over the wire; and the progress events on the way.
+
+use serde::Serialize;
+
+/// One folder's sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FolderReport {
+    /// The server's name of the folder.
+    pub folder: String,
+    pub role: Option<String>,
+    /// Messages the store did not have before (each goes through the
+    /// pipeline once).
+    pub new_messages: u64,
+    /// Messages downloaded, including ones the store already had (after a
+    /// UIDVALIDITY change, or mail that is in several folders).
+    pub fetched: u64,
+    /// Known messages whose flags changed on the server.
+    pub updated_flags: u64,
+    /// Known messages no longer in the folder on the server.
+    pub expunged: u64,
+    /// Raw message bytes downloaded.
+    pub bytes: u64,
+    /// The server renumbered the folder; its messages were matched again.
+    pub uidvalidity_changed: bool,
+    /// After a renumbering, stored messages found again by Message-ID and
+    /// size without downloading them.
+    pub rematched: u64,
+    /// Why this folder was skipped, when the server refused it (the others
+    /// still synced).
+    pub error: Option<String>,
+}
+
+/// A whole account's sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SyncReport {
+    pub folders: Vec<FolderReport>,
+}
+
+impl SyncReport {
+    pub fn new_messages(&self) -> u64 {
+        self.folders.iter().map(|f| f.new_messages).sum()
+    }
+
+    pub fn fetched(&self) -> u64 {
+        self.folders.iter().map(|f| f.fetched).sum()
+    }
+
+    pub fn updated_flags(&self) -> u64 {
+        self.folders.iter().map(|f| f.updated_flags).sum()
+    }
+
+    pub fn expunged(&self) -> u64 {
+        self.folders.iter().map(|f| f.expunged).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.folders.iter().map(|f| f.bytes).sum()
+    }
+
+    /// The report of the folder with this server name.
+    pub fn folder(&self, name: &str) -> Option<&FolderReport> {
+        self.folders.iter().find(|f| f.folder == name)
+    }
+}
+
+/// Progress events, in order: the folder list, then per folder a start,
+/// one event per committed batch, and its report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncProgress {
+    Folders {
+        total: usize,
+    },
+    FolderStarted {
+        folder: String,
+        /// Messages to download in this folder and their announced size.
+        messages: u64,
+        bytes: u64,
+    },
+    /// A batch was committed (stored and checkpointed).
+    BatchCommitted {
+        folder: String,
+        messages: u64,
+        bytes: u64,
+    },
+    FolderDone(FolderReport),
+}

@@ -1,0 +1,11 @@
+//! IMAP sync and the connection test against real Dovecot instances
+//! started by the tests (see the `mailroom-test-servers` crate): special-use
+//! and non-standard folder layouts, plain/STARTTLS/IMAPS, passwords and
+//! XOAUTH2, a proxy that cuts connections mid-FETCH, a silent server.
+
+#[path = "imap_sync/support.rs"]
+mod support;
+#[path = "imap_sync/sync_connection.rs"]
+mod sync_connection;
+#[path = "imap_sync/sync_mailbox.rs"]
+mod sync_mailbox;

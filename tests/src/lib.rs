@@ -1,0 +1,26 @@
+//! Real mail servers on loopback for Mailroom's integration tests.
+//!
+//! - [`Dovecot`]: a private Dovecot instance (IMAP, IMAPS, POP3, POP3S,
+//!   submission) with its own config, ports, certificate and users, in one
+//!   of two [`Layout`]s: RFC 6154 special-use folders, or a non-standard
+//!   server (`INBOX.` prefix, `.` separator, no special-use). Mail is seeded
+//!   and changed behind the client's back with `doveadm`.
+//! - [`CuttingProxy`]: a TCP proxy that drops connections mid-stream, e.g.
+//!   in the middle of a FETCH response.
+//! - [`SilentServer`]: accepts connections and never says a word (the
+//!   "server that never answers" case).
+//!
+//! The harness panics with an install hint when Dovecot is missing: a test
+//! that silently skips would pass on a machine that tested nothing.
+
+mod dovecot;
+mod net;
+mod proxy;
+mod tempdir;
+mod tls;
+
+pub use dovecot::{Dovecot, DovecotOptions, Layout, Ports, TestUser};
+pub use net::{SilentServer, closed_port, free_port};
+pub use proxy::CuttingProxy;
+pub use tempdir::TempDir;
+pub use tls::SelfSigned;
