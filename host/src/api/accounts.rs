@@ -52,7 +52,7 @@ pub fn check_change(p: &Principal, account: &Account) -> ApiResult<()> {
 }
 
 /// The account if the caller may see it, else 404.
-async fn visible(state: &AppState, p: &Principal, id: &AccountId) -> ApiResult<Account> {
+pub(super) async fn visible(state: &AppState, p: &Principal, id: &AccountId) -> ApiResult<Account> {
     let account = state.store.get_account(&p.org, id).await?;
     if p.is_admin()
         || account.owner == p.user

@@ -1,6 +1,7 @@
 //! The `mailroom` command line: argument parsing and dispatch. Each
 //! subcommand's work lives in its own module; this one only wires them.
 
+pub mod account;
 pub mod demo;
 pub mod org;
 pub mod plugin;
@@ -35,6 +36,9 @@ pub enum Command {
     Org(org::OrgCommand),
     /// Start a throwaway server with a demo org, the bundled plugins and sample mail.
     Demo(demo::DemoArgs),
+    /// Test or sync one mail account (operator commands, run next to the server's data).
+    #[command(subcommand)]
+    Account(account::AccountCommand),
 }
 
 /// Sets up logging: `RUST_LOG` filters (default `info`); text or JSON.
@@ -62,5 +66,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args, cli.log_json).await,
         Command::Org(cmd) => org::run(cmd, cli.log_json).await,
         Command::Demo(args) => demo::run(args, cli.log_json).await,
+        Command::Account(cmd) => account::run(cmd, cli.log_json).await,
     }
 }

@@ -123,6 +123,12 @@ pub async fn serve(
     let store = state.store.clone();
     let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
     let worker = tokio::spawn(crate::pipeline::run_worker(pipeline));
+    let scheduler = crate::sync::scheduler::SyncScheduler::new(
+        store.clone(),
+        state.registry.clone(),
+        Default::default(),
+    );
+    let syncing = tokio::spawn(scheduler.run());
     let app = api::router(state);
     // Connect info lets /metrics tell loopback scrapers from others.
     axum::serve(
@@ -134,6 +140,8 @@ pub async fn serve(
     .context("the HTTP server failed")?;
     // Stopping between runs is safe: a run's results commit with its end.
     worker.abort();
+    // A sync cut off here resumes from its last committed batch next start.
+    syncing.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -12,6 +12,7 @@ mod error;
 pub mod imap;
 pub mod provider;
 pub mod report;
+pub mod scheduler;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
 pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};

@@ -132,7 +132,7 @@ mailroom::both_backends! {
                 assert!(
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
-                        || path.contains("/rollback"),
+                        || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod api_account_sync;
 mod api_accounts;
 mod api_auth;
 mod api_crm_messages;

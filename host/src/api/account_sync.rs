@@ -1,0 +1,88 @@
+//! Connecting an account to its server: the connection test (a step-by-step
+//! report with the server's words and the provider plugin's advice) and
+//! "sync now". Any user who can see the account may run both.
+
+use super::AppState;
+use super::accounts::visible;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Json, Path};
+use crate::auth::AuthUser;
+use crate::ids::AccountId;
+use crate::sync::diagnose::{ConnectionReport, test_account};
+use crate::sync::{PluginProvider, Timeouts};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(test_connection))
+        .routes(routes!(sync_now))
+}
+
+/// Tests the account's incoming connection step by step (DNS, TCP, TLS,
+/// greeting, login, folder list). Failures are in the report, not errors.
+#[utoipa::path(post, path = "/accounts/{id}/test", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 200, body = ConnectionReport), (status = 404, body = ErrorBody)))]
+pub async fn test_connection(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConnectionReport>> {
+    let account = visible(&state, &p, &AccountId(id)).await?;
+    let diagnoser = PluginProvider::new(
+        state.registry.clone(),
+        p.org.clone(),
+        account.provider_id.as_deref(),
+    );
+    let report = test_account(
+        &state.store,
+        &p.org,
+        &account.id,
+        &diagnoser,
+        Timeouts::default(),
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStarted {
+    pub account: AccountId,
+    /// Where to watch progress: the account's `status`, `last_sync_at`, `last_error`.
+    pub status_url: String,
+}
+
+/// Starts a sync of the account in the background (202). A sync already
+/// running for it (here or on another node) makes this one wait its turn.
+#[utoipa::path(post, path = "/accounts/{id}/sync", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 202, body = SyncStarted), (status = 404, body = ErrorBody)))]
+pub async fn sync_now(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<SyncStarted>)> {
+    let account = visible(&state, &p, &AccountId(id)).await?;
+    let scheduler = crate::sync::scheduler::SyncScheduler::new(
+        state.store.clone(),
+        state.registry.clone(),
+        Default::default(),
+    );
+    let (org, id) = (p.org.clone(), account.id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = scheduler.sync_one(&org, &id).await {
+            tracing::warn!(org = %org, account = %id, error = %e, "requested sync failed");
+        }
+    });
+    let status_url = format!("/v1/accounts/{}", account.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SyncStarted {
+            account: account.id,
+            status_url,
+        }),
+    ))
+}

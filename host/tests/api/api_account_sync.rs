@@ -1,0 +1,226 @@
+//! Connecting an account over the API against a real Dovecot: the
+//! connection test reports each step (and the server's words when the
+//! password is wrong), and "sync now" brings the mailbox into the store.
+
+use crate::common::*;
+use axum::http::{Method, StatusCode};
+use mailroom::store::testing::TestDb;
+use mailroom_test_servers::{Dovecot, Layout};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn create_account(app: &App, token: &str, dovecot: &Dovecot, password: &str) -> String {
+    let user = dovecot.user();
+    let body = json!({
+        "email": format!("{}@acme.example", user.name),
+        "display_name": "Work",
+        "provider_id": "generic",
+        "incoming": { "host": "127.0.0.1", "port": dovecot.ports().imap, "security": "none" },
+        "username": user.name,
+        "credentials": { "password": password },
+    });
+    let created = app
+        .json(Method::POST, "/v1/accounts", token, body)
+        .await
+        .ok(StatusCode::CREATED);
+    created["id"].as_str().expect("account id").to_owned()
+}
+
+fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["step"] == name))
+        .unwrap_or_else(|| panic!("no {name} step in {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_test_reports_each_step_and_the_servers_words() {
+    let db = TestDb::sqlite().await;
+    let app = App::new(db.store.clone());
+    let f = fixture(&app).await;
+    let dovecot = Dovecot::start(Layout::SpecialUse);
+
+    let good = create_account(&app, &f.admin_a_token, &dovecot, &dovecot.user().password).await;
+    let report = app
+        .post(&format!("/v1/accounts/{good}/test"), &f.admin_a_token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(step(&report, "login")["status"], "ok", "{report}");
+
+    let bad = create_account(&app, &f.admin_a_token, &dovecot, "not-the-password").await;
+    let report = app
+        .post(&format!("/v1/accounts/{bad}/test"), &f.admin_a_token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(report["ok"], false, "{report}");
+    let login = step(&report, "login");
+    assert_eq!(login["status"], "failed", "{report}");
+    assert!(
+        login.to_string().contains("AUTHENTICATIONFAILED"),
+        "{report}"
+    );
+    assert!(
+        !report.to_string().contains("not-the-password"),
+        "the report leaks the password"
+    );
+
+    // Another org's admin cannot test this org's account.
+    app.post(&format!("/v1/accounts/{good}/test"), &f.admin_b_token)
+        .await
+        .error(StatusCode::NOT_FOUND, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_brings_the_mailbox_into_the_store() {
+    let db = TestDb::sqlite().await;
+    let app = App::new(db.store.clone());
+    let f = fixture(&app).await;
+    let dovecot = Dovecot::start(Layout::SpecialUse);
+    let user = dovecot.user().name.clone();
+    for n in 0..3 {
+        let raw = format!(
+            "From: Client {n} <client{n}@example.org>\r\nTo: {user}@acme.example\r\nSubject: synced {n}\r\n\
+             Message-ID: <synced-{n}@example.org>\r\n\r\nHello {n}\r\n"
+        );
+        dovecot.seed(&user, "INBOX", raw.as_bytes());
+    }
+    let account = create_account(&app, &f.admin_a_token, &dovecot, &dovecot.user().password).await;
+
+    let started = app
+        .post(&format!("/v1/accounts/{account}/sync"), &f.admin_a_token)
+        .await;
+    started.ok(StatusCode::ACCEPTED);
+    // The account's status says when the sync is over.
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = app
+            .get(&format!("/v1/accounts/{account}"), &f.admin_a_token)
+            .await
+            .ok(StatusCode::OK);
+        if shown["last_sync_at"].is_i64() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shown["last_sync_at"].is_i64(), "{shown}");
+    assert_ne!(shown["status"], "syncing", "{shown}");
+    let list = app
+        .get(
+            &format!("/v1/messages?account={account}&text=synced"),
+            &f.admin_a_token,
+        )
+        .await;
+    assert_eq!(
+        list.ok(StatusCode::OK)["items"]
+            .as_array()
+            .map_or(0, Vec::len),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_commands_test_and_sync_from_the_command_line() {
+    use mailroom::store::{AuthKind, Credentials, NewAccount, Protocol, Security, ServerSettings};
+    use mailroom::store::{Sharing, Store, StoreConfig, StoreSent, secrets::Secret};
+
+    let dovecot = Dovecot::start(Layout::SpecialUse);
+    let user = dovecot.user().clone();
+    dovecot.seed(
+        &user.name,
+        "INBOX",
+        b"From: a@example.org\r\nSubject: cli synced\r\nMessage-ID: <cli@x>\r\n\r\nhi\r\n",
+    );
+    let dir = mailroom::store::testing::TempDir::new("mailroom-cli").expect("dir");
+    let store = Store::open(&StoreConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: None,
+    })
+    .await
+    .expect("store");
+    let (org, admin, _) = store
+        .create_org_with_admin("cli", "admin@cli.example", "Admin")
+        .await
+        .expect("org");
+    let account = store
+        .create_account(
+            &org.id,
+            &NewAccount {
+                owner: admin.id.clone(),
+                protocol: Protocol::Imap,
+                provider_id: Some("generic".into()),
+                display_name: "Work".into(),
+                email: format!("{}@acme.example", user.name),
+                incoming: ServerSettings {
+                    host: "127.0.0.1".into(),
+                    port: dovecot.ports().imap,
+                    security: Security::None,
+                },
+                outgoing: None,
+                same_credentials_for_outgoing: true,
+                auth_kind: AuthKind::Password,
+                username: Some(user.name.clone()),
+                outgoing_username: None,
+                credentials: Credentials {
+                    password: Some(Secret::new(user.password.clone())),
+                    ..Default::default()
+                },
+                tls_verify: true,
+                from_addresses: vec![],
+                default_from: None,
+                sharing: Sharing::Private,
+                shared_with: vec![],
+                pop3_keep_on_server: true,
+                store_sent: StoreSent::Auto,
+            },
+        )
+        .await
+        .expect("account");
+    store.close().await;
+
+    let run = |what: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mailroom"))
+            .args([
+                "account",
+                what,
+                "--org",
+                org.id.as_str(),
+                account.id.as_str(),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .output()
+            .expect("run mailroom")
+    };
+    let test = run("test");
+    let out = String::from_utf8_lossy(&test.stdout);
+    assert!(
+        test.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+    assert!(out.contains("Login") && !out.contains("FAIL"), "{out}");
+
+    let sync = run("sync");
+    let out = String::from_utf8_lossy(&sync.stdout);
+    assert!(
+        sync.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let store = Store::open(&StoreConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: None,
+    })
+    .await
+    .expect("store");
+    let filter = mailroom::store::message_query::MessageFilter {
+        text: Some("cli synced".into()),
+        ..Default::default()
+    };
+    let page = store
+        .list_messages(&org.id, &filter, None, Some(10))
+        .await
+        .expect("list");
+    assert_eq!(page.items.len(), 1, "{out}");
+}
