@@ -44,7 +44,7 @@ pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
 
 /// The org's plugins with their running version and metrics.
 #[utoipa::path(get, path = "/plugins", tag = "plugins",
-    responses((status = 200, description = "PluginView list", body = Vec<serde_json::Value>),
+    responses((status = 200, description = "PluginView list", body = Vec<PluginView>),
         (status = 401, body = ErrorBody)))]
 pub async fn list_plugins(
     State(state): State<AppState>,
@@ -165,8 +165,8 @@ enum Undo {
         content((Vec<u8> = "application/wasm"), (Manifest = "multipart/form-data")),
     ),
     responses(
-        (status = 201, description = "installed or upgraded (PluginView)", body = serde_json::Value),
-        (status = 200, description = "identical bytes were already running (PluginView)", body = serde_json::Value),
+        (status = 201, description = "installed or upgraded", body = PluginView),
+        (status = 200, description = "identical bytes were already running", body = PluginView),
         (status = 403, body = ErrorBody),
             (status = 413, body = ErrorBody),
             (status = 415, body = ErrorBody),
@@ -220,13 +220,10 @@ pub async fn upload_plugin(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PluginDetail {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub plugin: PluginView,
     /// Every uploaded version, oldest first (rollback targets).
-    #[schema(value_type = Vec<Object>)]
     pub versions: Vec<PluginVersionRecord>,
     /// Recent events, newest first.
-    #[schema(value_type = Vec<Object>)]
     pub events: Vec<PluginEvent>,
 }
 
@@ -269,7 +266,7 @@ pub async fn delete_plugin(
 /// Enables the plugin (clears an automatic disable) (admins only).
 #[utoipa::path(post, path = "/plugins/{name}/enable", tag = "plugins",
     params(("name" = String, Path)),
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn enable_plugin(
@@ -284,7 +281,7 @@ pub async fn enable_plugin(
 /// Disables the plugin (admins only).
 #[utoipa::path(post, path = "/plugins/{name}/disable", tag = "plugins",
     params(("name" = String, Path)),
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn disable_plugin(
@@ -300,7 +297,7 @@ pub async fn disable_plugin(
 #[utoipa::path(put, path = "/plugins/{name}/rollout", tag = "plugins",
     params(("name" = String, Path)),
     request_body(content = serde_json::Value, example = json!({"mode": "users", "users": ["usr_0123"]})),
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -327,7 +324,7 @@ pub async fn set_rollout(
 #[utoipa::path(put, path = "/plugins/{name}/config", tag = "plugins",
     params(("name" = String, Path)),
     request_body = BTreeMap<String, String>,
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -360,7 +357,7 @@ pub struct PositionRequest {
 /// Sets the plugin's order among plugins of its kind (admins only).
 #[utoipa::path(put, path = "/plugins/{name}/position", tag = "plugins",
     params(("name" = String, Path)), request_body = PositionRequest,
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn set_position(
@@ -387,7 +384,6 @@ pub async fn set_position(
 #[serde(deny_unknown_fields)]
 pub struct LimitsRequest {
     /// `null` returns to the server's defaults.
-    #[schema(value_type = Option<Object>)]
     pub limits: Option<Limits>,
 }
 
@@ -395,7 +391,7 @@ pub struct LimitsRequest {
 #[utoipa::path(put, path = "/plugins/{name}/limits", tag = "plugins",
     params(("name" = String, Path)),
     request_body(content = LimitsRequest, example = json!({"limits": {"deadline_ms": 500, "memory_bytes": 67108864}})),
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -420,7 +416,7 @@ pub struct RollbackQuery {
 /// Runs an earlier version again (admins only).
 #[utoipa::path(post, path = "/plugins/{name}/rollback", tag = "plugins",
     params(("name" = String, Path), RollbackQuery),
-    responses((status = 200, body = serde_json::Value),
+    responses((status = 200, body = PluginView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "no older version", body = ErrorBody)))]

@@ -86,12 +86,13 @@ impl PluginMetrics {
     }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct MetricsSnapshot {
     pub calls: u64,
     /// Failures by kind (only kinds that happened).
     pub failures: BTreeMap<String, u64>,
     /// Calls per latency bucket (upper bound in µs → count, not cumulative).
+    #[schema(value_type = Vec<Vec<Object>>)]
     pub latency_buckets_us: Vec<(String, u64)>,
     pub latency_sum_us: u64,
     pub peak_memory_bytes: u64,

@@ -126,7 +126,7 @@ struct OrgPlugins {
 }
 
 /// What the API shows of one plugin.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     #[serde(flatten)]
     pub record: PluginRecord,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Who in an org a plugin runs for: a phased rollout reaches selected users first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(tag = "mode", content = "users", rename_all = "snake_case")]
 pub enum Rollout {
     #[default]
@@ -30,7 +30,7 @@ impl Rollout {
 
 /// One installed plugin of one org. `name` (from its metadata) is its identity
 /// in the org; uploading a component with the same name adds a version.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginRecord {
     pub org: OrgId,
     pub name: String,
@@ -50,7 +50,7 @@ pub struct PluginRecord {
 }
 
 /// One uploaded version of a plugin. Versions are kept for rollback.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginVersionRecord {
     pub org: OrgId,
     pub name: String,
@@ -66,7 +66,7 @@ pub struct PluginVersionRecord {
     pub installed_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PluginEventKind {
     Installed,
@@ -81,7 +81,7 @@ pub enum PluginEventKind {
 }
 
 /// Something an admin should be able to see happened to a plugin.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginEvent {
     pub org: OrgId,
     pub plugin: String,
