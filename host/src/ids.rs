@@ -59,6 +59,9 @@ id_type!(
 id_type!(
     /// An API token (the id, never the secret).
     TokenId, "tok");
+id_type!(
+    /// A message in the outbox (queued, being sent, or done).
+    OutboxId, "out");
 
 /// A stored message: the sha256 (hex) of its raw bytes. Identity by content,
 /// not by server UID, so resyncs and UIDVALIDITY changes never duplicate it.

@@ -14,5 +14,6 @@ pub mod ids;
 pub mod mime;
 pub mod pipeline;
 pub mod plugin;
+pub mod send;
 pub mod store;
 pub mod sync;

@@ -9,6 +9,8 @@
 //!   in the middle of a FETCH response.
 //! - [`SilentServer`]: accepts connections and never says a word (the
 //!   "server that never answers" case).
+//! - [`SmtpSink`]: an SMTP server that records every message it receives,
+//!   e.g. at the end of Dovecot's submission relay.
 //!
 //! The harness panics with an install hint when Dovecot is missing: a test
 //! that silently skips would pass on a machine that tested nothing.
@@ -16,11 +18,13 @@
 mod dovecot;
 mod net;
 mod proxy;
+mod smtp_sink;
 mod tempdir;
 mod tls;
 
 pub use dovecot::{Dovecot, DovecotOptions, Layout, Ports, TestUser};
 pub use net::{SilentServer, closed_port, free_port};
 pub use proxy::CuttingProxy;
+pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use tempdir::TempDir;
 pub use tls::SelfSigned;

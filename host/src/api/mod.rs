@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
+pub mod send;
 pub mod tokens;
 pub mod users;
 
@@ -43,6 +44,9 @@ pub struct AppState {
     pub registry: Arc<PluginRegistry>,
     pub settings: Arc<Settings>,
     pub http_metrics: Arc<metrics::HttpMetrics>,
+    /// Wakes the outbox worker when a message is queued, so it goes out now
+    /// rather than at the worker's next poll.
+    pub outbox_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             registry,
             settings: Arc::new(settings),
             http_metrics: Arc::default(),
+            outbox_wakeup: Arc::default(),
         }
     }
 }
@@ -74,6 +79,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
         .merge(messages::routes())
+        .merge(send::routes())
 }
 
 /// The OpenAPI document and the router it describes.

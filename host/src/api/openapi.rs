@@ -2,7 +2,9 @@
 //! (required by every operation that does not opt out with `security(())`),
 //! and schemas for types defined outside the API (ids, secrets).
 
-use crate::ids::{AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, TokenId, UserId};
+use crate::ids::{
+    AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, OutboxId, TokenId, UserId,
+};
 use crate::store::Secret;
 use utoipa::Modify;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -25,7 +27,7 @@ use utoipa::openapi::{OpenApi as Doc, RefOr};
         (name = "accounts", description = "Connected mailboxes; credentials are write-only"),
         (name = "contacts", description = "CRM contacts and leads, CSV import, related mail"),
         (name = "plugins", description = "The org's WebAssembly plugins"),
-        (name = "messages", description = "Stored mail"),
+        (name = "messages", description = "Stored mail; sending through the outbox"),
         (name = "system", description = "Health, metrics"),
     )
 )]
@@ -72,6 +74,7 @@ string_schema!(
     LeadId => "A lead id, e.g. `lead_…`",
     TokenId => "A token id (never the token itself), e.g. `tok_…`",
     MessageId => "A message id: the sha256 (hex) of its raw bytes",
+    OutboxId => "An outbox entry id, e.g. `out_…`",
 );
 
 /// Credentials go in, never out.

@@ -123,6 +123,13 @@ pub async fn serve(
     let store = state.store.clone();
     let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
     let worker = tokio::spawn(crate::pipeline::run_worker(pipeline));
+    // The outbox: queued mail goes out, woken by each API send.
+    let sender = Arc::new(crate::send::Sender::new(
+        store.clone(),
+        Some(state.registry.clone()),
+        crate::send::SendOptions::default(),
+    ));
+    let outbox = tokio::spawn(crate::send::run_worker(sender, state.outbox_wakeup.clone()));
     let scheduler = crate::sync::scheduler::SyncScheduler::new(
         store.clone(),
         state.registry.clone(),
@@ -140,6 +147,9 @@ pub async fn serve(
     .context("the HTTP server failed")?;
     // Stopping between runs is safe: a run's results commit with its end.
     worker.abort();
+    // Every outbox step commits its own state change; an entry cut off
+    // mid-step is taken up again when its lease runs out.
+    outbox.abort();
     // A sync cut off here resumes from its last committed batch next start.
     syncing.abort();
     store.close().await;

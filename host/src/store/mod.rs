@@ -15,6 +15,7 @@ pub mod message_query;
 pub mod messages;
 pub mod mime_index;
 pub mod orgs;
+pub mod outbox;
 pub mod pipeline;
 pub mod pipeline_results;
 mod plugins;
@@ -44,6 +45,7 @@ pub use message_query::{
 };
 pub use messages::{IncomingMessage, Ingested, Location};
 pub use orgs::Org;
+pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxRaw, OutboxState, SentCopy};
 pub use pipeline::PendingRun;
 pub use secrets::{Cipher, LoadedKey, Secret, SecretKey};
 pub use tokens::{AuthContext, NewToken, TokenInfo};

@@ -128,6 +128,10 @@ service submission-login {{
 {chroot}  inet_listener submission {{
     port = {submission}
   }}
+  inet_listener submissions {{
+    port = {submissions}
+    ssl = yes
+  }}
 }}
 "#,
         internal = id.internal_user,
@@ -139,6 +143,7 @@ service submission-login {{
         pop3 = ports.pop3,
         pop3s = ports.pop3s,
         submission = ports.submission,
+        submissions = ports.submissions,
     );
     Rendered {
         conf,

@@ -82,6 +82,8 @@ pub struct Ports {
     pub pop3: u16,
     pub pop3s: u16,
     pub submission: u16,
+    /// Submission over implicit TLS (RFC 8314, "submissions", usually 465).
+    pub submissions: u16,
     /// Where submission relays to (nothing listens there unless a test does).
     pub relay: u16,
 }
@@ -95,6 +97,7 @@ impl Ports {
             pop3: p(),
             pop3s: p(),
             submission: p(),
+            submissions: p(),
             relay: p(),
         }
     }

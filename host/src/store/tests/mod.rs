@@ -5,6 +5,7 @@ mod accounts;
 mod crm_audit_pipeline;
 mod messages;
 mod orgs_users;
+mod outbox;
 mod plugins;
 mod sync_support;
 

@@ -9,7 +9,7 @@ both_backends! {
         for table in ["orgs", "users", "api_tokens", "mail_accounts", "folders", "messages",
                       "message_raw", "message_addresses", "message_locations", "message_state",
                       "pipeline_runs", "crm_records", "crm_emails", "plugins", "plugin_versions",
-                      "plugin_blobs", "plugin_kv", "plugin_events", "audit_log"] {
+                      "plugin_blobs", "plugin_kv", "plugin_events", "audit_log", "outbox"] {
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(db.store.pool()).await.expect(table);
             assert_eq!(n, 0, "{table}");

@@ -12,6 +12,10 @@ use async_imap::types::{Fetch, Flag, NameAttribute};
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashSet};
 
+// APPEND and header search for sending (a child module: it uses the
+// private async_imap session).
+mod append;
+
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailboxInfo {

@@ -1,0 +1,12 @@
+//! Sending against real servers started by the tests (see the
+//! `mailroom-test-servers` crate): Dovecot's submission service relaying to
+//! a recording SMTP sink, its IMAP for the copy in Sent. Covers the outbox
+//! from the API to the sink, the Sent copy (appended, filed by the provider,
+//! found and learned), crash resumption, retries and permanent failures.
+
+#[path = "send/send_failures.rs"]
+mod send_failures;
+#[path = "send/send_flow.rs"]
+mod send_flow;
+#[path = "send/support.rs"]
+mod support;
