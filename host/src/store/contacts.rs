@@ -455,9 +455,7 @@ impl Store {
                 .bind(id.as_str())
                 .execute(self.pool())
                 .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(Id::WHAT));
-        }
+        crate::store::db::expect_found(&done, Id::WHAT)?;
         Ok(())
     }
 

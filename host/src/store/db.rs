@@ -178,3 +178,16 @@ pub(crate) async fn insert_rows(
     }
     Ok(())
 }
+
+/// An UPDATE/DELETE of one org-scoped row: no row touched means the row does
+/// not exist in the caller's org, which is reported as not found (never as
+/// "exists elsewhere").
+pub(crate) fn expect_found(
+    done: &sqlx::any::AnyQueryResult,
+    what: &'static str,
+) -> Result<(), super::StoreError> {
+    if done.rows_affected() == 0 {
+        return Err(super::StoreError::NotFound(what));
+    }
+    Ok(())
+}

@@ -121,9 +121,7 @@ pub(crate) async fn write_checkpoint(
     .bind(cp.folder.as_str())
     .execute(&mut **tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound("folder"));
-    }
+    crate::store::db::expect_found(&done, "folder")?;
     Ok(())
 }
 
@@ -219,9 +217,7 @@ impl Store {
             .bind(id.as_str())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("folder"));
-        }
+        crate::store::db::expect_found(&done, "folder")?;
         self.get_folder(org, id).await
     }
 
@@ -233,9 +229,7 @@ impl Store {
             .bind(id.as_str())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("folder"));
-        }
+        crate::store::db::expect_found(&done, "folder")?;
         Ok(())
     }
 

@@ -102,9 +102,7 @@ impl Store {
         .bind(i64::from(uid))
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("location"));
-        }
+        crate::store::db::expect_found(&done, "location")?;
         Ok(())
     }
 

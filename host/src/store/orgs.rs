@@ -137,9 +137,7 @@ impl Store {
             .bind(org.as_str())
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("org"));
-        }
+        crate::store::db::expect_found(&done, "org")?;
         tx.commit().await?;
         Ok(())
     }

@@ -81,9 +81,7 @@ impl Store {
         .bind(id.as_str())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         Ok(())
     }
 
@@ -110,9 +108,7 @@ impl Store {
         .bind(id.as_str())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         Ok(())
     }
 

@@ -291,9 +291,7 @@ impl Store {
             .bind(id.as_str())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         Ok(())
     }
 
@@ -317,9 +315,7 @@ impl Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         replace_shares(&mut tx, id, &users).await?;
         tx.commit().await?;
         self.get_account(org, id).await
@@ -420,9 +416,7 @@ impl Store {
             .bind(id.as_str())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! them syncing the same account.
 
 use super::super::db::now_ms;
-use super::super::{Store, StoreError, StoreResult};
+use super::super::{Store, StoreResult};
 use super::AccountStatus;
 use super::repo::Value;
 use crate::ids::{AccountId, OrgId};
@@ -29,9 +29,7 @@ impl Store {
         .bind(id.as_str())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
+        crate::store::db::expect_found(&done, "account")?;
         Ok(())
     }
 
