@@ -3,7 +3,7 @@
 //! it sits, the user's state, whether it is outgoing or a reply to us, and
 //! the CRM records it concerns.
 
-use crate::ids::{ContactId, LeadId, MessageId, OrgId};
+use crate::ids::{MessageId, OrgId};
 use crate::mime;
 use crate::plugin::bindings::latest::types::{CrmRecordKind, FolderRole, Message};
 use crate::plugin::bindings::latest::workflow::{CrmLink, Trigger};
@@ -121,29 +121,22 @@ impl PipelineContext {
 
     /// Contacts and leads having any of the message's addresses.
     pub async fn crm_links(&self, store: &Store) -> Result<Vec<CrmLink>, StoreError> {
-        let mut links = Vec::new();
-        for email in &self.addresses {
-            for c in store
-                .crm_find_by_email::<ContactId>(&self.org, email)
-                .await?
-            {
-                links.push(CrmLink {
-                    kind: CrmRecordKind::Contact,
-                    id: c.id.as_str().to_owned(),
-                    email: email.clone(),
-                    name: Some(c.name),
-                });
-            }
-            for l in store.crm_find_by_email::<LeadId>(&self.org, email).await? {
-                links.push(CrmLink {
-                    kind: CrmRecordKind::Lead,
-                    id: l.id.as_str().to_owned(),
-                    email: email.clone(),
-                    name: Some(l.name),
-                });
-            }
-        }
-        Ok(links)
+        let emails: Vec<String> = self.addresses.iter().cloned().collect();
+        Ok(store
+            .crm_matches(&self.org, &emails)
+            .await?
+            .into_iter()
+            .map(|m| CrmLink {
+                kind: if m.kind == "lead" {
+                    CrmRecordKind::Lead
+                } else {
+                    CrmRecordKind::Contact
+                },
+                id: m.id,
+                email: m.email,
+                name: Some(m.name),
+            })
+            .collect())
     }
 }
 

@@ -18,8 +18,9 @@ use crate::plugin::PluginKind;
 use crate::plugin::bindings::latest::types::{Action, Classification};
 use crate::plugin::bindings::latest::workflow::Event;
 use crate::plugin::registry::{PluginRegistry, RegistryError};
-use crate::store::pipeline_results::RunResults;
+use crate::store::pipeline_results::{CompletedRun, RunResults};
 use crate::store::{Store, StoreError};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -41,6 +42,10 @@ pub struct PipelineReport {
     pub plugin_failures: usize,
 }
 
+/// Messages evaluated at once: enough to overlap one message's database
+/// reads with another's plugin calls on a few cores.
+const EVALUATE_AT_ONCE: usize = 8;
+
 pub struct Pipeline {
     store: Store,
     registry: Arc<PluginRegistry>,
@@ -52,6 +57,8 @@ impl Pipeline {
     }
 
     /// Processes pending runs, `batch` at a time, until none are left.
+    /// The messages of a batch are evaluated a few at a time (their plugin
+    /// calls and reads overlap) and their results committed together.
     pub async fn run_pending(&self, batch: u32) -> Result<PipelineReport, PipelineError> {
         let mut report = PipelineReport::default();
         loop {
@@ -59,9 +66,21 @@ impl Pipeline {
             if pending.is_empty() {
                 return Ok(report);
             }
-            for run in pending {
-                let (done, failures) = self.process(&run.org, &run.message).await?;
-                report.plugin_failures += failures;
+            let completed: Vec<CompletedRun> = stream::iter(pending)
+                .map(|run| async move {
+                    let results = self.evaluate(&run.org, &run.message).await?;
+                    Ok::<_, PipelineError>(CompletedRun {
+                        org: run.org,
+                        message: run.message,
+                        results,
+                    })
+                })
+                .buffer_unordered(EVALUATE_AT_ONCE)
+                .try_collect()
+                .await?;
+            let finished = self.store.complete_pipeline_runs(&completed).await?;
+            for (run, done) in completed.iter().zip(finished) {
+                report.plugin_failures += run.results.problems.len();
                 if done {
                     report.processed += 1;
                 } else {
@@ -79,6 +98,19 @@ impl Pipeline {
         org: &OrgId,
         id: &MessageId,
     ) -> Result<(bool, usize), PipelineError> {
+        let results = self.evaluate(org, id).await?;
+        let failures = results.problems.len();
+        let run = CompletedRun {
+            org: org.clone(),
+            message: id.clone(),
+            results,
+        };
+        let finished = self.store.complete_pipeline_runs(&[run]).await?;
+        Ok((finished.first().copied().unwrap_or(false), failures))
+    }
+
+    /// What the org's plugins make of one message; nothing is stored.
+    async fn evaluate(&self, org: &OrgId, id: &MessageId) -> Result<RunResults, PipelineError> {
         let ctx = context::load(&self.store, org, id).await?;
         let mut message = ctx.message.clone();
         let mut results = RunResults::default();
@@ -153,13 +185,10 @@ impl Pipeline {
             }
         }
         actions::apply(&ctx.state, wanted, &mut results);
-
-        let failures = results.problems.len();
         for problem in &results.problems {
             tracing::warn!(org = %org, message = %id, "pipeline: {problem}");
         }
-        let done = self.store.complete_pipeline_run(org, id, &results).await?;
-        Ok((done, failures))
+        Ok(results)
     }
 }
 

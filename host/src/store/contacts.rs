@@ -239,6 +239,16 @@ fn decode_cursor(cursor: &str) -> StoreResult<(String, String)> {
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }
 
+/// A CRM record found by one of a message's addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmMatch {
+    /// `contact` or `lead`.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
 impl Store {
     async fn check_owner(&self, org: &OrgId, owner: Option<&UserId>) -> StoreResult<()> {
         if let Some(o) = owner
@@ -476,6 +486,40 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         self.with_secondary(rows).await
+    }
+
+    /// Every contact and lead having any of `emails` (lower-cased), in one
+    /// query: (kind, record id, record name, the email that matched). What
+    /// the pipeline links a message to.
+    pub async fn crm_matches(&self, org: &OrgId, emails: &[String]) -> StoreResult<Vec<CrmMatch>> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = SqlBuilder::new(
+            "SELECT r.kind, r.id, r.name, e.email FROM crm_emails e \
+             JOIN crm_records r ON r.id = e.record_id AND r.org_id = e.org_id \
+             WHERE e.org_id = ",
+        );
+        q.bind_text(org.as_str());
+        q.push(" AND e.email IN (");
+        for (i, email) in emails.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind_text(email.trim().to_lowercase());
+        }
+        q.push(") ORDER BY e.email, r.kind, r.name, r.id");
+        let rows = q.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CrmMatch {
+                    kind: r.try_get("kind")?,
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    email: r.try_get("email")?,
+                })
+            })
+            .collect()
     }
 
     // Named entry points, so callers need no turbofish.

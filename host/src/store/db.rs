@@ -58,6 +58,7 @@ pub(crate) enum Arg {
     NullI64,
     NullText,
     Bool(bool),
+    Blob(Vec<u8>),
 }
 
 impl From<Option<String>> for Arg {
@@ -119,6 +120,7 @@ impl SqlBuilder {
                 Arg::NullI64 => q.bind(None::<i64>),
                 Arg::NullText => q.bind(None::<String>),
                 Arg::Bool(b) => q.bind(*b),
+                Arg::Blob(b) => q.bind(b.clone()),
             };
         }
         q
@@ -157,26 +159,44 @@ pub(crate) async fn insert_rows(
     head: &str,
     rows: Vec<Vec<Arg>>,
 ) -> Result<(), sqlx::Error> {
+    insert_rows_then(tx, head, rows, "").await.map(drop)
+}
+
+/// [`insert_rows`] with `tail` after the values (`ON CONFLICT …`,
+/// `RETURNING …`); returns the rows the statements returned.
+pub(crate) async fn insert_rows_then(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    head: &str,
+    rows: Vec<Vec<Arg>>,
+    tail: &str,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
     const MAX_PARAMS: usize = 4000;
     let Some(width) = rows.first().map(Vec::len) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    for chunk in rows.chunks((MAX_PARAMS / width.max(1)).max(1)) {
+    let mut returned = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
         let mut q = SqlBuilder::new(head);
         q.push(" VALUES ");
-        for (i, row) in chunk.iter().enumerate() {
+        for (i, row) in rows
+            .by_ref()
+            .take((MAX_PARAMS / width.max(1)).max(1))
+            .enumerate()
+        {
             q.push(if i == 0 { "(" } else { ", (" });
-            for (j, arg) in row.iter().enumerate() {
+            for (j, arg) in row.into_iter().enumerate() {
                 if j > 0 {
                     q.push(", ");
                 }
-                q.bind(arg.clone());
+                q.bind(arg);
             }
             q.push(")");
         }
-        q.query().execute(&mut **tx).await?;
+        q.push(tail);
+        returned.extend(q.query().fetch_all(&mut **tx).await?);
     }
-    Ok(())
+    Ok(returned)
 }
 
 /// An UPDATE/DELETE of one org-scoped row: no row touched means the row does

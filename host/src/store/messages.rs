@@ -6,15 +6,16 @@
 //! user's state. A batch (with its folder checkpoint) is one transaction:
 //! after a crash either all of it is stored or none of it.
 
-use super::db::{Arg, insert_rows, now_ms};
+use super::db::{Arg, insert_rows, insert_rows_then, now_ms};
 use super::folders::{FolderCheckpoint, write_checkpoint};
 use super::mime_index::{MimeIndex, index_message};
 use super::{Store, StoreError, StoreResult};
 use crate::ids::{AccountId, FolderId, MessageId, OrgId};
 use serde::Serialize;
+use sqlx::Row;
 use sqlx::Transaction;
 use sqlx::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Where a message was seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,32 +123,76 @@ impl Store {
             .map(|m| (MessageId::of_raw(m.raw), index_message(m.raw)))
             .collect();
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let mut out: Vec<Option<Ingested>> = vec![None; items.len()];
-        let mut deferred = Deferred::default();
-        // Insert in content-hash order: two batches sharing messages (one
+        // Rows go in content-hash order: two batches sharing messages (one
         // mail delivered to two colleagues, synced at once) then lock rows in
         // the same order, so PostgreSQL cannot deadlock them.
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by(|a, b| parsed[*a].0.cmp(&parsed[*b].0));
+        let message_rows = order
+            .iter()
+            .map(|&i| {
+                let received_at = items[i].received_at.unwrap_or(now);
+                message_row(org, &parsed[i].0, items[i].raw, &parsed[i].1, received_at)
+            })
+            .collect();
+        let mut tx = self.begin_write().await?;
+        // One statement tells which messages the org did not have yet.
+        let inserted: HashSet<String> = insert_rows_then(
+            &mut tx,
+            MESSAGE_INSERT,
+            message_rows,
+            " ON CONFLICT (org_id, id) DO NOTHING RETURNING id",
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+        let mut out: Vec<Option<Ingested>> = vec![None; items.len()];
+        let mut deferred = Deferred::default();
+        let mut raws = Vec::new();
+        let mut locations: BTreeMap<String, Vec<Arg>> = BTreeMap::new();
+        let mut first_seen = HashSet::new();
         for i in order {
             let (item, (id, index)) = (&items[i], &parsed[i]);
-            let role = match &item.location {
-                Location::Imap { folder, .. } => roles.get(folder).cloned().flatten(),
-                Location::Pop3 { .. } => None,
-                Location::Local { role, .. } => Some(role.clone()),
-            };
-            let received_at = item.received_at.unwrap_or(now);
-            let new = insert_message(&mut tx, org, id, item, index, received_at).await?;
+            // The same bytes twice in one batch: only the first is new.
+            let new = inserted.contains(id.as_str()) && first_seen.insert(id.as_str());
             if new {
+                let role = match &item.location {
+                    Location::Imap { folder, .. } => roles.get(folder).cloned().flatten(),
+                    Location::Pop3 { .. } => None,
+                    Location::Local { role, .. } => Some(role.clone()),
+                };
                 deferred.add(org, id, item, index, role.as_deref(), now);
+                raws.push(vec![
+                    Arg::Text(org.as_str().to_owned()),
+                    Arg::Text(id.as_str().to_owned()),
+                    Arg::Blob(item.raw.to_vec()),
+                ]);
             }
-            upsert_location(&mut tx, org, account, id, &item.location, now).await?;
+            // One row per location (PostgreSQL refuses to upsert a row twice
+            // in one statement): the last sighting wins.
+            locations.insert(
+                item.location.key(),
+                location_row(org, account, id, &item.location, now),
+            );
             out[i] = Some(Ingested {
                 message_id: id.clone(),
                 new,
             });
         }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO message_raw (org_id, message_id, raw)",
+            raws,
+        )
+        .await?;
+        insert_rows_then(
+            &mut tx,
+            LOCATION_INSERT,
+            locations.into_values().collect(),
+            LOCATION_UPSERT,
+        )
+        .await?;
         deferred.write(&mut tx).await?;
         if let Some(cp) = checkpoint {
             write_checkpoint(&mut tx, org, cp).await?;
@@ -187,48 +232,35 @@ impl Store {
     }
 }
 
-/// Inserts the message and its raw bytes unless the org already has it.
-/// Returns whether it was new.
-async fn insert_message(
-    tx: &mut Transaction<'static, Any>,
+const MESSAGE_INSERT: &str = "INSERT INTO messages (org_id, id, size, header_message_id, subject, \
+     sent_at, received_at, sort_at, from_address, from_name, has_attachments, snippet, in_reply_to, \
+     parse_problem)";
+
+/// A `messages` row for [`MESSAGE_INSERT`].
+fn message_row(
     org: &OrgId,
     id: &MessageId,
-    item: &IncomingMessage<'_>,
+    raw: &[u8],
     ix: &MimeIndex,
     received_at: i64,
-) -> StoreResult<bool> {
-    let inserted = sqlx::query(
-        "INSERT INTO messages (org_id, id, size, header_message_id, subject, sent_at, received_at, sort_at, \
-         from_address, from_name, has_attachments, snippet, in_reply_to, parse_problem) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (org_id, id) DO NOTHING",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(i64::try_from(item.raw.len()).unwrap_or(i64::MAX))
-    .bind(ix.header_message_id.clone())
-    .bind(ix.subject.clone())
-    .bind(ix.sent_at)
-    .bind(received_at)
-    .bind(sort_time(ix.sent_at, received_at))
-    .bind(ix.from_address.clone())
-    .bind(ix.from_name.clone())
-    .bind(ix.has_attachments)
-    .bind(ix.snippet.clone())
-    .bind(ix.in_reply_to.clone())
-    .bind(ix.parse_problem.clone())
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO message_raw (org_id, message_id, raw) VALUES ($1, $2, $3)")
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .bind(item.raw.to_vec())
-        .execute(&mut **tx)
-        .await?;
-    Ok(true)
+) -> Vec<Arg> {
+    let opt_i64 = |v: Option<i64>| v.map_or(Arg::NullI64, Arg::I64);
+    vec![
+        Arg::Text(org.as_str().to_owned()),
+        Arg::Text(id.as_str().to_owned()),
+        Arg::I64(i64::try_from(raw.len()).unwrap_or(i64::MAX)),
+        Arg::from(ix.header_message_id.clone()),
+        Arg::from(ix.subject.clone()),
+        opt_i64(ix.sent_at),
+        Arg::I64(received_at),
+        Arg::I64(sort_time(ix.sent_at, received_at)),
+        Arg::from(ix.from_address.clone()),
+        Arg::from(ix.from_name.clone()),
+        Arg::Bool(ix.has_attachments),
+        Arg::Text(ix.snippet.clone()),
+        Arg::from(ix.in_reply_to.clone()),
+        Arg::from(ix.parse_problem.clone()),
+    ]
 }
 
 /// Rows of new messages written once per batch with multi-row inserts:
@@ -307,6 +339,28 @@ pub(super) async fn upsert_location(
     location: &Location,
     now: i64,
 ) -> StoreResult<()> {
+    let row = location_row(org, account, id, location, now);
+    insert_rows_then(tx, LOCATION_INSERT, vec![row], LOCATION_UPSERT).await?;
+    Ok(())
+}
+
+const LOCATION_INSERT: &str = "INSERT INTO message_locations (org_id, account_id, location_key, \
+     message_id, folder_id, uidvalidity, uid, pop3_uidl, flags, modseq, seen_at)";
+
+/// A location seen again keeps its row and takes the new facts.
+const LOCATION_UPSERT: &str = " ON CONFLICT (account_id, location_key) DO UPDATE SET \
+     message_id = excluded.message_id, flags = excluded.flags, modseq = excluded.modseq, \
+     seen_at = excluded.seen_at";
+
+/// A `message_locations` row for [`LOCATION_INSERT`].
+fn location_row(
+    org: &OrgId,
+    account: &AccountId,
+    id: &MessageId,
+    location: &Location,
+    now: i64,
+) -> Vec<Arg> {
+    let text = |v: Option<&str>| v.map_or(Arg::NullText, |v| Arg::Text(v.to_owned()));
     let (folder, uidvalidity, uid, uidl, flags, modseq) = match location {
         Location::Imap {
             folder,
@@ -315,34 +369,43 @@ pub(super) async fn upsert_location(
             flags,
             modseq,
         } => (
-            Some(folder.as_str()),
-            Some(i64::from(*uidvalidity)),
-            Some(i64::from(*uid)),
-            None,
+            text(Some(folder.as_str())),
+            Arg::I64(i64::from(*uidvalidity)),
+            Arg::I64(i64::from(*uid)),
+            Arg::NullText,
             flags.join(" "),
-            modseq.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+            modseq.map_or(Arg::NullI64, |m| {
+                Arg::I64(i64::try_from(m).unwrap_or(i64::MAX))
+            }),
         ),
-        Location::Pop3 { uidl } => (None, None, None, Some(uidl.as_str()), String::new(), None),
-        Location::Local { .. } => (None, None, None, None, String::new(), None),
+        Location::Pop3 { uidl } => (
+            Arg::NullText,
+            Arg::NullI64,
+            Arg::NullI64,
+            text(Some(uidl)),
+            String::new(),
+            Arg::NullI64,
+        ),
+        Location::Local { .. } => (
+            Arg::NullText,
+            Arg::NullI64,
+            Arg::NullI64,
+            Arg::NullText,
+            String::new(),
+            Arg::NullI64,
+        ),
     };
-    sqlx::query(
-        "INSERT INTO message_locations (org_id, account_id, location_key, message_id, folder_id, uidvalidity, \
-         uid, pop3_uidl, flags, modseq, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (account_id, location_key) DO UPDATE SET message_id = excluded.message_id, \
-         flags = excluded.flags, modseq = excluded.modseq, seen_at = excluded.seen_at",
-    )
-    .bind(org.as_str())
-    .bind(account.as_str())
-    .bind(location.key())
-    .bind(id.as_str())
-    .bind(folder)
-    .bind(uidvalidity)
-    .bind(uid)
-    .bind(uidl)
-    .bind(flags)
-    .bind(modseq)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    vec![
+        Arg::Text(org.as_str().to_owned()),
+        Arg::Text(account.as_str().to_owned()),
+        Arg::Text(location.key()),
+        Arg::Text(id.as_str().to_owned()),
+        folder,
+        uidvalidity,
+        uid,
+        uidl,
+        Arg::Text(flags),
+        modseq,
+        Arg::I64(now),
+    ]
 }

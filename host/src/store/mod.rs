@@ -138,6 +138,10 @@ impl Store {
                 // on the busy timeout (sqlx default 5 s). `synchronous` stays
                 // FULL: "durable before acknowledged" (e.g. POP3 DELE).
                 .max_connections(8)
+                // A local file does not go stale: skip the ping before each
+                // checkout, which would double the round trips to the
+                // connection's worker thread.
+                .test_before_acquire(false)
                 .after_connect(|conn: &mut AnyConnection, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA journal_mode = WAL").await?;

@@ -3,7 +3,7 @@
 //! the message's pipeline run, so a message is classified and acted on once,
 //! also across crashes and concurrent workers.
 
-use super::db::now_ms;
+use super::db::{Arg, insert_rows, now_ms};
 use super::message_query::{MessageStateUpdate, state_update_sql};
 use super::{Store, StoreResult};
 use crate::ids::{MessageId, OrgId};
@@ -44,70 +44,88 @@ pub struct RunResults {
     pub problems: Vec<String>,
 }
 
+/// A finished run waiting to be committed.
+#[derive(Clone, Debug)]
+pub struct CompletedRun {
+    pub org: OrgId,
+    pub message: MessageId,
+    pub results: RunResults,
+}
+
 impl Store {
-    /// Finishes a pending run and stores its results in one transaction.
-    /// Returns false, storing nothing, when the run was not pending (another
-    /// worker finished it first).
-    pub async fn complete_pipeline_run(
-        &self,
-        org: &OrgId,
-        message: &MessageId,
-        results: &RunResults,
-    ) -> StoreResult<bool> {
+    /// Finishes pending runs and stores their results, all in one
+    /// transaction (one commit for a batch instead of one per message).
+    /// Returns, per run, whether it was finished by this call: a run that was
+    /// no longer pending (another worker finished it first) stores nothing.
+    pub async fn complete_pipeline_runs(&self, runs: &[CompletedRun]) -> StoreResult<Vec<bool>> {
         let mut tx = self.begin_write().await?;
         let now = now_ms();
-        let detail = (!results.problems.is_empty())
-            .then(|| super::mime_index::clean_text(&results.problems.join("; "), 4000));
-        let finished = sqlx::query(
-            "UPDATE pipeline_runs SET status = 'done', finished_at = $1, detail = $2 \
-             WHERE org_id = $3 AND message_id = $4 AND status = 'pending'",
+        let mut finished = Vec::with_capacity(runs.len());
+        let mut classifications = Vec::new();
+        let mut actions = Vec::new();
+        for run in runs {
+            let (org, message, results) = (&run.org, &run.message, &run.results);
+            let detail = (!results.problems.is_empty())
+                .then(|| super::mime_index::clean_text(&results.problems.join("; "), 4000));
+            let done = sqlx::query(
+                "UPDATE pipeline_runs SET status = 'done', finished_at = $1, detail = $2 \
+                 WHERE org_id = $3 AND message_id = $4 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(detail)
+            .bind(org.as_str())
+            .bind(message.as_str())
+            .execute(&mut *tx)
+            .await?;
+            finished.push(done.rows_affected() > 0);
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            let o = || Arg::Text(org.as_str().to_owned());
+            let m = || Arg::Text(message.as_str().to_owned());
+            for (plugin, version, result) in &results.classifications {
+                classifications.push(vec![
+                    o(),
+                    m(),
+                    Arg::Text(plugin.clone()),
+                    Arg::Text(version.clone()),
+                    Arg::Text(result.to_string()),
+                    Arg::I64(now),
+                ]);
+            }
+            for (source, action, applied) in &results.actions {
+                let status = if *applied { "applied" } else { "pending" };
+                actions.push(vec![
+                    o(),
+                    m(),
+                    Arg::Text(source.clone()),
+                    Arg::Text(action.to_string()),
+                    Arg::Text(status.into()),
+                    Arg::I64(now),
+                ]);
+            }
+            if let Some(update) = &results.state {
+                state_update_sql(org, message, update)?
+                    .query()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO message_classifications \
+             (org_id, message_id, plugin, plugin_version, result, created_at)",
+            classifications,
         )
-        .bind(now)
-        .bind(detail)
-        .bind(org.as_str())
-        .bind(message.as_str())
-        .execute(&mut *tx)
         .await?;
-        if finished.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for (plugin, version, result) in &results.classifications {
-            sqlx::query(
-                "INSERT INTO message_classifications \
-                 (org_id, message_id, plugin, plugin_version, result, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(org.as_str())
-            .bind(message.as_str())
-            .bind(plugin.as_str())
-            .bind(version.as_str())
-            .bind(result.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (source, action, applied) in &results.actions {
-            sqlx::query(
-                "INSERT INTO message_actions (org_id, message_id, source, action, status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(org.as_str())
-            .bind(message.as_str())
-            .bind(source.as_str())
-            .bind(action.to_string())
-            .bind(if *applied { "applied" } else { "pending" })
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some(update) = &results.state {
-            state_update_sql(org, message, update)?
-                .query()
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO message_actions (org_id, message_id, source, action, status, created_at)",
+            actions,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(finished)
     }
 
     pub async fn message_classifications(
