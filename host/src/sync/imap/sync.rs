@@ -282,7 +282,11 @@ async fn fetch_new(
     Ok(())
 }
 
-/// Downloads `pending` in batches, each stored with its checkpoint.
+/// Downloads `pending` in batches, each stored with its checkpoint. While a
+/// batch is being stored (parsing, hashing, one transaction) the next one is
+/// already being fetched, so the network and the store work at the same
+/// time; batches still commit one after the other, in UID order, so the
+/// checkpoint only ever moves forward over stored mail.
 #[allow(clippy::too_many_arguments)]
 async fn fetch_batches(
     session: &mut ImapSession,
@@ -300,80 +304,177 @@ async fn fetch_batches(
     } else {
         "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
     };
+    let mut storing: Option<StoringBatch> = None;
     for batch in plan_batches(pending, options) {
-        let wanted: BTreeSet<u32> = batch.iter().copied().collect();
-        let fetched = session
-            .uid_fetch(&uid_set(&batch), query, |uid| wanted.contains(&uid))
-            .await?;
-        let mut by_uid: HashMap<u32, FetchedMessage> =
-            fetched.into_iter().map(|m| (m.uid, m)).collect();
-        // A planned UID missing from the answer was either expunged
-        // meanwhile (fine) or not delivered (then the checkpoint must stay
-        // below it, or the message would be skipped for good).
-        let missing: Vec<u32> = batch
-            .iter()
-            .copied()
-            .filter(|uid| by_uid.get(uid).is_none_or(|m| m.body.is_none()))
-            .collect();
-        let mut stop_at = None;
-        if !missing.is_empty() {
-            let still_there = session
-                .uid_search(&format!("UID {}", uid_set(&missing)))
-                .await?;
-            stop_at = still_there
-                .iter()
-                .copied()
-                .filter(|uid| missing.contains(uid))
-                .min();
+        let fetched = fetch_batch(session, &batch, query, checkpoint.last_uid).await;
+        // What was fetched before a failure is complete: store it first.
+        if let Some(previous) = storing.take() {
+            previous.finish(folder, report, progress).await?;
         }
-        let upto = match stop_at {
-            Some(uid) => uid.saturating_sub(1),
-            None => batch.last().copied().unwrap_or(checkpoint.last_uid),
-        };
-        let messages: Vec<(u32, FetchedMessage)> = batch
-            .iter()
-            .filter(|uid| **uid <= upto)
-            .filter_map(|uid| by_uid.remove(uid).map(|m| (*uid, m)))
-            .filter(|(_, m)| m.body.is_some())
-            .collect();
-        let items: Vec<IncomingMessage<'_>> = messages
-            .iter()
-            .filter_map(|(uid, m)| {
-                Some(IncomingMessage {
-                    location: Location::Imap {
-                        folder: folder.id.clone(),
-                        uidvalidity: checkpoint.uidvalidity,
-                        uid: *uid,
-                        flags: m.flags.clone(),
-                        modseq: m.modseq,
-                    },
-                    raw: m.body.as_deref()?,
-                    received_at: m.internal_date_ms,
-                })
-            })
-            .collect();
+        let FetchedBatch {
+            messages,
+            upto,
+            stop_at,
+        } = fetched?;
         checkpoint.last_uid = checkpoint.last_uid.max(upto);
-        let ingested = store
-            .ingest_batch(&account.org, &account.id, &items, Some(checkpoint))
-            .await?;
-        let bytes: u64 = items.iter().map(|i| i.raw.len() as u64).sum();
-        report.new_messages += ingested.iter().filter(|i| i.new).count() as u64;
-        report.fetched += items.len() as u64;
-        report.bytes += bytes;
-        progress(SyncProgress::BatchCommitted {
-            folder: folder.name.clone(),
-            messages: items.len() as u64,
-            bytes,
-        });
+        let batch = StoringBatch::start(store, account, folder, messages, checkpoint.clone());
         if let Some(uid) = stop_at {
+            batch.finish(folder, report, progress).await?;
             return Err(SyncError::Protocol(format!(
                 "{} did not deliver message UID {uid} of {:?}; the folder resumes there next time",
                 session.server(),
                 folder.name
             )));
         }
+        storing = Some(batch);
+    }
+    if let Some(last) = storing.take() {
+        last.finish(folder, report, progress).await?;
     }
     Ok(())
+}
+
+/// The messages of one batch that can be stored, and how far the
+/// checkpoint may move.
+struct FetchedBatch {
+    messages: Vec<FetchedMessage>,
+    /// The checkpoint may move up to this UID.
+    upto: u32,
+    /// A UID the server still has but did not deliver: stop before it.
+    stop_at: Option<u32>,
+}
+
+async fn fetch_batch(
+    session: &mut ImapSession,
+    batch: &[u32],
+    query: &str,
+    last_uid: u32,
+) -> SyncResult<FetchedBatch> {
+    let wanted: BTreeSet<u32> = batch.iter().copied().collect();
+    let fetched = session
+        .uid_fetch(&uid_set(batch), query, |uid| wanted.contains(&uid))
+        .await?;
+    let mut by_uid: HashMap<u32, FetchedMessage> =
+        fetched.into_iter().map(|m| (m.uid, m)).collect();
+    // A planned UID missing from the answer was either expunged meanwhile
+    // (fine) or not delivered (then the checkpoint must stay below it, or
+    // the message would be skipped for good).
+    let missing: Vec<u32> = batch
+        .iter()
+        .copied()
+        .filter(|uid| by_uid.get(uid).is_none_or(|m| m.body.is_none()))
+        .collect();
+    let mut stop_at = None;
+    if !missing.is_empty() {
+        let still_there = session
+            .uid_search(&format!("UID {}", uid_set(&missing)))
+            .await?;
+        stop_at = still_there
+            .iter()
+            .copied()
+            .filter(|uid| missing.contains(uid))
+            .min();
+    }
+    let upto = match stop_at {
+        Some(uid) => uid.saturating_sub(1),
+        None => batch.last().copied().unwrap_or(last_uid),
+    };
+    let messages = batch
+        .iter()
+        .filter(|uid| **uid <= upto)
+        .filter_map(|uid| by_uid.remove(uid))
+        .filter(|m| m.body.is_some())
+        .collect();
+    Ok(FetchedBatch {
+        messages,
+        upto,
+        stop_at,
+    })
+}
+
+/// One fetched batch being stored in a task of its own (so its parsing
+/// and hashing use another core than the fetch). Dropping it, as when the
+/// sync is cancelled, aborts the task: the transaction rolls back and the
+/// batch is fetched again next time.
+struct StoringBatch {
+    task: tokio::task::JoinHandle<SyncResult<StoredBatch>>,
+}
+
+struct StoredBatch {
+    messages: u64,
+    new: u64,
+    bytes: u64,
+}
+
+impl StoringBatch {
+    fn start(
+        store: &Store,
+        account: &Account,
+        folder: &Folder,
+        messages: Vec<FetchedMessage>,
+        checkpoint: FolderCheckpoint,
+    ) -> StoringBatch {
+        let (store, org, account, folder_id) = (
+            store.clone(),
+            account.org.clone(),
+            account.id.clone(),
+            folder.id.clone(),
+        );
+        let task = tokio::spawn(async move {
+            let items: Vec<IncomingMessage<'_>> = messages
+                .iter()
+                .filter_map(|m| {
+                    Some(IncomingMessage {
+                        location: Location::Imap {
+                            folder: folder_id.clone(),
+                            uidvalidity: checkpoint.uidvalidity,
+                            uid: m.uid,
+                            flags: m.flags.clone(),
+                            modseq: m.modseq,
+                        },
+                        raw: m.body.as_deref()?,
+                        received_at: m.internal_date_ms,
+                    })
+                })
+                .collect();
+            let ingested = store
+                .ingest_batch(&org, &account, &items, Some(&checkpoint))
+                .await?;
+            Ok(StoredBatch {
+                messages: items.len() as u64,
+                new: ingested.iter().filter(|i| i.new).count() as u64,
+                bytes: items.iter().map(|i| i.raw.len() as u64).sum(),
+            })
+        });
+        StoringBatch { task }
+    }
+
+    /// Waits for the batch to commit and reports it.
+    async fn finish(
+        mut self,
+        folder: &Folder,
+        report: &mut FolderReport,
+        progress: &mut (dyn FnMut(SyncProgress) + Send),
+    ) -> SyncResult<()> {
+        let stored = (&mut self.task)
+            .await
+            .map_err(|e| SyncError::Protocol(format!("storing a batch failed: {e}")))??;
+        report.new_messages += stored.new;
+        report.fetched += stored.messages;
+        report.bytes += stored.bytes;
+        progress(SyncProgress::BatchCommitted {
+            folder: folder.name.clone(),
+            messages: stored.messages,
+            bytes: stored.bytes,
+        });
+        Ok(())
+    }
+}
+
+impl Drop for StoringBatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// Splits the pending UIDs into batches of at most `batch_messages`
