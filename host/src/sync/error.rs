@@ -24,10 +24,11 @@ pub enum SyncError {
     /// The server rejected the credentials (its words), or there are none.
     #[error("login rejected: {server_says}")]
     Auth { server_says: String },
-    /// The server answered something this client cannot work with: an
+    /// The server answered something this client cannot work with (IMAP or
+    /// POP3): an
     /// unexpected NO/BAD, a response that does not parse, a missing
     /// UIDVALIDITY.
-    #[error("IMAP protocol: {0}")]
+    #[error("protocol: {0}")]
     Protocol(String),
     /// The server did not answer within the per-command timeout.
     #[error("the server did not answer {what} within {} s", after.as_secs_f32())]

@@ -13,6 +13,7 @@ pub mod imap;
 pub mod provider;
 pub mod report;
 pub mod scheduler;
+pub mod transport;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
 pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
