@@ -24,10 +24,9 @@ pub enum SyncError {
     /// The server rejected the credentials (its words), or there are none.
     #[error("login rejected: {server_says}")]
     Auth { server_says: String },
-    /// The server answered something this client cannot work with (IMAP or
-    /// POP3): an
-    /// unexpected NO/BAD, a response that does not parse, a missing
-    /// UIDVALIDITY.
+    /// The server answered something this client cannot work with: an
+    /// unexpected NO/BAD or -ERR, a response that does not parse, a missing
+    /// UIDVALIDITY or UIDL.
     #[error("protocol: {0}")]
     Protocol(String),
     /// The server did not answer within the per-command timeout.
