@@ -225,6 +225,10 @@ async fn oauth2_bearer_tokens_log_in_with_xoauth2() {
         .await
         .expect_err("bad token");
     assert_eq!(err.kind(), SyncErrorKind::Auth, "{err:?}");
+    assert!(
+        err.to_string().contains("Authentication failed"),
+        "the server's words: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
