@@ -91,6 +91,11 @@ async fn keep_on_server_off_deletes_only_what_is_stored() {
     assert_eq!((r.new_messages(), r.deleted_from_server()), (1, 1));
     assert_eq!(on_server(&d), 0);
     assert_eq!(count(s, "SELECT COUNT(*) FROM messages").await, 5);
+
+    let r = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(3), |_| {})
+        .await
+        .expect("an empty maildrop syncs");
+    assert_eq!((r.fetched(), r.deleted_from_server(), r.expunged()), (0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
