@@ -1,5 +1,7 @@
 //! What it takes to connect an account: its incoming server as an
-//! [`ImapTarget`] and its stored credentials as an [`ImapAuth`].
+//! [`ImapTarget`] and its stored credentials as an [`ImapAuth`]. Despite
+//! the names, both serve POP3 accounts too: the target is the transport's
+//! and the credentials are the same kinds.
 
 use super::error::{SyncError, SyncResult};
 use super::imap::{ImapAuth, ImapTarget};

@@ -1,5 +1,6 @@
-//! The connection test: each step of reaching an IMAP account — DNS, TCP,
-//! TLS, the server's greeting, login, folder list — tried in order, with
+//! The connection test: each step of reaching an account — DNS, TCP, TLS,
+//! the server's greeting, login, folder list (for POP3: the message
+//! listing, see `pop3::diagnose`) — tried in order, with
 //! what happened in words an admin can act on: the server's own words when
 //! it refused, the local error otherwise, and the provider's diagnosis
 //! where it has one. A failed step stops the test; the later steps are
@@ -14,7 +15,7 @@ use super::imap::connect::{
 use super::imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
 use super::provider::{ConnectionProblem, Diagnoser, Diagnosis, ProblemStep};
 use crate::ids::{AccountId, OrgId};
-use crate::store::{Security, Store, StoreResult};
+use crate::store::{Protocol, Security, Store, StoreResult};
 use async_imap::Client;
 use serde::Serialize;
 use std::time::Instant;
@@ -82,12 +83,16 @@ pub async fn test_account(
 ) -> StoreResult<ConnectionReport> {
     let account = store.get_account(org, account).await?;
     let target = imap_target(&account);
+    if account.protocol == Protocol::Pop3 {
+        return super::pop3::diagnose::test_account(store, &account, &target, diagnoser, timeouts)
+            .await;
+    }
     match imap_auth(store, &account).await {
         Ok(auth) => Ok(test_connection(&target, &auth, timeouts, diagnoser).await),
         Err(SyncError::Store(e)) => Err(e),
         // No credentials: the network steps are still worth testing.
         Err(e) => {
-            let mut t = Tester::new(&target, diagnoser);
+            let mut t = Tester::new(&target, diagnoser, "imap");
             if let Some(greeted) = t.reach(timeouts).await {
                 drop(greeted);
                 let start = Instant::now();
@@ -105,7 +110,7 @@ pub async fn test_connection(
     timeouts: Timeouts,
     diagnoser: &dyn Diagnoser,
 ) -> ConnectionReport {
-    let mut t = Tester::new(target, diagnoser);
+    let mut t = Tester::new(target, diagnoser, "imap");
     let Some(greeted) = t.reach(timeouts).await else {
         return t.finish();
     };
@@ -155,24 +160,59 @@ fn describe_mailbox(m: &super::imap::MailboxInfo) -> String {
     }
 }
 
-/// Runs the steps and collects their reports.
-struct Tester<'a> {
+/// Runs the steps and collects their reports; the protocols add their
+/// greeting, login and listing steps to the shared network steps.
+pub(crate) struct Tester<'a> {
     target: &'a ImapTarget,
     diagnoser: &'a dyn Diagnoser,
+    /// `imap` or `pop3`, for the provider's diagnosis.
+    protocol: &'static str,
     steps: Vec<StepReport>,
 }
 
 impl<'a> Tester<'a> {
-    fn new(target: &'a ImapTarget, diagnoser: &'a dyn Diagnoser) -> Self {
+    pub(crate) fn new(
+        target: &'a ImapTarget,
+        diagnoser: &'a dyn Diagnoser,
+        protocol: &'static str,
+    ) -> Self {
         Self {
             target,
             diagnoser,
+            protocol,
             steps: Vec::new(),
         }
     }
 
     /// DNS, TCP, TLS and greeting in the order the security mode needs.
     async fn reach(&mut self, timeouts: Timeouts) -> Option<Greeted> {
+        let target = self.target;
+        let stream = self.transport(timeouts).await?;
+        let greeted = self.greeting(Client::new(stream), timeouts).await?;
+        if target.security != Security::Starttls {
+            return Some(greeted);
+        }
+        let greeting = greeted.greeting.clone();
+        let start = Instant::now();
+        // STARTTLS does not report the negotiated version; the handshake
+        // succeeding is what matters here.
+        match starttls(target, greeted, timeouts).await {
+            Ok(client) => {
+                self.ok(
+                    Step::Tls,
+                    start,
+                    format!("STARTTLS, {}", verify_words(target)),
+                );
+                Some(Greeted { client, greeting })
+            }
+            Err(e) => self.fail(Step::Tls, start, e).await,
+        }
+    }
+
+    /// DNS, TCP and, for implicit TLS, the handshake: the stream the
+    /// protocol's greeting comes on (plain for STARTTLS/STLS, which the
+    /// protocol does after its greeting).
+    pub(crate) async fn transport(&mut self, timeouts: Timeouts) -> Option<MailStream> {
         let target = self.target;
         let start = Instant::now();
         let addrs = match resolve(target, timeouts).await {
@@ -203,29 +243,9 @@ impl<'a> Tester<'a> {
                 };
                 let detail = tls_detail(target, &tls);
                 self.ok(Step::Tls, start, detail);
-                self.greeting(Client::new(MailStream::Tls(Box::new(tls))), timeouts)
-                    .await
+                Some(MailStream::Tls(Box::new(tls)))
             }
-            Security::Starttls => {
-                let greeted = self
-                    .greeting(Client::new(MailStream::Plain(tcp)), timeouts)
-                    .await?;
-                let greeting = greeted.greeting.clone();
-                let start = Instant::now();
-                // STARTTLS does not report the negotiated version; the
-                // handshake succeeding is what matters here.
-                match starttls(target, greeted, timeouts).await {
-                    Ok(client) => {
-                        self.ok(
-                            Step::Tls,
-                            start,
-                            format!("STARTTLS, {}", verify_words(target)),
-                        );
-                        Some(Greeted { client, greeting })
-                    }
-                    Err(e) => self.fail(Step::Tls, start, e).await,
-                }
-            }
+            Security::Starttls => Some(MailStream::Plain(tcp)),
             Security::None => {
                 self.steps.push(StepReport {
                     step: Step::Tls,
@@ -237,8 +257,7 @@ impl<'a> Tester<'a> {
                     diagnosis: None,
                     elapsed_ms: 0,
                 });
-                self.greeting(Client::new(MailStream::Plain(tcp)), timeouts)
-                    .await
+                Some(MailStream::Plain(tcp))
             }
         }
     }
@@ -262,7 +281,7 @@ impl<'a> Tester<'a> {
         }
     }
 
-    fn ok(&mut self, step: Step, start: Instant, detail: String) {
+    pub(crate) fn ok(&mut self, step: Step, start: Instant, detail: String) {
         self.steps.push(StepReport {
             step,
             status: StepStatus::Ok,
@@ -275,7 +294,12 @@ impl<'a> Tester<'a> {
 
     /// Records a failed step (asking the provider what it means) and
     /// returns `None` so callers can `return self.fail(…)`.
-    async fn fail<T>(&mut self, step: Step, start: Instant, error: SyncError) -> Option<T> {
+    pub(crate) async fn fail<T>(
+        &mut self,
+        step: Step,
+        start: Instant,
+        error: SyncError,
+    ) -> Option<T> {
         let detail = match &error {
             SyncError::Auth { server_says } => format!("the server says: {server_says}"),
             other => other.to_string(),
@@ -288,6 +312,7 @@ impl<'a> Tester<'a> {
                 Step::Login => ProblemStep::Login,
                 Step::ListFolders => ProblemStep::ListFolders,
             },
+            protocol: self.protocol.into(),
             server: self.target.server(),
             message: match &error {
                 SyncError::Auth { server_says } => server_says.clone(),
@@ -306,7 +331,7 @@ impl<'a> Tester<'a> {
         None
     }
 
-    fn finish(mut self) -> ConnectionReport {
+    pub(crate) fn finish(mut self) -> ConnectionReport {
         let order: &[Step] = match self.target.security {
             Security::Starttls => &[
                 Step::Dns,
@@ -347,7 +372,7 @@ impl<'a> Tester<'a> {
     }
 }
 
-fn verify_words(target: &ImapTarget) -> &'static str {
+pub(crate) fn verify_words(target: &ImapTarget) -> &'static str {
     if target.tls_verify {
         "certificate verified"
     } else {

@@ -25,9 +25,9 @@ pub enum SyncError {
     #[error("login rejected: {server_says}")]
     Auth { server_says: String },
     /// The server answered something this client cannot work with: an
-    /// unexpected NO/BAD, a response that does not parse, a missing
-    /// UIDVALIDITY.
-    #[error("IMAP protocol: {0}")]
+    /// unexpected NO/BAD or -ERR, a response that does not parse, a missing
+    /// UIDVALIDITY or UIDL.
+    #[error("protocol: {0}")]
     Protocol(String),
     /// The server did not answer within the per-command timeout.
     #[error("the server did not answer {what} within {} s", after.as_secs_f32())]

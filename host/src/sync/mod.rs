@@ -1,18 +1,22 @@
 //! Mail sync: keeps each connected mailbox's messages, flags and folders in
 //! the store, never losing or duplicating a message (see DESIGN.md,
-//! principles 3 and 4). `imap` holds the protocol work; this module runs an
-//! account's sync from start to end and records its outcome on the account.
+//! principles 3 and 4). `imap` and `pop3` hold the protocol work (on the
+//! shared `transport`); this module runs an account's sync from start to
+//! end, by its protocol, and records its outcome on the account.
 //!
 //! Entry points: [`sync_account`] (one full incremental pass over every
 //! folder) and [`diagnose::test_account`] (the connection test).
 
 pub mod account;
+mod batch;
 pub mod diagnose;
 mod error;
 pub mod imap;
+pub mod pop3;
 pub mod provider;
 pub mod report;
 pub mod scheduler;
+pub mod transport;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
 pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
@@ -75,7 +79,8 @@ pub async fn sync_account(
 /// error, last sync time). A folder the server refuses is reported and
 /// skipped; a broken connection, a login failure or a store failure ends
 /// the sync with an error. Dropping the future at any point is safe: what
-/// was committed stays, the rest is fetched next time.
+/// was committed stays, the rest is fetched next time. A POP3 account
+/// syncs its one mailbox instead (see [`pop3::sync`]).
 pub async fn sync_account_with(
     store: &Store,
     org: &OrgId,
@@ -85,15 +90,13 @@ pub async fn sync_account_with(
     mut progress: impl FnMut(SyncProgress) + Send,
 ) -> SyncResult<SyncReport> {
     let account = store.get_account(org, account).await?;
-    if account.protocol != Protocol::Imap {
-        return Err(SyncError::Protocol(
-            "this account uses POP3, which this sync does not handle yet".into(),
-        ));
-    }
     store
         .set_account_status(org, &account.id, AccountStatus::Syncing, None)
         .await?;
-    let result = run(store, &account, folder_mapper, options, &mut progress).await;
+    let result = match account.protocol {
+        Protocol::Imap => run(store, &account, folder_mapper, options, &mut progress).await,
+        Protocol::Pop3 => pop3::sync::sync_account(store, &account, options, &mut progress).await,
+    };
     match &result {
         Ok(report) => {
             store

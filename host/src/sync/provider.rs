@@ -46,6 +46,8 @@ pub enum ProblemStep {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionProblem {
     pub step: ProblemStep,
+    /// `imap` or `pop3`.
+    pub protocol: String,
     pub server: String,
     /// The server's words, or the local error.
     pub message: String,
@@ -142,7 +144,7 @@ impl Diagnoser for PluginProvider {
         };
         let problem = api::provider::ConnectionProblem {
             step,
-            protocol: "imap".into(),
+            protocol: problem.protocol.clone(),
             server: problem.server.clone(),
             message: problem.message.clone(),
         };

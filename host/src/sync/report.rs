@@ -20,6 +20,9 @@ pub struct FolderReport {
     pub updated_flags: u64,
     /// Known messages no longer in the folder on the server.
     pub expunged: u64,
+    /// POP3 with "keep messages on server" off: messages deleted from the
+    /// server after they were stored.
+    pub deleted_from_server: u64,
     /// Raw message bytes downloaded.
     pub bytes: u64,
     /// The server renumbered the folder; its messages were matched again.
@@ -53,6 +56,10 @@ impl SyncReport {
 
     pub fn expunged(&self) -> u64 {
         self.folders.iter().map(|f| f.expunged).sum()
+    }
+
+    pub fn deleted_from_server(&self) -> u64 {
+        self.folders.iter().map(|f| f.deleted_from_server).sum()
     }
 
     pub fn bytes(&self) -> u64 {

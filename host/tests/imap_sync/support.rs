@@ -1,4 +1,4 @@
-//! Shared plumbing of the IMAP tests: a store with an org and an account
+//! Shared plumbing of the IMAP and POP3 tests: a store with an org and an account
 //! pointed at a test server, realistic messages, counting helpers, and the
 //! org's provider plugin.
 
@@ -38,7 +38,7 @@ pub enum Login {
     OAuth2(String),
 }
 
-/// Creates an account of `user` on `port` of the loopback server.
+/// Creates an IMAP account of `user` on `port` of the loopback server.
 pub async fn account(
     store: &Store,
     t: &Tenant,
@@ -48,13 +48,49 @@ pub async fn account(
     tls_verify: bool,
     login: Login,
 ) -> AccountId {
+    let spec = AccountSpec {
+        protocol: Protocol::Imap,
+        user,
+        port,
+        security,
+        tls_verify,
+        pop3_keep_on_server: true,
+    };
+    account_with(store, t, spec, login).await
+}
+
+/// Where an account connects, for [`account_with`].
+pub struct AccountSpec<'a> {
+    pub protocol: Protocol,
+    pub user: &'a str,
+    pub port: u16,
+    pub security: Security,
+    pub tls_verify: bool,
+    pub pop3_keep_on_server: bool,
+}
+
+/// Creates an account of any protocol on the loopback server.
+pub async fn account_with(
+    store: &Store,
+    t: &Tenant,
+    spec: AccountSpec<'_>,
+    login: Login,
+) -> AccountId {
+    let AccountSpec {
+        protocol,
+        user,
+        port,
+        security,
+        tls_verify,
+        pop3_keep_on_server,
+    } = spec;
     let (auth_kind, password) = match &login {
         Login::Password(p) => (AuthKind::Password, Some(Secret::new(p.clone()))),
         Login::OAuth2(_) => (AuthKind::Oauth2, None),
     };
     let new = NewAccount {
         owner: t.admin.clone(),
-        protocol: Protocol::Imap,
+        protocol,
         provider_id: Some("generic".into()),
         display_name: "Work".into(),
         email: format!("{user}@acme.example"),
@@ -77,7 +113,7 @@ pub async fn account(
         default_from: None,
         sharing: Sharing::Private,
         shared_with: Vec::new(),
-        pop3_keep_on_server: true,
+        pop3_keep_on_server,
         store_sent: StoreSent::Auto,
     };
     let account = store

@@ -18,6 +18,7 @@
 //!    nothing stored twice (ingestion is idempotent anyway).
 
 use super::super::SyncOptions;
+use super::super::batch::plan_batches;
 use super::super::error::{SyncError, SyncResult};
 use super::super::report::{FolderReport, SyncProgress};
 use super::rematch::rematch_folder;
@@ -305,7 +306,11 @@ async fn fetch_batches(
         "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
     };
     let mut storing: Option<StoringBatch> = None;
-    for batch in plan_batches(pending, options) {
+    let sizes: Vec<(u32, u64)> = pending
+        .iter()
+        .map(|m| (m.uid, u64::from(m.size.unwrap_or(0))))
+        .collect();
+    for batch in plan_batches(&sizes, options) {
         let fetched = fetch_batch(session, &batch, query, checkpoint.last_uid).await;
         // What was fetched before a failure is complete: store it first.
         if let Some(previous) = storing.take() {
@@ -477,29 +482,6 @@ impl Drop for StoringBatch {
     }
 }
 
-/// Splits the pending UIDs into batches of at most `batch_messages`
-/// messages and about `batch_bytes` bytes (a bigger message goes alone).
-fn plan_batches(pending: &[FetchedMessage], options: &SyncOptions) -> Vec<Vec<u32>> {
-    let mut batches = Vec::new();
-    let mut current = Vec::new();
-    let mut bytes = 0u64;
-    for m in pending {
-        let size = u64::from(m.size.unwrap_or(0));
-        let full = current.len() >= options.batch_messages.max(1)
-            || (!current.is_empty() && bytes + size > options.batch_bytes);
-        if full {
-            batches.push(std::mem::take(&mut current));
-            bytes = 0;
-        }
-        current.push(m.uid);
-        bytes += size;
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
-    batches
-}
-
 /// An IMAP sequence set of sorted UIDs, with ranges: `1:3,7,9:12`.
 fn uid_set(uids: &[u32]) -> String {
     let mut out = String::new();
@@ -528,18 +510,6 @@ fn uid_set(uids: &[u32]) -> String {
 mod tests {
     use super::*;
 
-    fn meta(uid: u32, size: u32) -> FetchedMessage {
-        FetchedMessage {
-            uid,
-            flags: vec![],
-            internal_date_ms: None,
-            size: Some(size),
-            modseq: None,
-            header: None,
-            body: None,
-        }
-    }
-
     #[test]
     fn uid_sets_use_ranges() {
         assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10, 11, 12]), "1:3,7,9:12");
@@ -548,25 +518,6 @@ mod tests {
         assert_eq!(
             uid_set(&[u32::MAX - 1, u32::MAX]),
             format!("{}:{}", u32::MAX - 1, u32::MAX)
-        );
-    }
-
-    #[test]
-    fn batches_are_bounded_by_count_and_bytes() {
-        let options = SyncOptions {
-            batch_messages: 3,
-            batch_bytes: 1000,
-            ..Default::default()
-        };
-        let pending: Vec<_> = (1..=7).map(|u| meta(u, 100)).collect();
-        assert_eq!(
-            plan_batches(&pending, &options),
-            vec![vec![1, 2, 3], vec![4, 5, 6], vec![7]]
-        );
-        let pending = vec![meta(1, 600), meta(2, 600), meta(3, 5000), meta(4, 10)];
-        assert_eq!(
-            plan_batches(&pending, &options),
-            vec![vec![1], vec![2], vec![3], vec![4]]
         );
     }
 
