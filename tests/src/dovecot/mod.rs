@@ -61,6 +61,11 @@ pub struct DovecotOptions {
     /// IMAP capabilities not to advertise after login (e.g. `CONDSTORE`,
     /// `QRESYNC`), to test a client's fallbacks for servers without them.
     pub hide_capabilities: Vec<String>,
+    /// Check bearer tokens (XOAUTH2/OAUTHBEARER) against this RFC 7662
+    /// introspection endpoint (Dovecot's `oauth2` passdb, e.g.
+    /// [`OAuthServer::introspection_url`](crate::OAuthServer::introspection_url))
+    /// instead of each user's fixed `oauth_token`.
+    pub oauth2_introspection_url: Option<String>,
 }
 
 impl DovecotOptions {
@@ -70,6 +75,7 @@ impl DovecotOptions {
             layout,
             users: vec![TestUser::new("alice"), TestUser::new("bob")],
             hide_capabilities: Vec::new(),
+            oauth2_introspection_url: None,
         }
     }
 }
@@ -131,6 +137,7 @@ impl Dovecot {
             layout,
             users,
             hide_capabilities,
+            oauth2_introspection_url,
         } = options;
         assert!(
             !users.is_empty(),
@@ -163,12 +170,16 @@ impl Dovecot {
                 layout,
                 &users,
                 &hide_capabilities,
+                oauth2_introspection_url.as_deref(),
                 &id,
             );
             write(&conf, &r.conf, 0o644);
             // Read by Dovecot's unprivileged auth process.
             write(&dir.path().join("passwd"), &r.passwd, 0o644);
             write(&dir.path().join("tokens"), &r.tokens, 0o644);
+            if let Some(oauth2) = &r.oauth2 {
+                write(&dir.path().join("dovecot-oauth2.conf.ext"), oauth2, 0o644);
+            }
             let _ = std::fs::remove_file(dir.path().join("dovecot.log"));
             // Dovecot keeps stdout/stderr open for its lifetime: a pipe here
             // would hang a test harness that waits for EOF. Use a file.
