@@ -269,12 +269,18 @@ fn chain<'a>(
 fn classify(target: &SmtpTarget, e: &lettre::transport::smtp::Error) -> SendError {
     let server = target.server();
     if login_refused(e) {
-        let words = std::error::Error::source(e)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| e.to_string());
-        return SendError::LoginRefused {
-            reason: format!("{server} refused the login: {words}"),
+        let reason = match e.status() {
+            Some(code) => {
+                let words = std::error::Error::source(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                format!("{server} answered {code} {words}")
+                    .trim_end()
+                    .to_owned()
+            }
+            None => format!("{server} refused the OAuth access token (XOAUTH2)"),
         };
+        return SendError::LoginRefused { reason };
     }
     if let Some(code) = e.status() {
         let words = std::error::Error::source(e)
