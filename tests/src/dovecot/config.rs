@@ -5,7 +5,7 @@
 //! given, the `oauth2` passdb asking a real authorization server), and one
 //! of the folder layouts.
 
-use super::{Layout, Ports, TestUser};
+use super::{DovecotOptions, Layout, Ports};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -33,12 +33,15 @@ pub(crate) fn render(
     instance: &str,
     greeting: &str,
     ports: &Ports,
-    layout: Layout,
-    users: &[TestUser],
-    hide_capabilities: &[String],
-    oauth2_introspection_url: Option<&str>,
+    options: &DovecotOptions,
     id: &Identity,
 ) -> Rendered {
+    let DovecotOptions {
+        layout,
+        users,
+        hide_capabilities,
+        oauth2_introspection_url,
+    } = options;
     let d = dir.display();
     let mut passwd = String::new();
     let mut tokens = String::new();
@@ -76,7 +79,7 @@ pub(crate) fn render(
     };
     // Bearer tokens: a fixed one per user, or whatever the authorization
     // server says is active (RFC 7662 introspection, POSTed form).
-    let (token_passdb, oauth2) = match oauth2_introspection_url {
+    let (token_passdb, oauth2) = match oauth2_introspection_url.as_deref() {
         None => (
             format!(
                 "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/tokens\n}}"
@@ -156,7 +159,7 @@ service submission-login {{
         internal = id.internal_user,
         login = id.login_user,
         relay = ports.relay,
-        namespace = namespace(layout),
+        namespace = namespace(*layout),
         imap = ports.imap,
         imaps = ports.imaps,
         pop3 = ports.pop3,

@@ -133,12 +133,7 @@ impl Dovecot {
     }
 
     pub fn start_with(options: DovecotOptions) -> Dovecot {
-        let DovecotOptions {
-            layout,
-            users,
-            hide_capabilities,
-            oauth2_introspection_url,
-        } = options;
+        let users = &options.users;
         assert!(
             !users.is_empty(),
             "a Dovecot instance needs at least one user"
@@ -149,7 +144,7 @@ impl Dovecot {
         let dir = TempDir::new("mailroom-dovecot").expect("temp dir for Dovecot");
         let cert = SelfSigned::create(dir.path());
         let id = identity(dir.path());
-        for u in &users {
+        for u in users {
             let home = dir.path().join("home").join(&u.name);
             std::fs::create_dir_all(&home).expect("create mail home");
             std::os::unix::fs::chown(&home, Some(id.uid), Some(id.gid)).expect("chown mail home");
@@ -167,10 +162,7 @@ impl Dovecot {
                 &format!("mailroom-test-{tag}"),
                 &greeting,
                 &ports,
-                layout,
-                &users,
-                &hide_capabilities,
-                oauth2_introspection_url.as_deref(),
+                &options,
                 &id,
             );
             write(&conf, &r.conf, 0o644);
@@ -200,9 +192,9 @@ impl Dovecot {
                     return Dovecot {
                         dir,
                         conf,
-                        layout,
+                        layout: options.layout,
                         ports,
-                        users,
+                        users: options.users.clone(),
                         cert,
                         child: Some(child),
                     };
