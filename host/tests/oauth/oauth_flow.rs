@@ -205,3 +205,28 @@ async fn a_revoked_grant_asks_the_owner_to_reconnect_once() {
     sync(&w).await.expect("sync after reconnecting");
     assert_eq!(w.account().await.status, AccountStatus::Ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_logins_refresh_once() {
+    let w = World::start().await;
+    w.idp.set_access_ttl(Duration::from_secs(60));
+    w.callback(&w.authorize_and_follow().await)
+        .await
+        .ok(StatusCode::OK);
+    w.idp.set_access_ttl(Duration::from_secs(3600));
+    let store = w.app.store();
+    let tokens = futures_util::future::join_all(
+        (0..4).map(|_| mailroom::oauth::fresh_access_token(store, &w.org, &w.account)),
+    )
+    .await;
+    let tokens: Vec<String> = tokens
+        .into_iter()
+        .map(|t| t.expect("token").expose().to_owned())
+        .collect();
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "one refresh, one token"
+    );
+    assert_eq!(w.idp.grants(), ["authorization_code", "refresh_token"]);
+    assert!(w.idp.is_active(&tokens[0]));
+}
