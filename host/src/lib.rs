@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod ids;
 pub mod mime;
+pub mod oauth;
 pub mod pipeline;
 pub mod plugin;
 pub mod send;

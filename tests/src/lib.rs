@@ -11,12 +11,15 @@
 //!   "server that never answers" case).
 //! - [`SmtpSink`]: an SMTP server that records every message it receives,
 //!   e.g. at the end of Dovecot's submission relay.
+//! - [`OAuthServer`]: an OAuth2 authorization server (authorize, token with
+//!   PKCE and refresh rotation, introspection for Dovecot's oauth2 passdb).
 //!
 //! The harness panics with an install hint when Dovecot is missing: a test
 //! that silently skips would pass on a machine that tested nothing.
 
 mod dovecot;
 mod net;
+mod oauth_server;
 mod proxy;
 mod smtp_sink;
 mod tempdir;
@@ -24,6 +27,7 @@ mod tls;
 
 pub use dovecot::{Dovecot, DovecotOptions, Layout, Ports, TestUser};
 pub use net::{SilentServer, closed_port, free_port};
+pub use oauth_server::OAuthServer;
 pub use proxy::CuttingProxy;
 pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use tempdir::TempDir;

@@ -65,7 +65,11 @@ pub(super) async fn visible(state: &AppState, p: &Principal, id: &AccountId) -> 
 }
 
 /// The account if the caller may change it (404 if they cannot even see it).
-async fn changeable(state: &AppState, p: &Principal, id: &AccountId) -> ApiResult<Account> {
+pub(super) async fn changeable(
+    state: &AppState,
+    p: &Principal,
+    id: &AccountId,
+) -> ApiResult<Account> {
     let account = visible(state, p, id).await?;
     check_change(p, &account)?;
     Ok(account)

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod import;
 pub mod messages;
 pub mod metrics;
+pub mod oauth;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
@@ -80,6 +81,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
         .merge(messages::routes())
         .merge(send::routes())
+        .merge(oauth::routes())
 }
 
 /// The OpenAPI document and the router it describes.

@@ -3,6 +3,7 @@
 //! a 422; what the mail servers said is kept in their own words, split into
 //! what is worth retrying and what is not.
 
+use crate::oauth::OAuthError;
 use crate::store::StoreError;
 use crate::sync::SyncError;
 use thiserror::Error;
@@ -18,6 +19,10 @@ pub enum SendError {
     /// good (5xx) or the settings cannot work (bad certificate, no STARTTLS).
     #[error("{reason}")]
     Smtp { reason: String, transient: bool },
+    /// The server refused the login itself (535, or an XOAUTH2 error
+    /// challenge): a wrong password, or an OAuth token it no longer takes.
+    #[error("{reason}")]
+    LoginRefused { reason: String },
     /// Filing the Sent copy over IMAP failed (the message itself is sent).
     #[error("filing the copy in Sent failed: {0}")]
     Imap(#[from] SyncError),
@@ -32,9 +37,23 @@ impl SendError {
             // The copy step retries on its own schedule; a store hiccup is
             // worth another try.
             SendError::Imap(_) | SendError::Store(_) => true,
-            SendError::Invalid(_) => false,
+            SendError::Invalid(_) | SendError::LoginRefused { .. } => false,
         }
     }
 }
 
 pub type SendResult<T> = Result<T, SendError>;
+
+/// A token refresh that failed before any SMTP: an unreachable identity
+/// provider is worth retrying; a refused grant or a missing OAuth client is not.
+impl From<OAuthError> for SendError {
+    fn from(e: OAuthError) -> Self {
+        match e {
+            OAuthError::Store(s) => SendError::Store(s),
+            other => SendError::Smtp {
+                transient: other.is_transient(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}

@@ -118,9 +118,7 @@ pub async fn file_sent_copy(
         let stored = store_locally(store, entry, copy).await?;
         return Ok(CopyResult { copy: kind, stored });
     }
-    let target = imap_account::imap_target(&account);
-    let auth = imap_account::imap_auth(store, &account).await?;
-    let mut session = ImapSession::open(&target, &auth, options.imap_timeouts).await?;
+    let mut session = imap_account::open_session(store, &account, options.imap_timeouts).await?;
     let result = with_session(
         &mut session,
         store,

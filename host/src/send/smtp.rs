@@ -90,9 +90,8 @@ pub async fn connection(store: &Store, account: &Account) -> SendResult<(SmtpTar
             SmtpAuth::Password { username, password }
         }
         AuthKind::Oauth2 => {
-            let access_token = secrets.oauth_access_token.ok_or_else(|| {
-                permanent("the account has no OAuth access token; connect it again")
-            })?;
+            let access_token =
+                crate::oauth::fresh_access_token(store, &account.org, &account.id).await?;
             SmtpAuth::OAuth2 {
                 username,
                 access_token,
@@ -100,6 +99,45 @@ pub async fn connection(store: &Store, account: &Account) -> SendResult<(SmtpTar
         }
     };
     Ok((target, auth))
+}
+
+/// Sends as `account`: its server and login (an OAuth access token
+/// refreshed when about to expire), and when the server refuses an OAuth
+/// token, one more attempt with a refreshed one.
+pub async fn send_for_account(
+    store: &Store,
+    account: &Account,
+    from: &str,
+    to: &[String],
+    raw: &[u8],
+    timeout: Duration,
+) -> SendResult<()> {
+    let (target, auth) = connection(store, account).await?;
+    match send(&target, &auth, from, to, raw, timeout).await {
+        Err(SendError::LoginRefused { reason }) => {
+            let SmtpAuth::OAuth2 {
+                username,
+                access_token,
+            } = auth
+            else {
+                return Err(SendError::LoginRefused { reason });
+            };
+            tracing::info!(account = %account.id, server_says = %reason, "OAuth access token refused by SMTP; refreshing once");
+            let access_token = crate::oauth::access_token_after_rejection(
+                store,
+                &account.org,
+                &account.id,
+                &access_token,
+            )
+            .await?;
+            let retry = SmtpAuth::OAuth2 {
+                username,
+                access_token,
+            };
+            send(&target, &retry, from, to, raw, timeout).await
+        }
+        other => other,
+    }
 }
 
 /// Credentials in plain text go to this machine only.
@@ -195,6 +233,14 @@ pub async fn send(
     }
 }
 
+/// The server refused the credentials: 535 (RFC 4954), or the error
+/// challenge a server sends on a bad XOAUTH2 token, which lettre cannot
+/// answer and reports as a client error.
+fn login_refused(e: &lettre::transport::smtp::Error) -> bool {
+    e.status().is_some_and(|code| code.to_string() == "535")
+        || (e.is_client() && e.to_string().contains("does not expect a challenge"))
+}
+
 /// Every error in the chain, outermost first.
 fn chain<'a>(
     e: &'a (dyn std::error::Error + 'static),
@@ -222,6 +268,20 @@ fn chain<'a>(
 /// can act on, keeping the server's reply.
 fn classify(target: &SmtpTarget, e: &lettre::transport::smtp::Error) -> SendError {
     let server = target.server();
+    if login_refused(e) {
+        let reason = match e.status() {
+            Some(code) => {
+                let words = std::error::Error::source(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                format!("{server} answered {code} {words}")
+                    .trim_end()
+                    .to_owned()
+            }
+            None => format!("{server} refused the OAuth access token (XOAUTH2)"),
+        };
+        return SendError::LoginRefused { reason };
+    }
     if let Some(code) = e.status() {
         let words = std::error::Error::source(e)
             .map(|s| s.to_string())

@@ -121,11 +121,10 @@ impl Sender {
 
     async fn smtp(&self, entry: &OutboxEntry) -> SendResult<()> {
         let account = self.store.get_account(&entry.org, &entry.account).await?;
-        let (target, auth) = smtp::connection(&self.store, &account).await?;
         let raw = self.store.outbox_raw(&entry.org, &entry.id).await?;
-        smtp::send(
-            &target,
-            &auth,
+        smtp::send_for_account(
+            &self.store,
+            &account,
             &entry.envelope_from,
             &entry.envelope_to,
             &raw.raw,

@@ -14,6 +14,7 @@ pub mod locations;
 pub mod message_query;
 pub mod messages;
 pub mod mime_index;
+pub mod oauth;
 pub mod orgs;
 pub mod outbox;
 pub mod pipeline;
@@ -44,6 +45,7 @@ pub use message_query::{
     MessageStateUpdate, MessageSummary,
 };
 pub use messages::{IncomingMessage, Ingested, Location};
+pub use oauth::{OAuthClient, OAuthClientInput, OAuthGrant, PendingAuthorization};
 pub use orgs::Org;
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxRaw, OutboxState, SentCopy};
 pub use pipeline::PendingRun;

@@ -139,9 +139,7 @@ async fn run(
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
-    let target = account::imap_target(account);
-    let auth = account::imap_auth(store, account).await?;
-    let mut session = ImapSession::open(&target, &auth, options.timeouts).await?;
+    let mut session = account::open_session(store, account, options.timeouts).await?;
     let folders =
         imap::folders::discover_folders(&mut session, store, account, folder_mapper).await?;
     progress(SyncProgress::Folders {

@@ -28,7 +28,15 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("PUT", "/v1/plugins/{name}/position"),
     ("PUT", "/v1/plugins/{name}/limits"),
     ("POST", "/v1/plugins/{name}/rollback"),
+    ("GET", "/v1/oauth/clients"),
+    ("PUT", "/v1/oauth/clients/{provider}"),
+    ("DELETE", "/v1/oauth/clients/{provider}"),
 ];
+
+/// Routes whose path names something within the caller's own org rather
+/// than org A's resource: another org's admin setting "its" OAuth client for
+/// a provider id creates its own, which is no way into org A.
+const OWN_ORG_NAMES: &[(&str, &str)] = &[("PUT", "/v1/oauth/clients/{provider}")];
 
 /// Every operation of the API document that needs a token: (method, path template).
 pub fn secured_operations() -> Vec<(Method, String)> {
@@ -84,6 +92,13 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PUT", "/v1/plugins/{name}/position") => j(json!({"position": 1})),
         ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
         ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
+        ("PUT", "/v1/oauth/clients/{provider}") => j(json!({
+            "client_id": "sweep",
+            "redirect_uri": "https://mail.x.example/v1/oauth/callback",
+            "authorization_url": "https://idp.x.example/authorize",
+            "token_url": "https://idp.x.example/token",
+            "scopes": ["mail"],
+        })),
         _ => None,
     }
 }
@@ -104,6 +119,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.plugin_a.clone()
     } else if path.starts_with("/v1/messages/") {
         f.message_a.to_string()
+    } else if path.starts_with("/v1/oauth/clients/") {
+        return path.replace("{provider}", "sweep-idp");
     } else {
         assert!(!path.contains('{'), "no fixture resource for {path}");
         String::new()
@@ -133,7 +150,7 @@ mailroom::both_backends! {
                 assert!(
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
-                        || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync"),
+                        || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync") || path.ends_with("/authorize"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }
@@ -145,7 +162,7 @@ mailroom::both_backends! {
             // A token that does not exist.
             call(&app, method, path, &f, Some("mr_bm90LWEtcmVhbC10b2tlbg")).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
             // Another org's admin on this org's resources: as if they did not exist.
-            if path.contains('{') {
+            if path.contains('{') && !OWN_ORG_NAMES.contains(&(method.as_str(), path.as_str())) {
                 let r = call(&app, method, path, &f, Some(&f.admin_b_token)).await;
                 assert_eq!(r.status, StatusCode::NOT_FOUND, "{what} as org B: {}", r.text());
                 r.error(StatusCode::NOT_FOUND, Some("not_found"));

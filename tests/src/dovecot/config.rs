@@ -1,9 +1,11 @@
 //! Renders a private Dovecot configuration: its own base/state dirs,
 //! instance name, log, loopback listeners on the given ports, a certificate,
 //! passwd-file users (passwords, and OAuth bearer tokens in a second passdb
-//! that Dovecot 2.3 checks like passwords), and one of the folder layouts.
+//! that Dovecot 2.3 checks like passwords — or, when an introspection URL is
+//! given, the `oauth2` passdb asking a real authorization server), and one
+//! of the folder layouts.
 
-use super::{Layout, Ports, TestUser};
+use super::{DovecotOptions, Layout, Ports};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -22,6 +24,8 @@ pub(crate) struct Rendered {
     pub conf: String,
     pub passwd: String,
     pub tokens: String,
+    /// `dovecot-oauth2.conf.ext`, when tokens are introspected.
+    pub oauth2: Option<String>,
 }
 
 pub(crate) fn render(
@@ -29,11 +33,15 @@ pub(crate) fn render(
     instance: &str,
     greeting: &str,
     ports: &Ports,
-    layout: Layout,
-    users: &[TestUser],
-    hide_capabilities: &[String],
+    options: &DovecotOptions,
     id: &Identity,
 ) -> Rendered {
+    let DovecotOptions {
+        layout,
+        users,
+        hide_capabilities,
+        oauth2_introspection_url,
+    } = options;
     let d = dir.display();
     let mut passwd = String::new();
     let mut tokens = String::new();
@@ -69,6 +77,23 @@ pub(crate) fn render(
             .collect();
         format!("imap_capability = {}\n", kept.join(" "))
     };
+    // Bearer tokens: a fixed one per user, or whatever the authorization
+    // server says is active (RFC 7662 introspection, POSTed form).
+    let (token_passdb, oauth2) = match oauth2_introspection_url.as_deref() {
+        None => (
+            format!(
+                "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/tokens\n}}"
+            ),
+            None,
+        ),
+        Some(url) => (
+            format!("passdb {{\n  driver = oauth2\n  args = {d}/dovecot-oauth2.conf.ext\n}}"),
+            Some(format!(
+                "introspection_mode = post\nintrospection_url = {url}\nusername_attribute = username\n\
+                 active_attribute = active\nactive_value = true\n"
+            )),
+        ),
+    };
     let conf = format!(
         r#"# Written by mailroom-test-servers; one throwaway instance.
 protocols = imap pop3 submission
@@ -97,10 +122,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/passwd
 }}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/tokens
-}}
+{token_passdb}
 userdb {{
   driver = passwd-file
   args = username_format=%u {d}/passwd
@@ -137,7 +159,7 @@ service submission-login {{
         internal = id.internal_user,
         login = id.login_user,
         relay = ports.relay,
-        namespace = namespace(layout),
+        namespace = namespace(*layout),
         imap = ports.imap,
         imaps = ports.imaps,
         pop3 = ports.pop3,
@@ -149,6 +171,7 @@ service submission-login {{
         conf,
         passwd,
         tokens,
+        oauth2,
     }
 }
 

@@ -61,6 +61,11 @@ pub struct DovecotOptions {
     /// IMAP capabilities not to advertise after login (e.g. `CONDSTORE`,
     /// `QRESYNC`), to test a client's fallbacks for servers without them.
     pub hide_capabilities: Vec<String>,
+    /// Check bearer tokens (XOAUTH2/OAUTHBEARER) against this RFC 7662
+    /// introspection endpoint (Dovecot's `oauth2` passdb, e.g.
+    /// [`OAuthServer::introspection_url`](crate::OAuthServer::introspection_url))
+    /// instead of each user's fixed `oauth_token`.
+    pub oauth2_introspection_url: Option<String>,
 }
 
 impl DovecotOptions {
@@ -70,6 +75,7 @@ impl DovecotOptions {
             layout,
             users: vec![TestUser::new("alice"), TestUser::new("bob")],
             hide_capabilities: Vec::new(),
+            oauth2_introspection_url: None,
         }
     }
 }
@@ -127,11 +133,7 @@ impl Dovecot {
     }
 
     pub fn start_with(options: DovecotOptions) -> Dovecot {
-        let DovecotOptions {
-            layout,
-            users,
-            hide_capabilities,
-        } = options;
+        let users = &options.users;
         assert!(
             !users.is_empty(),
             "a Dovecot instance needs at least one user"
@@ -142,7 +144,7 @@ impl Dovecot {
         let dir = TempDir::new("mailroom-dovecot").expect("temp dir for Dovecot");
         let cert = SelfSigned::create(dir.path());
         let id = identity(dir.path());
-        for u in &users {
+        for u in users {
             let home = dir.path().join("home").join(&u.name);
             std::fs::create_dir_all(&home).expect("create mail home");
             std::os::unix::fs::chown(&home, Some(id.uid), Some(id.gid)).expect("chown mail home");
@@ -160,15 +162,16 @@ impl Dovecot {
                 &format!("mailroom-test-{tag}"),
                 &greeting,
                 &ports,
-                layout,
-                &users,
-                &hide_capabilities,
+                &options,
                 &id,
             );
             write(&conf, &r.conf, 0o644);
             // Read by Dovecot's unprivileged auth process.
             write(&dir.path().join("passwd"), &r.passwd, 0o644);
             write(&dir.path().join("tokens"), &r.tokens, 0o644);
+            if let Some(oauth2) = &r.oauth2 {
+                write(&dir.path().join("dovecot-oauth2.conf.ext"), oauth2, 0o644);
+            }
             let _ = std::fs::remove_file(dir.path().join("dovecot.log"));
             // Dovecot keeps stdout/stderr open for its lifetime: a pipe here
             // would hang a test harness that waits for EOF. Use a file.
@@ -189,9 +192,9 @@ impl Dovecot {
                     return Dovecot {
                         dir,
                         conf,
-                        layout,
+                        layout: options.layout,
                         ports,
-                        users,
+                        users: options.users.clone(),
                         cert,
                         child: Some(child),
                     };

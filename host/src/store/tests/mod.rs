@@ -4,6 +4,7 @@
 mod accounts;
 mod crm_audit_pipeline;
 mod messages;
+mod oauth;
 mod orgs_users;
 mod outbox;
 mod plugins;

@@ -14,7 +14,7 @@
 //!    deletes nothing, so no message is ever deleted that is not stored.
 
 use super::super::SyncOptions;
-use super::super::account::{imap_auth, imap_target};
+use super::super::account::{imap_target, login_with_refresh};
 use super::super::batch::plan_batches;
 use super::super::error::SyncResult;
 use super::super::report::{FolderReport, SyncProgress, SyncReport};
@@ -38,8 +38,11 @@ pub async fn sync_account(
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
     let target = imap_target(account);
-    let auth = imap_auth(store, account).await?;
-    let mut session = Pop3Session::open(&target, &auth, options.timeouts).await?;
+    let mut session = login_with_refresh(store, account, |auth| {
+        let target = target.clone();
+        async move { Pop3Session::open(&target, &auth, options.timeouts).await }
+    })
+    .await?;
     progress(SyncProgress::Folders { total: 1 });
     let mut report = FolderReport {
         folder: INBOX.into(),

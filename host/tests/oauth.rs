@@ -1,0 +1,20 @@
+//! OAuth2 end to end against real servers on loopback: the tests' own
+//! authorization server (`mailroom_test_servers::OAuthServer`) and a Dovecot
+//! whose `oauth2` passdb asks that server whether a bearer token is live, so
+//! IMAP and submission accept exactly the tokens it issued. Connecting a
+//! mailbox through the API (authorize URL → the provider's redirect →
+//! callback), refresh before expiry and after a rejection, a revoked grant,
+//! bad callbacks, and who may do what.
+
+#[path = "api/common.rs"]
+#[allow(dead_code)]
+mod common;
+#[path = "oauth/support.rs"]
+mod support;
+
+#[path = "oauth/oauth_access.rs"]
+mod oauth_access;
+#[path = "oauth/oauth_callback.rs"]
+mod oauth_callback;
+#[path = "oauth/oauth_flow.rs"]
+mod oauth_flow;
