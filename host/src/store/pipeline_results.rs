@@ -105,6 +105,7 @@ impl Store {
                 .query()
                 .execute(&mut *tx)
                 .await?;
+            super::server_changes::enqueue_for_update(&mut tx, org, message, update).await?;
         }
         tx.commit().await?;
         Ok(true)
