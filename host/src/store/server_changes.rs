@@ -115,7 +115,9 @@ pub(crate) async fn enqueue_for_update(
         kinds.push(ServerChangeKind::Starred(starred));
     }
     if let Some(folder) = &update.folder {
-        kinds.push(ServerChangeKind::Folder(super::folders::check_role(folder)?));
+        kinds.push(ServerChangeKind::Folder(super::folders::check_role(
+            folder,
+        )?));
     }
     if kinds.is_empty() {
         return Ok(());
@@ -226,7 +228,11 @@ impl Store {
             AND updated_at = $5";
         let next = now_ms() + retry_delay_ms(change.attempts.saturating_add(1));
         let (sql, error, next) = match outcome {
-            ChangeOutcome::Done => (format!("DELETE FROM server_changes WHERE {WHERE}"), None, None),
+            ChangeOutcome::Done => (
+                format!("DELETE FROM server_changes WHERE {WHERE}"),
+                None,
+                None,
+            ),
             ChangeOutcome::Retry(e) => (
                 format!(
                     "UPDATE server_changes SET attempts = attempts + 1, last_error = $6, \

@@ -148,14 +148,21 @@ async fn a_workflow_that_archives_is_written_back() {
         }),
         ..Default::default()
     };
-    assert!(s.complete_pipeline_run(&t.org, &id, &results).await.expect("complete run"));
+    assert!(
+        s.complete_pipeline_run(&t.org, &id, &results)
+            .await
+            .expect("complete run")
+    );
 
     let r = sync(s, &t.org, &acc).await;
     assert_eq!(r.write_back.applied, 2, "{r:?}");
     assert!(d.uids(&user, "INBOX").is_empty());
     let archived = d.uids(&user, "Archive");
     assert_eq!(archived.len(), 1);
-    assert!(has(&d.flags(&user, "Archive", archived[0]), "\\Seen"), "read, then moved with its flags");
+    assert!(
+        has(&d.flags(&user, "Archive", archived[0]), "\\Seen"),
+        "read, then moved with its flags"
+    );
     let (_, state) = by_subject(s, &t.org, "newsletter").await;
     assert_eq!((state.folder.as_str(), state.read), ("archive", true));
 }
@@ -181,7 +188,11 @@ async fn without_move_a_copy_and_expunge_moves_only_our_message() {
     d.add_flags(&user, "INBOX", other, "\\Deleted");
     change(s, &t.org, "to archive", folder("archive")).await;
     let r = sync(s, &t.org, &acc).await;
-    assert_eq!((r.write_back.applied, r.write_back.retried), (0, 1), "{r:?}");
+    assert_eq!(
+        (r.write_back.applied, r.write_back.retried),
+        (0, 1),
+        "{r:?}"
+    );
     assert_eq!(d.uids(&user, "INBOX").len(), 3, "nothing expunged");
     assert!(d.uids(&user, "Archive").is_empty(), "nothing copied");
     let queue = s.server_changes_status(&t.org, &acc).await.expect("status");
@@ -201,7 +212,10 @@ async fn without_move_a_copy_and_expunge_moves_only_our_message() {
     assert_eq!(d.uids(&user, "INBOX").len(), 2);
     assert_eq!(d.uids(&user, "Archive").len(), 1);
     assert_eq!(totals(s).await.0, 3);
-    assert_eq!(by_subject(s, &t.org, "to archive").await.1.folder, "archive");
+    assert_eq!(
+        by_subject(s, &t.org, "to archive").await.1.folder,
+        "archive"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,24 +234,39 @@ async fn a_missing_folder_is_a_clear_error_and_the_other_changes_go_on() {
     change(s, &t.org, "just read", read(true)).await;
     let r = sync(s, &t.org, &acc).await;
     assert_eq!((r.write_back.applied, r.write_back.failed), (1, 1), "{r:?}");
-    assert!(has(&d.flags(&user, "INBOX", 2), "\\Seen"), "the other change was written");
+    assert!(
+        has(&d.flags(&user, "INBOX", 2), "\\Seen"),
+        "the other change was written"
+    );
     let queue = s.server_changes_status(&t.org, &acc).await.expect("status");
     assert_eq!((queue.pending, queue.failed), (0, 1));
     assert_eq!(
         queue.last_error.as_deref(),
         Some("the server has no \"Escalations\" folder; map one in the account's folder settings")
     );
-    assert_eq!(by_subject(s, &t.org, "escalate me").await.1.folder, "custom:Escalations", "the user's choice stays");
+    assert_eq!(
+        by_subject(s, &t.org, "escalate me").await.1.folder,
+        "custom:Escalations",
+        "the user's choice stays"
+    );
 
     // The admin creates the folder and maps it in the account's folder
     // settings: the move goes through at the next sync.
     d.create_mailbox(&user, "Team/Escalations");
-    s.set_folder_override(&t.org, &acc, "Team/Escalations", Some("custom:Escalations")).await.expect("map");
+    s.set_folder_override(&t.org, &acc, "Team/Escalations", Some("custom:Escalations"))
+        .await
+        .expect("map");
     let r = sync(s, &t.org, &acc).await;
     assert_eq!(r.write_back.applied, 1, "{r:?}");
     assert_eq!(d.uids(&user, "Team/Escalations").len(), 1);
     assert_eq!(d.uids(&user, "INBOX").len(), 1);
-    assert_eq!(s.server_changes_status(&t.org, &acc).await.expect("status").failed, 0);
+    assert_eq!(
+        s.server_changes_status(&t.org, &acc)
+            .await
+            .expect("status")
+            .failed,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,7 +284,11 @@ async fn a_renumbered_folder_gets_the_change_after_the_message_is_found_again() 
     d.set_uidvalidity(&user, "INBOX", v + 7);
 
     let r = sync(s, &t.org, &acc).await;
-    assert_eq!((r.write_back.applied, r.write_back.deferred), (1, 0), "{r:?}");
+    assert_eq!(
+        (r.write_back.applied, r.write_back.deferred),
+        (1, 0),
+        "{r:?}"
+    );
     assert!(has(&d.flags(&user, "INBOX", 1), "\\Flagged"));
     assert!(by_subject(s, &t.org, "renumbered").await.1.starred);
     assert_eq!(totals(s).await.0, 1);
@@ -300,22 +333,37 @@ async fn a_cut_connection_mid_write_back_loses_nothing_and_repeats_nothing() {
             assert!(budget < 40_000, "the write-back never completed");
             proxy.cut_after_server_bytes(Some(budget));
             let cuts = proxy.cuts();
-            let done = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(50), |_| {}).await;
+            let done =
+                sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(50), |_| {}).await;
             if done.is_ok() && proxy.cuts() == cuts {
                 break;
             }
             cut_runs += 1;
             // Make retried changes due again at once (the back-off is for
             // servers that refuse, not for broken connections).
-            sqlx::query("UPDATE server_changes SET next_attempt_at = 0").execute(s.pool()).await.expect("due");
+            sqlx::query("UPDATE server_changes SET next_attempt_at = 0")
+                .execute(s.pool())
+                .await
+                .expect("due");
             budget += 40;
         }
-        assert!(cut_runs > 5, "the connection was cut at many points ({cut_runs})");
+        assert!(
+            cut_runs > 5,
+            "the connection was cut at many points ({cut_runs})"
+        );
         proxy.cut_after_server_bytes(None);
         sync(s, &t.org, &acc).await;
         let (id, state) = by_subject(s, &t.org, subject).await;
-        assert_eq!((state.folder.as_str(), state.read), ("archive", true), "{subject}");
-        assert_eq!(held_in(s, &t.org, &acc, &id).await, vec!["Archive"], "{subject}");
+        assert_eq!(
+            (state.folder.as_str(), state.read),
+            ("archive", true),
+            "{subject}"
+        );
+        assert_eq!(
+            held_in(s, &t.org, &acc, &id).await,
+            vec!["Archive"],
+            "{subject}"
+        );
     }
     assert!(d.uids(&user.name, "INBOX").is_empty());
     let archived = d.uids(&user.name, "Archive");
@@ -324,5 +372,11 @@ async fn a_cut_connection_mid_write_back_loses_nothing_and_repeats_nothing() {
         assert!(has(&d.flags(&user.name, "Archive", uid), "\\Seen"));
     }
     assert_eq!(totals(s).await.0, 2);
-    assert_eq!(s.server_changes_status(&t.org, &acc).await.expect("status").pending, 0);
+    assert_eq!(
+        s.server_changes_status(&t.org, &acc)
+            .await
+            .expect("status")
+            .pending,
+        0
+    );
 }

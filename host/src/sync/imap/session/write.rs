@@ -74,7 +74,10 @@ impl ImapSession {
         let server = self.server.clone();
         let session = &mut self.session;
         timed("EXPUNGE", self.timeout, async {
-            let stream = session.expunge().await.map_err(|e| imap_error(&server, e))?;
+            let stream = session
+                .expunge()
+                .await
+                .map_err(|e| imap_error(&server, e))?;
             drain(stream, &server).await
         })
         .await
@@ -92,4 +95,3 @@ async fn drain<T>(
     }
     Ok(())
 }
-

@@ -240,6 +240,8 @@ async fn run_folder(
         }
     }
     if !gone.is_empty() {
+        tracing::info!(account = %ctx.account.id, folder = %folder.name, uids = ?gone,
+            "written-back changes found their messages gone from the folder: already moved, nothing to do");
         ctx.store.remove_folder_uids(org, &folder.id, &gone).await?;
     }
     // Flags first: a message moved afterwards takes them along.
@@ -377,7 +379,9 @@ async fn not_yet_copied(
             continue;
         }
         let sizes = session
-            .uid_fetch(&uid_set(&found), "(UID RFC822.SIZE)", |u| found.contains(&u))
+            .uid_fetch(&uid_set(&found), "(UID RFC822.SIZE)", |u| {
+                found.contains(&u)
+            })
             .await?;
         if sizes.iter().any(|m| m.size.map(u64::from) == Some(*size)) {
             to_copy.remove(&s.at.uid);

@@ -130,19 +130,29 @@ fn move_sources(
     folders: &[Folder],
     labels_as_folders: bool,
 ) -> Vec<Loc> {
-    if locs.iter().any(|l| &l.folder == target) && labels_as_folders {
-        // Gmail: in the target already means every label is the target's.
-        return Vec::new();
-    }
-    let in_all_mail =
-        |l: &Loc| folders.iter().any(|f| f.id == l.folder && is_all_mail(f));
-    let candidates: Vec<Loc> = locs.iter().filter(|l| &l.folder != target).cloned().collect();
+    let candidates: Vec<Loc> = locs
+        .iter()
+        .filter(|l| &l.folder != target)
+        .cloned()
+        .collect();
     if !labels_as_folders {
         return candidates;
     }
-    let labels: Vec<Loc> = candidates.iter().filter(|l| !in_all_mail(l)).cloned().collect();
-    let target_is_all_mail = folders.iter().any(|f| &f.id == target && is_all_mail(f));
-    if labels.is_empty() && !target_is_all_mail {
+    let all_mail = |id: &FolderId| folders.iter().any(|f| &f.id == id && is_all_mail(f));
+    let labels: Vec<Loc> = candidates
+        .iter()
+        .filter(|l| !all_mail(&l.folder))
+        .cloned()
+        .collect();
+    if all_mail(target) {
+        // Archiving: out of every label folder; All Mail keeps it anyway.
+        return labels;
+    }
+    if locs.iter().any(|l| &l.folder == target) {
+        // In a label folder that is the target: that is one message.
+        return Vec::new();
+    }
+    if labels.is_empty() {
         candidates
     } else {
         labels
@@ -221,7 +231,11 @@ mod tests {
         let locs = vec![vec![at("in", 3), at("in", 9)], vec![at("in", 3)]];
         let p = plan(&changes, &locs, &folders, false);
         assert_eq!(p.steps.len(), 2);
-        assert!(p.steps.iter().all(|s| s.op == Op::Flag { flag: "\\Seen", set: true }));
+        assert!(p.steps.iter().all(|s| s.op
+            == Op::Flag {
+                flag: "\\Seen",
+                set: true
+            }));
         assert_eq!(
             p.settled,
             vec![(
@@ -243,7 +257,10 @@ mod tests {
         ];
         let p = plan(&changes, &[vec![at("ar", 1)], vec![]], &folders, false);
         assert!(p.steps.is_empty());
-        assert_eq!(p.settled, vec![(0, ChangeOutcome::Done), (1, ChangeOutcome::Done)]);
+        assert_eq!(
+            p.settled,
+            vec![(0, ChangeOutcome::Done), (1, ChangeOutcome::Done)]
+        );
     }
 
     #[test]
@@ -254,7 +271,10 @@ mod tests {
         ];
         let changes = [change(ServerChangeKind::Folder("custom:Deals".into()))];
         let p = plan(&changes, &[vec![at("in", 4)]], &folders, false);
-        assert_eq!(move_targets(&p), vec![("in".to_owned(), "deals".to_owned())]);
+        assert_eq!(
+            move_targets(&p),
+            vec![("in".to_owned(), "deals".to_owned())]
+        );
     }
 
     #[test]
@@ -269,7 +289,10 @@ mod tests {
         let p = plan(&archive, &both, &folders, true);
         assert_eq!(move_targets(&p), vec![("in".to_owned(), "all".to_owned())]);
         let p = plan(&archive, &both, &folders, false);
-        assert!(matches!(p.settled[..], [(0, ChangeOutcome::Failed(_))]), "no Archive folder outside Gmail");
+        assert!(
+            matches!(p.settled[..], [(0, ChangeOutcome::Failed(_))]),
+            "no Archive folder outside Gmail"
+        );
 
         let trash = [change(ServerChangeKind::Folder("trash".into()))];
         let p = plan(&trash, &both, &folders, true);
@@ -281,7 +304,11 @@ mod tests {
             "archived mail is deleted from All Mail"
         );
         let p = plan(&archive, &[vec![at("all", 50)]], &folders, true);
-        assert_eq!(p.settled, vec![(0, ChangeOutcome::Done)], "already archived");
+        assert_eq!(
+            p.settled,
+            vec![(0, ChangeOutcome::Done)],
+            "already archived"
+        );
     }
 
     #[test]
