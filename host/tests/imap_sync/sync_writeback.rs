@@ -269,6 +269,9 @@ async fn a_missing_folder_is_a_clear_error_and_the_other_changes_go_on() {
     );
 }
 
+/// The server renumbered the folder and the old UID now belongs to another
+/// message: the change waits until the pull has found its message again,
+/// and then goes to the right one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renumbered_folder_gets_the_change_after_the_message_is_found_again() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
@@ -276,12 +279,22 @@ async fn a_renumbered_folder_gets_the_change_after_the_message_is_found_again() 
     let t = tenant(s).await;
     let d = Dovecot::start(Layout::SpecialUse);
     let user = d.user().name.clone();
-    d.seed(&user, "INBOX", &mail(1, "renumbered", 700));
+    d.create_mailbox(&user, "Projects");
+    let first = mail(1, "first project", 700);
+    let second = mail(2, "second project", 700);
+    d.seed(&user, "Projects", &first);
+    d.seed(&user, "Projects", &second);
     let acc = plain_account(s, &t, &d).await;
     sync(s, &t.org, &acc).await;
-    change(s, &t.org, "renumbered", starred(true)).await;
-    let v = d.uidvalidity(&user, "INBOX");
-    d.set_uidvalidity(&user, "INBOX", v + 7);
+    change(s, &t.org, "second project", starred(true)).await;
+
+    // Rebuilt in the other order: UID 2 is now the first message.
+    let old = d.uidvalidity(&user, "Projects");
+    d.delete_mailbox(&user, "Projects");
+    d.create_mailbox(&user, "Projects");
+    d.set_uidvalidity(&user, "Projects", old + 7);
+    assert_eq!(d.seed(&user, "Projects", &second), 1);
+    assert_eq!(d.seed(&user, "Projects", &first), 2);
 
     let r = sync(s, &t.org, &acc).await;
     assert_eq!(
@@ -289,9 +302,17 @@ async fn a_renumbered_folder_gets_the_change_after_the_message_is_found_again() 
         (1, 0),
         "{r:?}"
     );
-    assert!(has(&d.flags(&user, "INBOX", 1), "\\Flagged"));
-    assert!(by_subject(s, &t.org, "renumbered").await.1.starred);
-    assert_eq!(totals(s).await.0, 1);
+    assert!(
+        has(&d.flags(&user, "Projects", 1), "\\Flagged"),
+        "the starred message"
+    );
+    assert!(
+        !has(&d.flags(&user, "Projects", 2), "\\Flagged"),
+        "not the one now at its old UID"
+    );
+    assert!(by_subject(s, &t.org, "second project").await.1.starred);
+    assert!(!by_subject(s, &t.org, "first project").await.1.starred);
+    assert_eq!(totals(s).await.0, 2);
 }
 
 /// Cuts the connection at every point of a write-back in turn (a growing
