@@ -1,6 +1,7 @@
 //! Connecting an account to its server: the connection test (a step-by-step
 //! report with the server's words and the provider plugin's advice) and
-//! "sync now". Any user who can see the account may run both.
+//! "sync now", and the queue of the user's changes waiting to be written
+//! back to the server. Any user who can see the account may use them.
 
 use super::AppState;
 use super::accounts::visible;
@@ -8,6 +9,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json, Path};
 use crate::auth::AuthUser;
 use crate::ids::AccountId;
+use crate::store::ServerChangesStatus;
 use crate::sync::diagnose::{ConnectionReport, test_account};
 use crate::sync::{PluginProvider, Timeouts};
 use axum::extract::State;
@@ -21,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(test_connection))
         .routes(routes!(sync_now))
+        .routes(routes!(server_changes))
 }
 
 /// Tests the account's incoming connection step by step (DNS, TCP, TLS,
@@ -84,5 +87,25 @@ pub async fn sync_now(
             account: account.id,
             status_url,
         }),
+    ))
+}
+
+/// The account's two-way state queue: how many read/star/move changes made
+/// in Mailroom still wait to be written to the server (each sync tries), how
+/// many the server cannot take as things are, and the last error (e.g. a
+/// missing folder to map in the account's folder settings).
+#[utoipa::path(get, path = "/accounts/{id}/server-changes", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 200, body = ServerChangesStatus), (status = 404, body = ErrorBody)))]
+pub async fn server_changes(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ServerChangesStatus>> {
+    let account = visible(&state, &p, &AccountId(id)).await?;
+    Ok(Json(
+        state
+            .store
+            .server_changes_status(&p.org, &account.id)
+            .await?,
     ))
 }

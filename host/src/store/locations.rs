@@ -106,10 +106,55 @@ impl Store {
         Ok(())
     }
 
+    /// Records that Mailroom set (or cleared) `flag` on a UID itself (a
+    /// written-back change), so the next flag sync sees nothing new. A
+    /// location that is gone is fine: the pull forgets it anyway.
+    pub async fn set_location_flag(
+        &self,
+        org: &OrgId,
+        folder: &FolderId,
+        uid: u32,
+        flag: &str,
+        set: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let flags: Option<String> = sqlx::query_scalar(
+            "SELECT flags FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+        )
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(uid))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(flags) = flags else {
+            return Ok(());
+        };
+        let mut flags: Vec<&str> = flags
+            .split_whitespace()
+            .filter(|f| !f.eq_ignore_ascii_case(flag))
+            .collect();
+        if set {
+            flags.push(flag);
+        }
+        flags.sort_unstable();
+        sqlx::query(
+            "UPDATE message_locations SET flags = $1 WHERE org_id = $2 AND folder_id = $3 AND uid = $4",
+        )
+        .bind(flags.join(" "))
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(uid))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records the server's current flags of several UIDs of a folder in one
     /// transaction, and carries a change of `\Seen` or `\Flagged` over to
     /// the user's read/starred state: the server's change is newer than what
-    /// the store knew. Other user state (folder, labels, reminders) is not
+    /// the store knew — unless the user's own change of it still waits to be
+    /// written to the server (`server_changes`), which then wins. Other user state (folder, labels, reminders) is not
     /// touched. Returns how many locations' flags changed; unknown UIDs are
     /// skipped (a message that arrived since is fetched as new).
     pub async fn apply_server_flags(
@@ -154,9 +199,14 @@ impl Store {
                 continue;
             }
             changed += 1;
-            for (flag, column) in [("\\Seen", "is_read"), ("\\Flagged", "is_starred")] {
+            for (flag, column, kind) in [
+                ("\\Seen", "is_read", "read"),
+                ("\\Flagged", "is_starred", "starred"),
+            ] {
                 let now_set = has_flag(&c.flags, flag);
-                if has_flag(&old, flag) == now_set {
+                if has_flag(&old, flag) == now_set
+                    || super::server_changes::change_pending(&mut tx, org, &message, kind).await?
+                {
                     continue;
                 }
                 // `column` is one of two literals above, never input.

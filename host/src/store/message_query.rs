@@ -372,7 +372,8 @@ impl Store {
         raw.flatten().ok_or(StoreError::NotFound("message"))
     }
 
-    /// Changes the user's state on a message.
+    /// Changes the user's state on a message, and queues the read, starred
+    /// and folder parts for the servers that hold it, in one transaction.
     pub async fn update_message_state(
         &self,
         org: &OrgId,
@@ -380,9 +381,12 @@ impl Store {
         update: &MessageStateUpdate,
     ) -> StoreResult<MessageState> {
         let q = state_update_sql(org, id, update)?;
-        if q.query().execute(self.pool()).await?.rows_affected() == 0 {
+        let mut tx = self.begin_write().await?;
+        if q.query().execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound("message"));
         }
+        super::server_changes::enqueue_for_update(&mut tx, org, id, update).await?;
+        tx.commit().await?;
         Ok(self.get_message(org, id).await?.summary.state)
     }
 }

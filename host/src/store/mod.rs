@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod pipeline_results;
 mod plugins;
 pub mod secrets;
+pub mod server_changes;
 pub mod testing;
 pub mod tokens;
 pub mod users;
@@ -50,6 +51,7 @@ pub use orgs::Org;
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxRaw, OutboxState, SentCopy};
 pub use pipeline::PendingRun;
 pub use secrets::{Cipher, LoadedKey, Secret, SecretKey};
+pub use server_changes::{ChangeOutcome, ServerChange, ServerChangeKind, ServerChangesStatus};
 pub use tokens::{AuthContext, NewToken, TokenInfo};
 pub use users::{NewUser, Role, User, UserUpdate, normalize_email};
 

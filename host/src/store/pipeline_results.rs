@@ -109,6 +109,7 @@ impl Store {
                     .query()
                     .execute(&mut *tx)
                     .await?;
+                super::server_changes::enqueue_for_update(&mut tx, org, message, update).await?;
             }
         }
         insert_rows(

@@ -142,10 +142,16 @@ async fn run(
     let mut session = account::open_session(store, account, options.timeouts).await?;
     let folders =
         imap::folders::discover_folders(&mut session, store, account, folder_mapper).await?;
+    // The user's changes first, so the pull sees them on the server.
+    let labels_as_folders = folder_mapper.labels_as_folders().await;
+    let mut report = SyncReport {
+        write_back: imap::writeback::write_back(&mut session, store, account, labels_as_folders)
+            .await?,
+        ..Default::default()
+    };
     progress(SyncProgress::Folders {
         total: folders.len(),
     });
-    let mut report = SyncReport::default();
     for folder in &folders {
         let done =
             imap::sync::sync_folder(&mut session, store, account, folder, options, progress).await;
@@ -163,6 +169,16 @@ async fn run(
         };
         progress(SyncProgress::FolderDone(folder_report.clone()));
         report.folders.push(folder_report);
+    }
+    if report.write_back.deferred > 0 {
+        // Their folders were renumbered; the pull has found the messages
+        // again at their new UIDs.
+        let again =
+            imap::writeback::write_back(&mut session, store, account, labels_as_folders).await?;
+        report.write_back.applied += again.applied;
+        report.write_back.retried += again.retried;
+        report.write_back.failed += again.failed;
+        report.write_back.deferred = again.deferred;
     }
     session.logout().await;
     Ok(report)

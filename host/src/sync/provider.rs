@@ -19,6 +19,13 @@ pub trait FolderMapper: Send + Sync {
     /// A store role (`inbox`, `sent`, `drafts`, `spam`, `trash`, `archive`,
     /// `outbox`), or `None` for no opinion.
     async fn map_folder(&self, mailbox: &MailboxInfo) -> Option<String>;
+
+    /// Gmail-like servers show labels as folders (quirk `labels_as_folders`):
+    /// then a message's copies in several folders are one message, and
+    /// write-back moves it out of the label folders only.
+    async fn labels_as_folders(&self) -> bool {
+        false
+    }
 }
 
 /// No provider knowledge: special-use attributes and the manual mapping only.
@@ -125,6 +132,19 @@ impl FolderMapper for PluginProvider {
             Err(e) => {
                 tracing::warn!(org = %self.org, plugin = plugin.name(), error = %e, "map_folder failed");
                 None
+            }
+        }
+    }
+
+    async fn labels_as_folders(&self) -> bool {
+        let Some(plugin) = self.plugin().await else {
+            return false;
+        };
+        match self.registry.provider_info(&plugin).await {
+            Ok(info) => info.quirks.labels_as_folders,
+            Err(e) => {
+                tracing::warn!(org = %self.org, plugin = plugin.name(), error = %e, "provider_info failed");
+                false
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct FolderReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncReport {
     pub folders: Vec<FolderReport>,
+    /// The user's changes written to the server before the pull.
+    pub write_back: super::imap::writeback::WriteBackReport,
 }
 
 impl SyncReport {

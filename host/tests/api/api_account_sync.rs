@@ -224,3 +224,80 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
         .expect("list");
     assert_eq!(page.items.len(), 1, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marking_read_over_the_api_reaches_the_server_and_the_queue_is_visible() {
+    let db = TestDb::sqlite().await;
+    let app = App::new(db.store.clone());
+    let f = fixture(&app).await;
+    let dovecot = Dovecot::start(Layout::SpecialUse);
+    let user = dovecot.user().name.clone();
+    let uid = dovecot.seed(
+        &user,
+        "INBOX",
+        b"From: c@example.org\r\nSubject: read over api\r\nMessage-ID: <api-read@x>\r\n\r\nhi\r\n",
+    );
+    let account = create_account(&app, &f.admin_a_token, &dovecot, &dovecot.user().password).await;
+    let queue_url = format!("/v1/accounts/{account}/server-changes");
+    let sync_and_wait = |expect_pending: i64| {
+        let (app, token, queue_url, account) = (&app, &f.admin_a_token, &queue_url, &account);
+        async move {
+            app.post(&format!("/v1/accounts/{account}/sync"), token)
+                .await
+                .ok(StatusCode::ACCEPTED);
+            for _ in 0..100 {
+                let shown = app
+                    .get(&format!("/v1/accounts/{account}"), token)
+                    .await
+                    .ok(StatusCode::OK);
+                let queue = app.get(queue_url, token).await.ok(StatusCode::OK);
+                if shown["last_sync_at"].is_i64()
+                    && shown["status"] != "syncing"
+                    && queue["pending"] == expect_pending
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("the sync did not finish with {expect_pending} pending");
+        }
+    };
+    sync_and_wait(0).await;
+    let list = app
+        .get(
+            &format!("/v1/messages?account={account}&text=read%20over%20api"),
+            &f.admin_a_token,
+        )
+        .await
+        .ok(StatusCode::OK);
+    let id = list["items"][0]["id"]
+        .as_str()
+        .expect("message id")
+        .to_owned();
+
+    app.json(
+        Method::PATCH,
+        &format!("/v1/messages/{id}/state"),
+        &f.admin_a_token,
+        json!({"read": true}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let queue = app
+        .get(&queue_url, &f.admin_a_token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        queue,
+        json!({"pending": 1, "failed": 0, "last_error": null}),
+        "queued with the change"
+    );
+    // Another org cannot see this account's queue.
+    app.get(&queue_url, &f.admin_b_token)
+        .await
+        .error(StatusCode::NOT_FOUND, None);
+
+    sync_and_wait(0).await;
+    let flags = dovecot.flags(&user, "INBOX", uid);
+    assert!(flags.iter().any(|f| f == "\\Seen"), "{flags:?}");
+}

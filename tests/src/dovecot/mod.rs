@@ -329,6 +329,22 @@ impl Dovecot {
         uids
     }
 
+    /// The flags of one message (e.g. `\Seen`), sorted; panics when the
+    /// UID is not in the folder.
+    pub fn flags(&self, user: &str, folder: &str, uid: u32) -> Vec<String> {
+        let uid_arg = uid.to_string();
+        let out = self.doveadm(&[
+            "-f", "flow", "fetch", "-u", user, "flags", "mailbox", folder, "uid", &uid_arg,
+        ]);
+        let line = out
+            .lines()
+            .find_map(|l| l.strip_prefix("flags="))
+            .unwrap_or_else(|| panic!("no message UID {uid} in {folder:?}: {out:?}"));
+        let mut flags: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        flags.sort();
+        flags
+    }
+
     /// Adds flags (space-separated, e.g. `\Seen \Flagged`) to one message.
     pub fn add_flags(&self, user: &str, folder: &str, uid: u32, flags: &str) {
         let uid = uid.to_string();

@@ -1,5 +1,6 @@
 //! IMAP: connecting (TLS, STARTTLS, plain), logging in (password, XOAUTH2),
-//! folder discovery with role mapping, and incremental folder sync. The
+//! folder discovery with role mapping, incremental folder sync, and writing
+//! the user's changes back (`writeback`). The
 //! wire protocol is `async-imap`'s; [`ImapSession`] is the one type the
 //! rest of the host sees, so POP3 can sit behind the same account-sync
 //! interface later.
@@ -10,6 +11,7 @@ pub mod folders;
 pub mod rematch;
 pub mod session;
 pub mod sync;
+pub mod writeback;
 
 pub use auth::ImapAuth;
 pub use connect::{ImapTarget, Timeouts};

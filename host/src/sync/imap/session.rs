@@ -15,6 +15,8 @@ use std::collections::{BTreeSet, HashSet};
 // APPEND and header search for sending (a child module: it uses the
 // private async_imap session).
 mod append;
+// STORE, MOVE, COPY and EXPUNGE for writing user changes back.
+mod write;
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]

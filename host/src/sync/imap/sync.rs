@@ -483,7 +483,7 @@ impl Drop for StoringBatch {
 }
 
 /// An IMAP sequence set of sorted UIDs, with ranges: `1:3,7,9:12`.
-fn uid_set(uids: &[u32]) -> String {
+pub(crate) fn uid_set(uids: &[u32]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < uids.len() {

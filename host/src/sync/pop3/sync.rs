@@ -66,8 +66,10 @@ pub async fn sync_account(
         report.deleted_from_server = deleted.len() as u64;
     }
     progress(SyncProgress::FolderDone(report.clone()));
+    // POP3 has no server-side state to write back.
     Ok(SyncReport {
         folders: vec![report],
+        ..Default::default()
     })
 }
 
