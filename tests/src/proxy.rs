@@ -19,6 +19,9 @@ struct Shared {
     cut_after: AtomicU64,
     accepted: AtomicUsize,
     cuts: AtomicUsize,
+    /// Connections open now, and the most ever open at once.
+    live: AtomicUsize,
+    peak_live: AtomicUsize,
     /// Both sockets of every open connection, to cut them from outside.
     open: Mutex<Vec<(TcpStream, TcpStream)>>,
 }
@@ -40,6 +43,8 @@ impl CuttingProxy {
             cut_after: AtomicU64::new(NEVER),
             accepted: AtomicUsize::new(0),
             cuts: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+            peak_live: AtomicUsize::new(0),
             open: Mutex::new(Vec::new()),
         });
         let s = shared.clone();
@@ -54,6 +59,8 @@ impl CuttingProxy {
                     continue;
                 };
                 s.accepted.fetch_add(1, Ordering::SeqCst);
+                let live = s.live.fetch_add(1, Ordering::SeqCst) + 1;
+                s.peak_live.fetch_max(live, Ordering::SeqCst);
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 let budget = s.cut_after.load(Ordering::SeqCst);
@@ -97,6 +104,11 @@ impl CuttingProxy {
     /// Connections accepted so far.
     pub fn accepted(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at the same time.
+    pub fn peak_open(&self) -> usize {
+        self.shared.peak_live.load(Ordering::SeqCst)
     }
 
     /// Connections the proxy cut (by budget or by [`CuttingProxy::cut_all`]).
@@ -171,9 +183,12 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
                 let _ = to.flush();
                 let _ = to.shutdown(Shutdown::Both);
                 let _ = from.shutdown(Shutdown::Both);
+                shared.live.fetch_sub(1, Ordering::SeqCst);
                 return;
             }
         }
         let _ = to.shutdown(Shutdown::Write);
+        // The server side is done: the connection is over.
+        shared.live.fetch_sub(1, Ordering::SeqCst);
     });
 }

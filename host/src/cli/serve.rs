@@ -130,10 +130,12 @@ pub async fn serve(
         crate::send::SendOptions::default(),
     ));
     let outbox = tokio::spawn(crate::send::run_worker(sender, state.outbox_wakeup.clone()));
+    // Push watchers (IDLE, STATUS polls) for IMAP accounts, full syncs
+    // for the rest.
     let scheduler = crate::sync::scheduler::SyncScheduler::new(
         store.clone(),
         state.registry.clone(),
-        Default::default(),
+        state.settings.scheduler_settings(),
     );
     let syncing = tokio::spawn(scheduler.run());
     let app = api::router(state);

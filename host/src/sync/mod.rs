@@ -4,25 +4,30 @@
 //! account's sync from start to end and records its outcome on the account.
 //!
 //! Entry points: [`sync_account`] (one full incremental pass over every
-//! folder) and [`diagnose::test_account`] (the connection test).
+//! folder), [`sync_folders_with`] (chosen folders only),
+//! [`watch::Watcher`] (push and STATUS polling on one long-lived
+//! connection) and [`diagnose::test_account`] (the connection test).
 
 pub mod account;
+pub mod coordination;
 pub mod diagnose;
 mod error;
 pub mod imap;
 pub mod provider;
 pub mod report;
 pub mod scheduler;
+pub mod watch;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
 pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
 pub use provider::{
-    Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper, PluginProvider,
+    ConnectionQuirks, Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper,
+    PluginProvider,
 };
 pub use report::{FolderReport, SyncProgress, SyncReport};
 
-use crate::ids::{AccountId, OrgId};
-use crate::store::{AccountStatus, Protocol, Store, now_ms};
+use crate::ids::{AccountId, FolderId, OrgId};
+use crate::store::{Account, AccountStatus, Protocol, Store, now_ms};
 
 /// How a sync runs. The defaults suit real servers; tests shrink batches
 /// and timeouts.
@@ -82,6 +87,48 @@ pub async fn sync_account_with(
     account: &AccountId,
     folder_mapper: &dyn FolderMapper,
     options: &SyncOptions,
+    progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    sync_scope(
+        store,
+        org,
+        account,
+        Scope::All(folder_mapper),
+        options,
+        progress,
+    )
+    .await
+}
+
+/// Like [`sync_account_with`], but only the stored folders `only` (no
+/// folder discovery): what a change seen by STATUS or IDLE needs. Ids of
+/// folders the account no longer has are ignored.
+pub async fn sync_folders_with(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    only: &[FolderId],
+    options: &SyncOptions,
+    progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    sync_scope(store, org, account, Scope::Only(only), options, progress).await
+}
+
+/// Which folders a sync covers.
+#[derive(Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every folder the server lists, roles decided by the mapper.
+    All(&'a dyn FolderMapper),
+    /// These stored folders only.
+    Only(&'a [FolderId]),
+}
+
+async fn sync_scope(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    scope: Scope<'_>,
+    options: &SyncOptions,
     mut progress: impl FnMut(SyncProgress) + Send,
 ) -> SyncResult<SyncReport> {
     let account = store.get_account(org, account).await?;
@@ -93,8 +140,29 @@ pub async fn sync_account_with(
     store
         .set_account_status(org, &account.id, AccountStatus::Syncing, None)
         .await?;
-    let result = run(store, &account, folder_mapper, options, &mut progress).await;
-    match &result {
+    let result = async {
+        let target = account::imap_target(&account);
+        let auth = account::imap_auth(store, &account).await?;
+        let mut session = ImapSession::open(&target, &auth, options.timeouts).await?;
+        let report =
+            sync_on_session(&mut session, store, &account, scope, options, &mut progress).await?;
+        session.logout().await;
+        Ok(report)
+    }
+    .await;
+    record_outcome(store, &account, &result).await?;
+    result
+}
+
+/// Records a sync's outcome on the account: on success the time and the
+/// folders the server refused (if any), on failure the error.
+pub(crate) async fn record_outcome(
+    store: &Store,
+    account: &Account,
+    result: &SyncResult<SyncReport>,
+) -> SyncResult<()> {
+    let org = &account.org;
+    match result {
         Ok(report) => {
             store
                 .record_account_synced(org, &account.id, now_ms())
@@ -126,28 +194,36 @@ pub async fn sync_account_with(
             }
         }
     }
-    result
+    Ok(())
 }
 
-async fn run(
+/// Syncs the folders of `scope` over an open session (which stays open:
+/// the push watcher goes on using it).
+pub(crate) async fn sync_on_session(
+    session: &mut ImapSession,
     store: &Store,
-    account: &crate::store::Account,
-    folder_mapper: &dyn FolderMapper,
+    account: &Account,
+    scope: Scope<'_>,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
-    let target = account::imap_target(account);
-    let auth = account::imap_auth(store, account).await?;
-    let mut session = ImapSession::open(&target, &auth, options.timeouts).await?;
-    let folders =
-        imap::folders::discover_folders(&mut session, store, account, folder_mapper).await?;
+    let folders = match scope {
+        Scope::All(mapper) => {
+            imap::folders::discover_folders(session, store, account, mapper).await?
+        }
+        Scope::Only(ids) => store
+            .list_folders(&account.org, &account.id)
+            .await?
+            .into_iter()
+            .filter(|f| ids.contains(&f.id))
+            .collect(),
+    };
     progress(SyncProgress::Folders {
         total: folders.len(),
     });
     let mut report = SyncReport::default();
     for folder in &folders {
-        let done =
-            imap::sync::sync_folder(&mut session, store, account, folder, options, progress).await;
+        let done = imap::sync::sync_folder(session, store, account, folder, options, progress).await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the
@@ -163,6 +239,5 @@ async fn run(
         progress(SyncProgress::FolderDone(folder_report.clone()));
         report.folders.push(folder_report);
     }
-    session.logout().await;
     Ok(report)
 }

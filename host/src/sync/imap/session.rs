@@ -15,6 +15,9 @@ use std::collections::{BTreeSet, HashSet};
 // APPEND and header search for sending (a child module: it uses the
 // private async_imap session).
 mod append;
+// STATUS and IDLE, for watching folders without downloading them.
+mod watch;
+pub use watch::{FolderStatus, IdleEnd};
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
