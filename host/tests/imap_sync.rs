@@ -1,7 +1,8 @@
 //! IMAP sync and the connection test against real Dovecot instances
 //! started by the tests (see the `mailroom-test-servers` crate): special-use
 //! and non-standard folder layouts, plain/STARTTLS/IMAPS, passwords and
-//! XOAUTH2, a proxy that cuts connections mid-FETCH, a silent server.
+//! XOAUTH2, a proxy that cuts connections mid-FETCH, a silent server, and
+//! push (IDLE, STATUS polls, the per-account connection budget).
 
 #[path = "imap_sync/support.rs"]
 mod support;
@@ -9,3 +10,5 @@ mod support;
 mod sync_connection;
 #[path = "imap_sync/sync_mailbox.rs"]
 mod sync_mailbox;
+#[path = "imap_sync/sync_push.rs"]
+mod sync_push;

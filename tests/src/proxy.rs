@@ -145,6 +145,17 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
     if let Ok(mut open) = shared.open.lock() {
         open.push((c3, s3));
     }
+    // The connection is over as soon as either side is done with it.
+    let ended = Arc::new(AtomicBool::new(false));
+    let end = {
+        let (shared, ended) = (shared.clone(), ended.clone());
+        move || {
+            if !ended.swap(true, Ordering::SeqCst) {
+                shared.live.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    };
+    let end_too = end.clone();
     // Client to server: plain copy.
     std::thread::spawn(move || {
         let (mut from, mut to) = (c2, s2);
@@ -159,6 +170,7 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
                 }
             }
         }
+        end_too();
         let _ = to.shutdown(Shutdown::Write);
     });
     // Server to client: copy until the budget is spent, then cut both sides.
@@ -180,15 +192,14 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
             if left == 0 {
                 // Counted first: the client may observe the cut at once.
                 shared.cuts.fetch_add(1, Ordering::SeqCst);
+                end();
                 let _ = to.flush();
                 let _ = to.shutdown(Shutdown::Both);
                 let _ = from.shutdown(Shutdown::Both);
-                shared.live.fetch_sub(1, Ordering::SeqCst);
                 return;
             }
         }
+        end();
         let _ = to.shutdown(Shutdown::Write);
-        // The server side is done: the connection is over.
-        shared.live.fetch_sub(1, Ordering::SeqCst);
     });
 }
