@@ -425,6 +425,30 @@ mod tests {
     }
 
     #[test]
+    fn sync_settings_reach_the_scheduler() {
+        let s = Settings::from_toml("[sync]\npush = false\npoll_seconds = 30\n").expect("toml");
+        let scheduler = s.scheduler_settings();
+        assert!(!scheduler.push);
+        assert_eq!(
+            scheduler.watch.poll_interval,
+            std::time::Duration::from_secs(30)
+        );
+        let e = env(&[
+            ("MAILROOM_SYNC_PUSH", "yes"),
+            ("MAILROOM_SYNC_POLL_SECONDS", "90"),
+        ]);
+        let s = Settings::load_with(&Overrides::default(), e).expect("env");
+        assert!(s.scheduler_settings().push);
+        assert_eq!(s.sync.poll_seconds, 90);
+        let err = Settings::load_with(
+            &Overrides::default(),
+            env(&[("MAILROOM_SYNC_POLL_SECONDS", "0")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sync.poll_seconds"), "{err}");
+    }
+
+    #[test]
     fn config_file_from_env_variable() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("m.toml");

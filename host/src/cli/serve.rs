@@ -132,12 +132,8 @@ pub async fn serve(
     let outbox = tokio::spawn(crate::send::run_worker(sender, state.outbox_wakeup.clone()));
     // Push watchers (IDLE, STATUS polls) for IMAP accounts, full syncs
     // for the rest.
-    let scheduler = crate::sync::scheduler::SyncScheduler::new(
-        store.clone(),
-        state.registry.clone(),
-        state.settings.scheduler_settings(),
-    );
-    let syncing = tokio::spawn(scheduler.run());
+    let scheduler = state.sync.clone();
+    let syncing = tokio::spawn(scheduler.clone().run());
     let app = api::router(state);
     // Connect info lets /metrics tell loopback scrapers from others.
     axum::serve(
@@ -154,6 +150,7 @@ pub async fn serve(
     outbox.abort();
     // A sync cut off here resumes from its last committed batch next start.
     syncing.abort();
+    scheduler.stop_watching();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -223,7 +223,8 @@ pub(crate) async fn sync_on_session(
     });
     let mut report = SyncReport::default();
     for folder in &folders {
-        let done = imap::sync::sync_folder(session, store, account, folder, options, progress).await;
+        let done =
+            imap::sync::sync_folder(session, store, account, folder, options, progress).await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the

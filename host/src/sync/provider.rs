@@ -1,5 +1,5 @@
 //! What sync asks of the account's provider: a folder's role when the
-//! server does not say it (`map_folder`), and a plain-language diagnosis of
+//! server does not say it (`map_folder`), a plain-language diagnosis of
 //! a connection problem (`diagnose`), and how long connections may be held
 //! (`connection_quirks`). Sync depends on the two small traits
 //! here, not on the plugin runtime, so it runs without plugins in tests;
@@ -244,7 +244,10 @@ mod tests {
 
     #[test]
     fn zero_quirks_mean_the_defaults() {
-        assert_eq!(ConnectionQuirks::from_plugin(0, 0), ConnectionQuirks::default());
+        assert_eq!(
+            ConnectionQuirks::from_plugin(0, 0),
+            ConnectionQuirks::default()
+        );
         let q = ConnectionQuirks::from_plugin(300, 15);
         assert_eq!(q.idle_restart, Duration::from_secs(300));
         assert_eq!(q.max_connections, 15);

@@ -11,9 +11,7 @@
 
 use super::coordination::{AccountSlot, Lease};
 use super::watch::{WatchSettings, WatchStats, Watcher};
-use super::{
-    PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_with,
-};
+use super::{PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_with};
 use crate::ids::{AccountId, OrgId};
 use crate::plugin::registry::PluginRegistry;
 use crate::store::{Protocol, Store};
@@ -91,7 +89,10 @@ pub struct SyncScheduler {
 
 /// The running watchers; stopped when the scheduler goes.
 #[derive(Default)]
-struct Watchers(Mutex<HashMap<AccountId, (JoinHandle<()>, Arc<WatchStats>)>>);
+struct Watchers(Mutex<HashMap<AccountId, RunningWatcher>>);
+
+/// A watcher's task and its counters.
+type RunningWatcher = (JoinHandle<()>, Arc<WatchStats>);
 
 impl Watchers {
     fn running(&self, account: &AccountId) -> Option<Arc<WatchStats>> {
@@ -181,16 +182,24 @@ impl SyncScheduler {
         account: &AccountId,
     ) -> Result<SyncReport, ScheduleError> {
         let provider_id = self.store.get_account(org, account).await?.provider_id;
-        let provider = PluginProvider::new(self.registry.clone(), org.clone(), provider_id.as_deref());
+        let provider =
+            PluginProvider::new(self.registry.clone(), org.clone(), provider_id.as_deref());
         let slot = self.slot(account, &provider).await;
         let _connection = slot.connection().await;
         let _turn = slot.sync_turn().await;
         if !self.lease.take(org, account).await? {
             return Err(ScheduleError::Busy);
         }
-        let result = sync_account_with(&self.store, org, account, &provider, &self.settings.sync, |_| {})
-            .await
-            .map_err(ScheduleError::from);
+        let result = sync_account_with(
+            &self.store,
+            org,
+            account,
+            &provider,
+            &self.settings.sync,
+            |_| {},
+        )
+        .await
+        .map_err(ScheduleError::from);
         self.lease.release(org, account).await;
         match &result {
             Ok(_) => {
@@ -244,6 +253,14 @@ impl SyncScheduler {
             .insert(account, tokio::spawn(watcher.run()), stats))
     }
 
+    /// Stops every push watcher (at shutdown; a sync cut off resumes from
+    /// its last committed batch).
+    pub fn stop_watching(&self) {
+        for (task, _) in self.watchers.0.lock().values() {
+            task.abort();
+        }
+    }
+
     /// The most IMAP connections the account had open at once on this
     /// node (push and syncs together); 0 before the first.
     pub fn peak_connections(&self, account: &AccountId) -> usize {
@@ -271,7 +288,10 @@ impl SyncScheduler {
             return slot.clone();
         }
         let quirks = provider.connection_quirks().await.max_connections;
-        let max = self.settings.max_connections.map_or(quirks, |cap| cap.min(quirks));
+        let max = self
+            .settings
+            .max_connections
+            .map_or(quirks, |cap| cap.min(quirks));
         self.slots
             .lock()
             .entry(account.clone())
@@ -314,7 +334,8 @@ mod tests {
     #[test]
     fn backoff_doubles_is_capped_and_jittered() {
         let s = SchedulerSettings::default();
-        let delay = |failures, jitter| backoff_delay(s.base_backoff, s.max_backoff, failures, jitter);
+        let delay =
+            |failures, jitter| backoff_delay(s.base_backoff, s.max_backoff, failures, jitter);
         assert_eq!(delay(1, 0.5), Duration::from_secs(30));
         assert_eq!(delay(2, 0.5), Duration::from_secs(60));
         assert_eq!(delay(30, 0.5), Duration::from_secs(30 * 60));

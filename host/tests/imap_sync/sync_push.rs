@@ -93,7 +93,10 @@ impl Watched {
             account,
             stats,
         };
-        eventually("the first full sync", || async { w.counts().full_syncs >= 1 }).await;
+        eventually("the first full sync", || async {
+            w.counts().full_syncs >= 1
+        })
+        .await;
         w
     }
 
@@ -152,10 +155,20 @@ async fn status_polls_sync_only_the_folders_that_changed() {
 
     // Polls of unchanged folders sync (and so SELECT) nothing.
     let before = w.counts();
-    eventually("three polls", || async { w.counts().polls >= before.polls + 3 }).await;
-    assert_eq!(w.counts().folders_synced_by_polls, before.folders_synced_by_polls);
+    eventually("three polls", || async {
+        w.counts().polls >= before.polls + 3
+    })
+    .await;
+    assert_eq!(
+        w.counts().folders_synced_by_polls,
+        before.folders_synced_by_polls
+    );
     assert_eq!(synced_at("Sent").await, sent_synced, "Sent was not synced");
-    assert_eq!(synced_at("Archive").await, archive_synced, "Archive was not synced");
+    assert_eq!(
+        synced_at("Archive").await,
+        archive_synced,
+        "Archive was not synced"
+    );
 
     // Mail filed into Archive by another client comes with the next poll,
     // and only Archive is synced for it.
@@ -164,8 +177,16 @@ async fn status_polls_sync_only_the_folders_that_changed() {
     let (_, state) = by_subject(s, &w.org, "filed away").await;
     assert_eq!(state.folder, "archive");
     let after = w.counts();
-    assert_eq!(after.folders_synced_by_polls, before.folders_synced_by_polls + 1, "{after:?}");
-    assert_eq!(synced_at("Sent").await, sent_synced, "Sent still not synced");
+    assert_eq!(
+        after.folders_synced_by_polls,
+        before.folders_synced_by_polls + 1,
+        "{after:?}"
+    );
+    assert_eq!(
+        synced_at("Sent").await,
+        sent_synced,
+        "Sent still not synced"
+    );
     assert_eq!(after.full_syncs, 1);
 }
 
@@ -178,11 +199,18 @@ async fn idle_is_reissued_on_the_restart_interval_and_still_delivers() {
     let mut restart_fast = settings();
     restart_fast.watch.idle_restart = Some(Duration::from_millis(300));
     let w = Watched::start(s, &d, None, restart_fast).await;
-    eventually("IDLE restarted twice", || async { w.counts().idle_restarts >= 2 }).await;
+    eventually("IDLE restarted twice", || async {
+        w.counts().idle_restarts >= 2
+    })
+    .await;
     d.seed(&user, "INBOX", &mail(1, "after restarts", 500));
     eventually("the new message is stored", || stored(s, "after restarts")).await;
     let c = w.counts();
-    assert_eq!((c.connects, c.errors), (1, 0), "one connection throughout: {c:?}");
+    assert_eq!(
+        (c.connects, c.errors),
+        (1, 0),
+        "one connection throughout: {c:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,9 +223,15 @@ async fn a_cut_idle_connection_is_reestablished() {
     let proxy = CuttingProxy::start(upstream);
     let w = Watched::start(s, &d, Some(proxy.addr()), settings()).await;
     proxy.cut_all();
-    eventually("the watcher reconnects", || async { w.counts().connects >= 2 }).await;
+    eventually("the watcher reconnects", || async {
+        w.counts().connects >= 2
+    })
+    .await;
     d.seed(&user, "INBOX", &mail(1, "after the cut", 500));
-    eventually("mail after the cut is stored", || stored(s, "after the cut")).await;
+    eventually("mail after the cut is stored", || {
+        stored(s, "after the cut")
+    })
+    .await;
     assert!(w.counts().errors >= 1);
     let account = s.get_account(&w.org, &w.account).await.expect("account");
     assert_eq!(
@@ -229,7 +263,10 @@ async fn push_and_a_full_sync_share_a_budget_of_one_connection() {
         .expect("full sync within the budget");
     assert_eq!(report.new_messages(), 1);
     assert!(w.counts().yields >= 1);
-    eventually("the watcher reconnects", || async { w.counts().connects >= 2 }).await;
+    eventually("the watcher reconnects", || async {
+        w.counts().connects >= 2
+    })
+    .await;
     d.seed(&user, "INBOX", &mail(2, "pushed after the sync", 500));
     eventually("push works again", || stored(s, "pushed after the sync")).await;
 

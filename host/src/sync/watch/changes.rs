@@ -67,16 +67,33 @@ mod tests {
     fn the_checkpoint_decides_until_a_status_was_seen() {
         let f = folder(7, 10, Some(40));
         assert!(!folder_changed(&status(10, 11, 7, Some(40)), None, &f, 10));
-        assert!(folder_changed(&status(11, 12, 7, Some(41)), None, &f, 10), "new mail");
-        assert!(folder_changed(&status(9, 11, 7, Some(41)), None, &f, 10), "expunge");
-        assert!(folder_changed(&status(10, 11, 7, Some(41)), None, &f, 10), "flags");
-        assert!(folder_changed(&status(10, 11, 8, Some(40)), None, &f, 10), "renumbered");
+        assert!(
+            folder_changed(&status(11, 12, 7, Some(41)), None, &f, 10),
+            "new mail"
+        );
+        assert!(
+            folder_changed(&status(9, 11, 7, Some(41)), None, &f, 10),
+            "expunge"
+        );
+        assert!(
+            folder_changed(&status(10, 11, 7, Some(41)), None, &f, 10),
+            "flags"
+        );
+        assert!(
+            folder_changed(&status(10, 11, 8, Some(40)), None, &f, 10),
+            "renumbered"
+        );
         let never_synced = Folder {
             uidvalidity: None,
             last_uid: 0,
             ..f.clone()
         };
-        assert!(folder_changed(&status(0, 1, 7, None), None, &never_synced, 0));
+        assert!(folder_changed(
+            &status(0, 1, 7, None),
+            None,
+            &never_synced,
+            0
+        ));
     }
 
     #[test]

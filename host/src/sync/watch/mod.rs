@@ -297,11 +297,7 @@ impl Watcher {
             let seen = state.seen.get(&folder.id);
             let stored = match seen {
                 Some(_) => 0,
-                None => {
-                    self.store
-                        .count_folder_uids(&self.org, &folder.id)
-                        .await?
-                }
+                None => self.store.count_folder_uids(&self.org, &folder.id).await?,
             };
             if folder_changed(&status, seen, folder, stored) {
                 changed.push(folder.id.clone());
