@@ -129,6 +129,13 @@ mailroom::both_backends! {
         assert_eq!(count(s, "SELECT COUNT(*) FROM messages").await, 2, "the message itself stays");
         let account = s.get_account(&w.org, &w.account).await.expect("account");
         assert_eq!(account.status, mailroom::store::AccountStatus::Ok);
+
+        // The expunge came by push too; then a quiet mailbox causes no
+        // further syncs.
+        eventually("the expunge's push is done", || async { w.counts().pushes >= 2 }).await;
+        let quiet = w.counts();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(w.counts(), quiet);
     }
 }
 
@@ -233,12 +240,11 @@ async fn a_cut_idle_connection_is_reestablished() {
     })
     .await;
     assert!(w.counts().errors >= 1);
-    let account = s.get_account(&w.org, &w.account).await.expect("account");
-    assert_eq!(
-        account.status,
-        mailroom::store::AccountStatus::Ok,
-        "the reconnect's sync cleared the error"
-    );
+    eventually("the reconnect's sync clears the error", || async {
+        let account = s.get_account(&w.org, &w.account).await.expect("account");
+        account.status == mailroom::store::AccountStatus::Ok && account.last_error.is_none()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,4 +279,44 @@ async fn push_and_a_full_sync_share_a_budget_of_one_connection() {
     assert!(proxy.accepted() >= 3, "watcher, sync, watcher again");
     assert_eq!(proxy.peak_open(), 1, "never two connections at once");
     assert_eq!(w.scheduler.peak_connections(&w.account), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_syncs_nothing_while_another_node_holds_the_lease() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let d = Dovecot::start(Layout::SpecialUse);
+    let user = d.user().name.clone();
+    d.seed(&user, "INBOX", &mail(0, "behind a lease", 500));
+    let t = tenant(s).await;
+    let acc = plain_account(s, &t, &d).await;
+    assert!(
+        s.try_lease_account(&t.org, &acc, "other-node", 60_000)
+            .await
+            .expect("lease")
+    );
+    let registry = registry_with_generic_provider(s, &t.org).await;
+    let mut retry_fast = settings();
+    retry_fast.watch.poll_interval = Duration::from_millis(300);
+    let scheduler = SyncScheduler::new(s.clone(), registry, retry_fast);
+    let stats = scheduler.watch(&t.org, &acc).await.expect("watch");
+
+    eventually("the watcher connects", || async {
+        stats.counts().connects >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !stored(s, "behind a lease").await,
+        "the other node's sync is not overlapped"
+    );
+    assert_eq!(stats.counts().full_syncs, 0);
+
+    s.release_account_lease(&t.org, &acc, "other-node")
+        .await
+        .expect("release");
+    eventually("synced once the lease is free", || {
+        stored(s, "behind a lease")
+    })
+    .await;
 }

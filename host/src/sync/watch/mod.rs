@@ -210,18 +210,10 @@ impl Watcher {
                     state.next_poll = now + self.settings.poll_interval;
                     state.seen.clear();
                     state.inbox_dirty = false;
-                }
-            }
-            if state.inbox_dirty {
-                inbox_selected = false;
-                let inbox: Vec<FolderId> = self.inbox().await?.map(|f| f.id).into_iter().collect();
-                if self
-                    .sync(&mut session, &account, Scope::Only(&inbox))
-                    .await?
-                    .is_some()
-                {
-                    bump(&self.stats.pushes, 1);
-                    state.inbox_dirty = false;
+                } else {
+                    // Another node is syncing the account: try again at
+                    // the next poll rather than at once.
+                    state.next_full = Instant::now() + self.settings.poll_interval;
                 }
             }
             if Instant::now() >= state.next_poll {
@@ -237,10 +229,22 @@ impl Watcher {
                     () = self.slot.contended() => return Ok(self.step_aside(session).await),
                 }
             }
-            if !inbox_selected {
-                let condstore = session.has_capability("CONDSTORE");
-                session.select("INBOX", condstore).await?;
+            if state.inbox_dirty || !inbox_selected {
+                // INBOX is selected by a sync, never a bare SELECT: mail
+                // arriving between a sync and IDLE would go unnoticed.
+                let pushed = state.inbox_dirty;
+                if self.sync_inbox(&mut session, &account).await? {
+                    state.inbox_dirty = false;
+                    if pushed {
+                        bump(&self.stats.pushes, 1);
+                    }
+                }
                 inbox_selected = true;
+            }
+            // Changes the server reported during the INBOX sync.
+            if session.take_mailbox_changes() {
+                state.inbox_dirty = true;
+                continue;
             }
             let restart_at = Instant::now() + self.idle_restart;
             let until = wake.min(restart_at);
@@ -347,9 +351,25 @@ impl Watcher {
         result.map(Some)
     }
 
-    async fn inbox(&self) -> SyncResult<Option<Folder>> {
+    /// Syncs INBOX and leaves it selected; false (INBOX selected, not
+    /// synced) when another node holds the lease or INBOX is not known yet.
+    async fn sync_inbox(&self, session: &mut ImapSession, account: &Account) -> SyncResult<bool> {
+        // Whatever the server said about earlier folders is done with.
+        session.take_mailbox_changes();
         let folders = self.store.list_folders(&self.org, &self.account).await?;
-        Ok(folders.into_iter().find(is_inbox))
+        if let Some(inbox) = folders.into_iter().find(is_inbox) {
+            let only = [inbox.id];
+            if self
+                .sync(session, account, Scope::Only(&only))
+                .await?
+                .is_some()
+            {
+                return Ok(true);
+            }
+        }
+        let condstore = session.has_capability("CONDSTORE");
+        session.select("INBOX", condstore).await?;
+        Ok(false)
     }
 
     /// Puts a connection failure on the account, where admins look.

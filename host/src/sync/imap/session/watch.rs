@@ -7,6 +7,8 @@ use super::super::connect::timed;
 use super::super::imap_error;
 use super::ImapSession;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::Response;
+use async_imap::types::UnsolicitedResponse;
 use std::future::Future;
 use std::time::Duration;
 
@@ -33,6 +35,24 @@ pub enum IdleEnd {
 }
 
 impl ImapSession {
+    /// Empties the queue of responses the server sent on its own during
+    /// earlier commands; true if one reported a change to the selected
+    /// mailbox (new, expunged or re-flagged mail).
+    pub fn take_mailbox_changes(&mut self) -> bool {
+        let mut changed = false;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            changed |= match r {
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Expunge(_) => true,
+                UnsolicitedResponse::Other(data) => matches!(
+                    data.parsed(),
+                    Response::Fetch(..) | Response::Vanished { .. } | Response::Expunge(_)
+                ),
+                _ => false,
+            };
+        }
+        changed
+    }
+
     /// `STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY [HIGHESTMODSEQ])`.
     pub async fn status(&mut self, mailbox: &str) -> SyncResult<FolderStatus> {
         let items = if self.has_capability("CONDSTORE") {
@@ -120,10 +140,6 @@ impl ImapSession {
             handle.done().await.map_err(|e| imap_error(&server, e))
         })
         .await?;
-        // Changes reported while idling were queued as unsolicited
-        // responses; the sync that follows reads the folder afresh, so the
-        // queue is only drained to keep it from filling.
-        while session.unsolicited_responses.try_recv().is_ok() {}
         Ok((
             ImapSession {
                 session,
