@@ -93,8 +93,9 @@ impl Watched {
             account,
             stats,
         };
-        eventually("the first full sync", || async {
-            w.counts().full_syncs >= 1
+        eventually("the watcher listens after its first full sync", || async {
+            let c = w.counts();
+            c.full_syncs >= 1 && c.idles >= 1
         })
         .await;
         w
@@ -319,4 +320,41 @@ async fn a_watcher_syncs_nothing_while_another_node_holds_the_lease() {
         stored(s, "behind a lease")
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_scheduler_watches_imap_accounts() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let d = Dovecot::start(Layout::SpecialUse);
+    let user = d.user().name.clone();
+    d.seed(&user, "INBOX", &mail(0, "there at start", 500));
+    let t = tenant(s).await;
+    let acc = plain_account(s, &t, &d).await;
+    let registry = registry_with_generic_provider(s, &t.org).await;
+    let mut quick = settings();
+    quick.interval = Duration::from_millis(200);
+    let scheduler = SyncScheduler::new(s.clone(), registry, quick);
+    let running = tokio::spawn(scheduler.clone().run());
+
+    eventually("the first sync", || stored(s, "there at start")).await;
+    let stats = scheduler
+        .watch(&t.org, &acc)
+        .await
+        .expect("the running watcher");
+    eventually("the watcher listens", || async {
+        stats.counts().idles >= 1
+    })
+    .await;
+    d.seed(&user, "INBOX", &mail(1, "served by push", 500));
+    eventually("new mail is pushed", || stored(s, "served by push")).await;
+    let c = stats.counts();
+    assert_eq!(
+        (c.connects, c.full_syncs),
+        (1, 1),
+        "one watcher, no minute-by-minute full syncs: {c:?}"
+    );
+    assert!(c.pushes >= 1, "{c:?}");
+    running.abort();
+    scheduler.stop_watching();
 }

@@ -64,6 +64,8 @@ impl Default for WatchSettings {
 pub struct WatchCounts {
     /// Connections opened (the first, and one per reconnect or yield).
     pub connects: u64,
+    /// IDLE commands issued (the watcher was listening for push).
+    pub idles: u64,
     /// IDLEs ended by the restart interval and issued again.
     pub idle_restarts: u64,
     /// INBOX syncs started by a change IDLE reported.
@@ -82,6 +84,7 @@ pub struct WatchCounts {
 #[derive(Debug, Default)]
 pub struct WatchStats {
     connects: AtomicU64,
+    idles: AtomicU64,
     idle_restarts: AtomicU64,
     pushes: AtomicU64,
     polls: AtomicU64,
@@ -96,6 +99,7 @@ impl WatchStats {
         let get = |c: &AtomicU64| c.load(Ordering::SeqCst);
         WatchCounts {
             connects: get(&self.connects),
+            idles: get(&self.idles),
             idle_restarts: get(&self.idle_restarts),
             pushes: get(&self.pushes),
             polls: get(&self.polls),
@@ -246,6 +250,7 @@ impl Watcher {
                 state.inbox_dirty = true;
                 continue;
             }
+            bump(&self.stats.idles, 1);
             let restart_at = Instant::now() + self.idle_restart;
             let until = wake.min(restart_at);
             let (back, end) = session
