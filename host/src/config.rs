@@ -75,6 +75,26 @@ impl Default for PluginDefaults {
     }
 }
 
+/// How served accounts are kept in sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    /// IMAP push: IDLE on INBOX, STATUS polls of the other folders.
+    /// Off: every account is fully synced every minute.
+    pub push: bool,
+    /// Most seconds between two STATUS polls of an account's other folders.
+    pub poll_seconds: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            push: true,
+            poll_seconds: 60,
+        }
+    }
+}
+
 /// Everything `mailroom serve` needs to know.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -91,6 +111,7 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     pub limits: BodyLimits,
     pub plugins: PluginDefaults,
+    pub sync: SyncSettings,
 }
 
 impl Default for Settings {
@@ -106,6 +127,7 @@ impl Default for Settings {
             metrics_token: None,
             limits: BodyLimits::default(),
             plugins: PluginDefaults::default(),
+            sync: SyncSettings::default(),
         }
     }
 }
@@ -211,6 +233,12 @@ impl Settings {
         if let Some(v) = get("MAILROOM_PLUGIN_FAILURE_THRESHOLD") {
             self.plugins.failure_threshold = parse("MAILROOM_PLUGIN_FAILURE_THRESHOLD", &v)?;
         }
+        if let Some(v) = get("MAILROOM_SYNC_PUSH") {
+            self.sync.push = parse_bool("MAILROOM_SYNC_PUSH", &v)?;
+        }
+        if let Some(v) = get("MAILROOM_SYNC_POLL_SECONDS") {
+            self.sync.poll_seconds = parse("MAILROOM_SYNC_POLL_SECONDS", &v)?;
+        }
         Ok(())
     }
 
@@ -252,6 +280,12 @@ impl Settings {
                 "memory_mib, input_mib, output_kib and failure_threshold must be above 0",
             ));
         }
+        if self.sync.poll_seconds == 0 {
+            return Err(value(
+                "sync.poll_seconds",
+                "must be above 0 (60 is the default)",
+            ));
+        }
         Ok(())
     }
 
@@ -272,6 +306,20 @@ impl Settings {
             default_limits: self.plugin_limits(),
             max_component_bytes: self.limits.plugin_upload_bytes as u64,
             ..RegistrySettings::default()
+        }
+    }
+
+    /// The sync scheduler's settings derived from these.
+    pub fn scheduler_settings(&self) -> crate::sync::scheduler::SchedulerSettings {
+        use crate::sync::scheduler::SchedulerSettings;
+        use crate::sync::watch::WatchSettings;
+        SchedulerSettings {
+            push: self.sync.push,
+            watch: WatchSettings {
+                poll_interval: std::time::Duration::from_secs(self.sync.poll_seconds),
+                ..WatchSettings::default()
+            },
+            ..SchedulerSettings::default()
         }
     }
 
@@ -374,6 +422,30 @@ mod tests {
             "127.0.0.1:9001",
             "env still beats the file"
         );
+    }
+
+    #[test]
+    fn sync_settings_reach_the_scheduler() {
+        let s = Settings::from_toml("[sync]\npush = false\npoll_seconds = 30\n").expect("toml");
+        let scheduler = s.scheduler_settings();
+        assert!(!scheduler.push);
+        assert_eq!(
+            scheduler.watch.poll_interval,
+            std::time::Duration::from_secs(30)
+        );
+        let e = env(&[
+            ("MAILROOM_SYNC_PUSH", "yes"),
+            ("MAILROOM_SYNC_POLL_SECONDS", "90"),
+        ]);
+        let s = Settings::load_with(&Overrides::default(), e).expect("env");
+        assert!(s.scheduler_settings().push);
+        assert_eq!(s.sync.poll_seconds, 90);
+        let err = Settings::load_with(
+            &Overrides::default(),
+            env(&[("MAILROOM_SYNC_POLL_SECONDS", "0")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sync.poll_seconds"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! started by the tests (see the `mailroom-test-servers` crate): special-use
 //! and non-standard folder layouts, plain/STARTTLS/IMAPS, passwords and
 //! XOAUTH2, a proxy that cuts connections mid-FETCH, a silent server, and
-//! writing the user's changes back to the server.
+//! writing the user's changes back to the server, and push (IDLE, STATUS
+//! polls, the per-account connection budget).
 
 #[path = "imap_sync/support.rs"]
 mod support;
@@ -10,5 +11,7 @@ mod support;
 mod sync_connection;
 #[path = "imap_sync/sync_mailbox.rs"]
 mod sync_mailbox;
+#[path = "imap_sync/sync_push.rs"]
+mod sync_push;
 #[path = "imap_sync/sync_writeback.rs"]
 mod sync_writeback;

@@ -19,6 +19,9 @@ struct Shared {
     cut_after: AtomicU64,
     accepted: AtomicUsize,
     cuts: AtomicUsize,
+    /// Connections open now, and the most ever open at once.
+    live: AtomicUsize,
+    peak_live: AtomicUsize,
     /// Both sockets of every open connection, to cut them from outside.
     open: Mutex<Vec<(TcpStream, TcpStream)>>,
 }
@@ -40,6 +43,8 @@ impl CuttingProxy {
             cut_after: AtomicU64::new(NEVER),
             accepted: AtomicUsize::new(0),
             cuts: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+            peak_live: AtomicUsize::new(0),
             open: Mutex::new(Vec::new()),
         });
         let s = shared.clone();
@@ -54,6 +59,8 @@ impl CuttingProxy {
                     continue;
                 };
                 s.accepted.fetch_add(1, Ordering::SeqCst);
+                let live = s.live.fetch_add(1, Ordering::SeqCst) + 1;
+                s.peak_live.fetch_max(live, Ordering::SeqCst);
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 let budget = s.cut_after.load(Ordering::SeqCst);
@@ -99,6 +106,11 @@ impl CuttingProxy {
         self.shared.accepted.load(Ordering::SeqCst)
     }
 
+    /// The most connections that were open at the same time.
+    pub fn peak_open(&self) -> usize {
+        self.shared.peak_live.load(Ordering::SeqCst)
+    }
+
     /// Connections the proxy cut (by budget or by [`CuttingProxy::cut_all`]).
     pub fn cuts(&self) -> usize {
         self.shared.cuts.load(Ordering::SeqCst)
@@ -133,6 +145,17 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
     if let Ok(mut open) = shared.open.lock() {
         open.push((c3, s3));
     }
+    // The connection is over as soon as either side is done with it.
+    let ended = Arc::new(AtomicBool::new(false));
+    let end = {
+        let (shared, ended) = (shared.clone(), ended.clone());
+        move || {
+            if !ended.swap(true, Ordering::SeqCst) {
+                shared.live.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    };
+    let end_too = end.clone();
     // Client to server: plain copy.
     std::thread::spawn(move || {
         let (mut from, mut to) = (c2, s2);
@@ -147,6 +170,7 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
                 }
             }
         }
+        end_too();
         let _ = to.shutdown(Shutdown::Write);
     });
     // Server to client: copy until the budget is spent, then cut both sides.
@@ -168,12 +192,14 @@ fn spawn_pumps(shared: &Arc<Shared>, client: TcpStream, server: TcpStream, budge
             if left == 0 {
                 // Counted first: the client may observe the cut at once.
                 shared.cuts.fetch_add(1, Ordering::SeqCst);
+                end();
                 let _ = to.flush();
                 let _ = to.shutdown(Shutdown::Both);
                 let _ = from.shutdown(Shutdown::Both);
                 return;
             }
         }
+        end();
         let _ = to.shutdown(Shutdown::Write);
     });
 }

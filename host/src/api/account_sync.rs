@@ -69,11 +69,7 @@ pub async fn sync_now(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<SyncStarted>)> {
     let account = visible(&state, &p, &AccountId(id)).await?;
-    let scheduler = crate::sync::scheduler::SyncScheduler::new(
-        state.store.clone(),
-        state.registry.clone(),
-        Default::default(),
-    );
+    let scheduler = state.sync.clone();
     let (org, id) = (p.org.clone(), account.id.clone());
     tokio::spawn(async move {
         if let Err(e) = scheduler.sync_one(&org, &id).await {

@@ -48,11 +48,20 @@ pub struct AppState {
     /// Wakes the outbox worker when a message is queued, so it goes out now
     /// rather than at the worker's next poll.
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
+    /// Syncs and push watchers; one per process so every sync of an
+    /// account shares its connection budget.
+    pub sync: crate::sync::scheduler::SyncScheduler,
 }
 
 impl AppState {
     pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: Settings) -> Self {
+        let sync = crate::sync::scheduler::SyncScheduler::new(
+            store.clone(),
+            registry.clone(),
+            settings.scheduler_settings(),
+        );
         Self {
+            sync,
             store,
             registry,
             settings: Arc::new(settings),

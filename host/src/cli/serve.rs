@@ -130,12 +130,10 @@ pub async fn serve(
         crate::send::SendOptions::default(),
     ));
     let outbox = tokio::spawn(crate::send::run_worker(sender, state.outbox_wakeup.clone()));
-    let scheduler = crate::sync::scheduler::SyncScheduler::new(
-        store.clone(),
-        state.registry.clone(),
-        Default::default(),
-    );
-    let syncing = tokio::spawn(scheduler.run());
+    // Push watchers (IDLE, STATUS polls) for IMAP accounts, full syncs
+    // for the rest.
+    let scheduler = state.sync.clone();
+    let syncing = tokio::spawn(scheduler.clone().run());
     let app = api::router(state);
     // Connect info lets /metrics tell loopback scrapers from others.
     axum::serve(
@@ -152,6 +150,7 @@ pub async fn serve(
     outbox.abort();
     // A sync cut off here resumes from its last committed batch next start.
     syncing.abort();
+    scheduler.stop_watching();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

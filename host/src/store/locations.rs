@@ -83,6 +83,20 @@ impl Store {
             .collect()
     }
 
+    /// How many IMAP locations the folder has (what the server's message
+    /// count should be when nothing changed).
+    pub async fn count_folder_uids(&self, org: &OrgId, folder: &FolderId) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM message_locations \
+             WHERE org_id = $1 AND folder_id = $2 AND uid IS NOT NULL",
+        )
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Records the server's flags of one UID (CONDSTORE or a flag refresh).
     pub async fn set_location_flags(
         &self,

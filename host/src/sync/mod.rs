@@ -5,10 +5,13 @@
 //! end, by its protocol, and records its outcome on the account.
 //!
 //! Entry points: [`sync_account`] (one full incremental pass over every
-//! folder) and [`diagnose::test_account`] (the connection test).
+//! folder), [`sync_folders_with`] (chosen folders only),
+//! [`watch::Watcher`] (push and STATUS polling on one long-lived
+//! connection) and [`diagnose::test_account`] (the connection test).
 
 pub mod account;
 mod batch;
+pub mod coordination;
 pub mod diagnose;
 mod error;
 pub mod imap;
@@ -17,16 +20,18 @@ pub mod provider;
 pub mod report;
 pub mod scheduler;
 pub mod transport;
+pub mod watch;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
 pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
 pub use provider::{
-    Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper, PluginProvider,
+    ConnectionQuirks, Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper,
+    PluginProvider,
 };
 pub use report::{FolderReport, SyncProgress, SyncReport};
 
-use crate::ids::{AccountId, OrgId};
-use crate::store::{AccountStatus, Protocol, Store, now_ms};
+use crate::ids::{AccountId, FolderId, OrgId};
+use crate::store::{Account, AccountStatus, Protocol, Store, now_ms};
 
 /// How a sync runs. The defaults suit real servers; tests shrink batches
 /// and timeouts.
@@ -87,6 +92,59 @@ pub async fn sync_account_with(
     account: &AccountId,
     folder_mapper: &dyn FolderMapper,
     options: &SyncOptions,
+    progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    sync_scope(
+        store,
+        org,
+        account,
+        Scope::All(folder_mapper),
+        options,
+        progress,
+    )
+    .await
+}
+
+/// Like [`sync_account_with`], but only the stored folders `only` (no
+/// folder discovery): what a change seen by STATUS or IDLE needs. Ids of
+/// folders the account no longer has are ignored.
+pub async fn sync_folders_with(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    folder_mapper: &dyn FolderMapper,
+    only: &[FolderId],
+    options: &SyncOptions,
+    progress: impl FnMut(SyncProgress) + Send,
+) -> SyncResult<SyncReport> {
+    let scope = Scope::Only(folder_mapper, only);
+    sync_scope(store, org, account, scope, options, progress).await
+}
+
+/// Which folders a sync covers; the provider's mapper either way (it also
+/// says how the user's changes are written back).
+#[derive(Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every folder the server lists, roles decided by the mapper.
+    All(&'a dyn FolderMapper),
+    /// These stored folders only.
+    Only(&'a dyn FolderMapper, &'a [FolderId]),
+}
+
+impl<'a> Scope<'a> {
+    fn mapper(&self) -> &'a dyn FolderMapper {
+        match *self {
+            Scope::All(mapper) | Scope::Only(mapper, _) => mapper,
+        }
+    }
+}
+
+async fn sync_scope(
+    store: &Store,
+    org: &OrgId,
+    account: &AccountId,
+    scope: Scope<'_>,
+    options: &SyncOptions,
     mut progress: impl FnMut(SyncProgress) + Send,
 ) -> SyncResult<SyncReport> {
     let account = store.get_account(org, account).await?;
@@ -94,10 +152,32 @@ pub async fn sync_account_with(
         .set_account_status(org, &account.id, AccountStatus::Syncing, None)
         .await?;
     let result = match account.protocol {
-        Protocol::Imap => run(store, &account, folder_mapper, options, &mut progress).await,
+        Protocol::Imap => {
+            async {
+                let mut session = account::open_session(store, &account, options.timeouts).await?;
+                let report =
+                    sync_on_session(&mut session, store, &account, scope, options, &mut progress)
+                        .await?;
+                session.logout().await;
+                Ok(report)
+            }
+            .await
+        }
         Protocol::Pop3 => pop3::sync::sync_account(store, &account, options, &mut progress).await,
     };
-    match &result {
+    record_outcome(store, &account, &result).await?;
+    result
+}
+
+/// Records a sync's outcome on the account: on success the time and the
+/// folders the server refused (if any), on failure the error.
+pub(crate) async fn record_outcome(
+    store: &Store,
+    account: &Account,
+    result: &SyncResult<SyncReport>,
+) -> SyncResult<()> {
+    let org = &account.org;
+    match result {
         Ok(report) => {
             store
                 .record_account_synced(org, &account.id, now_ms())
@@ -129,24 +209,34 @@ pub async fn sync_account_with(
             }
         }
     }
-    result
+    Ok(())
 }
 
-async fn run(
+/// Syncs the folders of `scope` over an open session (which stays open:
+/// the push watcher goes on using it).
+pub(crate) async fn sync_on_session(
+    session: &mut ImapSession,
     store: &Store,
-    account: &crate::store::Account,
-    folder_mapper: &dyn FolderMapper,
+    account: &Account,
+    scope: Scope<'_>,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
-    let mut session = account::open_session(store, account, options.timeouts).await?;
-    let folders =
-        imap::folders::discover_folders(&mut session, store, account, folder_mapper).await?;
+    let folders = match scope {
+        Scope::All(mapper) => {
+            imap::folders::discover_folders(session, store, account, mapper).await?
+        }
+        Scope::Only(_, ids) => store
+            .list_folders(&account.org, &account.id)
+            .await?
+            .into_iter()
+            .filter(|f| ids.contains(&f.id))
+            .collect(),
+    };
     // The user's changes first, so the pull sees them on the server.
-    let labels_as_folders = folder_mapper.labels_as_folders().await;
+    let labels_as_folders = scope.mapper().labels_as_folders().await;
     let mut report = SyncReport {
-        write_back: imap::writeback::write_back(&mut session, store, account, labels_as_folders)
-            .await?,
+        write_back: imap::writeback::write_back(session, store, account, labels_as_folders).await?,
         ..Default::default()
     };
     progress(SyncProgress::Folders {
@@ -154,7 +244,7 @@ async fn run(
     });
     for folder in &folders {
         let done =
-            imap::sync::sync_folder(&mut session, store, account, folder, options, progress).await;
+            imap::sync::sync_folder(session, store, account, folder, options, progress).await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the
@@ -173,13 +263,11 @@ async fn run(
     if report.write_back.deferred > 0 {
         // Their folders were renumbered; the pull has found the messages
         // again at their new UIDs.
-        let again =
-            imap::writeback::write_back(&mut session, store, account, labels_as_folders).await?;
+        let again = imap::writeback::write_back(session, store, account, labels_as_folders).await?;
         report.write_back.applied += again.applied;
         report.write_back.retried += again.retried;
         report.write_back.failed += again.failed;
         report.write_back.deferred = again.deferred;
     }
-    session.logout().await;
     Ok(report)
 }

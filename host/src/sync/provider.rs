@@ -1,6 +1,7 @@
 //! What sync asks of the account's provider: a folder's role when the
-//! server does not say it (`map_folder`), and a plain-language diagnosis of
-//! a connection problem (`diagnose`). Sync depends on the two small traits
+//! server does not say it (`map_folder`), a plain-language diagnosis of
+//! a connection problem (`diagnose`), and how long connections may be held
+//! (`connection_quirks`). Sync depends on the two small traits
 //! here, not on the plugin runtime, so it runs without plugins in tests;
 //! [`PluginProvider`] answers them with the org's provider plugin.
 
@@ -12,6 +13,7 @@ use crate::plugin::registry::{ActivePlugin, PluginRegistry};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Decides a server folder's SalesInbox role from provider knowledge.
 #[async_trait]
@@ -118,6 +120,63 @@ impl PluginProvider {
     }
 }
 
+/// What the provider says about holding IMAP connections; its zeros mean
+/// "no opinion" and get the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionQuirks {
+    /// Re-issue IDLE this often (servers drop links idle for too long).
+    pub idle_restart: Duration,
+    /// Most IMAP connections the service allows one account at once.
+    pub max_connections: usize,
+}
+
+impl ConnectionQuirks {
+    /// RFC 2177: re-issue IDLE at least every 29 minutes.
+    pub const DEFAULT_IDLE_RESTART: Duration = Duration::from_secs(29 * 60);
+    /// Few enough for any provider: the push connection and one sync.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 2;
+
+    fn from_plugin(idle_restart_seconds: u32, max_connections: u32) -> Self {
+        let mut q = Self::default();
+        if idle_restart_seconds > 0 {
+            q.idle_restart = Duration::from_secs(u64::from(idle_restart_seconds));
+        }
+        if max_connections > 0 {
+            q.max_connections = max_connections as usize;
+        }
+        q
+    }
+}
+
+impl Default for ConnectionQuirks {
+    fn default() -> Self {
+        Self {
+            idle_restart: Self::DEFAULT_IDLE_RESTART,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl PluginProvider {
+    /// The provider plugin's connection quirks; the defaults when there is
+    /// no plugin or it fails.
+    pub async fn connection_quirks(&self) -> ConnectionQuirks {
+        let Some(plugin) = self.plugin().await else {
+            return ConnectionQuirks::default();
+        };
+        match self.registry.provider_info(&plugin).await {
+            Ok(info) => ConnectionQuirks::from_plugin(
+                info.quirks.idle_restart_seconds,
+                info.quirks.max_connections,
+            ),
+            Err(e) => {
+                tracing::warn!(org = %self.org, plugin = plugin.name(), error = %e, "provider_info failed");
+                ConnectionQuirks::default()
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl FolderMapper for PluginProvider {
     async fn map_folder(&self, mailbox: &MailboxInfo) -> Option<String> {
@@ -199,4 +258,20 @@ fn store_role(role: api::types::FolderRole) -> Option<String> {
         }
         .to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_quirks_mean_the_defaults() {
+        assert_eq!(
+            ConnectionQuirks::from_plugin(0, 0),
+            ConnectionQuirks::default()
+        );
+        let q = ConnectionQuirks::from_plugin(300, 15);
+        assert_eq!(q.idle_restart, Duration::from_secs(300));
+        assert_eq!(q.max_connections, 15);
+    }
 }

@@ -1,18 +1,26 @@
-//! Keeping every account in sync: a loop that picks the accounts due (least
-//! recently synced first), takes the account's lease so only one node syncs
-//! it at a time, runs a sync with the org's provider plugin mapping folders,
-//! and backs off with jitter after failures so a broken server is not
-//! hammered. Several syncs run at once, up to a connection budget.
+//! Keeping every account in sync. IMAP accounts get a push watcher
+//! (`watch`): IDLE on INBOX, STATUS polls of the other folders, periodic
+//! full syncs, all on one connection. Other accounts (and every account
+//! when push is off) get a full sync each interval: a loop picks the
+//! accounts due (least recently synced first), takes the account's lease
+//! so only one node syncs it at a time, syncs with the org's provider
+//! plugin mapping folders, and backs off with jitter after failures so a
+//! broken server is not hammered. Each account's IMAP connections on this
+//! node stay within its provider's `max_connections` (the watcher's
+//! included).
 
-use super::{PluginProvider, SyncError, SyncReport, sync_account};
+use super::coordination::{AccountSlot, Lease};
+use super::watch::{WatchSettings, WatchStats, Watcher};
+use super::{PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_with};
 use crate::ids::{AccountId, OrgId};
 use crate::plugin::registry::PluginRegistry;
-use crate::store::Store;
+use crate::store::{Protocol, Store};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 #[derive(Clone, Debug)]
 pub struct SchedulerSettings {
@@ -27,6 +35,14 @@ pub struct SchedulerSettings {
     /// First wait after a failure; doubles per failure up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
+    /// Watch IMAP accounts (IDLE and STATUS polls) instead of syncing
+    /// them fully every interval.
+    pub push: bool,
+    pub watch: WatchSettings,
+    /// Caps every account's connection budget below its provider's
+    /// `max_connections` (for a server stricter than its provider says).
+    pub max_connections: Option<usize>,
+    pub sync: SyncOptions,
 }
 
 impl Default for SchedulerSettings {
@@ -37,6 +53,10 @@ impl Default for SchedulerSettings {
             lease: Duration::from_secs(15 * 60),
             base_backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(30 * 60),
+            push: true,
+            watch: WatchSettings::default(),
+            max_connections: None,
+            sync: SyncOptions::default(),
         }
     }
 }
@@ -45,6 +65,8 @@ impl Default for SchedulerSettings {
 pub enum ScheduleError {
     #[error("account is being synced by another worker")]
     Busy,
+    #[error("this account uses POP3, which has no push")]
+    NoPush,
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error(transparent)]
@@ -56,21 +78,67 @@ pub struct SyncScheduler {
     store: Store,
     registry: Arc<PluginRegistry>,
     settings: SchedulerSettings,
-    /// This node's name in account leases.
-    node: String,
+    /// This node's lease on the account being synced.
+    lease: Lease,
     /// After a failure: when the account may be tried again, and how many failures in a row.
     backoff: Arc<Mutex<HashMap<AccountId, (Instant, u32)>>>,
+    /// Each account's connection budget and sync turn on this node.
+    slots: Arc<Mutex<HashMap<AccountId, Arc<AccountSlot>>>>,
+    watchers: Arc<Watchers>,
+}
+
+/// The running watchers; stopped when the scheduler goes.
+#[derive(Default)]
+struct Watchers(Mutex<HashMap<AccountId, RunningWatcher>>);
+
+/// A watcher's task and its counters.
+type RunningWatcher = (JoinHandle<()>, Arc<WatchStats>);
+
+impl Watchers {
+    fn running(&self, account: &AccountId) -> Option<Arc<WatchStats>> {
+        let map = self.0.lock();
+        let (task, stats) = map.get(account)?;
+        (!task.is_finished()).then(|| stats.clone())
+    }
+
+    /// Keeps `task` unless another watcher of the account runs already.
+    fn insert(
+        &self,
+        account: &AccountId,
+        task: JoinHandle<()>,
+        stats: Arc<WatchStats>,
+    ) -> Arc<WatchStats> {
+        let mut map = self.0.lock();
+        if let Some((running, stats)) = map.get(account)
+            && !running.is_finished()
+        {
+            task.abort();
+            return stats.clone();
+        }
+        map.insert(account.clone(), (task, stats.clone()));
+        stats
+    }
+}
+
+impl Drop for Watchers {
+    fn drop(&mut self) {
+        for (task, _) in self.0.get_mut().values() {
+            task.abort();
+        }
+    }
 }
 
 impl SyncScheduler {
     pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: SchedulerSettings) -> Self {
         let node = format!("node-{}", hex::encode(rand::random::<[u8; 6]>()));
         Self {
+            lease: Lease::new(store.clone(), node, settings.lease),
             store,
             registry,
             settings,
-            node,
             backoff: Arc::default(),
+            slots: Arc::default(),
+            watchers: Arc::default(),
         }
     }
 
@@ -82,6 +150,9 @@ impl SyncScheduler {
                 Ok(due) => {
                     for (org, account) in due {
                         if self.backing_off(&account) {
+                            continue;
+                        }
+                        if self.settings.push && self.ensure_watched(&org, &account).await {
                             continue;
                         }
                         let Ok(permit) = budget.clone().acquire_owned().await else {
@@ -102,34 +173,34 @@ impl SyncScheduler {
         }
     }
 
-    /// One sync of one account under its lease; failures start a backoff.
+    /// One full sync of one account under its lease, within its connection
+    /// budget (a watcher holding the last connection steps aside);
+    /// failures start a backoff.
     pub async fn sync_one(
         &self,
         org: &OrgId,
         account: &AccountId,
     ) -> Result<SyncReport, ScheduleError> {
-        let lease_ms = self.settings.lease.as_millis() as i64;
-        if !self
-            .store
-            .try_lease_account(org, account, &self.node, lease_ms)
-            .await?
-        {
+        let provider_id = self.store.get_account(org, account).await?.provider_id;
+        let provider =
+            PluginProvider::new(self.registry.clone(), org.clone(), provider_id.as_deref());
+        let slot = self.slot(account, &provider).await;
+        let _connection = slot.connection().await;
+        let _turn = slot.sync_turn().await;
+        if !self.lease.take(org, account).await? {
             return Err(ScheduleError::Busy);
         }
-        let result = async {
-            let provider = self.store.get_account(org, account).await?.provider_id;
-            let mapper =
-                PluginProvider::new(self.registry.clone(), org.clone(), provider.as_deref());
-            Ok::<_, ScheduleError>(sync_account(&self.store, org, account, &mapper, |_| {}).await?)
-        }
-        .await;
-        if let Err(e) = self
-            .store
-            .release_account_lease(org, account, &self.node)
-            .await
-        {
-            tracing::warn!(org = %org, account = %account, error = %e, "cannot release sync lease");
-        }
+        let result = sync_account_with(
+            &self.store,
+            org,
+            account,
+            &provider,
+            &self.settings.sync,
+            |_| {},
+        )
+        .await
+        .map_err(ScheduleError::from);
+        self.lease.release(org, account).await;
         match &result {
             Ok(_) => {
                 self.backoff.lock().remove(account);
@@ -137,6 +208,95 @@ impl SyncScheduler {
             Err(_) => self.start_backoff(account),
         }
         result
+    }
+
+    /// Starts the account's push watcher unless one runs; returns its
+    /// counters. POP3 accounts have no push.
+    pub async fn watch(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+    ) -> Result<Arc<WatchStats>, ScheduleError> {
+        if let Some(stats) = self.watchers.running(account) {
+            return Ok(stats);
+        }
+        let stored = self.store.get_account(org, account).await?;
+        if stored.protocol != Protocol::Imap {
+            return Err(ScheduleError::NoPush);
+        }
+        let provider = PluginProvider::new(
+            self.registry.clone(),
+            org.clone(),
+            stored.provider_id.as_deref(),
+        );
+        let slot = self.slot(account, &provider).await;
+        let idle_restart = match self.settings.watch.idle_restart {
+            Some(d) => d,
+            None => provider.connection_quirks().await.idle_restart,
+        };
+        let stats = Arc::new(WatchStats::default());
+        let watcher = Watcher {
+            store: self.store.clone(),
+            org: org.clone(),
+            account: account.clone(),
+            mapper: Arc::new(provider),
+            options: self.settings.sync.clone(),
+            settings: self.settings.watch.clone(),
+            idle_restart,
+            slot,
+            lease: self.lease.clone(),
+            backoff: (self.settings.base_backoff, self.settings.max_backoff),
+            stats: stats.clone(),
+        };
+        Ok(self
+            .watchers
+            .insert(account, tokio::spawn(watcher.run()), stats))
+    }
+
+    /// Stops every push watcher (at shutdown; a sync cut off resumes from
+    /// its last committed batch).
+    pub fn stop_watching(&self) {
+        for (task, _) in self.watchers.0.lock().values() {
+            task.abort();
+        }
+    }
+
+    /// The most IMAP connections the account had open at once on this
+    /// node (push and syncs together); 0 before the first.
+    pub fn peak_connections(&self, account: &AccountId) -> usize {
+        self.slots
+            .lock()
+            .get(account)
+            .map_or(0, |s| s.peak_connections())
+    }
+
+    /// True when a watcher now keeps the account in sync.
+    async fn ensure_watched(&self, org: &OrgId, account: &AccountId) -> bool {
+        match self.watch(org, account).await {
+            Ok(_) => true,
+            Err(ScheduleError::NoPush) => false,
+            Err(e) => {
+                tracing::warn!(org = %org, account = %account, error = %e, "cannot watch the account");
+                false
+            }
+        }
+    }
+
+    /// The account's budget, sized by its provider when first needed.
+    async fn slot(&self, account: &AccountId, provider: &PluginProvider) -> Arc<AccountSlot> {
+        if let Some(slot) = self.slots.lock().get(account) {
+            return slot.clone();
+        }
+        let quirks = provider.connection_quirks().await.max_connections;
+        let max = self
+            .settings
+            .max_connections
+            .map_or(quirks, |cap| cap.min(quirks));
+        self.slots
+            .lock()
+            .entry(account.clone())
+            .or_insert_with(|| AccountSlot::new(max))
+            .clone()
     }
 
     fn backing_off(&self, account: &AccountId) -> bool {
@@ -149,18 +309,21 @@ impl SyncScheduler {
     fn start_backoff(&self, account: &AccountId) {
         let mut backoff = self.backoff.lock();
         let failures = backoff.get(account).map_or(0, |(_, n)| *n) + 1;
-        let wait = backoff_delay(&self.settings, failures, rand::random::<f64>());
+        let wait = backoff_delay(
+            self.settings.base_backoff,
+            self.settings.max_backoff,
+            failures,
+            rand::random::<f64>(),
+        );
         backoff.insert(account.clone(), (Instant::now() + wait, failures));
     }
 }
 
 /// Exponential backoff with ±25 % jitter (`jitter` in 0..1), so accounts
 /// failing together do not retry together.
-fn backoff_delay(settings: &SchedulerSettings, failures: u32, jitter: f64) -> Duration {
-    let exp = settings
-        .base_backoff
-        .saturating_mul(1 << failures.saturating_sub(1).min(16));
-    let capped = exp.min(settings.max_backoff);
+pub(crate) fn backoff_delay(base: Duration, max: Duration, failures: u32, jitter: f64) -> Duration {
+    let exp = base.saturating_mul(1 << failures.saturating_sub(1).min(16));
+    let capped = exp.min(max);
     capped.mul_f64(0.75 + jitter * 0.5)
 }
 
@@ -171,10 +334,12 @@ mod tests {
     #[test]
     fn backoff_doubles_is_capped_and_jittered() {
         let s = SchedulerSettings::default();
-        assert_eq!(backoff_delay(&s, 1, 0.5), Duration::from_secs(30));
-        assert_eq!(backoff_delay(&s, 2, 0.5), Duration::from_secs(60));
-        assert_eq!(backoff_delay(&s, 30, 0.5), Duration::from_secs(30 * 60));
-        assert_eq!(backoff_delay(&s, 1, 0.0), Duration::from_millis(22_500));
-        assert_eq!(backoff_delay(&s, 1, 1.0), Duration::from_millis(37_500));
+        let delay =
+            |failures, jitter| backoff_delay(s.base_backoff, s.max_backoff, failures, jitter);
+        assert_eq!(delay(1, 0.5), Duration::from_secs(30));
+        assert_eq!(delay(2, 0.5), Duration::from_secs(60));
+        assert_eq!(delay(30, 0.5), Duration::from_secs(30 * 60));
+        assert_eq!(delay(1, 0.0), Duration::from_millis(22_500));
+        assert_eq!(delay(1, 1.0), Duration::from_millis(37_500));
     }
 }

@@ -15,7 +15,7 @@ pub mod writeback;
 
 pub use auth::ImapAuth;
 pub use connect::{ImapTarget, Timeouts};
-pub use session::{FetchedMessage, ImapSession, MailboxInfo, Selected};
+pub use session::{FetchedMessage, FolderStatus, IdleEnd, ImapSession, MailboxInfo, Selected};
 
 use super::error::SyncError;
 use async_imap::error::Error as ImapError;

@@ -17,6 +17,9 @@ use std::collections::{BTreeSet, HashSet};
 mod append;
 // STORE, MOVE, COPY and EXPUNGE for writing user changes back.
 mod write;
+// STATUS and IDLE, for watching folders without downloading them.
+mod watch;
+pub use watch::{FolderStatus, IdleEnd};
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
