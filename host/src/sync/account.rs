@@ -76,13 +76,23 @@ where
     match (open(auth).await, rejected_token) {
         (Err(SyncError::Auth { server_says }), Some(access_token)) => {
             tracing::info!(account = %account.id, server_says = %server_says, "OAuth access token rejected; refreshing once");
-            let access_token = oauth::access_token_after_rejection(
+            let refreshed = oauth::access_token_after_rejection(
                 store,
                 &account.org,
                 &account.id,
                 &access_token,
             )
-            .await?;
+            .await;
+            // Keep the server's words: they say why the token was refused.
+            let access_token = match refreshed {
+                Ok(token) => token,
+                Err(OAuthError::Store(e)) => return Err(SyncError::Store(e)),
+                Err(e) => {
+                    return Err(SyncError::Auth {
+                        server_says: format!("{server_says} (refreshing the token failed: {e})"),
+                    });
+                }
+            };
             open(ImapAuth::OAuth2 {
                 username: account.username.clone(),
                 access_token,
