@@ -14,7 +14,7 @@
 //!
 //! A service implements [`Service`] and calls [`export_service!`]:
 //!
-//! ```ignore
+//! ```text
 //! use provider_common::{Service, ServiceInfo};
 //!
 //! pub struct Example;

@@ -5,7 +5,7 @@
 //! `mailroom:plugin@0.1.0`; this crate holds the generated bindings plus the
 //! helpers that make a plugin a page of code.
 //!
-//! ```ignore
+//! ```text
 //! use mailroom_plugin_sdk::prelude::*;
 //!
 //! pub struct Shouty;

@@ -3,7 +3,7 @@
 //! The host records each line with the org, plugin and invocation it came
 //! from, so there is no need to add them. Use the macros like `format!`:
 //!
-//! ```ignore
+//! ```text
 //! use mailroom_plugin_sdk::log;
 //! log::info!("classified {} as {}", message.id, label);
 //! ```

@@ -12,7 +12,7 @@
 //! negates the last one; [`any_of`](RuleBuilder::any_of)/[`all_of`](RuleBuilder::all_of)
 //! group only the last `n`. Whatever is left pending at the end is AND-ed.
 //!
-//! ```ignore
+//! ```text
 //! // from contains "@news." OR List-Id exists, and NOT subject begins with "[urgent]"
 //! let rule = RuleBuilder::new("Newsletters")
 //!     .when(Field::From, MatchType::Contains, "@news.")
