@@ -3,15 +3,17 @@
 //! it sits, the user's state, whether it is outgoing or a reply to us, and
 //! the CRM records it concerns.
 
-use crate::ids::{MessageId, OrgId};
+use crate::ids::{AccountId, FolderId, MessageId, OrgId};
 use crate::mime;
 use crate::plugin::bindings::latest::types::{CrmRecordKind, FolderRole, Message};
 use crate::plugin::bindings::latest::workflow::{CrmLink, Trigger};
 use crate::plugin::convert::{MessageContext, plugin_message};
 use crate::store::accounts::Account;
 use crate::store::message_query::MessageState;
-use crate::store::{Store, StoreError};
+use crate::store::{Folder, Store, StoreError};
+use parking_lot::Mutex;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 pub(super) struct PipelineContext {
     pub org: OrgId,
@@ -22,20 +24,55 @@ pub(super) struct PipelineContext {
     addresses: BTreeSet<String>,
 }
 
+/// Accounts and folders read once per batch of runs: a batch from one sync
+/// is mostly one account and a few folders.
+#[derive(Default)]
+pub(super) struct BatchCache {
+    accounts: Mutex<HashMap<AccountId, Account>>,
+    folders: Mutex<HashMap<FolderId, Folder>>,
+}
+
+impl BatchCache {
+    async fn account(
+        &self,
+        store: &Store,
+        org: &OrgId,
+        id: &AccountId,
+    ) -> Result<Account, StoreError> {
+        if let Some(a) = self.accounts.lock().get(id) {
+            return Ok(a.clone());
+        }
+        let account = store.get_account(org, id).await?;
+        self.accounts.lock().insert(id.clone(), account.clone());
+        Ok(account)
+    }
+
+    async fn folder(
+        &self,
+        store: &Store,
+        org: &OrgId,
+        id: &FolderId,
+    ) -> Result<Folder, StoreError> {
+        if let Some(f) = self.folders.lock().get(id) {
+            return Ok(f.clone());
+        }
+        let folder = store.get_folder(org, id).await?;
+        self.folders.lock().insert(id.clone(), folder.clone());
+        Ok(folder)
+    }
+}
+
 pub(super) async fn load(
     store: &Store,
+    cache: &BatchCache,
     org: &OrgId,
     id: &MessageId,
 ) -> Result<PipelineContext, StoreError> {
-    let detail = store.get_message(org, id).await?;
-    let raw = store.get_raw_message(org, id).await?;
-    let location = detail
-        .locations
-        .first()
-        .ok_or(StoreError::NotFound("message location"))?;
-    let account = store.get_account(org, &location.account).await?;
-    let folder = match &location.folder {
-        Some(folder) => Some(store.get_folder(org, folder).await?),
+    let source = store.pipeline_source(org, id).await?;
+    let raw = source.raw;
+    let account = cache.account(store, org, &source.account).await?;
+    let folder = match &source.folder {
+        Some(folder) => Some(cache.folder(store, org, folder).await?),
         None => None,
     };
     let role = folder
@@ -72,16 +109,16 @@ pub(super) async fn load(
             account: account.email.clone(),
             folder: folder.map(|f| f.name),
             folder_role: role,
-            seen: detail.summary.state.read,
-            flagged: detail.summary.state.starred,
+            seen: source.state.read,
+            flagged: source.state.starred,
             answered: false,
-            labels: detail.summary.state.labels.clone(),
+            labels: source.state.labels.clone(),
         },
     );
     Ok(PipelineContext {
         org: org.clone(),
         account,
-        state: detail.summary.state,
+        state: source.state,
         message,
         addresses,
     })

@@ -66,9 +66,11 @@ impl Pipeline {
             if pending.is_empty() {
                 return Ok(report);
             }
+            let cache = context::BatchCache::default();
+            let cache = &cache;
             let completed: Vec<CompletedRun> = stream::iter(pending)
                 .map(|run| async move {
-                    let results = self.evaluate(&run.org, &run.message).await?;
+                    let results = self.evaluate(cache, &run.org, &run.message).await?;
                     Ok::<_, PipelineError>(CompletedRun {
                         org: run.org,
                         message: run.message,
@@ -98,7 +100,9 @@ impl Pipeline {
         org: &OrgId,
         id: &MessageId,
     ) -> Result<(bool, usize), PipelineError> {
-        let results = self.evaluate(org, id).await?;
+        let results = self
+            .evaluate(&context::BatchCache::default(), org, id)
+            .await?;
         let failures = results.problems.len();
         let run = CompletedRun {
             org: org.clone(),
@@ -110,8 +114,13 @@ impl Pipeline {
     }
 
     /// What the org's plugins make of one message; nothing is stored.
-    async fn evaluate(&self, org: &OrgId, id: &MessageId) -> Result<RunResults, PipelineError> {
-        let ctx = context::load(&self.store, org, id).await?;
+    async fn evaluate(
+        &self,
+        cache: &context::BatchCache,
+        org: &OrgId,
+        id: &MessageId,
+    ) -> Result<RunResults, PipelineError> {
+        let ctx = context::load(&self.store, cache, org, id).await?;
         let mut message = ctx.message.clone();
         let mut results = RunResults::default();
         let owner = Some(&ctx.account.owner);
