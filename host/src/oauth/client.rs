@@ -113,6 +113,11 @@ pub(crate) fn authorization_request(
         .authorize_url(CsrfToken::new_random)
         .add_scopes(scopes.iter().cloned().map(Scope::new))
         .set_pkce_challenge(challenge)
+        // Without these Google issues no refresh token (the mailbox would
+        // need reconnecting every hour); other servers ignore what they do
+        // not know (RFC 6749, 3.1) and `prompt` is standard OpenID Connect.
+        .add_extra_param("access_type", "offline")
+        .add_extra_param("prompt", "consent")
         .url();
     Ok(AuthorizationRequest {
         url: url.to_string(),

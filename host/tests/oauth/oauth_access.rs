@@ -121,6 +121,10 @@ async fn authorizing_needs_an_oauth2_account_and_a_registered_client() {
         url.contains("code_challenge_method=S256") && url.contains("state="),
         "{url}"
     );
+    assert!(
+        url.contains("access_type=offline") && url.contains("prompt=consent"),
+        "a refresh token is asked for also where it takes more than the code flow: {url}"
+    );
     // A user who neither owns the account nor administers the org: 404.
     app.post(&path, &f.user_a_token)
         .await
