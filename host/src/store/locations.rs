@@ -316,6 +316,66 @@ impl Store {
         Ok(())
     }
 
+    /// Records that stored messages also sit at these UIDs of `folder`
+    /// (copies found by Message-ID and size, not downloaded), in one
+    /// transaction.
+    pub async fn add_folder_locations(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        folder: &FolderId,
+        uidvalidity: u32,
+        located: &[RelocatedUid],
+    ) -> StoreResult<()> {
+        if &self.get_folder(org, folder).await?.account != account {
+            return Err(StoreError::NotFound("folder"));
+        }
+        let now = super::now_ms();
+        let mut tx = self.begin_write().await?;
+        for r in located {
+            let location = Location::Imap {
+                folder: folder.clone(),
+                uidvalidity,
+                uid: r.uid,
+                flags: r.flags.clone(),
+                modseq: r.modseq,
+            };
+            upsert_location(&mut tx, org, account, &r.message_id, &location, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stored messages of the org with these Message-ID headers.
+    pub async fn messages_by_header_ids(
+        &self,
+        org: &OrgId,
+        header_ids: &[String],
+    ) -> StoreResult<Vec<MessageFingerprint>> {
+        let mut out = Vec::new();
+        for chunk in header_ids.chunks(500) {
+            let mut q =
+                SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
+            q.bind_text(org.as_str())
+                .push(" AND header_message_id IN (");
+            for (i, mid) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind_text(mid.clone());
+            }
+            q.push(")");
+            for r in q.query().fetch_all(self.pool()).await? {
+                out.push(MessageFingerprint {
+                    message_id: MessageId(r.try_get("id")?),
+                    header_message_id: r.try_get("header_message_id")?,
+                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Forgets UIDs the server expunged (or moved away). Returns how many
     /// locations went; the messages stay.
     pub async fn remove_folder_uids(

@@ -243,8 +243,16 @@ pub(crate) async fn sync_on_session(
         total: folders.len(),
     });
     for folder in &folders {
-        let done =
-            imap::sync::sync_folder(session, store, account, folder, options, progress).await;
+        let done = imap::sync::sync_folder(
+            session,
+            store,
+            account,
+            folder,
+            labels_as_folders,
+            options,
+            progress,
+        )
+        .await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the

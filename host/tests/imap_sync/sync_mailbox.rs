@@ -369,3 +369,54 @@ async fn server_without_condstore_gets_a_bounded_flag_refresh() {
         "older messages are outside the refresh window (bounded cost)"
     );
 }
+
+/// A provider whose labels appear as folders (like Gmail's plugin says).
+struct LabelsAsFolders;
+
+#[async_trait::async_trait]
+impl mailroom::sync::FolderMapper for LabelsAsFolders {
+    async fn map_folder(&self, _mailbox: &mailroom::sync::imap::MailboxInfo) -> Option<String> {
+        None
+    }
+    async fn labels_as_folders(&self) -> bool {
+        true
+    }
+}
+
+mailroom::both_backends! {
+    async fn a_message_under_two_labels_is_downloaded_once(db) {
+        let s = &db.store;
+        let t = tenant(s).await;
+        let d = Dovecot::start(Layout::SpecialUse);
+        let user = d.user().name.clone();
+        d.create_mailbox(&user, "Customers");
+        let labelled = mail(1, "labelled twice", 3000);
+        d.seed(&user, "INBOX", &labelled);
+        d.seed(&user, "Customers", &labelled);
+        d.seed(&user, "Customers", &mail(2, "only under the label", 3000));
+        let acc = plain_account(s, &t, &d).await;
+
+        let r = sync_account_with(s, &t.org, &acc, &LabelsAsFolders, &options(10), |_| {})
+            .await
+            .expect("sync");
+        let rematched: u64 = r.folders.iter().map(|f| f.rematched).sum();
+        assert_eq!((r.fetched(), rematched), (2, 1), "the second copy is located, not downloaded: {r:?}");
+        assert_eq!(totals(s).await, (2, 3, 2), "two messages, three locations, two pipeline runs");
+        let again = sync_account_with(s, &t.org, &acc, &LabelsAsFolders, &options(10), |_| {})
+            .await
+            .expect("resync");
+        assert_eq!((again.fetched(), again.new_messages()), (0, 0));
+        assert_eq!(totals(s).await, (2, 3, 2));
+
+        // Without the quirk every copy is downloaded (and still stored once).
+        let other = Dovecot::start(Layout::SpecialUse);
+        other.create_mailbox(&user, "Customers");
+        other.seed(&user, "INBOX", &labelled);
+        other.seed(&user, "Customers", &labelled);
+        let plain = plain_account(s, &t, &other).await;
+        let r = sync_account_with(s, &t.org, &plain, &NoFolderMapper, &options(10), |_| {})
+            .await
+            .expect("sync without the quirk");
+        assert_eq!((r.fetched(), r.new_messages()), (2, 0));
+    }
+}

@@ -21,7 +21,7 @@ use super::super::SyncOptions;
 use super::super::batch::plan_batches;
 use super::super::error::{SyncError, SyncResult};
 use super::super::report::{FolderReport, SyncProgress};
-use super::rematch::rematch_folder;
+use super::rematch::{locate_known_copies, rematch_folder};
 use super::session::{FetchedMessage, ImapSession, Selected};
 use crate::store::{
     Account, Folder, FolderCheckpoint, IncomingMessage, Location, ServerFlags, Store, StoredUid,
@@ -29,11 +29,14 @@ use crate::store::{
 use std::collections::{BTreeSet, HashMap};
 
 /// Syncs one folder of `account`; `folder` is its stored row (checkpoint).
+/// With `labels_as_folders` (Gmail), new messages the org already has under
+/// another label are located by Message-ID and size instead of downloaded.
 pub async fn sync_folder(
     session: &mut ImapSession,
     store: &Store,
     account: &Account,
     folder: &Folder,
+    labels_as_folders: bool,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<FolderReport> {
@@ -82,6 +85,7 @@ pub async fn sync_folder(
         selected: &selected,
         located: &located,
         checkpoint,
+        labels_as_folders,
     };
     fetch_new(
         session,
@@ -216,6 +220,8 @@ struct NewMail<'a> {
     /// UIDVALIDITY change): not downloaded.
     located: &'a BTreeSet<u32>,
     checkpoint: FolderCheckpoint,
+    /// Look for copies of stored messages before downloading (Gmail).
+    labels_as_folders: bool,
 }
 
 /// Step 3: new messages, batch by batch.
@@ -234,6 +240,7 @@ async fn fetch_new(
         selected,
         located,
         mut checkpoint,
+        labels_as_folders,
     } = new;
     let after = checkpoint.last_uid;
     if selected.exists == 0
@@ -254,6 +261,22 @@ async fn fetch_new(
     pending.dedup_by_key(|m| m.uid);
     let last_listed = pending.last().map(|m| m.uid);
     pending.retain(|m| !located.contains(&m.uid));
+    if labels_as_folders && !pending.is_empty() {
+        let uids: Vec<u32> = pending.iter().map(|m| m.uid).collect();
+        let condstore = checkpoint.highestmodseq.is_some();
+        let known = locate_known_copies(
+            session,
+            store,
+            account,
+            folder,
+            checkpoint.uidvalidity,
+            &uid_set(&uids),
+            condstore,
+        )
+        .await?;
+        report.rematched += known.len() as u64;
+        pending.retain(|m| !known.contains(&m.uid));
+    }
     if !pending.is_empty() {
         progress(SyncProgress::FolderStarted {
             folder: folder.name.clone(),
