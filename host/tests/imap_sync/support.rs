@@ -261,3 +261,18 @@ pub async fn registry_with_generic_provider(store: &Store, org: &OrgId) -> Arc<P
         .expect("install the generic provider");
     registry
 }
+
+/// The account is in status `error` with a last error saying `what`, as an
+/// admin would see it after a failed sync.
+pub async fn assert_account_failed(store: &Store, t: &Tenant, account: &AccountId, what: &str) {
+    let account = store.get_account(&t.org, account).await.expect("account");
+    assert_eq!(account.status, mailroom::store::AccountStatus::Error);
+    assert!(
+        account
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains(what)),
+        "last error {:?} should mention {what:?}",
+        account.last_error
+    );
+}

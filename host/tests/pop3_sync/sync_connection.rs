@@ -4,7 +4,7 @@
 
 use super::pop3_support::*;
 use super::support::*;
-use mailroom::store::{AccountStatus, Security};
+use mailroom::store::Security;
 use mailroom::sync::diagnose::{Step, StepStatus, test_account};
 use mailroom::sync::{
     NoDiagnoser, NoFolderMapper, PluginProvider, SyncError, SyncErrorKind, SyncOptions, Timeouts,
@@ -108,16 +108,7 @@ async fn wrong_password_is_a_login_error_with_the_servers_words_and_advice() {
         server_says.contains("Authentication failed"),
         "{server_says}"
     );
-    let account = s.get_account(&t.org, &acc).await.expect("account");
-    assert_eq!(account.status, AccountStatus::Error);
-    assert!(
-        account
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("login rejected")),
-        "{:?}",
-        account.last_error
-    );
+    assert_account_failed(s, &t, &acc, "login rejected").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
