@@ -73,6 +73,8 @@ impl From<Option<String>> for Arg {
 pub(crate) struct SqlBuilder {
     sql: String,
     args: Vec<Arg>,
+    /// Write `?` instead of `$N` (see [`insert_rows_then`]).
+    anonymous: bool,
 }
 
 impl SqlBuilder {
@@ -80,6 +82,7 @@ impl SqlBuilder {
         Self {
             sql: sql.to_owned(),
             args: Vec::new(),
+            anonymous: false,
         }
     }
 
@@ -91,8 +94,12 @@ impl SqlBuilder {
     /// Appends a placeholder for `arg`.
     pub fn bind(&mut self, arg: Arg) -> &mut Self {
         self.args.push(arg);
-        self.sql.push('$');
-        self.sql.push_str(&self.args.len().to_string());
+        if self.anonymous {
+            self.sql.push('?');
+        } else {
+            self.sql.push('$');
+            self.sql.push_str(&self.args.len().to_string());
+        }
         self
     }
 
@@ -112,15 +119,25 @@ impl SqlBuilder {
     }
 
     pub fn query(&self) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.sql.clone()));
-        for arg in &self.args {
+        Self {
+            sql: self.sql.clone(),
+            args: self.args.clone(),
+            anonymous: self.anonymous,
+        }
+        .into_query()
+    }
+
+    /// [`Self::query`] without copying the values (message bodies are large).
+    pub fn into_query(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.sql));
+        for arg in self.args {
             q = match arg {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::I64(v) => q.bind(*v),
+                Arg::Text(s) => q.bind(s),
+                Arg::I64(v) => q.bind(v),
                 Arg::NullI64 => q.bind(None::<i64>),
                 Arg::NullText => q.bind(None::<String>),
-                Arg::Bool(b) => q.bind(*b),
-                Arg::Blob(b) => q.bind(b.clone()),
+                Arg::Bool(b) => q.bind(b),
+                Arg::Blob(b) => q.bind(b),
             };
         }
         q
@@ -154,6 +171,11 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements:
 /// one round trip per chunk instead of one per row (it matters on
 /// PostgreSQL). Chunks stay far below both databases' parameter limits.
+///
+/// On SQLite the placeholders are `?`: SQLite looks a named (`$N`)
+/// parameter up by a linear scan when parsing and again when sqlx binds it,
+/// so thousands of them cost quadratic time (a tenth of a sync's CPU).
+/// `head` and `tail` must therefore hold no placeholders of their own.
 pub(crate) async fn insert_rows(
     tx: &mut sqlx::Transaction<'static, Any>,
     head: &str,
@@ -174,10 +196,12 @@ pub(crate) async fn insert_rows_then(
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(Vec::new());
     };
+    let anonymous = tx.backend_name() == "SQLite";
     let mut returned = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut q = SqlBuilder::new(head);
+        q.anonymous = anonymous;
         q.push(" VALUES ");
         for (i, row) in rows
             .by_ref()
@@ -194,7 +218,7 @@ pub(crate) async fn insert_rows_then(
             q.push(")");
         }
         q.push(tail);
-        returned.extend(q.query().fetch_all(&mut **tx).await?);
+        returned.extend(q.into_query().fetch_all(&mut **tx).await?);
     }
     Ok(returned)
 }
