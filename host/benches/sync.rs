@@ -90,7 +90,8 @@ async fn main() {
     };
     let pipeline = (!args.pipeline_after).then(|| tokio::spawn(new_worker()));
     let mut bytes = 0u64;
-    let cpu_before = cpu_seconds();
+    let cpu_before = CpuTime::now();
+    let machine_before = machine_ticks();
     let started = Instant::now();
     let report = sync_account_with(&db.store, &tenant.org, &account, &mapper, &options, |p| {
         if let SyncProgress::BatchCommitted { bytes: b, .. } = p {
@@ -100,14 +101,17 @@ async fn main() {
     .await
     .expect("initial sync");
     let sync_time = started.elapsed();
-    let sync_cpu = cpu_seconds() - cpu_before;
+    let sync_cpu = CpuTime::now().since(cpu_before);
     syncing.store(false, Ordering::SeqCst);
     let processed = match pipeline {
         Some(running) => running.await.expect("pipeline worker"),
         None => new_worker().await,
     };
     let pipeline_time = started.elapsed();
-    let total_cpu = cpu_seconds() - cpu_before;
+    let total_cpu = CpuTime::now().since(cpu_before);
+    let machine_after = machine_ticks();
+    let machine_busy =
+        (machine_after.0 - machine_before.0) / (machine_after.1 - machine_before.1).max(1.0);
     let stored = report.folders.iter().map(|f| f.new_messages).sum::<u64>();
     assert_eq!(
         stored, args.messages as u64,
@@ -139,9 +143,18 @@ async fn main() {
         stored as f64 / pipeline_time.as_secs_f64()
     );
     println!(
-        "  CPU time of this process: sync {sync_cpu:.2} s, sync + pipeline {total_cpu:.2} s \
-         ({:.0} µs per message)",
-        total_cpu * 1e6 / stored as f64
+        "  CPU time of this process: sync {:.2} s, sync + pipeline {:.2} s \
+         ({:.0} µs per message: {:.0} user, {:.0} system)",
+        sync_cpu.total(),
+        total_cpu.total(),
+        total_cpu.total() * 1e6 / stored as f64,
+        total_cpu.user * 1e6 / stored as f64,
+        total_cpu.system * 1e6 / stored as f64,
+    );
+    println!(
+        "  machine CPU busy (Mailroom, Dovecot and anything else): {:.0}% of {} cores",
+        machine_busy * 100.0,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!("  peak memory (RSS):    {:.0} MB", peak_rss_mb());
     println!(
@@ -255,23 +268,64 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1_000_000.0
 }
 
-/// CPU time (user + system) this process has used so far, in seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
+/// CPU time this process has used so far, in seconds.
+#[derive(Clone, Copy)]
+struct CpuTime {
+    user: f64,
+    system: f64,
+}
+
+impl CpuTime {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let seconds = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 100.0
+        };
+        // utime and stime are fields 14 and 15 of stat(5), 12 and 13 here.
+        CpuTime {
+            user: seconds(11),
+            system: seconds(12),
+        }
+    }
+
+    fn since(self, before: CpuTime) -> CpuTime {
+        CpuTime {
+            user: self.user - before.user,
+            system: self.system - before.system,
+        }
+    }
+
+    fn total(self) -> f64 {
+        self.user + self.system
+    }
+}
+
+/// Busy and total time of all the machine's cores so far (`/proc/stat`), to
+/// show how much of the machine the sync and Dovecot together used.
+fn machine_ticks() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let values: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
         .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
         .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 here.
-    (ticks(11) + ticks(12)) / 100.0
+    let total: f64 = values.iter().sum();
+    // idle and iowait are the 4th and 5th values.
+    let idle = values.get(3).copied().unwrap_or(0.0) + values.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
 }
 
 /// This process's peak resident memory (`VmHWM`).

@@ -15,9 +15,9 @@ mod context;
 
 use crate::ids::{MessageId, OrgId};
 use crate::plugin::PluginKind;
-use crate::plugin::bindings::latest::types::{Action, Classification};
-use crate::plugin::bindings::latest::workflow::Event;
-use crate::plugin::registry::{PluginRegistry, RegistryError};
+use crate::plugin::bindings::latest::types::{Action, Classification, Message};
+use crate::plugin::bindings::latest::workflow::{CrmLink, Event, Trigger};
+use crate::plugin::registry::{ActivePlugin, PluginChain, PluginRegistry, RegistryError};
 use crate::store::pipeline_results::{CompletedRun, RunResults};
 use crate::store::{Store, StoreError};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -30,6 +30,8 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Plugin(crate::plugin::error::PluginError),
 }
 
 /// What one pass over the pending runs did.
@@ -113,7 +115,9 @@ impl Pipeline {
         Ok((finished.first().copied().unwrap_or(false), failures))
     }
 
-    /// What the org's plugins make of one message; nothing is stored.
+    /// What the org's plugins make of one message; nothing is stored. The
+    /// reads come first, then every plugin call in one chain (one trip to a
+    /// blocking thread per message, see `PluginChain`).
     async fn evaluate(
         &self,
         cache: &context::BatchCache,
@@ -121,24 +125,63 @@ impl Pipeline {
         id: &MessageId,
     ) -> Result<RunResults, PipelineError> {
         let ctx = context::load(&self.store, cache, org, id).await?;
-        let mut message = ctx.message.clone();
-        let mut results = RunResults::default();
         let owner = Some(&ctx.account.owner);
+        let provider = ctx.provider_plugin();
+        let stages = Stages {
+            provider: self
+                .registry
+                .plugins_for(org, PluginKind::Provider, owner)
+                .await?
+                .into_iter()
+                .find(|p| p.name() == provider),
+            classifiers: self
+                .registry
+                .plugins_for(org, PluginKind::Classifier, owner)
+                .await?,
+            workflows: self
+                .registry
+                .plugins_for(org, PluginKind::Workflow, owner)
+                .await?,
+            trigger: ctx.trigger(&self.store).await?,
+            links: ctx.crm_links(&self.store).await?,
+            message: ctx.message.clone(),
+        };
+        let (mut results, wanted) = self
+            .registry
+            .run_chain(move |chain| stages.run(chain))
+            .await
+            .map_err(PipelineError::Plugin)?;
+        actions::apply(&ctx.state, wanted, &mut results);
+        for problem in &results.problems {
+            tracing::warn!(org = %org, message = %id, "pipeline: {problem}");
+        }
+        Ok(results)
+    }
+}
+
+/// One message's plugin stages with everything they read from the store.
+struct Stages {
+    provider: Option<Arc<ActivePlugin>>,
+    classifiers: Vec<Arc<ActivePlugin>>,
+    workflows: Vec<Arc<ActivePlugin>>,
+    trigger: Trigger,
+    links: Vec<CrmLink>,
+    /// As the host parsed it.
+    message: Message,
+}
+
+impl Stages {
+    /// Runs the stages in order; a failing plugin is recorded in the
+    /// results and the next one runs.
+    fn run(self, chain: &mut PluginChain) -> (RunResults, Vec<(String, Action)>) {
+        let mut results = RunResults::default();
+        let mut message = self.message.clone();
 
         // 1. Provider quirks. The host's identity fields are not the plugin's
         //    to change: they are put back whatever it returns.
-        let provider = ctx.provider_plugin();
-        if let Some(plugin) = self
-            .registry
-            .plugins_for(org, PluginKind::Provider, owner)
-            .await?
-            .into_iter()
-            .find(|p| p.name() == provider)
-        {
-            match self.registry.normalize(&plugin, message.clone()).await {
-                Ok(normalized) => {
-                    message = context::keep_identity(normalized, &ctx.message);
-                }
+        if let Some(plugin) = &self.provider {
+            match chain.call(plugin, |call| call.normalize(&message)) {
+                Ok(normalized) => message = context::keep_identity(normalized, &self.message),
                 Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
             }
         }
@@ -147,12 +190,8 @@ impl Pipeline {
 
         // 3. Classifiers, in the org's order.
         let mut classifications: Vec<Classification> = Vec::new();
-        for plugin in self
-            .registry
-            .plugins_for(org, PluginKind::Classifier, owner)
-            .await?
-        {
-            match self.registry.classify(&plugin, message.clone()).await {
+        for plugin in &self.classifiers {
+            match chain.call(plugin, |call| call.classify(&message)) {
                 Ok(c) => {
                     let json = serde_json::to_value(&c).unwrap_or(serde_json::Value::Null);
                     let version = plugin.version.metadata.version.clone();
@@ -166,21 +205,15 @@ impl Pipeline {
         }
 
         // 4. Workflows, in order; `stop` ends the chain.
-        let trigger = ctx.trigger(&self.store).await?;
-        let links = ctx.crm_links(&self.store).await?;
+        let event = Event {
+            trigger: self.trigger,
+            message,
+            classifications,
+            links: self.links,
+        };
         let mut wanted: Vec<(String, Action)> = Vec::new();
-        'workflows: for plugin in self
-            .registry
-            .plugins_for(org, PluginKind::Workflow, owner)
-            .await?
-        {
-            let event = Event {
-                trigger,
-                message: message.clone(),
-                classifications: classifications.clone(),
-                links: links.clone(),
-            };
-            match self.registry.on_event(&plugin, event).await {
+        'workflows: for plugin in &self.workflows {
+            match chain.call(plugin, |call| call.on_event(&event)) {
                 Ok(list) => {
                     for action in list {
                         let stop = matches!(action, Action::Stop);
@@ -193,11 +226,7 @@ impl Pipeline {
                 Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
             }
         }
-        actions::apply(&ctx.state, wanted, &mut results);
-        for problem in &results.problems {
-            tracing::warn!(org = %org, message = %id, "pipeline: {problem}");
-        }
-        Ok(results)
+        (results, wanted)
     }
 }
 

@@ -8,8 +8,10 @@
 //! [`RegistryStorage`]; calling plugins and failure accounting live in
 //! [`runtime`].
 
+mod chain;
 pub mod memory;
 mod runtime;
+pub use chain::PluginChain;
 pub mod storage;
 
 use self::storage::{

@@ -1,15 +1,14 @@
 //! Calling an org's plugins: each call runs on a blocking thread under the
-//! plugin's limits, its metrics are recorded, its key-value writes applied,
-//! and failures counted — N in a row disable the plugin for the org with an
+//! plugin's limits (a chain of one, `chain.rs`), its metrics are recorded,
+//! its key-value writes persisted, and failures counted — N in a row disable the plugin for the org with an
 //! event saying why. The caller always gets a `Result` and goes on.
 
-use super::storage::{KvChange, PluginEventKind, apply_kv_changes};
-use super::{ActivePlugin, KvCell, PluginRegistry};
+use super::chain::{FinishedCall, kv_changes};
+use super::storage::{KvChange, PluginEventKind};
+use super::{ActivePlugin, PluginRegistry};
 use crate::plugin::bindings::latest as api;
 use crate::plugin::error::PluginError;
 use crate::plugin::invoke::{Call, Outcome};
-use crate::plugin::state::PluginScope;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -100,78 +99,41 @@ impl PluginRegistry {
         plugin: &Arc<ActivePlugin>,
         request: PluginCall<T>,
     ) -> Result<T, PluginError> {
-        let scope = Arc::new(self.scope_for(plugin));
-        let limits = plugin.record.limits.unwrap_or(self.settings.default_limits);
-        let engine = self.engine.clone();
-        let component = plugin.component.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            request(Call {
-                engine: &engine,
-                component: &component,
-                scope,
-                limits,
-            })
-        })
-        .await
-        .map_err(|e| PluginError::Host(format!("plugin call task failed: {e}")))?;
+        let plugin = plugin.clone();
+        self.run_chain(move |chain| chain.call(&plugin, request))
+            .await?
+    }
 
-        let Outcome { result, report } = outcome;
+    /// The bookkeeping of a finished call: metrics, key-value writes
+    /// persisted (already applied in memory by the chain), failures counted.
+    pub(super) async fn settle(&self, call: FinishedCall) {
+        let FinishedCall {
+            plugin,
+            report,
+            error,
+        } = call;
         plugin.metrics.record(
             report.elapsed,
             report.peak_memory_bytes,
-            result.as_ref().err().map(|e| e.kind()),
+            error.as_ref().map(|e| e.kind()),
         );
-        match &result {
-            Ok(_) => {
+        match &error {
+            None => {
                 plugin.consecutive_failures.store(0, Ordering::Relaxed);
                 if !report.kv_changes.is_empty() {
-                    self.apply_kv(plugin, report.kv_changes).await;
+                    self.persist_kv(&plugin, &kv_changes(&report.kv_changes))
+                        .await;
                 }
             }
-            Err(e) if e.counts_against_plugin() => self.count_failure(plugin, e).await,
-            Err(_) => {}
-        }
-        result
-    }
-
-    /// What the plugin may see: its config for this org (declared defaults
-    /// filled in) and, if it asked for it, its key-value data.
-    fn scope_for(&self, plugin: &ActivePlugin) -> PluginScope {
-        let mut config: BTreeMap<String, String> = plugin
-            .version
-            .metadata
-            .config_keys
-            .iter()
-            .filter_map(|k| Some((k.name.clone(), k.default_value.clone()?)))
-            .collect();
-        config.extend(
-            plugin
-                .record
-                .config
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        PluginScope {
-            org: plugin.record.org.clone(),
-            plugin: plugin.record.name.clone(),
-            config: Arc::new(config),
-            kv: plugin.wants_kv().then(|| plugin.kv.0.lock().clone()),
-            kv_limits: self.settings.kv_limits,
+            Some(e) if e.counts_against_plugin() => self.count_failure(&plugin, e).await,
+            Some(_) => {}
         }
     }
 
-    async fn apply_kv(&self, plugin: &ActivePlugin, changes: BTreeMap<String, Option<Vec<u8>>>) {
-        let changes: Vec<KvChange> = changes
-            .into_iter()
-            .map(|(k, v)| match v {
-                Some(v) => KvChange::Set(k, v),
-                None => KvChange::Delete(k),
-            })
-            .collect();
-        apply_to_cell(&plugin.kv, &changes);
+    async fn persist_kv(&self, plugin: &ActivePlugin, changes: &[KvChange]) {
         if let Err(e) = self
             .storage
-            .kv_apply(&plugin.record.org, &plugin.record.name, &changes)
+            .kv_apply(&plugin.record.org, &plugin.record.name, changes)
             .await
         {
             tracing::error!(org = %plugin.record.org, plugin = %plugin.record.name, error = %e, "could not persist plugin key-value data");
@@ -215,11 +177,4 @@ impl PluginRegistry {
             tracing::error!(org = %org, plugin = name, error = %e, "could not disable failing plugin");
         }
     }
-}
-
-fn apply_to_cell(cell: &KvCell, changes: &[KvChange]) {
-    let mut guard = cell.0.lock();
-    let mut map = (**guard).clone();
-    apply_kv_changes(&mut map, changes);
-    *guard = Arc::new(map);
 }
