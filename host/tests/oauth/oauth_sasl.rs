@@ -125,3 +125,44 @@ async fn a_server_without_oauth_login_says_what_it_offers() {
         assert!(detail.contains("offers no OAuth login"), "{detail}");
     }
 }
+
+/// Sends one message from the account over its submission server.
+async fn send(w: &World) -> Result<(), mailroom::send::SendError> {
+    let raw = b"From: alice@acme.example\r\nTo: maria@customer.example\r\nSubject: Offer\r\n\
+Message-ID: <offer-sasl@acme.example>\r\n\r\nHere is the offer.\r\n";
+    mailroom::send::smtp::send_for_account(
+        w.app.store(),
+        &w.account().await,
+        "alice@acme.example",
+        &["maria@customer.example".to_owned()],
+        raw,
+        Duration::from_secs(10),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_sends_with_xoauth2_and_says_so_where_only_oauthbearer_is_offered() {
+    // Both offered: IMAP takes OAUTHBEARER, SMTP XOAUTH2; both get in.
+    let w = World::connected().await;
+    send(&w)
+        .await
+        .unwrap_or_else(|e| panic!("send: {e}\n{}", w.dovecot.log()));
+    assert_eq!(w.sink.wait_for(1, Duration::from_secs(10)).len(), 1);
+
+    // A server with OAUTHBEARER only: IMAP still logs in, sending cannot.
+    let w =
+        World::connected_with(Incoming::Imap, offering(&["plain", "login", "oauthbearer"])).await;
+    let (status, detail) = login_detail(&w).await;
+    assert_eq!(
+        (status, detail.as_str()),
+        (StepStatus::Ok, "logged in as alice with OAUTHBEARER")
+    );
+    let err = send(&w).await.expect_err("no XOAUTH2 for SMTP");
+    assert!(!err.is_transient(), "retrying changes nothing: {err}");
+    let text = err.to_string();
+    assert!(text.contains("offers no XOAUTH2 login"), "{text}");
+    assert!(text.contains("password or app password"), "{text}");
+    assert_eq!(w.sink.count(), 0);
+    assert_eq!(w.idp.grants(), ["authorization_code"], "no refresh for it");
+}
