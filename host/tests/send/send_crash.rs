@@ -105,6 +105,28 @@ async fn a_send_cut_short_whose_copy_the_provider_filed_is_not_sent_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_plugins_quirk_is_enough_to_look_in_sent() {
+    let mut w = World::start().await;
+    let gmail = std::fs::read(mailroom_plugin_artifacts::PROVIDER_GMAIL).expect("gmail plugin");
+    w.registry
+        .install(&w.org, gmail)
+        .await
+        .expect("install provider-gmail");
+    // Nothing learned: the plugin says Gmail's SMTP files sent mail.
+    let account = w.account(Some("gmail"), &w.user().password.clone()).await;
+    let entry = cut_short(&w, &account, "Via Gmail, then the crash").await;
+    let raw = w.store().outbox_raw(&w.org, &entry.id).await.expect("raw");
+    w.server_files_copy(raw.copy());
+
+    let done = resume(&mut w, &entry.id).await;
+    assert_eq!(done.state, OutboxState::Appended, "{done:?}");
+    assert_eq!(done.sent_copy, Some(SentCopy::Found));
+    assert!(!done.possible_duplicate, "{done:?}");
+    assert_sink_stays_at(&w.sink, 0);
+    assert_eq!(w.sent_with_message_id(&entry.message_id), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_cut_short_without_a_witness_is_sent_again_and_flagged() {
     let mut w = World::start().await;
     // Not known to file copies: nothing can tell whether the send went out.
