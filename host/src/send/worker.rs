@@ -20,7 +20,7 @@
 //! both copies carry the same Message-ID, by which receiving servers and
 //! clients recognise a duplicate.
 
-use super::error::SendResult;
+use super::error::{SendError, SendResult};
 use super::retry::at;
 use super::sent_copy::{file_sent_copy, find_copy_of_interrupted_send, store_locally};
 use super::{SendOptions, smtp};
@@ -143,6 +143,8 @@ impl Sender {
             .await
         {
             Ok(found) => found,
+            // The store's trouble is the next pass's: the mark stays.
+            Err(e @ SendError::Store(_)) => return Err(e),
             // Cannot tell: sending again (flagged) beats never sending.
             Err(e) => {
                 tracing::warn!(org = %org, outbox = %id, error = %e, "cannot look in Sent for the interrupted attempt");
