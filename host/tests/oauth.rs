@@ -4,7 +4,8 @@
 //! IMAP and submission accept exactly the tokens it issued. Connecting a
 //! mailbox through the API (authorize URL → the provider's redirect →
 //! callback), refresh before expiry and after a rejection, a revoked grant,
-//! bad callbacks, and who may do what.
+//! bad callbacks, who may do what, and the SASL mechanism (OAUTHBEARER or
+//! XOAUTH2) chosen from what the server offers.
 
 #[path = "api/common.rs"]
 #[allow(dead_code)]
@@ -18,3 +19,5 @@ mod oauth_access;
 mod oauth_callback;
 #[path = "oauth/oauth_flow.rs"]
 mod oauth_flow;
+#[path = "oauth/oauth_sasl.rs"]
+mod oauth_sasl;

@@ -2,8 +2,11 @@
 //! `mailroom-test-servers` crate): Dovecot's submission service relaying to
 //! a recording SMTP sink, its IMAP for the copy in Sent. Covers the outbox
 //! from the API to the sink, the Sent copy (appended, filed by the provider,
-//! found and learned), crash resumption, retries and permanent failures.
+//! found and learned), crash resumption (also a crash mid-SMTP), retries
+//! and permanent failures.
 
+#[path = "send/send_crash.rs"]
+mod send_crash;
 #[path = "send/send_failures.rs"]
 mod send_failures;
 #[path = "send/send_flow.rs"]

@@ -12,7 +12,10 @@
 //!
 //! Before every APPEND the Sent folder is searched for the Message-ID, so a
 //! crash after APPEND but before the state change was committed, or a
-//! server that filed the copy anyway, never yields a second copy. The
+//! server that filed the copy anyway, never yields a second copy. The same
+//! search answers, for a provider that files its own copies, whether an
+//! SMTP attempt cut short by a crash went out
+//! ([`find_copy_of_interrupted_send`]). The
 //! message is ingested at its Sent-folder location when the server's copy
 //! has exactly our bytes, else as a local message with the role `sent`.
 
@@ -82,6 +85,52 @@ async fn provider_saves_copy(registry: Option<&Arc<PluginRegistry>>, account: &A
             false
         }
     }
+}
+
+/// Whether the provider is known to file what its SMTP server accepts in
+/// Sent: its plugin's quirk, or what was learned for the account. IMAP only.
+async fn provider_files_copies(registry: Option<&Arc<PluginRegistry>>, account: &Account) -> bool {
+    account.protocol == Protocol::Imap
+        && (account.store_sent_learned == Some(true)
+            || provider_saves_copy(registry, account).await)
+}
+
+/// After an SMTP attempt cut short by a crash: when the provider files its
+/// own copies, a copy with the entry's Message-ID in Sent means the attempt
+/// went out; it is stored at that location. `None` when the provider is not
+/// known to file copies, or there is no such copy: nothing says it went out.
+pub async fn find_copy_of_interrupted_send(
+    store: &Store,
+    registry: Option<&Arc<PluginRegistry>>,
+    entry: &OutboxEntry,
+    options: &SendOptions,
+) -> SendResult<Option<CopyResult>> {
+    let account = store.get_account(&entry.org, &entry.account).await?;
+    if !provider_files_copies(registry, &account).await {
+        return Ok(None);
+    }
+    let raw = store.outbox_raw(&entry.org, &entry.id).await?;
+    let mut session = imap_account::open_session(store, &account, options.imap_timeouts).await?;
+    let result = async {
+        let session = &mut session;
+        let Some(sent) = sent_folder(session, store, registry, &account).await? else {
+            return Ok(None);
+        };
+        let found =
+            find_message(session, &sent.name, &entry.message_id, options.learn_wait).await?;
+        let Some((uidvalidity, uids)) = found else {
+            return Ok(None);
+        };
+        let stored =
+            store_found(session, store, entry, &sent, uidvalidity, &uids, raw.copy()).await?;
+        Ok(Some(CopyResult {
+            copy: SentCopy::Found,
+            stored,
+        }))
+    }
+    .await;
+    session.logout().await;
+    result
 }
 
 async fn policy(registry: Option<&Arc<PluginRegistry>>, account: &Account) -> Policy {

@@ -1,7 +1,8 @@
 //! One SMTP attempt with `lettre`: implicit TLS (RFC 8314), STARTTLS
 //! (required, never opportunistic), or plain text to a loopback server
 //! only; login with a password (PLAIN/LOGIN) or an OAuth2 access token
-//! (XOAUTH2); certificates verified against the Mozilla roots unless the
+//! (XOAUTH2: lettre has no OAUTHBEARER, which IMAP and POP3 prefer);
+//! certificates verified against the Mozilla roots unless the
 //! account opted out; the whole attempt under a deadline.
 //!
 //! The outcome is sorted for the retry logic: 4xx replies, refused or
@@ -221,7 +222,7 @@ pub async fn send(
     let deadline = timeout.saturating_mul(3);
     match tokio::time::timeout(deadline, transport.send_raw(&envelope, raw)).await {
         Ok(Ok(_response)) => Ok(()),
-        Ok(Err(e)) => Err(classify(target, &e)),
+        Ok(Err(e)) => Err(classify(target, auth, &e)),
         Err(_) => Err(SendError::Smtp {
             reason: format!(
                 "{} did not finish the SMTP exchange within {} s",
@@ -264,10 +265,31 @@ fn chain<'a>(
     out
 }
 
+/// The server's EHLO lists none of the mechanisms this login can use.
+fn no_common_mechanism(server: &str, auth: &SmtpAuth) -> String {
+    match auth {
+        SmtpAuth::OAuth2 { .. } => format!(
+            "{server} offers no XOAUTH2 login, the one OAuth mechanism Mailroom can send with \
+             (its SMTP client has no OAUTHBEARER); enable XOAUTH2 on the server, or connect \
+             this account with a password or app password"
+        ),
+        SmtpAuth::Password { .. } => format!(
+            "{server} offers neither PLAIN nor LOGIN for a password login (over this \
+             connection's security); use the port and security the provider documents"
+        ),
+    }
+}
+
 /// Sorts a failed attempt into transient or permanent, in words an admin
 /// can act on, keeping the server's reply.
-fn classify(target: &SmtpTarget, e: &lettre::transport::smtp::Error) -> SendError {
+fn classify(target: &SmtpTarget, auth: &SmtpAuth, e: &lettre::transport::smtp::Error) -> SendError {
     let server = target.server();
+    if e.is_client()
+        && e.to_string()
+            .contains("No compatible authentication mechanism")
+    {
+        return permanent(no_common_mechanism(&server, auth));
+    }
     if login_refused(e) {
         let reason = match e.status() {
             Some(code) => {

@@ -6,15 +6,23 @@
 //! Each step first claims its entry with a lease in the store, so two
 //! workers (two nodes on one PostgreSQL) never send one message twice, and
 //! an entry whose worker died mid-step is taken up again once the lease
-//! runs out. A crash after the SMTP server accepted a message but before
-//! `sent` was committed is the one window in which a message can go out
-//! twice (SMTP has no way to ask "did you get it?"); it is as narrow as one
-//! UPDATE, and both copies carry the same Message-ID, by which receiving
-//! servers and clients recognise a duplicate.
+//! runs out.
+//!
+//! A crash after the SMTP server accepted a message but before `sent` was
+//! committed is the one window in which a message could go out twice: SMTP
+//! has no way to ask "did you get it?". So each attempt is marked in flight
+//! in the store before it starts; the worker that takes over an entry whose
+//! attempt never finished asks the one witness there is — when the provider
+//! files its own Sent copy (plugin quirk, or learned for the account), a
+//! copy with the entry's Message-ID in Sent means it went out: marked sent,
+//! not sent again. Otherwise (no such provider, no copy, or IMAP out of
+//! reach) it is sent again and flagged `possible_duplicate` in the outbox;
+//! both copies carry the same Message-ID, by which receiving servers and
+//! clients recognise a duplicate.
 
-use super::error::SendResult;
+use super::error::{SendError, SendResult};
 use super::retry::at;
-use super::sent_copy::{file_sent_copy, store_locally};
+use super::sent_copy::{file_sent_copy, find_copy_of_interrupted_send, store_locally};
 use super::{SendOptions, smtp};
 use crate::ids::{OrgId, OutboxId};
 use crate::plugin::registry::PluginRegistry;
@@ -93,6 +101,12 @@ impl Sender {
             return Ok(self.store.get_outbox_entry(org, id).await?);
         }
         let entry = self.store.get_outbox_entry(org, id).await?;
+        if entry.interrupted_attempt_at.is_some()
+            && let Some(done) = self.settle_interrupted(&entry).await?
+        {
+            return Ok(done);
+        }
+        self.store.mark_outbox_in_flight(org, id).await?;
         let outcome = self.smtp(&entry).await;
         match outcome {
             Ok(()) => {
@@ -117,6 +131,38 @@ impl Sender {
             }
         }
         Ok(self.store.get_outbox_entry(org, id).await?)
+    }
+
+    /// The entry's previous attempt died mid-send. Returns the entry marked
+    /// sent when the Sent folder shows that attempt went out; `None` to send
+    /// again (which marks it a possible duplicate).
+    async fn settle_interrupted(&self, entry: &OutboxEntry) -> SendResult<Option<OutboxEntry>> {
+        let (org, id) = (&entry.org, &entry.id);
+        let registry = self.registry.as_ref();
+        let found = match find_copy_of_interrupted_send(&self.store, registry, entry, &self.options)
+            .await
+        {
+            Ok(found) => found,
+            // The store's trouble is the next pass's: the mark stays.
+            Err(e @ SendError::Store(_)) => return Err(e),
+            // Cannot tell: sending again (flagged) beats never sending.
+            Err(e) => {
+                tracing::warn!(org = %org, outbox = %id, error = %e, "cannot look in Sent for the interrupted attempt");
+                None
+            }
+        };
+        let Some(copy) = found else {
+            tracing::warn!(org = %org, outbox = %id, "an interrupted send may have gone out; sending again, flagged as a possible duplicate");
+            return Ok(None);
+        };
+        self.store
+            .mark_outbox_sent_by_interrupted_attempt(org, id)
+            .await?;
+        self.store
+            .finish_outbox(org, id, copy.copy, &copy.stored, None)
+            .await?;
+        tracing::info!(org = %org, outbox = %id, "the interrupted send had gone out (its copy is in Sent); not sent again");
+        Ok(Some(self.store.get_outbox_entry(org, id).await?))
     }
 
     async fn smtp(&self, entry: &OutboxEntry) -> SendResult<()> {

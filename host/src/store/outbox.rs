@@ -11,8 +11,14 @@
 //! claims, by an expired lease), so two workers — or a worker restarted
 //! after a crash — never both act on one entry, and a crash between two
 //! steps leaves the entry in the state of the last committed step.
+//!
+//! An SMTP attempt is marked in flight (`in_flight_since`) just before it
+//! starts and unmarked with its outcome. The claim that takes an entry over
+//! from a dead worker moves a still-set mark to `interrupted_attempt_at`:
+//! that attempt may or may not have gone out, which the worker can ask the
+//! Sent folder about; a message sent after it is `possible_duplicate`.
 
-use super::db::{from_json, now_ms, to_json};
+use super::db::{from_json, get_bool, now_ms, to_json};
 use super::{Store, StoreError, StoreResult};
 use crate::ids::{AccountId, MessageId, OrgId, OutboxId, UserId};
 use serde::{Deserialize, Serialize};
@@ -99,6 +105,14 @@ pub struct OutboxEntry {
     pub sent_copy: Option<SentCopy>,
     /// The message in the store, once ingested.
     pub stored_message_id: Option<MessageId>,
+    /// When the running SMTP attempt began; `None` when none is running.
+    pub in_flight_since: Option<i64>,
+    /// When an earlier SMTP attempt began whose outcome was never recorded
+    /// (its worker died mid-send): it may have gone out. Cleared once sent.
+    pub interrupted_attempt_at: Option<i64>,
+    /// Sent again after an interrupted attempt that may have gone out too:
+    /// recipients may have it twice (with the same Message-ID).
+    pub possible_duplicate: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -134,7 +148,8 @@ impl OutboxRaw {
 
 const COLUMNS: &str = "id, org_id, account_id, created_by, state, message_id, subject, envelope_from, \
     envelope_to, attempts, copy_attempts, next_attempt_at, last_error, sent_at, sent_copy, \
-    stored_message_id, created_at, updated_at";
+    stored_message_id, in_flight_since, interrupted_attempt_at, possible_duplicate, created_at, \
+    updated_at";
 
 fn count(row: &AnyRow, col: &str) -> StoreResult<u32> {
     let v: i64 = row.try_get(col)?;
@@ -169,6 +184,9 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<OutboxEntry> {
         stored_message_id: row
             .try_get::<Option<String>, _>("stored_message_id")?
             .map(MessageId),
+        in_flight_since: row.try_get("in_flight_since")?,
+        interrupted_attempt_at: row.try_get("interrupted_attempt_at")?,
+        possible_duplicate: get_bool(row, "possible_duplicate")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -277,7 +295,9 @@ impl Store {
 
     /// Takes a queued entry (due at `now`), or a `sending` one whose lease
     /// expired, for an SMTP attempt until `now + lease_ms`; counts the
-    /// attempt. False when it is not due or another worker holds it.
+    /// attempt. False when it is not due or another worker holds it. An
+    /// in-flight mark left by a dead worker becomes `interrupted_attempt_at`
+    /// (the right-hand sides read the row as it was).
     pub async fn claim_outbox_send(
         &self,
         org: &OrgId,
@@ -287,7 +307,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $1, \
-             updated_at = $2 WHERE org_id = $3 AND id = $4 AND \
+             interrupted_attempt_at = COALESCE(in_flight_since, interrupted_attempt_at), \
+             in_flight_since = NULL, updated_at = $2 WHERE org_id = $3 AND id = $4 AND \
              ((state = 'queued' AND COALESCE(next_attempt_at, 0) <= $5 AND COALESCE(lease_until, 0) < $5) \
               OR (state = 'sending' AND COALESCE(lease_until, 0) < $5))",
         )
@@ -301,13 +322,31 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The SMTP attempt of a claimed entry starts now: committed before the
+    /// first byte goes to the server, so a crash during it is known later.
+    pub async fn mark_outbox_in_flight(&self, org: &OrgId, id: &OutboxId) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET in_flight_since = $1, updated_at = $1 \
+             WHERE org_id = $2 AND id = $3 AND state = 'sending'",
+        )
+        .bind(now_ms())
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await?;
+        expect_one(done.rows_affected(), id, "sending")
+    }
+
     /// The SMTP server accepted the message: `sending` → `sent`, with the
-    /// Sent copy due at once (no next-attempt time).
+    /// Sent copy due at once (no next-attempt time). After an interrupted
+    /// attempt this may be the second copy: flagged `possible_duplicate`.
     pub async fn mark_outbox_sent(&self, org: &OrgId, id: &OutboxId) -> StoreResult<()> {
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $1, next_attempt_at = NULL, \
-             lease_until = NULL, last_error = NULL, updated_at = $1 \
+             lease_until = NULL, last_error = NULL, in_flight_since = NULL, \
+             possible_duplicate = (possible_duplicate OR interrupted_attempt_at IS NOT NULL), \
+             interrupted_attempt_at = NULL, updated_at = $1 \
              WHERE org_id = $2 AND id = $3 AND state = 'sending'",
         )
         .bind(now)
@@ -316,6 +355,32 @@ impl Store {
         .execute(self.pool())
         .await?;
         expect_one(done.rows_affected(), id, "sending")
+    }
+
+    /// The interrupted attempt did go out (its copy is in Sent):
+    /// `sending` → `sent` without sending again, as of that attempt.
+    pub async fn mark_outbox_sent_by_interrupted_attempt(
+        &self,
+        org: &OrgId,
+        id: &OutboxId,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = interrupted_attempt_at, \
+             next_attempt_at = NULL, lease_until = NULL, last_error = NULL, \
+             in_flight_since = NULL, interrupted_attempt_at = NULL, updated_at = $1 \
+             WHERE org_id = $2 AND id = $3 AND state = 'sending' \
+             AND interrupted_attempt_at IS NOT NULL",
+        )
+        .bind(now_ms())
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await?;
+        expect_one(
+            done.rows_affected(),
+            id,
+            "sending after an interrupted attempt",
+        )
     }
 
     /// A transient failure: `sending` → `queued`, tried again at `next_at`.
@@ -328,7 +393,8 @@ impl Store {
     ) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE outbox SET state = 'queued', next_attempt_at = $1, lease_until = NULL, \
-             last_error = $2, updated_at = $3 WHERE org_id = $4 AND id = $5 AND state = 'sending'",
+             in_flight_since = NULL, last_error = $2, updated_at = $3 \
+             WHERE org_id = $4 AND id = $5 AND state = 'sending'",
         )
         .bind(next_at)
         .bind(clip(error))
@@ -344,7 +410,8 @@ impl Store {
     pub async fn fail_outbox(&self, org: &OrgId, id: &OutboxId, error: &str) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE outbox SET state = 'failed', next_attempt_at = NULL, lease_until = NULL, \
-             last_error = $1, updated_at = $2 WHERE org_id = $3 AND id = $4 AND state = 'sending'",
+             in_flight_since = NULL, last_error = $1, updated_at = $2 \
+             WHERE org_id = $3 AND id = $4 AND state = 'sending'",
         )
         .bind(clip(error))
         .bind(now_ms())

@@ -116,24 +116,30 @@ pub async fn test_connection(
     };
     let greeting = greeted.greeting.clone();
     let start = Instant::now();
-    let session = match login(target, greeted, auth, timeouts).await {
+    let logged_in = match login(target, greeted, auth, timeouts).await {
         Ok(s) => s,
         Err(e) => {
             t.fail::<()>(Step::Login, start, e).await;
             return t.finish();
         }
     };
-    let mut session = match ImapSession::logged_in(target, session, greeting, timeouts).await {
-        Ok(s) => s,
-        Err(e) => {
-            t.fail::<()>(Step::Login, start, e).await;
-            return t.finish();
-        }
-    };
+    let mechanism = logged_in.mechanism;
+    let mut session =
+        match ImapSession::logged_in(target, logged_in.session, greeting, timeouts).await {
+            Ok(s) => s,
+            Err(e) => {
+                t.fail::<()>(Step::Login, start, e).await;
+                return t.finish();
+            }
+        };
     t.ok(
         Step::Login,
         start,
-        format!("logged in as {}", auth.username()),
+        format!(
+            "logged in as {} with {}",
+            auth.username(),
+            mechanism.describe()
+        ),
     );
     let start = Instant::now();
     match session.list().await {

@@ -15,6 +15,7 @@ pub mod coordination;
 pub mod diagnose;
 mod error;
 pub mod imap;
+pub mod oauth_sasl;
 pub mod pop3;
 pub mod provider;
 pub mod report;

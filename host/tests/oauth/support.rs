@@ -16,6 +16,13 @@ pub const PROVIDER: &str = "corp-idp";
 /// Where the provider sends the browser; the tests deliver it to the router.
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8080/v1/oauth/callback";
 
+/// How the account reads its mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Imap,
+    Pop3,
+}
+
 pub struct World {
     pub idp: OAuthServer,
     pub dovecot: Dovecot,
@@ -30,11 +37,21 @@ pub struct World {
 impl World {
     /// Everything set up, the account not yet connected.
     pub async fn start() -> World {
+        World::start_with(Incoming::Imap, DovecotOptions::new(Layout::SpecialUse)).await
+    }
+
+    /// The account reads mail over `incoming`, from a Dovecot started with
+    /// `options` (introspecting the authorization server's tokens).
+    pub async fn start_with(incoming: Incoming, options: DovecotOptions) -> World {
         let idp = OAuthServer::start(CLIENT_ID, CLIENT_SECRET, "alice");
         let dovecot = Dovecot::start_with(DovecotOptions {
             oauth2_introspection_url: Some(idp.introspection_url()),
-            ..DovecotOptions::new(Layout::SpecialUse)
+            ..options
         });
+        let (protocol, incoming_port) = match incoming {
+            Incoming::Imap => ("imap", dovecot.ports().imap),
+            Incoming::Pop3 => ("pop3", dovecot.ports().pop3),
+        };
         let sink = SmtpSink::start_on(dovecot.ports().relay);
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone());
@@ -60,7 +77,8 @@ impl World {
                 json!({
                     "email": "alice@acme.example",
                     "provider_id": PROVIDER,
-                    "incoming": { "host": "127.0.0.1", "port": dovecot.ports().imap, "security": "none" },
+                    "protocol": protocol,
+                    "incoming": { "host": "127.0.0.1", "port": incoming_port, "security": "none" },
                     "outgoing": { "host": "127.0.0.1", "port": dovecot.ports().submission, "security": "none" },
                     "auth_kind": "oauth2",
                     "username": "alice",
@@ -83,7 +101,11 @@ impl World {
 
     /// Started and connected through the whole flow.
     pub async fn connected() -> World {
-        let world = World::start().await;
+        World::connected_with(Incoming::Imap, DovecotOptions::new(Layout::SpecialUse)).await
+    }
+
+    pub async fn connected_with(incoming: Incoming, options: DovecotOptions) -> World {
+        let world = World::start_with(incoming, options).await;
         let callback = world.authorize_and_follow().await;
         world.callback(&callback).await.ok(StatusCode::OK);
         world

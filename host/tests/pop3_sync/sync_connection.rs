@@ -191,7 +191,7 @@ async fn stls_upgrades_the_plain_port() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oauth2_bearer_tokens_log_in_with_xoauth2() {
+async fn oauth2_bearer_tokens_log_in() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
@@ -201,7 +201,7 @@ async fn oauth2_bearer_tokens_log_in_with_xoauth2() {
     let acc = pop3_account_with(s, &t, &d, Pop3::plain(&d), Login::OAuth2(token)).await;
     let r = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {})
         .await
-        .expect("XOAUTH2 login");
+        .expect("OAuth login (OAUTHBEARER, offered by Dovecot)");
     assert_eq!(r.new_messages(), 1);
 
     let bad = pop3_account_with(s, &t, &d, Pop3::plain(&d), Login::OAuth2("expired".into())).await;

@@ -2,29 +2,13 @@
 //! sink, one copy in Sent (or none when the provider files its own), the
 //! message in the store as outgoing mail, and what survives a crash.
 
-use super::support::{World, assert_sink_stays_at, message};
+use super::support::{World, assert_sink_stays_at, message, stored};
 use axum::http::{Method, StatusCode};
-use mailroom::ids::{MessageId, OutboxId};
+use mailroom::ids::OutboxId;
 use mailroom::store::{
     AccountUpdate, AuthKind, OutboxState, Security, SentCopy, ServerSettings, now_ms,
 };
 use std::time::Duration;
-
-/// Where the stored message sits: (folder role of its state, location
-/// folder if on a server).
-async fn stored(w: &World, id: &MessageId) -> (String, Option<String>) {
-    let detail = w
-        .store()
-        .get_message(&w.org, id)
-        .await
-        .expect("stored message");
-    let location = detail.locations.first().expect("a location").clone();
-    let folder = match &location.folder {
-        Some(f) => Some(w.store().get_folder(&w.org, f).await.expect("folder").name),
-        None => None,
-    };
-    (detail.summary.state.folder.clone(), folder)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_through_submission_files_one_copy_in_sent_and_stores_it() {
@@ -280,7 +264,7 @@ async fn a_crash_between_send_and_append_sends_once_and_appends_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn xoauth2_logs_in_to_submission_and_imap() {
+async fn a_token_logs_in_to_submission_and_imap() {
     let w = World::start().await;
     let token = w.user().oauth_token.clone();
     let account = w

@@ -7,7 +7,7 @@ use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use mailroom::api::{self, AppState};
 use mailroom::config::Settings;
-use mailroom::ids::{AccountId, OrgId, OutboxId, UserId};
+use mailroom::ids::{AccountId, MessageId, OrgId, OutboxId, UserId};
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
 use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::send::{Backoff, OutgoingMessage, SendOptions, Sender};
@@ -274,6 +274,22 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
+}
+
+/// Where the stored message sits: (folder role of its state, location
+/// folder if on a server).
+pub async fn stored(w: &World, id: &MessageId) -> (String, Option<String>) {
+    let detail = w
+        .store()
+        .get_message(&w.org, id)
+        .await
+        .expect("stored message");
+    let location = detail.locations.first().expect("a location").clone();
+    let folder = match &location.folder {
+        Some(f) => Some(w.store().get_folder(&w.org, f).await.expect("folder").name),
+        None => None,
+    };
+    (detail.summary.state.folder.clone(), folder)
 }
 
 /// A message to two colleagues of a customer, one of them blind-copied.

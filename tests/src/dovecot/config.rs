@@ -41,6 +41,7 @@ pub(crate) fn render(
         users,
         hide_capabilities,
         oauth2_introspection_url,
+        auth_mechanisms,
     } = options;
     let d = dir.display();
     let mut passwd = String::new();
@@ -108,7 +109,7 @@ login_greeting = {greeting}
 ssl_cert = <{d}/cert.pem
 ssl_key = <{d}/key.pem
 {dh}disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2 oauthbearer
+auth_mechanisms = {mechanisms}
 # Tests of wrong passwords should not wait Dovecot's default 2 s.
 auth_failure_delay = 0
 default_internal_user = {internal}
@@ -156,6 +157,7 @@ service submission-login {{
   }}
 }}
 "#,
+        mechanisms = auth_mechanisms.join(" "),
         internal = id.internal_user,
         login = id.login_user,
         relay = ports.relay,

@@ -84,4 +84,51 @@ both_backends! {
         assert!(matches!(s.create_outbox_entry(&other, &new_entry(&acc, "x")).await, Err(StoreError::NotFound(_))));
         assert!(s.list_outbox(&other, &acc.id, 10).await.expect("list").is_empty());
     }
+    async fn an_attempt_cut_short_is_known_to_the_next_worker(db) {
+        let s = &db.store;
+        let (org, admin) = org_with_admin(s, "acme").await;
+        let acc = imap_account(s, &org, &admin, "me@acme.example").await;
+        let e = s.create_outbox_entry(&org, &new_entry(&acc, "Offer")).await.expect("create");
+        let now = now_ms();
+        // An attempt that ends (here: 4xx) leaves nothing in flight behind.
+        assert!(s.claim_outbox_send(&org, &e.id, now, 1_000).await.expect("claim"));
+        s.mark_outbox_in_flight(&org, &e.id).await.expect("in flight");
+        s.retry_outbox_later(&org, &e.id, "421 later", now).await.expect("retry");
+        assert!(s.claim_outbox_send(&org, &e.id, now, 1_000).await.expect("claim 2"));
+        let claimed = s.get_outbox_entry(&org, &e.id).await.expect("get");
+        assert_eq!((claimed.in_flight_since, claimed.interrupted_attempt_at), (None, None));
+
+        // This one's worker dies in flight: the next claim knows.
+        s.mark_outbox_in_flight(&org, &e.id).await.expect("in flight 2");
+        let started = s.get_outbox_entry(&org, &e.id).await.expect("get").in_flight_since;
+        assert!(started.is_some());
+        assert!(s.claim_outbox_send(&org, &e.id, now + 1_001, 1_000).await.expect("take over"));
+        let taken = s.get_outbox_entry(&org, &e.id).await.expect("get");
+        assert_eq!((taken.in_flight_since, taken.interrupted_attempt_at), (None, started));
+        // Still unknown after a failed resend: kept for the next attempt.
+        s.mark_outbox_in_flight(&org, &e.id).await.expect("in flight 3");
+        s.retry_outbox_later(&org, &e.id, "421 later", now).await.expect("retry");
+        assert!(s.claim_outbox_send(&org, &e.id, now + 2_002, 1_000).await.expect("claim 4"));
+        assert_eq!(s.get_outbox_entry(&org, &e.id).await.expect("get").interrupted_attempt_at, started);
+        s.mark_outbox_sent(&org, &e.id).await.expect("sent");
+        let sent = s.get_outbox_entry(&org, &e.id).await.expect("get");
+        assert!(sent.possible_duplicate, "sent again after an attempt that may have gone out");
+        assert_eq!(sent.interrupted_attempt_at, None);
+
+        // Found in Sent: sent as of the interrupted attempt, no duplicate.
+        let f = s.create_outbox_entry(&org, &new_entry(&acc, "Found")).await.expect("create");
+        let now = now_ms();
+        assert!(s.claim_outbox_send(&org, &f.id, now, 1_000).await.expect("claim"));
+        assert!(matches!(
+            s.mark_outbox_sent_by_interrupted_attempt(&org, &f.id).await,
+            Err(StoreError::Conflict(_))
+        ), "only after an interrupted attempt");
+        s.mark_outbox_in_flight(&org, &f.id).await.expect("in flight");
+        let started = s.get_outbox_entry(&org, &f.id).await.expect("get").in_flight_since;
+        assert!(s.claim_outbox_send(&org, &f.id, now + 1_001, 1_000).await.expect("take over"));
+        s.mark_outbox_sent_by_interrupted_attempt(&org, &f.id).await.expect("sent before");
+        let found = s.get_outbox_entry(&org, &f.id).await.expect("get");
+        assert_eq!((found.state, found.sent_at, found.possible_duplicate), (OutboxState::Sent, started, false));
+        assert!(!s.claim_outbox_send(&org, &f.id, i64::MAX / 2, 1_000).await.expect("no resend"));
+    }
 }

@@ -1,13 +1,17 @@
 //! Logging in: LOGIN or SASL PLAIN with a password (or app password), SASL
-//! XOAUTH2 with an OAuth access token. A rejection becomes
-//! [`SyncError::Auth`] with the server's own words, which is what an admin
-//! needs to tell a wrong password from a disabled account.
+//! OAUTHBEARER or XOAUTH2 with an OAuth access token, whichever the server
+//! advertises (OAUTHBEARER first; see [`crate::sync::oauth_sasl`]). A
+//! rejection becomes [`SyncError::Auth`] with the server's own words, which
+//! is what an admin needs to tell a wrong password from a disabled account.
 
 use super::super::error::{SyncError, SyncResult};
+use super::super::oauth_sasl::{OAuthMechanism, error_detail};
 use super::connect::{Greeted, ImapTarget, MailStream, Timeouts, timed};
 use super::server_words;
 use crate::store::Secret;
-use async_imap::{Authenticator, Session};
+use async_imap::imap_proto::{Capability, Response};
+use async_imap::types::UnsolicitedResponse;
+use async_imap::{Authenticator, Client, Session};
 
 /// Credentials for one login.
 #[derive(Clone, Debug)]
@@ -29,14 +33,39 @@ impl ImapAuth {
     }
 }
 
+/// How a login went through, for the connection test's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMechanism {
+    /// IMAP LOGIN, or POP3's own choice of USER/PASS or PLAIN.
+    Password,
+    SaslPlain,
+    OAuth(OAuthMechanism),
+}
+
+impl LoginMechanism {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LoginMechanism::Password => "a password",
+            LoginMechanism::SaslPlain => "SASL PLAIN",
+            LoginMechanism::OAuth(m) => m.name(),
+        }
+    }
+}
+
+/// A session that just logged in, and how.
+pub struct LoggedIn {
+    pub session: Session<MailStream>,
+    pub mechanism: LoginMechanism,
+}
+
 /// Logs in on a greeted connection.
 pub async fn login(
     target: &ImapTarget,
     greeted: Greeted,
     auth: &ImapAuth,
     timeouts: Timeouts,
-) -> SyncResult<Session<MailStream>> {
-    let client = greeted.client;
+) -> SyncResult<LoggedIn> {
+    let mut client = greeted.client;
     timed("the login", timeouts.command, async {
         match auth {
             // LOGIN takes quoted strings, which are ASCII; anything else goes
@@ -44,44 +73,83 @@ pub async fn login(
             ImapAuth::Password { username, password }
                 if username.is_ascii() && password.expose().is_ascii() =>
             {
-                client
+                let session = client
                     .login(username, password.expose())
                     .await
-                    .map_err(|(e, _)| rejected(target, &e))
+                    .map_err(|(e, _)| rejected(target, &e))?;
+                Ok(LoggedIn {
+                    session,
+                    mechanism: LoginMechanism::Password,
+                })
             }
             ImapAuth::Password { username, password } => {
                 let plain = Plain {
                     response: format!("\0{username}\0{}", password.expose()).into_bytes(),
                 };
-                client
+                let session = client
                     .authenticate("PLAIN", plain)
                     .await
-                    .map_err(|(e, _)| rejected(target, &e))
+                    .map_err(|(e, _)| rejected(target, &e))?;
+                Ok(LoggedIn {
+                    session,
+                    mechanism: LoginMechanism::SaslPlain,
+                })
             }
             ImapAuth::OAuth2 {
                 username,
                 access_token,
             } => {
-                let mut xoauth2 = XOAuth2 {
-                    response: format!(
-                        "user={username}\x01auth=Bearer {}\x01\x01",
-                        access_token.expose()
-                    )
-                    .into_bytes(),
+                let advertised = auth_mechanisms(target, &mut client).await?;
+                let mechanism = OAuthMechanism::choose(target, &advertised)?;
+                let mut exchange = OAuthExchange {
+                    response: mechanism.initial_response(target, username, access_token.expose()),
+                    answer_to_error: mechanism.answer_to_error(),
                     sent: false,
                     server_error: None,
                 };
-                let result = client.authenticate("XOAUTH2", &mut xoauth2).await;
-                result.map_err(|(e, _)| match xoauth2.server_error.take() {
+                let result = client.authenticate(mechanism.name(), &mut exchange).await;
+                let session = result.map_err(|(e, _)| match exchange.server_error.take() {
                     Some(detail) => SyncError::Auth {
                         server_says: format!("{} ({detail})", server_words(&e)),
                     },
                     None => rejected(target, &e),
+                })?;
+                Ok(LoggedIn {
+                    session,
+                    mechanism: LoginMechanism::OAuth(mechanism),
                 })
             }
         }
     })
     .await
+}
+
+/// The SASL mechanisms the server offers before login (`AUTH=…` in its
+/// CAPABILITY answer), asked for because after STARTTLS, or when the
+/// greeting carries none, nothing else says.
+async fn auth_mechanisms(
+    target: &ImapTarget,
+    client: &mut Client<MailStream>,
+) -> SyncResult<Vec<String>> {
+    // async-imap parses the untagged answer but hands it only to a channel.
+    let (tx, rx) = async_channel::unbounded();
+    client
+        .run_command_and_check_ok("CAPABILITY", Some(tx))
+        .await
+        .map_err(|e| super::imap_error(&target.server(), e))?;
+    let mut mechanisms = Vec::new();
+    while let Ok(answer) = rx.try_recv() {
+        let UnsolicitedResponse::Other(data) = answer else {
+            continue;
+        };
+        if let Response::Capabilities(caps) = data.parsed() {
+            mechanisms.extend(caps.iter().filter_map(|c| match c {
+                Capability::Auth(m) => Some(m.to_uppercase()),
+                _ => None,
+            }));
+        }
+    }
+    Ok(mechanisms)
 }
 
 /// A failed login: the server's NO/BAD is an auth error; a dropped
@@ -113,16 +181,17 @@ impl Authenticator for Plain {
     }
 }
 
-/// SASL XOAUTH2. On failure the server sends a JSON error as a challenge
-/// and waits for an empty response before its NO; the JSON is kept for the
-/// error message.
-struct XOAuth2 {
+/// SASL OAUTHBEARER or XOAUTH2. On failure the server sends a JSON error
+/// as a challenge and waits for the mechanism's answer before its NO; the
+/// JSON is kept for the error message.
+struct OAuthExchange {
     response: Vec<u8>,
+    answer_to_error: &'static [u8],
     sent: bool,
     server_error: Option<String>,
 }
 
-impl Authenticator for &mut XOAuth2 {
+impl Authenticator for &mut OAuthExchange {
     type Response = Vec<u8>;
 
     fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
@@ -130,9 +199,9 @@ impl Authenticator for &mut XOAuth2 {
             self.sent = true;
             return std::mem::take(&mut self.response);
         }
-        if !challenge.is_empty() {
-            self.server_error = Some(String::from_utf8_lossy(challenge).into_owned());
+        if let Some(detail) = error_detail(challenge) {
+            self.server_error = Some(detail);
         }
-        Vec::new()
+        self.answer_to_error.to_vec()
     }
 }

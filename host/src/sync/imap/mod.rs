@@ -1,7 +1,7 @@
-//! IMAP: connecting (TLS, STARTTLS, plain), logging in (password, XOAUTH2),
-//! folder discovery with role mapping, incremental folder sync, and writing
-//! the user's changes back (`writeback`). The
-//! wire protocol is `async-imap`'s; [`ImapSession`] is the one type the
+//! IMAP: connecting (TLS, STARTTLS, plain), logging in (password; OAuth
+//! with OAUTHBEARER or XOAUTH2), folder discovery with role mapping,
+//! incremental folder sync, and writing the user's changes back
+//! (`writeback`). The wire protocol is `async-imap`'s; [`ImapSession`] is the one type the
 //! rest of the host sees, so POP3 can sit behind the same account-sync
 //! interface later.
 

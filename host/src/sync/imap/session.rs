@@ -82,8 +82,8 @@ impl ImapSession {
     ) -> SyncResult<ImapSession> {
         let greeted = connect(target, timeouts).await?;
         let greeting = greeted.greeting.clone();
-        let session = login(target, greeted, auth, timeouts).await?;
-        ImapSession::logged_in(target, session, greeting, timeouts).await
+        let logged_in = login(target, greeted, auth, timeouts).await?;
+        ImapSession::logged_in(target, logged_in.session, greeting, timeouts).await
     }
 
     /// Wraps a session that just logged in.

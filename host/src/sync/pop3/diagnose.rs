@@ -60,7 +60,11 @@ pub async fn test_connection(
     t.ok(
         Step::Login,
         start,
-        format!("logged in as {}", auth.username()),
+        format!(
+            "logged in as {} with {}",
+            auth.username(),
+            session.login_mechanism().describe()
+        ),
     );
     let start = Instant::now();
     match session.listing().await {

@@ -4,6 +4,7 @@
 
 use super::super::error::{SyncError, SyncResult};
 use super::super::imap::ImapAuth;
+use super::super::imap::auth::LoginMechanism;
 use super::super::transport::{ServerTarget, Timeouts, timed};
 use super::auth::{PopClient, login};
 use super::connect::{Greeted, connect};
@@ -27,6 +28,8 @@ pub struct ServerMessage {
 
 pub struct Pop3Session {
     client: PopClient,
+    /// How the login went through, for the connection test.
+    mechanism: LoginMechanism,
     server: String,
     greeting: String,
     timeouts: Timeouts,
@@ -51,9 +54,10 @@ impl Pop3Session {
         timeouts: Timeouts,
     ) -> SyncResult<Self> {
         let greeting = greeted.greeting.clone();
-        let client = login(target, greeted, auth, timeouts).await?;
+        let (client, mechanism) = login(target, greeted, auth, timeouts).await?;
         Ok(Self {
             client,
+            mechanism,
             server: target.server(),
             greeting,
             timeouts,
@@ -62,6 +66,10 @@ impl Pop3Session {
 
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    pub fn login_mechanism(&self) -> LoginMechanism {
+        self.mechanism
     }
 
     /// The server's greeting, without `+OK`.
