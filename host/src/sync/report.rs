@@ -22,9 +22,8 @@ pub struct FolderReport {
     pub expunged: u64,
     /// How the folder was checked for expunged messages: `qresync` (the
     /// server listed what vanished since the last sync) or `uid-search`
-    /// (the folder's UIDs compared with the stored ones). None when there
-    /// was nothing known to check (first sync, or the folder was
-    /// renumbered).
+    /// (the folder's UIDs compared with the stored ones). None when the
+    /// folder was not checked (first sync, or the folder was renumbered).
     pub expunge_detection: Option<ExpungeDetection>,
     /// POP3 with "keep messages on server" off: messages deleted from the
     /// server after they were stored.

@@ -16,7 +16,7 @@
 //! stores with the folder's checkpoint in one transaction.
 
 use super::super::SyncOptions;
-use super::super::error::SyncResult;
+use super::super::error::{SyncError, SyncResult};
 use super::super::report::ExpungeDetection;
 use super::session::{FetchedMessage, ImapSession, QresyncChanges, Selected};
 use crate::store::{Folder, ServerFlags, StoredUid};
@@ -40,20 +40,31 @@ pub async fn select(
     qresync_broken: bool,
 ) -> SyncResult<(Selected, Option<QresyncChanges>)> {
     let checkpoint = folder.uidvalidity.zip(folder.highestmodseq);
-    match checkpoint {
-        Some((uidvalidity, modseq)) if !qresync_broken && session.has_capability("QRESYNC") => {
-            session.enable_qresync().await?;
-            let (selected, changes) = session
-                .select_qresync(&folder.name, uidvalidity, modseq)
-                .await?;
-            let changes = (selected.uidvalidity == uidvalidity).then_some(changes);
-            Ok((selected, changes))
-        }
-        _ => {
-            let condstore = session.has_capability("CONDSTORE");
-            Ok((session.select(&folder.name, condstore).await?, None))
+    if let Some((uidvalidity, modseq)) = checkpoint
+        && !qresync_broken
+        && session.has_capability("QRESYNC")
+        && session.enable_qresync().await?
+    {
+        match session
+            .select_qresync(&folder.name, uidvalidity, modseq)
+            .await
+        {
+            Ok((selected, changes)) => {
+                let changes = (selected.uidvalidity == uidvalidity).then_some(changes);
+                return Ok((selected, changes));
+            }
+            // Refused (a server with an unknown QRESYNC bug, or a folder
+            // gone since): a plain SELECT either works, and the folder is
+            // synced the other way, or says what is wrong.
+            Err(SyncError::Protocol(why)) => {
+                tracing::warn!(server = session.server(), folder = %folder.name, why,
+                    "SELECT with QRESYNC failed; trying a plain SELECT");
+            }
+            Err(e) => return Err(e),
         }
     }
+    let condstore = session.has_capability("CONDSTORE");
+    Ok((session.select(&folder.name, condstore).await?, None))
 }
 
 /// What the folder looked like at the last sync and now.

@@ -74,8 +74,9 @@ pub struct ImapSession {
     capabilities: HashSet<String>,
     timeout: std::time::Duration,
     greeting: String,
-    /// `ENABLE QRESYNC` was sent (it cannot be undone in a session).
-    qresync_enabled: bool,
+    /// `ENABLE QRESYNC`: not sent yet (None), on (it cannot be undone in
+    /// a session), or refused by the server.
+    qresync_enabled: Option<bool>,
 }
 
 impl ImapSession {
@@ -121,7 +122,7 @@ impl ImapSession {
             capabilities,
             timeout: timeouts.command,
             greeting,
-            qresync_enabled: false,
+            qresync_enabled: None,
         })
     }
 

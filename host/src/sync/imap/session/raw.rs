@@ -48,22 +48,35 @@ pub struct CopyUid {
 impl ImapSession {
     /// `ENABLE QRESYNC` (RFC 7162), once per session: from then on the
     /// server reports expunges as VANISHED (UIDs) and every FETCH carries
-    /// the mod-sequence.
-    pub async fn enable_qresync(&mut self) -> SyncResult<()> {
-        if self.qresync_enabled {
-            return Ok(());
+    /// the mod-sequence. False when the server refused it (now or earlier
+    /// in the session; it is not asked again).
+    pub async fn enable_qresync(&mut self) -> SyncResult<bool> {
+        if let Some(enabled) = self.qresync_enabled {
+            return Ok(enabled);
         }
         let server = self.server.clone();
         let session = &mut self.session;
-        timed("ENABLE", self.timeout, async {
+        let enabled = timed("ENABLE", self.timeout, async {
             session
                 .run_command_and_check_ok("ENABLE QRESYNC")
                 .await
                 .map_err(|e| imap_error(&server, e))
         })
-        .await?;
-        self.qresync_enabled = true;
-        Ok(())
+        .await;
+        let enabled = match enabled {
+            Ok(()) => true,
+            Err(SyncError::Protocol(why)) => {
+                tracing::warn!(
+                    server,
+                    why,
+                    "the server advertises QRESYNC but refused to enable it"
+                );
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        self.qresync_enabled = Some(enabled);
+        Ok(enabled)
     }
 
     /// `SELECT mailbox (QRESYNC (uidvalidity modseq))`, after
