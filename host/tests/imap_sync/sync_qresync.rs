@@ -7,10 +7,10 @@
 
 use super::support::*;
 use mailroom::ids::{AccountId, OrgId};
-use mailroom::store::Store;
+use mailroom::store::{MessageStateUpdate, Store};
 use mailroom::sync::{
     ExpungeDetection, FolderMapper, FolderReport, NoFolderMapper, PluginProvider, SyncReport,
-    sync_account_with,
+    sync_account_with, sync_folders_with,
 };
 use mailroom_test_servers::{Dovecot, DovecotOptions, Layout};
 
@@ -162,4 +162,76 @@ async fn the_icloud_quirk_keeps_qresync_off_even_when_advertised() {
         "{r:?}"
     );
     assert_changes_stored(s, &t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_message_expunged_before_its_folder_is_synced_is_found_either_way() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    for hide in [vec![], vec!["QRESYNC".to_owned()]] {
+        let d = Dovecot::start_with(DovecotOptions {
+            hide_capabilities: hide.clone(),
+            ..DovecotOptions::new(Layout::SpecialUse)
+        });
+        let user = d.user().name.clone();
+        let subject = format!("moved then deleted {}", hide.len());
+        d.seed(&user, "INBOX", &mail(hide.len(), &subject, 700));
+        let acc = plain_account(s, &t, &d).await;
+        sync_with(s, &t.org, &acc, &NoFolderMapper).await;
+
+        // Archived in Mailroom; only INBOX is synced (as push does), so the
+        // move's new location waits above Archive's checkpoint.
+        let (id, _) = by_subject(s, &t.org, &subject).await;
+        let archive = MessageStateUpdate {
+            folder: Some("archive".into()),
+            ..Default::default()
+        };
+        s.update_message_state(&t.org, &id, &archive)
+            .await
+            .expect("archive");
+        let folders = s.list_folders(&t.org, &acc).await.expect("folders");
+        let inbox_id = folders
+            .iter()
+            .find(|f| f.name == "INBOX")
+            .expect("INBOX")
+            .id
+            .clone();
+        let r = sync_folders_with(
+            s,
+            &t.org,
+            &acc,
+            &NoFolderMapper,
+            &[inbox_id],
+            &options(50),
+            |_| {},
+        )
+        .await
+        .expect("INBOX sync");
+        assert_eq!(r.write_back.applied, 1, "{r:?}");
+        assert_eq!(
+            s.message_locations(&t.org, &id)
+                .await
+                .expect("locations")
+                .len(),
+            1
+        );
+
+        // Another client deletes it from Archive before Archive is synced.
+        d.expunge(&user, "Archive", d.uids(&user, "Archive")[0]);
+        let r = sync_with(s, &t.org, &acc, &NoFolderMapper).await;
+        let archived = r.folder("Archive").expect("Archive");
+        assert_eq!(
+            (archived.expunged, archived.fetched),
+            (1, 0),
+            "hidden {hide:?}: {r:?}"
+        );
+        assert!(
+            s.message_locations(&t.org, &id)
+                .await
+                .expect("locations")
+                .is_empty(),
+            "hidden {hide:?}: no stale location"
+        );
+    }
 }

@@ -90,7 +90,7 @@ pub fn from_qresync(stored: &[StoredUid], reported: QresyncChanges) -> KnownChan
 }
 
 /// Step 2 without QRESYNC: asks the server for flag changes, then for the
-/// UIDs still there. `stored` holds the locations up to `w.last_uid`.
+/// UIDs still there.
 pub async fn by_search(
     session: &mut ImapSession,
     stored: &[StoredUid],
@@ -118,6 +118,16 @@ async fn changed_flags(
     w: &Window<'_>,
     options: &SyncOptions,
 ) -> SyncResult<Vec<FetchedMessage>> {
+    // Only UIDs up to the checkpoint were seen by a sync; ones above it
+    // (recorded by a move) get their flags when the checkpoint passes them.
+    let below: Vec<u32> = stored
+        .iter()
+        .map(|s| s.uid)
+        .filter(|uid| *uid <= w.last_uid)
+        .collect();
+    let Some(&oldest) = below.first() else {
+        return Ok(Vec::new());
+    };
     let condstore = (w.stored_modseq, w.selected.highestmodseq);
     match condstore {
         (Some(old), Some(now)) if session.has_capability("CONDSTORE") => {
@@ -134,10 +144,10 @@ async fn changed_flags(
         // No mod-sequences: re-read the flags of the newest messages, where
         // changes happen; older ones are refreshed when the window moves.
         _ => {
-            let first = stored
+            let first = below
                 .len()
                 .checked_sub(options.flag_window.max(1))
-                .map_or(stored[0].uid, |i| stored[i].uid);
+                .map_or(oldest, |i| below[i]);
             session
                 .uid_fetch(&format!("{first}:{}", w.last_uid), "(UID FLAGS)", |uid| {
                     uid >= first && uid <= w.last_uid
@@ -190,7 +200,11 @@ async fn expunged(
     if nothing_new && w.selected.exists as usize == stored.len() {
         return Ok(Vec::new());
     }
-    let on_server = session.uid_search(&format!("UID 1:{}", w.last_uid)).await?;
+    // Up to the highest stored UID: a written-back move may have recorded
+    // one above the checkpoint, and it can vanish before the folder's next
+    // sync.
+    let upto = stored.iter().map(|s| s.uid).fold(w.last_uid, u32::max);
+    let on_server = session.uid_search(&format!("UID 1:{upto}")).await?;
     Ok(stored
         .iter()
         .map(|s| s.uid)

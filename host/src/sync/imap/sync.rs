@@ -76,8 +76,7 @@ pub async fn sync_folder(
     };
     let changes = match qresync {
         Some(reported) => Some(known::from_qresync(&stored, reported)),
-        None if last_uid > 0 => {
-            stored.retain(|s| s.uid <= last_uid);
+        None if last_uid > 0 || !stored.is_empty() => {
             let window = known::Window {
                 last_uid,
                 stored_modseq,
