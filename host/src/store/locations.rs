@@ -1,16 +1,18 @@
 //! What incremental sync needs to know and change about server locations:
 //! the UIDs stored for a folder (to find expunged mail), their flags (for
-//! two-way flag sync), re-found locations after a UIDVALIDITY change, and
-//! the UIDLs stored for a POP3 account. Messages are never touched here;
-//! of the user's state only read/starred, when the server's `\Seen` or
-//! `\Flagged` changes.
+//! two-way flag sync), re-found locations after a UIDVALIDITY change,
+//! where written-back moves put their messages (COPYUID), and the UIDLs
+//! stored for a POP3 account. Messages are never touched here; of the
+//! user's state only read/starred, when the server's `\Seen` or `\Flagged`
+//! changes.
 
 use super::db::{Arg, SqlBuilder};
 use super::folders::{FolderCheckpoint, write_checkpoint};
 use super::messages::{Location, upsert_location};
 use super::{Store, StoreError, StoreResult};
 use crate::ids::{AccountId, FolderId, MessageId, OrgId};
-use sqlx::Row;
+use sqlx::any::Any;
+use sqlx::{Row, Transaction};
 
 /// How sync recognises a stored message without its bytes: the Message-ID
 /// header and the size.
@@ -40,6 +42,16 @@ pub struct ServerFlags {
 
 fn has_flag(flags: &[String], flag: &str) -> bool {
     flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+}
+
+/// Where the server put messages Mailroom moved: the destination folder,
+/// its UIDVALIDITY and (source UID, destination UID) pairs, as `COPYUID`
+/// reported them.
+#[derive(Clone, Copy, Debug)]
+pub struct MovedTo<'a> {
+    pub folder: &'a FolderId,
+    pub uidvalidity: u32,
+    pub uids: &'a [(u32, u32)],
 }
 
 /// One stored IMAP location of a folder.
@@ -178,67 +190,31 @@ impl Store {
         changes: &[ServerFlags],
     ) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
-        let now = super::now_ms();
-        let mut changed = 0;
-        for c in changes {
-            let row = sqlx::query(
-                "SELECT message_id, flags FROM message_locations \
-                 WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
-            )
-            .bind(org.as_str())
-            .bind(folder.as_str())
-            .bind(i64::from(c.uid))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(row) = row else { continue };
-            let message: String = row.try_get("message_id")?;
-            let old: String = row.try_get("flags")?;
-            let old: Vec<String> = old.split_whitespace().map(str::to_owned).collect();
-            let mut sorted_old = old.clone();
-            sorted_old.sort();
-            let mut sorted_new = c.flags.clone();
-            sorted_new.sort();
-            sqlx::query(
-                "UPDATE message_locations SET flags = $1, modseq = $2 \
-                 WHERE org_id = $3 AND folder_id = $4 AND uid = $5",
-            )
-            .bind(c.flags.join(" "))
-            .bind(c.modseq.and_then(|m| i64::try_from(m).ok()))
-            .bind(org.as_str())
-            .bind(folder.as_str())
-            .bind(i64::from(c.uid))
-            .execute(&mut *tx)
-            .await?;
-            if sorted_old == sorted_new {
-                continue;
-            }
-            changed += 1;
-            for (flag, column, kind) in [
-                ("\\Seen", "is_read", "read"),
-                ("\\Flagged", "is_starred", "starred"),
-            ] {
-                let now_set = has_flag(&c.flags, flag);
-                if has_flag(&old, flag) == now_set
-                    || super::server_changes::change_pending(&mut tx, org, &message, kind).await?
-                {
-                    continue;
-                }
-                // `column` is one of two literals above, never input.
-                let sql = format!(
-                    "UPDATE message_state SET {column} = $1, updated_at = $2 \
-                     WHERE org_id = $3 AND message_id = $4"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(now_set)
-                    .bind(now)
-                    .bind(org.as_str())
-                    .bind(message.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        let changed = write_server_flags(&mut tx, org, folder, changes).await?;
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// What a folder sync learnt about its known messages, committed with
+    /// the checkpoint in one transaction: flag changes (as
+    /// [`apply_server_flags`](Self::apply_server_flags)), then the UIDs
+    /// gone from the folder (locations dropped; the messages stay). A sync
+    /// cut off before the commit learns it all again next time. Returns
+    /// (locations whose flags changed, locations dropped).
+    pub async fn apply_folder_changes(
+        &self,
+        org: &OrgId,
+        flags: &[ServerFlags],
+        gone: &[u32],
+        checkpoint: &FolderCheckpoint,
+    ) -> StoreResult<(u64, u64)> {
+        let folder = &checkpoint.folder;
+        let mut tx = self.begin_write().await?;
+        let changed = write_server_flags(&mut tx, org, folder, flags).await?;
+        let removed = delete_folder_uids(&mut tx, org, folder, gone).await?;
+        write_checkpoint(&mut tx, org, checkpoint).await?;
+        tx.commit().await?;
+        Ok((changed, removed))
     }
 
     /// The Message-ID header and size of stored messages of the org
@@ -385,20 +361,67 @@ impl Store {
         uids: &[u32],
     ) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
-        let mut removed = 0;
-        for uid in uids {
-            removed += sqlx::query(
-                "DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
-            )
-            .bind(org.as_str())
-            .bind(folder.as_str())
-            .bind(i64::from(*uid))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
+        let removed = delete_folder_uids(&mut tx, org, folder, uids).await?;
         tx.commit().await?;
         Ok(removed)
+    }
+
+    /// Records a move Mailroom wrote to the server, in one transaction: the
+    /// moved UIDs leave `source`, and where the server said where they went
+    /// (`COPYUID`) the messages are located there at once, so the next sync
+    /// of the destination does not download them again. When the
+    /// destination's stored UIDVALIDITY is not the one the server gave, only
+    /// the source side is recorded (that sync then finds the messages by
+    /// content). Returns how many new locations were recorded.
+    pub async fn record_move(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        source: &FolderId,
+        moved: &[u32],
+        to: Option<MovedTo<'_>>,
+    ) -> StoreResult<u64> {
+        let now = super::now_ms();
+        let mut tx = self.begin_write().await?;
+        let mut located = 0;
+        if let Some(to) = to {
+            let stored: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT uidvalidity FROM folders WHERE org_id = $1 AND account_id = $2 AND id = $3",
+            )
+            .bind(org.as_str())
+            .bind(account.as_str())
+            .bind(to.folder.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if stored.flatten() == Some(i64::from(to.uidvalidity)) {
+                for (from, at) in to.uids.iter().filter(|(from, _)| moved.contains(from)) {
+                    let row = sqlx::query(
+                        "SELECT message_id, flags FROM message_locations \
+                         WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+                    )
+                    .bind(org.as_str())
+                    .bind(source.as_str())
+                    .bind(i64::from(*from))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(row) = row else { continue };
+                    let flags: String = row.try_get("flags")?;
+                    let location = Location::Imap {
+                        folder: to.folder.clone(),
+                        uidvalidity: to.uidvalidity,
+                        uid: *at,
+                        flags: flags.split_whitespace().map(str::to_owned).collect(),
+                        modseq: None,
+                    };
+                    let message = MessageId(row.try_get("message_id")?);
+                    upsert_location(&mut tx, org, account, &message, &location, now).await?;
+                    located += 1;
+                }
+            }
+        }
+        delete_folder_uids(&mut tx, org, source, moved).await?;
+        tx.commit().await?;
+        Ok(located)
     }
 
     /// The POP3 UIDLs already stored for the account (what not to download again).
@@ -429,4 +452,95 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// The body of [`Store::apply_server_flags`], inside the caller's transaction.
+async fn write_server_flags(
+    tx: &mut Transaction<'static, Any>,
+    org: &OrgId,
+    folder: &FolderId,
+    changes: &[ServerFlags],
+) -> StoreResult<u64> {
+    let now = super::now_ms();
+    let mut changed = 0;
+    for c in changes {
+        let row = sqlx::query(
+            "SELECT message_id, flags FROM message_locations \
+             WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+        )
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(c.uid))
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else { continue };
+        let message: String = row.try_get("message_id")?;
+        let old: String = row.try_get("flags")?;
+        let old: Vec<String> = old.split_whitespace().map(str::to_owned).collect();
+        let mut sorted_old = old.clone();
+        sorted_old.sort();
+        let mut sorted_new = c.flags.clone();
+        sorted_new.sort();
+        sqlx::query(
+            "UPDATE message_locations SET flags = $1, modseq = $2 \
+             WHERE org_id = $3 AND folder_id = $4 AND uid = $5",
+        )
+        .bind(c.flags.join(" "))
+        .bind(c.modseq.and_then(|m| i64::try_from(m).ok()))
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(c.uid))
+        .execute(&mut **tx)
+        .await?;
+        if sorted_old == sorted_new {
+            continue;
+        }
+        changed += 1;
+        for (flag, column, kind) in [
+            ("\\Seen", "is_read", "read"),
+            ("\\Flagged", "is_starred", "starred"),
+        ] {
+            let now_set = has_flag(&c.flags, flag);
+            if has_flag(&old, flag) == now_set
+                || super::server_changes::change_pending(tx, org, &message, kind).await?
+            {
+                continue;
+            }
+            // `column` is one of two literals above, never input.
+            let sql = format!(
+                "UPDATE message_state SET {column} = $1, updated_at = $2 \
+                 WHERE org_id = $3 AND message_id = $4"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now_set)
+                .bind(now)
+                .bind(org.as_str())
+                .bind(message.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(changed)
+}
+
+/// Drops the folder's locations at these UIDs; returns how many there were.
+async fn delete_folder_uids(
+    tx: &mut Transaction<'static, Any>,
+    org: &OrgId,
+    folder: &FolderId,
+    uids: &[u32],
+) -> StoreResult<u64> {
+    let mut removed = 0;
+    for uid in uids {
+        removed += sqlx::query(
+            "DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+        )
+        .bind(org.as_str())
+        .bind(folder.as_str())
+        .bind(i64::from(*uid))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(removed)
 }

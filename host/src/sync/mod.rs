@@ -29,7 +29,7 @@ pub use provider::{
     ConnectionQuirks, Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper,
     PluginProvider,
 };
-pub use report::{FolderReport, SyncProgress, SyncReport};
+pub use report::{ExpungeDetection, FolderReport, SyncProgress, SyncReport};
 
 use crate::ids::{AccountId, FolderId, OrgId};
 use crate::store::{Account, AccountStatus, Protocol, Store, now_ms};
@@ -236,6 +236,10 @@ pub(crate) async fn sync_on_session(
     };
     // The user's changes first, so the pull sees them on the server.
     let labels_as_folders = scope.mapper().labels_as_folders().await;
+    let quirks = imap::sync::FolderQuirks {
+        labels_as_folders,
+        qresync_broken: scope.mapper().qresync_broken().await,
+    };
     let mut report = SyncReport {
         write_back: imap::writeback::write_back(session, store, account, labels_as_folders).await?,
         ..Default::default()
@@ -244,16 +248,9 @@ pub(crate) async fn sync_on_session(
         total: folders.len(),
     });
     for folder in &folders {
-        let done = imap::sync::sync_folder(
-            session,
-            store,
-            account,
-            folder,
-            labels_as_folders,
-            options,
-            progress,
-        )
-        .await;
+        let done =
+            imap::sync::sync_folder(session, store, account, folder, quirks, options, progress)
+                .await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the

@@ -28,6 +28,13 @@ pub trait FolderMapper: Send + Sync {
     async fn labels_as_folders(&self) -> bool {
         false
     }
+
+    /// The server advertises QRESYNC but it does not work (quirk
+    /// `qresync_broken`, e.g. iCloud): expunges are then found by comparing
+    /// UIDs.
+    async fn qresync_broken(&self) -> bool {
+        false
+    }
 }
 
 /// No provider knowledge: special-use attributes and the manual mapping only.
@@ -196,14 +203,26 @@ impl FolderMapper for PluginProvider {
     }
 
     async fn labels_as_folders(&self) -> bool {
-        let Some(plugin) = self.plugin().await else {
-            return false;
-        };
+        self.sync_quirks()
+            .await
+            .is_some_and(|q| q.labels_as_folders)
+    }
+
+    async fn qresync_broken(&self) -> bool {
+        self.sync_quirks().await.is_some_and(|q| q.qresync_broken)
+    }
+}
+
+impl PluginProvider {
+    /// The provider plugin's quirks; `None` (no opinion) when there is no
+    /// plugin or it fails.
+    async fn sync_quirks(&self) -> Option<api::provider::ProviderQuirks> {
+        let plugin = self.plugin().await?;
         match self.registry.provider_info(&plugin).await {
-            Ok(info) => info.quirks.labels_as_folders,
+            Ok(info) => Some(info.quirks),
             Err(e) => {
                 tracing::warn!(org = %self.org, plugin = plugin.name(), error = %e, "provider_info failed");
-                false
+                None
             }
         }
     }

@@ -20,6 +20,11 @@ pub struct FolderReport {
     pub updated_flags: u64,
     /// Known messages no longer in the folder on the server.
     pub expunged: u64,
+    /// How the folder was checked for expunged messages: `qresync` (the
+    /// server listed what vanished since the last sync) or `uid-search`
+    /// (the folder's UIDs compared with the stored ones). None when the
+    /// folder was not checked (first sync, or the folder was renumbered).
+    pub expunge_detection: Option<ExpungeDetection>,
     /// POP3 with "keep messages on server" off: messages deleted from the
     /// server after they were stored.
     pub deleted_from_server: u64,
@@ -33,6 +38,18 @@ pub struct FolderReport {
     /// Why this folder was skipped, when the server refused it (the others
     /// still synced).
     pub error: Option<String>,
+}
+
+/// How a folder sync finds known messages that left the folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpungeDetection {
+    /// QRESYNC (RFC 7162): the SELECT itself reports the UIDs that
+    /// vanished and the flags that changed since the last sync.
+    Qresync,
+    /// `UID SEARCH` of the folder's UIDs, compared with the stored ones
+    /// (skipped when the message counts show nothing went).
+    UidSearch,
 }
 
 /// A whole account's sync.

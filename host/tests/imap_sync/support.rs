@@ -239,6 +239,16 @@ pub async fn role_of(db: &TestDb, t: &Tenant, account: &AccountId, name: &str) -
 /// A plugin registry on the store with the bundled generic provider
 /// installed for the org.
 pub async fn registry_with_generic_provider(store: &Store, org: &OrgId) -> Arc<PluginRegistry> {
+    registry_with_provider(store, org, mailroom_plugin_artifacts::PROVIDER_GENERIC).await
+}
+
+/// A plugin registry on the store with the provider plugin built at
+/// `artifact` (a `mailroom_plugin_artifacts` path) installed for the org.
+pub async fn registry_with_provider(
+    store: &Store,
+    org: &OrgId,
+    artifact: &str,
+) -> Arc<PluginRegistry> {
     static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
     let engine = ENGINE
         .get_or_init(|| {
@@ -253,12 +263,11 @@ pub async fn registry_with_generic_provider(store: &Store, org: &OrgId) -> Arc<P
         .clone();
     let registry =
         PluginRegistry::new(engine, Arc::new(store.clone()), RegistrySettings::default());
-    let bytes = std::fs::read(mailroom_plugin_artifacts::PROVIDER_GENERIC)
-        .expect("generic provider artifact");
+    let bytes = std::fs::read(artifact).expect("provider artifact");
     registry
         .install(org, bytes)
         .await
-        .expect("install the generic provider");
+        .expect("install the provider plugin");
     registry
 }
 

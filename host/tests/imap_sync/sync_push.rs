@@ -121,6 +121,8 @@ mailroom::both_backends! {
         assert!(c.pushes >= 1, "delivered by push: {c:?}");
         assert_eq!(c.polls, 0, "no poll was due: {c:?}");
 
+        // That INBOX sync had a checkpoint, so the session now has QRESYNC
+        // on: the server reports the expunge during IDLE as VANISHED.
         let (id, _) = by_subject(s, &w.org, "pushed").await;
         d.expunge(&user, "INBOX", uid);
         eventually("the expunged message loses its INBOX location", || async {

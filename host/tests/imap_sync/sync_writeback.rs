@@ -407,3 +407,116 @@ async fn a_cut_connection_mid_write_back_loses_nothing_and_repeats_nothing() {
         0
     );
 }
+
+/// The UID of the message's one stored location.
+async fn stored_uid(s: &Store, org: &OrgId, id: &MessageId) -> u32 {
+    let locations = s.message_locations(org, id).await.expect("locations");
+    assert_eq!(locations.len(), 1, "one location: {locations:?}");
+    locations[0].uid.expect("an IMAP location")
+}
+
+mailroom::both_backends! {
+    async fn a_moved_message_is_known_where_it_went_and_not_downloaded_again(db) {
+        let s = &db.store;
+        let t = tenant(s).await;
+        let d = Dovecot::start(Layout::SpecialUse);
+        let user = d.user().name.clone();
+        d.seed(&user, "INBOX", &mail(1, "archive me", 800));
+        d.seed(&user, "INBOX", &mail(2, "stays", 800));
+        let acc = plain_account(s, &t, &d).await;
+        sync(s, &t.org, &acc).await;
+
+        // UID MOVE answers with COPYUID: the new location is recorded with
+        // the move, so the pull of Archive downloads nothing.
+        let id = change(s, &t.org, "archive me", folder("archive")).await;
+        let r = sync(s, &t.org, &acc).await;
+        assert_eq!(r.write_back.applied, 1, "{r:?}");
+        let archive = r.folder("Archive").expect("Archive synced");
+        assert_eq!((archive.fetched, archive.new_messages, archive.expunged), (0, 0, 0), "{r:?}");
+        assert_eq!(held_in(s, &t.org, &acc, &id).await, vec!["Archive"]);
+        let on_server = d.uids(&user, "Archive");
+        assert_eq!(vec![stored_uid(s, &t.org, &id).await], on_server, "the server's UID");
+        assert_eq!(totals(s).await, (2, 2, 2));
+
+        // It is a location like any other: synced again it stays, and an
+        // expunge by another client is seen.
+        let r = sync(s, &t.org, &acc).await;
+        let archive = r.folder("Archive").expect("Archive synced");
+        assert_eq!((archive.fetched, archive.expunged), (0, 0), "{r:?}");
+        d.expunge(&user, "Archive", on_server[0]);
+        let r = sync(s, &t.org, &acc).await;
+        assert_eq!(r.folder("Archive").expect("Archive synced").expunged, 1, "{r:?}");
+        assert!(held_in(s, &t.org, &acc, &id).await.is_empty());
+        assert_eq!(totals(s).await.0, 2, "the message itself stays");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_with_uidplus_records_where_it_went_unless_the_target_was_renumbered() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    // UIDPLUS without MOVE: COPYUID comes in the tagged OK of UID COPY.
+    let d = Dovecot::start_with(DovecotOptions {
+        hide_capabilities: vec!["MOVE".into()],
+        ..DovecotOptions::new(Layout::SpecialUse)
+    });
+    let user = d.user().name.clone();
+    d.seed(&user, "INBOX", &mail(1, "archive me", 800));
+    d.seed(&user, "INBOX", &mail(2, "trash me", 800));
+    let acc = plain_account(s, &t, &d).await;
+    sync(s, &t.org, &acc).await;
+
+    let archived = change(s, &t.org, "archive me", folder("archive")).await;
+    let r = sync(s, &t.org, &acc).await;
+    assert_eq!(r.write_back.applied, 1, "{r:?}");
+    assert_eq!(r.folder("Archive").expect("Archive").fetched, 0, "{r:?}");
+    assert_eq!(
+        vec![stored_uid(s, &t.org, &archived).await],
+        d.uids(&user, "Archive")
+    );
+
+    // Trash was renumbered since the store saw it: the COPYUID does not fit
+    // the stored UIDVALIDITY, so nothing is recorded there early; the pull
+    // downloads the message, which matches the stored one by content.
+    let trash_uidvalidity = d.uidvalidity(&user, "Trash");
+    d.set_uidvalidity(&user, "Trash", trash_uidvalidity + 50);
+    let trashed = change(s, &t.org, "trash me", folder("trash")).await;
+    let r = sync(s, &t.org, &acc).await;
+    assert_eq!(r.write_back.applied, 1, "{r:?}");
+    let trash = r.folder("Trash").expect("Trash");
+    assert_eq!((trash.fetched, trash.new_messages), (1, 0), "{r:?}");
+    assert_eq!(held_in(s, &t.org, &acc, &trashed).await, vec!["Trash"]);
+    assert!(d.uids(&user, "INBOX").is_empty());
+    assert_eq!(
+        totals(s).await,
+        (2, 2, 2),
+        "each message once, in one place"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_uidplus_the_pull_finds_the_moved_message() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    let d = Dovecot::start_with(DovecotOptions {
+        hide_capabilities: vec!["UIDPLUS".into()],
+        ..DovecotOptions::new(Layout::SpecialUse)
+    });
+    let user = d.user().name.clone();
+    d.seed(&user, "INBOX", &mail(1, "archive me", 800));
+    let acc = plain_account(s, &t, &d).await;
+    sync(s, &t.org, &acc).await;
+
+    // Whatever the server says without promising UIDPLUS is not relied on:
+    // the pull downloads the message, which matches the stored one by
+    // content.
+    let archived = change(s, &t.org, "archive me", folder("archive")).await;
+    let r = sync(s, &t.org, &acc).await;
+    assert_eq!(r.write_back.applied, 1, "{r:?}");
+    let archive = r.folder("Archive").expect("Archive");
+    assert_eq!((archive.fetched, archive.new_messages), (1, 0), "{r:?}");
+    assert_eq!(held_in(s, &t.org, &acc, &archived).await, vec!["Archive"]);
+    assert_eq!(totals(s).await, (1, 1, 1), "one message, in one place");
+}

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod connect;
 pub mod folders;
+pub mod known;
 pub mod rematch;
 pub mod session;
 pub mod sync;
@@ -15,7 +16,10 @@ pub mod writeback;
 
 pub use auth::ImapAuth;
 pub use connect::{ImapTarget, Timeouts};
-pub use session::{FetchedMessage, FolderStatus, IdleEnd, ImapSession, MailboxInfo, Selected};
+pub use session::{
+    CopyUid, FetchedMessage, FolderStatus, IdleEnd, ImapSession, MailboxInfo, QresyncChanges,
+    Selected,
+};
 
 use super::error::SyncError;
 use async_imap::error::Error as ImapError;

@@ -20,6 +20,9 @@ mod write;
 // STATUS and IDLE, for watching folders without downloading them.
 mod watch;
 pub use watch::{FolderStatus, IdleEnd};
+// QRESYNC and COPYUID: commands whose answers are read response by response.
+mod raw;
+pub use raw::{CopyUid, QresyncChanges};
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub struct ImapSession {
     capabilities: HashSet<String>,
     timeout: std::time::Duration,
     greeting: String,
+    /// `ENABLE QRESYNC`: not sent yet (None), on (it cannot be undone in
+    /// a session), or refused by the server.
+    qresync_enabled: Option<bool>,
 }
 
 impl ImapSession {
@@ -116,6 +122,7 @@ impl ImapSession {
             capabilities,
             timeout: timeouts.command,
             greeting,
+            qresync_enabled: None,
         })
     }
 

@@ -1,16 +1,16 @@
 //! Incremental sync of one folder, in this order:
 //!
-//! 1. SELECT (with CONDSTORE when the server has it) and compare
-//!    UIDVALIDITY with the checkpoint. A new UIDVALIDITY voids every stored
+//! 1. SELECT (with QRESYNC or CONDSTORE when the server has them, see
+//!    `known`) and compare UIDVALIDITY with the checkpoint. A new UIDVALIDITY voids every stored
 //!    UID: known messages are found again by Message-ID and size
 //!    (`rematch`), the others are fetched again and match the stored
 //!    messages by content hash, so no message is duplicated, loses its
 //!    user state, or counts as new.
-//! 2. Known messages: flag changes (`CHANGEDSINCE` the stored mod-sequence
-//!    with CONDSTORE, else a refresh of the newest `flag_window` UIDs), then
-//!    expunges (`UID SEARCH` diffed with the stored UIDs, skipped when the
-//!    counts prove nothing went). Then the checkpoint takes the mailbox's
-//!    HIGHESTMODSEQ from SELECT: every change up to it is now stored.
+//! 2. Known messages: flag changes and expunges, from the QRESYNC SELECT's
+//!    own answer or asked for (`known`), stored in one transaction with the
+//!    checkpoint, which takes the mailbox's HIGHESTMODSEQ from SELECT:
+//!    every change up to it is now stored. Locations a written-back move
+//!    recorded above the checkpoint (COPYUID) count as known.
 //! 3. New messages: their UIDs and sizes first, then `UID FETCH` of the
 //!    bodies in batches bounded by count and bytes. Each batch is stored
 //!    with its checkpoint (last UID) in one transaction, so a sync cut off
@@ -21,11 +21,10 @@ use super::super::SyncOptions;
 use super::super::batch::plan_batches;
 use super::super::error::{SyncError, SyncResult};
 use super::super::report::{FolderReport, SyncProgress};
+use super::known;
 use super::rematch::{locate_known_copies, rematch_folder};
 use super::session::{FetchedMessage, ImapSession, Selected};
-use crate::store::{
-    Account, Folder, FolderCheckpoint, IncomingMessage, Location, ServerFlags, Store, StoredUid,
-};
+use crate::store::{Account, Folder, FolderCheckpoint, IncomingMessage, Location, Store};
 use std::collections::{BTreeSet, HashMap};
 
 /// Syncs one folder of `account`; `folder` is its stored row (checkpoint).
@@ -36,13 +35,13 @@ pub async fn sync_folder(
     store: &Store,
     account: &Account,
     folder: &Folder,
-    labels_as_folders: bool,
+    quirks: FolderQuirks,
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<FolderReport> {
     let org = &account.org;
     let condstore = session.has_capability("CONDSTORE");
-    let selected = session.select(&folder.name, condstore).await?;
+    let (selected, qresync) = known::select(session, folder, quirks.qresync_broken).await?;
     let mut report = FolderReport {
         folder: folder.name.clone(),
         role: folder.role.clone(),
@@ -51,41 +50,59 @@ pub async fn sync_folder(
     let mut last_uid = folder.last_uid;
     let mut stored_modseq = folder.highestmodseq;
     let mut located = BTreeSet::new();
+    let mut stored = Vec::new();
     if folder.uidvalidity != Some(selected.uidvalidity) {
         report.uidvalidity_changed = folder.uidvalidity.is_some();
         located = rematch_folder(session, store, account, folder, &selected, condstore).await?;
         report.rematched = located.len() as u64;
         last_uid = 0;
         stored_modseq = None;
-    }
-
-    if last_uid > 0 {
-        let stored = store.folder_uids(org, &folder.id).await?;
-        let window = Window {
-            last_uid,
-            stored_modseq,
-            selected: &selected,
-        };
-        report.updated_flags =
-            sync_flags(session, store, account, folder, &stored, &window, options).await?;
-        report.expunged = sync_expunges(session, store, account, folder, &stored, &window).await?;
+    } else {
+        stored = store.folder_uids(org, &folder.id).await?;
+        // Locations above the checkpoint were recorded by a written-back
+        // move (the server's COPYUID): known already, not downloaded.
+        located.extend(stored.iter().map(|s| s.uid).filter(|uid| *uid > last_uid));
     }
     // Flags and expunges are stored as of SELECT: record that mod-sequence
     // (also stamps the folder as synced when nothing is new).
-    let modseq = selected.highestmodseq.filter(|_| condstore);
+    let modseq = selected
+        .highestmodseq
+        .filter(|_| condstore || qresync.is_some());
     let checkpoint = FolderCheckpoint {
         folder: folder.id.clone(),
         uidvalidity: selected.uidvalidity,
         last_uid,
         highestmodseq: modseq,
     };
-    store.checkpoint_folder(org, &checkpoint).await?;
+    let changes = match qresync {
+        Some(reported) => Some(known::from_qresync(&stored, reported)),
+        None if last_uid > 0 || !stored.is_empty() => {
+            let window = known::Window {
+                last_uid,
+                stored_modseq,
+                selected: &selected,
+            };
+            Some(known::by_search(session, &stored, &window, options).await?)
+        }
+        None => None,
+    };
+    match changes {
+        Some(changes) => {
+            let (flags, gone) = store
+                .apply_folder_changes(org, &changes.flags, &changes.gone, &checkpoint)
+                .await?;
+            report.updated_flags = flags;
+            report.expunged = gone;
+            report.expunge_detection = changes.detection;
+        }
+        None => store.checkpoint_folder(org, &checkpoint).await?,
+    }
 
     let new = NewMail {
         selected: &selected,
         located: &located,
         checkpoint,
-        labels_as_folders,
+        labels_as_folders: quirks.labels_as_folders,
     };
     fetch_new(
         session,
@@ -101,116 +118,13 @@ pub async fn sync_folder(
     Ok(report)
 }
 
-/// What is known of the folder before step 2.
-struct Window<'a> {
-    last_uid: u32,
-    stored_modseq: Option<u64>,
-    selected: &'a Selected,
-}
-
-/// Step 2a: flag changes of known messages. Returns how many changed.
-async fn sync_flags(
-    session: &mut ImapSession,
-    store: &Store,
-    account: &Account,
-    folder: &Folder,
-    stored: &[StoredUid],
-    w: &Window<'_>,
-    options: &SyncOptions,
-) -> SyncResult<u64> {
-    if stored.is_empty() {
-        return Ok(0);
-    }
-    let condstore = (w.stored_modseq, w.selected.highestmodseq);
-    let fetched = match condstore {
-        (Some(old), Some(now)) if session.has_capability("CONDSTORE") => {
-            if now <= old {
-                return Ok(0);
-            }
-            let modifier = format!("(UID FLAGS) (CHANGEDSINCE {old})");
-            session
-                .uid_fetch(&format!("1:{}", w.last_uid), &modifier, |uid| {
-                    uid <= w.last_uid
-                })
-                .await?
-        }
-        // No mod-sequences: re-read the flags of the newest messages, where
-        // changes happen; older ones are refreshed when the window moves.
-        _ => {
-            let first = stored
-                .len()
-                .checked_sub(options.flag_window.max(1))
-                .map_or(stored[0].uid, |i| stored[i].uid);
-            session
-                .uid_fetch(&format!("{first}:{}", w.last_uid), "(UID FLAGS)", |uid| {
-                    uid >= first && uid <= w.last_uid
-                })
-                .await?
-        }
-    };
-    let known: HashMap<u32, &StoredUid> = stored.iter().map(|s| (s.uid, s)).collect();
-    let changes: Vec<ServerFlags> = fetched
-        .into_iter()
-        .filter(|m| {
-            known
-                .get(&m.uid)
-                .is_some_and(|s| !same_flags(&s.flags, &m.flags) || s.modseq != m.modseq)
-        })
-        .map(|m| ServerFlags {
-            uid: m.uid,
-            flags: m.flags,
-            modseq: m.modseq,
-        })
-        .collect();
-    if changes.is_empty() {
-        return Ok(0);
-    }
-    Ok(store
-        .apply_server_flags(&account.org, &folder.id, &changes)
-        .await?)
-}
-
-fn same_flags(a: &[String], b: &[String]) -> bool {
-    let norm = |f: &[String]| -> BTreeSet<String> {
-        f.iter()
-            .filter(|x| !x.eq_ignore_ascii_case("\\Recent"))
-            .map(|x| x.to_lowercase())
-            .collect()
-    };
-    norm(a) == norm(b)
-}
-
-/// Step 2b: known messages gone from the folder. Returns how many.
-async fn sync_expunges(
-    session: &mut ImapSession,
-    store: &Store,
-    account: &Account,
-    folder: &Folder,
-    stored: &[StoredUid],
-    w: &Window<'_>,
-) -> SyncResult<u64> {
-    if stored.is_empty() {
-        return Ok(0);
-    }
-    // Every message the server has at or below `last_uid` is stored (UIDs
-    // only grow), so when nothing arrived since and the counts match,
-    // nothing was expunged: no need to ask.
-    let nothing_new = w.selected.uidnext == Some(w.last_uid.saturating_add(1));
-    if nothing_new && w.selected.exists as usize == stored.len() {
-        return Ok(0);
-    }
-    let on_server = session.uid_search(&format!("UID 1:{}", w.last_uid)).await?;
-    let gone: Vec<u32> = stored
-        .iter()
-        .map(|s| s.uid)
-        .filter(|uid| !on_server.contains(uid))
-        .collect();
-    if gone.is_empty() {
-        return Ok(0);
-    }
-    Ok(store
-        .remove_folder_uids(&account.org, &folder.id, &gone)
-        .await?)
+/// What the provider says that changes how a folder is synced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FolderQuirks {
+    /// Gmail: look for copies of stored messages before downloading.
+    pub labels_as_folders: bool,
+    /// iCloud: QRESYNC is advertised but must not be used.
+    pub qresync_broken: bool,
 }
 
 /// What step 3 starts from.
@@ -542,12 +456,5 @@ mod tests {
             uid_set(&[u32::MAX - 1, u32::MAX]),
             format!("{}:{}", u32::MAX - 1, u32::MAX)
         );
-    }
-
-    #[test]
-    fn recent_and_case_do_not_count_as_flag_changes() {
-        let f = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert!(same_flags(&f(&["\\Seen"]), &f(&["\\seen", "\\Recent"])));
-        assert!(!same_flags(&f(&["\\Seen"]), &f(&[])));
     }
 }

@@ -96,6 +96,7 @@ impl ImapSession {
             capabilities,
             timeout,
             greeting,
+            qresync_enabled,
         } = self;
         let mut handle = session.idle();
         timed("IDLE", timeout, async {
@@ -147,6 +148,7 @@ impl ImapSession {
                 capabilities,
                 timeout,
                 greeting,
+                qresync_enabled,
             },
             end,
         ))

@@ -1,8 +1,9 @@
 //! The commands that change a mailbox, for writing user changes back:
-//! `UID STORE` of flags, `UID MOVE`, `UID COPY`, `UID EXPUNGE` and plain
-//! `EXPUNGE`. A child module of `session` so it can use the wrapped
-//! `async_imap` session without widening its API. Each works on the
-//! selected mailbox and takes a UID set such as `3,7:9`.
+//! `UID STORE` of flags, `UID EXPUNGE` and plain `EXPUNGE` (`UID MOVE` and
+//! `UID COPY` are in `raw`, which reads their COPYUID). A child module of
+//! `session` so it can use the wrapped `async_imap` session without
+//! widening its API. Each works on the selected mailbox and takes a UID set
+//! such as `3,7:9`.
 
 use super::super::super::error::SyncResult;
 use super::super::connect::timed;
@@ -23,32 +24,6 @@ impl ImapSession {
                 .await
                 .map_err(|e| imap_error(&server, e))?;
             drain(stream, &server).await
-        })
-        .await
-    }
-
-    /// `UID MOVE set mailbox` (RFC 6851; needs the MOVE capability).
-    pub async fn uid_move(&mut self, set: &str, mailbox: &str) -> SyncResult<()> {
-        let server = self.server.clone();
-        let session = &mut self.session;
-        timed("UID MOVE", self.timeout, async {
-            session
-                .uid_mv(set, mailbox)
-                .await
-                .map_err(|e| imap_error(&server, e))
-        })
-        .await
-    }
-
-    /// `UID COPY set mailbox`.
-    pub async fn uid_copy(&mut self, set: &str, mailbox: &str) -> SyncResult<()> {
-        let server = self.server.clone();
-        let session = &mut self.session;
-        timed("UID COPY", self.timeout, async {
-            session
-                .uid_copy(set, mailbox)
-                .await
-                .map_err(|e| imap_error(&server, e))
         })
         .await
     }

@@ -9,9 +9,11 @@
 //!   `UID STORE +FLAGS.SILENT (\Deleted)` + `UID EXPUNGE` (UIDPLUS), or a
 //!   plain `EXPUNGE` only when no other message is marked `\Deleted`.
 //!
-//! After a move the old location is forgotten; the pull that follows finds
-//! the message in the target folder and ingestion matches it by content, so
-//! it stays one message with its state.
+//! After a move the old location is forgotten. With UIDPLUS the server
+//! says where the message went (`COPYUID`), and that location is recorded
+//! in the same transaction, so the pull of the target folder knows it and
+//! downloads nothing; without it the pull finds the message there and
+//! ingestion matches it by content, so it stays one message with its state.
 //!
 //! Crash-safe and idempotent: a change is deleted from the queue only after
 //! the server confirmed it. Run again, a flag change is harmless; a move
@@ -26,9 +28,9 @@
 pub mod plan;
 
 use super::super::error::{SyncError, SyncResult};
-use super::session::ImapSession;
+use super::session::{CopyUid, ImapSession};
 use crate::ids::{FolderId, MessageId};
-use crate::store::{Account, ChangeOutcome, Folder, ServerChange, Store};
+use crate::store::{Account, ChangeOutcome, Folder, MovedTo, ServerChange, Store};
 use plan::{Loc, Op, Step};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -266,9 +268,16 @@ async fn run_folder(
             continue;
         };
         let outcome = match move_group(session, ctx, folder, target, &group).await {
-            Ok(()) => {
+            Ok(copied) => {
                 let uids: Vec<u32> = group.iter().map(|s| s.at.uid).collect();
-                ctx.store.remove_folder_uids(org, &folder.id, &uids).await?;
+                let to = copied.as_ref().map(|c| MovedTo {
+                    folder: &target.id,
+                    uidvalidity: c.uidvalidity,
+                    uids: &c.uids,
+                });
+                ctx.store
+                    .record_move(org, &ctx.account.id, &folder.id, &uids, to)
+                    .await?;
                 ChangeOutcome::Done
             }
             Err(MoveError::Refused(why)) => ChangeOutcome::Retry(why),
@@ -298,21 +307,23 @@ impl From<crate::store::StoreError> for MoveError {
     }
 }
 
-/// Moves the group's UIDs from the selected `source` to `target`.
+/// Moves the group's UIDs from the selected `source` to `target`; returns
+/// where they went when the server said so (COPYUID, with UIDPLUS).
 async fn move_group(
     session: &mut ImapSession,
     ctx: &Ctx<'_>,
     source: &Folder,
     target: &Folder,
     group: &[&Step],
-) -> Result<(), MoveError> {
+) -> Result<Option<CopyUid>, MoveError> {
     let uids: BTreeSet<u32> = group.iter().map(|s| s.at.uid).collect();
     let all = uid_set(&uids);
-    if session.has_capability("MOVE") {
-        session.uid_move(&all, &target.name).await?;
-        return Ok(());
-    }
+    // A COPYUID is only trusted from a server that promises it (UIDPLUS).
     let uidplus = session.has_capability("UIDPLUS");
+    if session.has_capability("MOVE") {
+        let moved = session.uid_move(&all, &target.name).await?;
+        return Ok(moved.filter(|_| uidplus));
+    }
     if !uidplus {
         let deleted = session.uid_search("DELETED").await?;
         if deleted.iter().any(|u| !uids.contains(u)) {
@@ -325,8 +336,12 @@ async fn move_group(
         }
     }
     let to_copy = not_yet_copied(session, ctx, source, target, group).await?;
+    let mut copied = None;
     if !to_copy.is_empty() {
-        session.uid_copy(&uid_set(&to_copy), &target.name).await?;
+        copied = session
+            .uid_copy(&uid_set(&to_copy), &target.name)
+            .await?
+            .filter(|_| uidplus);
     }
     session.uid_store_flags(&all, true, "\\Deleted").await?;
     if uidplus {
@@ -334,7 +349,7 @@ async fn move_group(
     } else {
         session.expunge_all().await?;
     }
-    Ok(())
+    Ok(copied)
 }
 
 /// The group's UIDs still to copy. A change tried before may have been cut
