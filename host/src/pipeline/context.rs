@@ -14,6 +14,7 @@ use crate::store::{Folder, Store, StoreError};
 use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub(super) struct PipelineContext {
     pub org: OrgId,
@@ -68,8 +69,10 @@ pub(super) async fn load(
     org: &OrgId,
     id: &MessageId,
 ) -> Result<PipelineContext, StoreError> {
-    let source = store.pipeline_source(org, id).await?;
-    let raw = source.raw;
+    let parsed_at_ingest = store.recently_parsed().take(org, id);
+    let source = store
+        .pipeline_source(org, id, parsed_at_ingest.is_none())
+        .await?;
     let account = cache.account(store, org, &source.account).await?;
     let folder = match &source.folder {
         Some(folder) => Some(cache.folder(store, org, folder).await?),
@@ -79,7 +82,11 @@ pub(super) async fn load(
         .as_ref()
         .and_then(|f| f.role.as_deref())
         .map(folder_role);
-    let parsed = mime::parse(&raw);
+    let parsed = match (parsed_at_ingest, &source.raw) {
+        (Some(parsed), _) => parsed,
+        (None, Some(raw)) => Arc::new(mime::parse(raw)),
+        (None, None) => return Err(StoreError::NotFound("message bytes")),
+    };
     let ours = own_addresses(&account);
     let from_us = parsed
         .from

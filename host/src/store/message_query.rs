@@ -13,8 +13,8 @@ use crate::ids::{AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, UserI
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;
@@ -174,7 +174,8 @@ fn state_from_row(row: &AnyRow) -> StoreResult<MessageState> {
 #[derive(Clone, Debug)]
 pub struct PipelineSource {
     pub state: MessageState,
-    pub raw: Vec<u8>,
+    /// Only when asked for.
+    pub raw: Option<Vec<u8>>,
     pub account: AccountId,
     pub folder: Option<FolderId>,
 }
@@ -381,24 +382,39 @@ impl Store {
         &self,
         org: &OrgId,
         id: &MessageId,
+        with_raw: bool,
     ) -> StoreResult<PipelineSource> {
-        let row = sqlx::query(
-            "SELECT s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, r.raw, \
-             l.account_id, l.folder_id FROM message_state s \
-             JOIN message_raw r ON r.org_id = s.org_id AND r.message_id = s.message_id \
+        // The raw bytes only when the caller has no parse of them at hand.
+        let (raw_column, raw_join) = if with_raw {
+            (
+                "r.raw, ",
+                "JOIN message_raw r ON r.org_id = s.org_id AND r.message_id = s.message_id",
+            )
+        } else {
+            ("", "")
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, {raw_column}\
+             l.account_id, l.folder_id FROM message_state s {raw_join} \
              JOIN message_locations l ON l.org_id = s.org_id AND l.message_id = s.message_id \
-             WHERE s.org_id = $1 AND s.message_id = $2 ORDER BY l.account_id, l.location_key LIMIT 1",
-        )
+             WHERE s.org_id = $1 AND s.message_id = $2 ORDER BY l.account_id, l.location_key LIMIT 1"
+        )))
         .bind(org.as_str())
         .bind(id.as_str())
         .fetch_optional(self.pool())
         .await?
         .ok_or(StoreError::NotFound("message with a location"))?;
+        let raw = if with_raw {
+            Some(
+                row.try_get::<Option<Vec<u8>>, _>("raw")?
+                    .ok_or(StoreError::NotFound("message bytes"))?,
+            )
+        } else {
+            None
+        };
         Ok(PipelineSource {
             state: state_from_row(&row)?,
-            raw: row
-                .try_get::<Option<Vec<u8>>, _>("raw")?
-                .ok_or(StoreError::NotFound("message bytes"))?,
+            raw,
             account: AccountId(row.try_get("account_id")?),
             folder: row.try_get::<Option<String>, _>("folder_id")?.map(FolderId),
         })

@@ -8,14 +8,16 @@
 
 use super::db::{Arg, insert_rows, insert_rows_then, now_ms};
 use super::folders::{FolderCheckpoint, write_checkpoint};
-use super::mime_index::{MimeIndex, index_message};
+use super::mime_index::{MimeIndex, index_parsed};
 use super::{Store, StoreError, StoreResult};
 use crate::ids::{AccountId, FolderId, MessageId, OrgId};
+use crate::mime::ParsedMessage;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::Transaction;
 use sqlx::any::Any;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Where a message was seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,9 +120,12 @@ impl Store {
         self.check_account(org, account).await?;
         let roles = self.folder_roles(org, account, items, checkpoint).await?;
         // Parsing is CPU work: do it before taking the write lock.
-        let parsed: Vec<(MessageId, MimeIndex)> = items
+        let parsed: Vec<(MessageId, MimeIndex, Arc<ParsedMessage>)> = items
             .iter()
-            .map(|m| (MessageId::of_raw(m.raw), index_message(m.raw)))
+            .map(|m| {
+                let message = Arc::new(crate::mime::parse(m.raw));
+                (MessageId::of_raw(m.raw), index_parsed(&message), message)
+            })
             .collect();
         let now = now_ms();
         // Rows go in content-hash order: two batches sharing messages (one
@@ -153,7 +158,7 @@ impl Store {
         let mut locations: BTreeMap<String, Vec<Arg>> = BTreeMap::new();
         let mut first_seen = HashSet::new();
         for i in order {
-            let (item, (id, index)) = (&items[i], &parsed[i]);
+            let (item, (id, index, message)) = (&items[i], &parsed[i]);
             // The same bytes twice in one batch: only the first is new.
             let new = inserted.contains(id.as_str()) && first_seen.insert(id.as_str());
             if new {
@@ -163,6 +168,8 @@ impl Store {
                     Location::Local { role, .. } => Some(role.clone()),
                 };
                 deferred.add(org, id, item, index, role.as_deref(), now);
+                // Its pipeline run is queued in this transaction.
+                self.recently_parsed.put(org, id, message.clone());
                 raws.push(vec![
                     Arg::Text(org.as_str().to_owned()),
                     Arg::Text(id.as_str().to_owned()),

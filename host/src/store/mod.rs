@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod pipeline_results;
 mod plugins;
+pub mod recently_parsed;
 pub mod secrets;
 pub mod server_changes;
 pub mod testing;
@@ -106,6 +107,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cipher: Arc<Cipher>,
+    recently_parsed: Arc<recently_parsed::RecentlyParsed>,
 }
 
 impl Store {
@@ -173,9 +175,15 @@ impl Store {
             pool,
             backend,
             cipher: Arc::new(Cipher::new(&key)),
+            recently_parsed: Arc::default(),
         };
         store.check_key().await?;
         Ok(store)
+    }
+
+    /// Messages ingestion parsed, for the pipeline (see the module).
+    pub fn recently_parsed(&self) -> &recently_parsed::RecentlyParsed {
+        &self.recently_parsed
     }
 
     pub fn backend(&self) -> Backend {
