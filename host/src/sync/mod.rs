@@ -247,10 +247,16 @@ pub(crate) async fn sync_on_session(
     progress(SyncProgress::Folders {
         total: folders.len(),
     });
+    // A folder's last batch may still be committing while the next folder
+    // is read; its report is complete (and announced) once it has.
+    let mut carry = imap::storing::Carry::default();
     for folder in &folders {
-        let done =
-            imap::sync::sync_folder(session, store, account, folder, quirks, options, progress)
-                .await;
+        let index = report.folders.len();
+        carry.start_folder(index);
+        let done = imap::sync::sync_folder(
+            session, store, account, folder, quirks, options, &mut carry, progress,
+        )
+        .await;
         let folder_report = match done {
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the
@@ -261,10 +267,25 @@ pub(crate) async fn sync_on_session(
                 error: Some(why),
                 ..Default::default()
             },
-            Err(e) => return Err(e),
+            Err(e) => {
+                // What was fetched is stored before giving up.
+                if let Err(store_error) = carry.settle_last(progress).await {
+                    tracing::warn!(account = %account.id, error = %store_error, "the last batch could not be stored");
+                }
+                return Err(e);
+            }
         };
-        progress(SyncProgress::FolderDone(folder_report.clone()));
         report.folders.push(folder_report);
+        for done in carry.credit_earlier(&mut report.folders) {
+            progress(SyncProgress::FolderDone(report.folders[done].clone()));
+        }
+        if !carry.holds(index) {
+            progress(SyncProgress::FolderDone(report.folders[index].clone()));
+        }
+    }
+    carry.settle_last(progress).await?;
+    for done in carry.credit_earlier(&mut report.folders) {
+        progress(SyncProgress::FolderDone(report.folders[done].clone()));
     }
     if report.write_back.deferred > 0 {
         // Their folders were renumbered; the pull has found the messages

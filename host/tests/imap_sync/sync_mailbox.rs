@@ -317,6 +317,88 @@ async fn non_standard_server_folders_are_mapped_by_the_provider_plugin() {
     assert_eq!(by_subject(s2, &t2.org, "hello").await.1.folder, "inbox");
 }
 
+/// A folder's last batch commits while the next folder is read: each
+/// folder's report and its announcement must still be complete, in order,
+/// and every folder's checkpoint stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_reports_are_complete_while_last_batches_commit_behind_the_next_folder() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    let d = Dovecot::start(Layout::SpecialUse);
+    let user = d.user().name.clone();
+    let seeded = [("INBOX", 5u64), ("Sent", 3), ("Archive", 4), ("Trash", 1)];
+    let mut n = 0;
+    for (folder, count) in seeded {
+        for _ in 0..count {
+            d.seed(&user, folder, &mail(n, &format!("{folder} {n}"), 4000));
+            n += 1;
+        }
+    }
+    let acc = plain_account(s, &t, &d).await;
+    let mut events = Vec::new();
+    // Batches of 4: INBOX's last batch and every other folder's only one
+    // are left committing while the next folder is selected.
+    let r = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(4), |e| {
+        events.push(e)
+    })
+    .await
+    .expect("initial sync");
+    assert_eq!(r.new_messages(), n as u64);
+    let mut announced = std::collections::HashMap::new();
+    let mut committed: std::collections::HashMap<String, u64> = Default::default();
+    for event in &events {
+        match event {
+            SyncProgress::BatchCommitted {
+                folder, messages, ..
+            } => {
+                assert!(
+                    !announced.contains_key(folder),
+                    "{folder}: a batch committed after the folder was announced done"
+                );
+                *committed.entry(folder.clone()).or_default() += messages;
+            }
+            SyncProgress::FolderDone(report) => {
+                assert!(
+                    announced
+                        .insert(report.folder.clone(), report.new_messages)
+                        .is_none(),
+                    "{} announced twice",
+                    report.folder
+                );
+            }
+            _ => {}
+        }
+    }
+    for (folder, count) in seeded {
+        assert_eq!(
+            announced.get(folder),
+            Some(&count),
+            "{folder} announced with all its messages"
+        );
+        assert_eq!(committed.get(folder), Some(&count), "{folder}");
+        assert_eq!(
+            r.folder(folder).map(|f| (f.new_messages, f.fetched)),
+            Some((count, count)),
+            "{folder}"
+        );
+    }
+    assert_eq!(
+        announced.len(),
+        r.folders.len(),
+        "every folder announced, empty ones too"
+    );
+    assert_eq!(totals(s).await, (n as i64, n as i64, n as i64));
+    let again = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(4), |_| {})
+        .await
+        .expect("resync");
+    assert_eq!(
+        (again.new_messages(), again.fetched()),
+        (0, 0),
+        "every folder's checkpoint was stored"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_without_condstore_gets_a_bounded_flag_refresh() {
     let db = mailroom::store::testing::TestDb::sqlite().await;

@@ -11,6 +11,7 @@ pub mod folders;
 pub mod known;
 pub mod rematch;
 pub mod session;
+pub mod storing;
 pub mod sync;
 pub mod writeback;
 

@@ -24,7 +24,8 @@ use super::super::report::{FolderReport, SyncProgress};
 use super::known;
 use super::rematch::{locate_known_copies, rematch_folder};
 use super::session::{FetchedMessage, ImapSession, Selected};
-use crate::store::{Account, Folder, FolderCheckpoint, IncomingMessage, Location, Store};
+use super::storing::{Carry, StoringBatch};
+use crate::store::{Account, Folder, FolderCheckpoint, Store};
 use std::collections::{BTreeSet, HashMap};
 
 /// Syncs one folder of `account`; `folder` is its stored row (checkpoint).
@@ -37,6 +38,7 @@ pub async fn sync_folder(
     folder: &Folder,
     quirks: FolderQuirks,
     options: &SyncOptions,
+    carry: &mut Carry,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<FolderReport> {
     let org = &account.org;
@@ -53,6 +55,7 @@ pub async fn sync_folder(
     let mut stored = Vec::new();
     if folder.uidvalidity != Some(selected.uidvalidity) {
         report.uidvalidity_changed = folder.uidvalidity.is_some();
+        carry.settle(&mut report, progress).await?;
         located = rematch_folder(session, store, account, folder, &selected, condstore).await?;
         report.rematched = located.len() as u64;
         last_uid = 0;
@@ -86,8 +89,14 @@ pub async fn sync_folder(
         }
         None => None,
     };
+    // A first sync writes its checkpoint with the first batch (or at the
+    // end when nothing is new), so the previous folder's last batch can
+    // still be committing while this folder is read.
+    let mut checkpoint_written = false;
     match changes {
         Some(changes) => {
+            carry.settle(&mut report, progress).await?;
+            checkpoint_written = true;
             let (flags, gone) = store
                 .apply_folder_changes(org, &changes.flags, &changes.gone, &checkpoint)
                 .await?;
@@ -95,13 +104,14 @@ pub async fn sync_folder(
             report.expunged = gone;
             report.expunge_detection = changes.detection;
         }
-        None => store.checkpoint_folder(org, &checkpoint).await?,
+        None => {}
     }
 
     let new = NewMail {
         selected: &selected,
         located: &located,
         checkpoint,
+        checkpoint_written,
         labels_as_folders: quirks.labels_as_folders,
     };
     fetch_new(
@@ -112,6 +122,7 @@ pub async fn sync_folder(
         new,
         options,
         &mut report,
+        carry,
         progress,
     )
     .await?;
@@ -134,6 +145,8 @@ struct NewMail<'a> {
     /// UIDVALIDITY change): not downloaded.
     located: &'a BTreeSet<u32>,
     checkpoint: FolderCheckpoint,
+    /// Whether `checkpoint` is stored already.
+    checkpoint_written: bool,
     /// Look for copies of stored messages before downloading (Gmail).
     labels_as_folders: bool,
 }
@@ -148,12 +161,14 @@ async fn fetch_new(
     new: NewMail<'_>,
     options: &SyncOptions,
     report: &mut FolderReport,
+    carry: &mut Carry,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<()> {
     let NewMail {
         selected,
         located,
         mut checkpoint,
+        mut checkpoint_written,
         labels_as_folders,
     } = new;
     let after = checkpoint.last_uid;
@@ -162,6 +177,10 @@ async fn fetch_new(
             .uidnext
             .is_some_and(|next| next <= after.saturating_add(1))
     {
+        if !checkpoint_written {
+            carry.settle(report, progress).await?;
+            store.checkpoint_folder(&account.org, &checkpoint).await?;
+        }
         return Ok(());
     }
     let mut pending = session
@@ -176,6 +195,8 @@ async fn fetch_new(
     let last_listed = pending.last().map(|m| m.uid);
     pending.retain(|m| !located.contains(&m.uid));
     if labels_as_folders && !pending.is_empty() {
+        // Copies the previous folder's last batch is storing count too.
+        carry.settle(report, progress).await?;
         let uids: Vec<u32> = pending.iter().map(|m| m.uid).collect();
         let condstore = checkpoint.highestmodseq.is_some();
         let known = locate_known_copies(
@@ -206,15 +227,17 @@ async fn fetch_new(
             &mut checkpoint,
             options,
             report,
+            carry,
             progress,
         )
         .await?;
+        checkpoint_written = true;
     }
     // UIDs after the last batch were all found again: move past them.
-    if let Some(last) = last_listed
-        && last > checkpoint.last_uid
-    {
-        checkpoint.last_uid = last;
+    let found_again = last_listed.is_some_and(|last| last > checkpoint.last_uid);
+    if found_again || !checkpoint_written {
+        carry.settle(report, progress).await?;
+        checkpoint.last_uid = checkpoint.last_uid.max(last_listed.unwrap_or(0));
         store.checkpoint_folder(&account.org, &checkpoint).await?;
     }
     Ok(())
@@ -224,7 +247,8 @@ async fn fetch_new(
 /// batch is being stored (parsing, hashing, one transaction) the next one is
 /// already being fetched, so the network and the store work at the same
 /// time; batches still commit one after the other, in UID order, so the
-/// checkpoint only ever moves forward over stored mail.
+/// checkpoint only ever moves forward over stored mail. The last batch is
+/// left committing in `carry` (see `storing.rs`).
 #[allow(clippy::too_many_arguments)]
 async fn fetch_batches(
     session: &mut ImapSession,
@@ -235,6 +259,7 @@ async fn fetch_batches(
     checkpoint: &mut FolderCheckpoint,
     options: &SyncOptions,
     report: &mut FolderReport,
+    carry: &mut Carry,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<()> {
     let query = if checkpoint.highestmodseq.is_some() {
@@ -242,7 +267,6 @@ async fn fetch_batches(
     } else {
         "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
     };
-    let mut storing: Option<StoringBatch> = None;
     let sizes: Vec<(u32, u64)> = pending
         .iter()
         .map(|m| (m.uid, u64::from(m.size.unwrap_or(0))))
@@ -250,9 +274,7 @@ async fn fetch_batches(
     for batch in plan_batches(&sizes, options) {
         let fetched = fetch_batch(session, &batch, query, checkpoint.last_uid).await;
         // What was fetched before a failure is complete: store it first.
-        if let Some(previous) = storing.take() {
-            previous.finish(folder, report, progress).await?;
-        }
+        carry.settle(report, progress).await?;
         let FetchedBatch {
             messages,
             upto,
@@ -260,18 +282,15 @@ async fn fetch_batches(
         } = fetched?;
         checkpoint.last_uid = checkpoint.last_uid.max(upto);
         let batch = StoringBatch::start(store, account, folder, messages, checkpoint.clone());
+        carry.hand_over(batch, folder);
         if let Some(uid) = stop_at {
-            batch.finish(folder, report, progress).await?;
+            carry.settle(report, progress).await?;
             return Err(SyncError::Protocol(format!(
                 "{} did not deliver message UID {uid} of {:?}; the folder resumes there next time",
                 session.server(),
                 folder.name
             )));
         }
-        storing = Some(batch);
-    }
-    if let Some(last) = storing.take() {
-        last.finish(folder, report, progress).await?;
     }
     Ok(())
 }
@@ -332,91 +351,6 @@ async fn fetch_batch(
         upto,
         stop_at,
     })
-}
-
-/// One fetched batch being stored in a task of its own (so its parsing
-/// and hashing use another core than the fetch). Dropping it, as when the
-/// sync is cancelled, aborts the task: the transaction rolls back and the
-/// batch is fetched again next time.
-struct StoringBatch {
-    task: tokio::task::JoinHandle<SyncResult<StoredBatch>>,
-}
-
-struct StoredBatch {
-    messages: u64,
-    new: u64,
-    bytes: u64,
-}
-
-impl StoringBatch {
-    fn start(
-        store: &Store,
-        account: &Account,
-        folder: &Folder,
-        messages: Vec<FetchedMessage>,
-        checkpoint: FolderCheckpoint,
-    ) -> StoringBatch {
-        let (store, org, account, folder_id) = (
-            store.clone(),
-            account.org.clone(),
-            account.id.clone(),
-            folder.id.clone(),
-        );
-        let task = tokio::spawn(async move {
-            let items: Vec<IncomingMessage<'_>> = messages
-                .iter()
-                .filter_map(|m| {
-                    Some(IncomingMessage {
-                        location: Location::Imap {
-                            folder: folder_id.clone(),
-                            uidvalidity: checkpoint.uidvalidity,
-                            uid: m.uid,
-                            flags: m.flags.clone(),
-                            modseq: m.modseq,
-                        },
-                        raw: m.body.as_deref()?,
-                        received_at: m.internal_date_ms,
-                    })
-                })
-                .collect();
-            let ingested = store
-                .ingest_batch(&org, &account, &items, Some(&checkpoint))
-                .await?;
-            Ok(StoredBatch {
-                messages: items.len() as u64,
-                new: ingested.iter().filter(|i| i.new).count() as u64,
-                bytes: items.iter().map(|i| i.raw.len() as u64).sum(),
-            })
-        });
-        StoringBatch { task }
-    }
-
-    /// Waits for the batch to commit and reports it.
-    async fn finish(
-        mut self,
-        folder: &Folder,
-        report: &mut FolderReport,
-        progress: &mut (dyn FnMut(SyncProgress) + Send),
-    ) -> SyncResult<()> {
-        let stored = (&mut self.task)
-            .await
-            .map_err(|e| SyncError::Protocol(format!("storing a batch failed: {e}")))??;
-        report.new_messages += stored.new;
-        report.fetched += stored.messages;
-        report.bytes += stored.bytes;
-        progress(SyncProgress::BatchCommitted {
-            folder: folder.name.clone(),
-            messages: stored.messages,
-            bytes: stored.bytes,
-        });
-        Ok(())
-    }
-}
-
-impl Drop for StoringBatch {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 /// An IMAP sequence set of sorted UIDs, with ranges: `1:3,7,9:12`.
