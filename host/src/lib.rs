@@ -13,6 +13,7 @@ pub mod config;
 pub mod ids;
 pub mod mime;
 pub mod oauth;
+pub mod parallel;
 pub mod pipeline;
 pub mod plugin;
 pub mod send;

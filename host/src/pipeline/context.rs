@@ -5,15 +5,17 @@
 
 use crate::ids::{AccountId, FolderId, MessageId, OrgId};
 use crate::mime;
+use crate::mime::ParsedMessage;
 use crate::plugin::bindings::latest::types::{CrmRecordKind, FolderRole, Message};
 use crate::plugin::bindings::latest::workflow::{CrmLink, Trigger};
 use crate::plugin::convert::{MessageContext, plugin_message};
 use crate::store::accounts::Account;
+use crate::store::contacts::CrmMatch;
 use crate::store::message_query::MessageState;
+use crate::store::message_query::PipelineSource;
 use crate::store::{Folder, Store, StoreError};
 use parking_lot::Mutex;
-use std::collections::BTreeSet;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub(super) struct PipelineContext {
@@ -21,19 +23,82 @@ pub(super) struct PipelineContext {
     pub account: Account,
     pub state: MessageState,
     pub message: Message,
-    /// Every address in the message, lower-cased.
-    addresses: BTreeSet<String>,
+    crm_links: Vec<CrmLink>,
 }
 
-/// Accounts and folders read once per batch of runs: a batch from one sync
-/// is mostly one account and a few folders.
+/// What a batch of runs reads from the store, read once for the batch:
+/// each message's state and location and the CRM records of all their
+/// addresses in one query each ([`BatchCache::prefetch`]); accounts and
+/// folders once each (a batch from one sync is mostly one account and a
+/// few folders).
 #[derive(Default)]
 pub(super) struct BatchCache {
     accounts: Mutex<HashMap<AccountId, Account>>,
     folders: Mutex<HashMap<FolderId, Folder>>,
+    messages: Mutex<HashMap<(OrgId, MessageId), Prefetched>>,
+    /// By org, then lower-cased address.
+    crm: HashMap<OrgId, HashMap<String, Vec<CrmLink>>>,
+}
+
+struct Prefetched {
+    source: PipelineSource,
+    parsed: Arc<ParsedMessage>,
 }
 
 impl BatchCache {
+    /// Reads what `runs` need. A message ingestion has just parsed is taken
+    /// from `RecentlyParsed`; the others (after a restart, or when the
+    /// pipeline fell far behind) are read and parsed here, on all cores.
+    pub async fn prefetch(
+        store: &Store,
+        runs: &[(OrgId, MessageId)],
+    ) -> Result<BatchCache, StoreError> {
+        let mut by_org: BTreeMap<&OrgId, Vec<MessageId>> = BTreeMap::new();
+        for (org, id) in runs {
+            by_org.entry(org).or_default().push(id.clone());
+        }
+        let mut cache = BatchCache::default();
+        for (org, ids) in by_org {
+            let mut sources = store.pipeline_sources(org, &ids).await?;
+            let mut parsed = Vec::new();
+            let mut unparsed = Vec::new();
+            for id in ids {
+                let Some(source) = sources.remove(&id) else {
+                    continue; // `load` reports it
+                };
+                match store.recently_parsed().take(org, &id) {
+                    Some(p) => parsed.push((id, source, p)),
+                    None => {
+                        let raw = store.get_raw_message(org, &id).await?;
+                        unparsed.push((id, source, raw));
+                    }
+                }
+            }
+            let fresh = crate::parallel::map_on_cores(&unparsed, |(_, _, raw)| mime::parse(raw));
+            parsed.extend(
+                unparsed
+                    .into_iter()
+                    .zip(fresh)
+                    .map(|((id, source, _), p)| (id, source, Arc::new(p))),
+            );
+            let emails: BTreeSet<String> = parsed
+                .iter()
+                .flat_map(|(_, _, p)| addresses_of(p))
+                .collect();
+            let emails: Vec<String> = emails.into_iter().collect();
+            let mut links: HashMap<String, Vec<CrmLink>> = HashMap::new();
+            for m in store.crm_matches(org, &emails).await? {
+                links.entry(m.email.clone()).or_default().push(crm_link(m));
+            }
+            cache.crm.insert(org.clone(), links);
+            let messages = cache.messages.get_mut();
+            for (id, source, parsed) in parsed {
+                messages.insert((org.clone(), id), Prefetched { source, parsed });
+            }
+        }
+        Ok(cache)
+    }
+
     async fn account(
         &self,
         store: &Store,
@@ -63,16 +128,18 @@ impl BatchCache {
     }
 }
 
+/// The context of one prefetched message (taken out of the cache).
 pub(super) async fn load(
     store: &Store,
     cache: &BatchCache,
     org: &OrgId,
     id: &MessageId,
 ) -> Result<PipelineContext, StoreError> {
-    let parsed_at_ingest = store.recently_parsed().take(org, id);
-    let source = store
-        .pipeline_source(org, id, parsed_at_ingest.is_none())
-        .await?;
+    let Prefetched { source, parsed } = cache
+        .messages
+        .lock()
+        .remove(&(org.clone(), id.clone()))
+        .ok_or(StoreError::NotFound("message with a location"))?;
     let account = cache.account(store, org, &source.account).await?;
     let folder = match &source.folder {
         Some(folder) => Some(cache.folder(store, org, folder).await?),
@@ -82,11 +149,6 @@ pub(super) async fn load(
         .as_ref()
         .and_then(|f| f.role.as_deref())
         .map(folder_role);
-    let parsed = match (parsed_at_ingest, &source.raw) {
-        (Some(parsed), _) => parsed,
-        (None, Some(raw)) => Arc::new(mime::parse(raw)),
-        (None, None) => return Err(StoreError::NotFound("message bytes")),
-    };
     let ours = own_addresses(&account);
     let from_us = parsed
         .from
@@ -97,17 +159,15 @@ pub(super) async fn load(
             role,
             Some(FolderRole::Sent | FolderRole::Drafts | FolderRole::Outbox)
         );
-    let addresses = [
-        &parsed.from,
-        &parsed.to,
-        &parsed.cc,
-        &parsed.bcc,
-        &parsed.reply_to,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|a| a.email.to_lowercase())
-    .collect();
+    let addresses: BTreeSet<String> = addresses_of(&parsed).collect();
+    let no_links = HashMap::new();
+    let known = cache.crm.get(org).unwrap_or(&no_links);
+    let crm_links = addresses
+        .iter()
+        .filter_map(|a| known.get(a))
+        .flatten()
+        .cloned()
+        .collect();
     let message = plugin_message(
         &parsed,
         MessageContext {
@@ -127,8 +187,35 @@ pub(super) async fn load(
         account,
         state: source.state,
         message,
-        addresses,
+        crm_links,
     })
+}
+
+/// Every address in the message, lower-cased.
+fn addresses_of(parsed: &ParsedMessage) -> impl Iterator<Item = String> + '_ {
+    [
+        &parsed.from,
+        &parsed.to,
+        &parsed.cc,
+        &parsed.bcc,
+        &parsed.reply_to,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|a| a.email.trim().to_lowercase())
+}
+
+fn crm_link(m: CrmMatch) -> CrmLink {
+    CrmLink {
+        kind: if m.kind == "lead" {
+            CrmRecordKind::Lead
+        } else {
+            CrmRecordKind::Contact
+        },
+        id: m.id,
+        email: m.email,
+        name: Some(m.name),
+    }
 }
 
 impl PipelineContext {
@@ -163,24 +250,10 @@ impl PipelineContext {
         )
     }
 
-    /// Contacts and leads having any of the message's addresses.
-    pub async fn crm_links(&self, store: &Store) -> Result<Vec<CrmLink>, StoreError> {
-        let emails: Vec<String> = self.addresses.iter().cloned().collect();
-        Ok(store
-            .crm_matches(&self.org, &emails)
-            .await?
-            .into_iter()
-            .map(|m| CrmLink {
-                kind: if m.kind == "lead" {
-                    CrmRecordKind::Lead
-                } else {
-                    CrmRecordKind::Contact
-                },
-                id: m.id,
-                email: m.email,
-                name: Some(m.name),
-            })
-            .collect())
+    /// Contacts and leads having any of the message's addresses, ordered
+    /// by address.
+    pub fn crm_links(&self) -> Vec<CrmLink> {
+        self.crm_links.clone()
     }
 }
 

@@ -68,7 +68,11 @@ impl Pipeline {
             if pending.is_empty() {
                 return Ok(report);
             }
-            let cache = context::BatchCache::default();
+            let runs: Vec<_> = pending
+                .iter()
+                .map(|r| (r.org.clone(), r.message.clone()))
+                .collect();
+            let cache = context::BatchCache::prefetch(&self.store, &runs).await?;
             let cache = &cache;
             let completed: Vec<CompletedRun> = stream::iter(pending)
                 .map(|run| async move {
@@ -102,9 +106,9 @@ impl Pipeline {
         org: &OrgId,
         id: &MessageId,
     ) -> Result<(bool, usize), PipelineError> {
-        let results = self
-            .evaluate(&context::BatchCache::default(), org, id)
-            .await?;
+        let cache =
+            context::BatchCache::prefetch(&self.store, &[(org.clone(), id.clone())]).await?;
+        let results = self.evaluate(&cache, org, id).await?;
         let failures = results.problems.len();
         let run = CompletedRun {
             org: org.clone(),
@@ -143,7 +147,7 @@ impl Pipeline {
                 .plugins_for(org, PluginKind::Workflow, owner)
                 .await?,
             trigger: ctx.trigger(&self.store).await?,
-            links: ctx.crm_links(&self.store).await?,
+            links: ctx.crm_links(),
             message: ctx.message.clone(),
         };
         let (mut results, wanted) = self

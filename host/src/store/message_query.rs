@@ -13,8 +13,9 @@ use crate::ids::{AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, UserI
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;
@@ -169,13 +170,11 @@ fn state_from_row(row: &AnyRow) -> StoreResult<MessageState> {
     })
 }
 
-/// What the pipeline reads of a message: the user's state, the raw bytes,
+/// What the pipeline reads of a message besides its bytes: the user's state
 /// and the first place it was seen.
 #[derive(Clone, Debug)]
 pub struct PipelineSource {
     pub state: MessageState,
-    /// Only when asked for.
-    pub raw: Option<Vec<u8>>,
     pub account: AccountId,
     pub folder: Option<FolderId>,
 }
@@ -376,48 +375,47 @@ impl Store {
             .collect()
     }
 
-    /// [`PipelineSource`] in one query (the pipeline reads thousands of
-    /// messages a second during an initial sync).
-    pub async fn pipeline_source(
+    /// The [`PipelineSource`] of each of `ids` that has a location, in one
+    /// query (the pipeline reads thousands of messages a second during an
+    /// initial sync). The raw bytes are not part of it: the pipeline mostly
+    /// has the parse ingestion made (`RecentlyParsed`).
+    pub async fn pipeline_sources(
         &self,
         org: &OrgId,
-        id: &MessageId,
-        with_raw: bool,
-    ) -> StoreResult<PipelineSource> {
-        // The raw bytes only when the caller has no parse of them at hand.
-        let (raw_column, raw_join) = if with_raw {
-            (
-                "r.raw, ",
-                "JOIN message_raw r ON r.org_id = s.org_id AND r.message_id = s.message_id",
-            )
-        } else {
-            ("", "")
-        };
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, {raw_column}\
-             l.account_id, l.folder_id FROM message_state s {raw_join} \
-             JOIN message_locations l ON l.org_id = s.org_id AND l.message_id = s.message_id \
-             WHERE s.org_id = $1 AND s.message_id = $2 ORDER BY l.account_id, l.location_key LIMIT 1"
-        )))
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(self.pool())
-        .await?
-        .ok_or(StoreError::NotFound("message with a location"))?;
-        let raw = if with_raw {
-            Some(
-                row.try_get::<Option<Vec<u8>>, _>("raw")?
-                    .ok_or(StoreError::NotFound("message bytes"))?,
-            )
-        } else {
-            None
-        };
-        Ok(PipelineSource {
-            state: state_from_row(&row)?,
-            raw,
-            account: AccountId(row.try_get("account_id")?),
-            folder: row.try_get::<Option<String>, _>("folder_id")?.map(FolderId),
-        })
+        ids: &[MessageId],
+    ) -> StoreResult<HashMap<MessageId, PipelineSource>> {
+        let mut sources = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = SqlBuilder::new(
+                "SELECT s.message_id, s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, \
+                 l.account_id, l.folder_id FROM message_state s \
+                 JOIN message_locations l ON l.org_id = s.org_id AND l.message_id = s.message_id \
+                 WHERE s.org_id = ",
+            );
+            q.bind_text(org.as_str());
+            q.push(" AND s.message_id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind_text(id.as_str());
+            }
+            // The first location of each message (one row per location).
+            q.push(") ORDER BY s.message_id, l.account_id, l.location_key");
+            for row in q.into_query().fetch_all(self.pool()).await? {
+                let id = MessageId(row.try_get("message_id")?);
+                if sources.contains_key(&id) {
+                    continue;
+                }
+                let source = PipelineSource {
+                    state: state_from_row(&row)?,
+                    account: AccountId(row.try_get("account_id")?),
+                    folder: row.try_get::<Option<String>, _>("folder_id")?.map(FolderId),
+                };
+                sources.insert(id, source);
+            }
+        }
+        Ok(sources)
     }
 
     /// The message exactly as received (`message/rfc822`).

@@ -236,34 +236,13 @@ impl Store {
 /// A message of a batch as ingestion reads it.
 type ParsedItem = (MessageId, MimeIndex, Arc<ParsedMessage>);
 
-/// Hashes and parses a batch, split over the machine's cores: it is most of
-/// a sync's CPU, and one core doing it all while the others wait for the
-/// batch to commit left the machine a quarter idle. Scoped threads, because
-/// the messages are borrowed; the caller's thread takes the first share.
+/// Hashes and parses a batch on all cores: it is most of a sync's CPU, and
+/// one core doing it all while the others waited for the batch to commit
+/// left the machine a quarter idle.
 fn parse_batch(items: &[IncomingMessage<'_>]) -> Vec<ParsedItem> {
-    fn parse(m: &IncomingMessage<'_>) -> ParsedItem {
+    crate::parallel::map_on_cores(items, |m| {
         let message = Arc::new(crate::mime::parse(m.raw));
         (MessageId::of_raw(m.raw), index_parsed(&message), message)
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if cores < 2 || items.len() < 16 {
-        return items.iter().map(parse).collect();
-    }
-    let share = items.len().div_ceil(cores);
-    std::thread::scope(|scope| {
-        let others: Vec<_> = items
-            .chunks(share)
-            .skip(1)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(parse).collect::<Vec<_>>()))
-            .collect();
-        let mut parsed: Vec<ParsedItem> = items[..share].iter().map(parse).collect();
-        for other in others {
-            match other.join() {
-                Ok(more) => parsed.extend(more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        parsed
     })
 }
 
