@@ -9,32 +9,41 @@
 /// Outlook `From:` block), without `>`-quoted lines.
 pub fn own_lines(body: &str) -> Vec<&str> {
     let mut lines = Vec::new();
+    let mut has_text = false;
     for line in body.lines() {
         let trimmed = line.trim();
-        if is_reply_header(trimmed) && lines.iter().any(|l: &&str| !l.trim().is_empty()) {
+        if has_text && is_reply_header(trimmed) {
             break;
         }
         if trimmed.starts_with('>') {
             continue;
         }
+        has_text |= !trimmed.is_empty();
         lines.push(line.trim_end());
     }
     lines
 }
 
+/// Compares ASCII letters case-insensitively and everything else exactly,
+/// as `to_ascii_lowercase` would, without copying the line (this runs for
+/// every line).
 fn is_reply_header(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    lower.starts_with("-----original message")
-        || lower.starts_with("----- original message")
-        || lower.starts_with("-----ursprüngliche nachricht")
-        || lower.starts_with("________________________________")
-        || lower.starts_with("----- forwarded by")
-        || (lower.starts_with("on ") && lower.ends_with("wrote:"))
-        || (lower.starts_with("am ") && lower.ends_with("schrieb:"))
-        || (lower.starts_with("le ")
-            && (lower.ends_with("a écrit :") || lower.ends_with("a écrit:")))
-        || (lower.starts_with("el ") && lower.ends_with("escribió:"))
-        || (lower.starts_with("from:") && lower.contains('@'))
+    let bytes = line.as_bytes();
+    let starts =
+        |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let ends = |p: &str| {
+        bytes.len() >= p.len() && bytes[bytes.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+    };
+    starts("-----original message")
+        || starts("----- original message")
+        || starts("-----ursprüngliche nachricht")
+        || starts("________________________________")
+        || starts("----- forwarded by")
+        || (starts("on ") && ends("wrote:"))
+        || (starts("am ") && ends("schrieb:"))
+        || (starts("le ") && (ends("a écrit :") || ends("a écrit:")))
+        || (starts("el ") && ends("escribió:"))
+        || (starts("from:") && line.contains('@'))
 }
 
 /// Whether a line is a salutation such as `Hi John,` or `Dear Sir or Madam,`.
@@ -83,6 +92,18 @@ pub struct Token<'a> {
     pub shouted: bool,
     /// Index of the sentence the token belongs to.
     pub sentence: u32,
+    /// [`word_hash`] of `word`, for the analyses' word tables.
+    pub hash: u32,
+}
+
+/// Where a token's word lies in [`Tokens`]' lower-cased copy.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+    sentence: u32,
+    hash: u32,
+    shouted: bool,
 }
 
 /// Lower-cased copy of `text` that tokens borrow from. Lower-casing is done
@@ -90,79 +111,152 @@ pub struct Token<'a> {
 /// found in the copy, and capitals are checked while copying.
 pub struct Tokens {
     lower: String,
-    spans: Vec<(u32, u32, bool, u32)>,
+    spans: Vec<Span>,
     pub exclamations: u32,
     pub questions: u32,
 }
 
+/// The state of [`Tokens::new`]: the copy being written (bytes, so ASCII runs
+/// are copied in bulk) and the word being read.
+struct Reader {
+    lower: Vec<u8>,
+    spans: Vec<Span>,
+    /// Where the open word starts in `lower`.
+    start: Option<usize>,
+    upper: usize,
+    letters: usize,
+    sentence: u32,
+    /// [`word_hash`] of the open word so far, and whether that is all of it
+    /// (only runs of ASCII letters and digits were read).
+    hash: u32,
+    ascii_run_only: bool,
+}
+
+impl Reader {
+    /// Ends the word being read, if any.
+    fn close(&mut self) {
+        if let Some(start) = self.start.take() {
+            // Shouting needs at least two letters: "I" and "A" are not emphasis.
+            let shouted = self.letters >= 2 && self.upper == self.letters;
+            // A trailing apostrophe ("students'") is not part of the word.
+            let mut end = self.lower.len();
+            while end > start && self.lower[end - 1] == b'\'' {
+                end -= 1;
+            }
+            let hash = if self.ascii_run_only {
+                self.hash
+            } else {
+                word_hash(&self.lower[start..end])
+            };
+            self.spans.push(Span {
+                start: start as u32,
+                end: end as u32,
+                sentence: self.sentence,
+                hash,
+                shouted,
+            });
+        }
+        self.upper = 0;
+        self.letters = 0;
+    }
+
+    fn open(&mut self) {
+        if self.start.is_none() {
+            self.start = Some(self.lower.len());
+            self.hash = WORD_HASH_START;
+            self.ascii_run_only = true;
+        }
+    }
+}
+
 impl Tokens {
     pub fn new(text: &str) -> Self {
-        let mut lower = String::with_capacity(text.len());
-        let mut spans = Vec::with_capacity(text.len() / 5);
-        let (mut start, mut upper, mut letters) = (None::<usize>, 0usize, 0usize);
-        let (mut sentence, mut exclamations, mut questions) = (0u32, 0u32, 0u32);
-        let mut close = |lower: &str,
-                         start: &mut Option<usize>,
-                         upper: &mut usize,
-                         letters: &mut usize,
-                         sentence: u32| {
-            if let Some(s) = start.take() {
-                // Shouting needs at least two letters: "I" and "A" are not emphasis.
-                let shouted = *letters >= 2 && *upper == *letters;
-                // A trailing apostrophe ("students'") is not part of the word.
-                let end = s + lower[s..].trim_end_matches('\'').len();
-                spans.push((s as u32, end as u32, shouted, sentence));
-            }
-            *upper = 0;
-            *letters = 0;
+        let mut r = Reader {
+            lower: Vec::with_capacity(text.len()),
+            spans: Vec::with_capacity(text.len() / 5),
+            start: None,
+            upper: 0,
+            letters: 0,
+            sentence: 0,
+            hash: WORD_HASH_START,
+            ascii_run_only: true,
         };
-        for c in text.chars() {
+        let (mut exclamations, mut questions) = (0u32, 0u32);
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // ASCII first: it is most of any mail, needs no decoding and its
+            // classes are byte tests (the Unicode tables are slow). A run of
+            // ASCII letters and digits is copied in one go.
+            if b.is_ascii_alphanumeric() {
+                r.open();
+                // One pass over the run: copy, count capitals, hash.
+                let (mut letters, mut upper, mut hash) = (0, 0, r.hash);
+                while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_alphanumeric()) {
+                    let alphabetic = b.is_ascii_alphabetic();
+                    letters += usize::from(alphabetic);
+                    upper += usize::from(b.is_ascii_uppercase());
+                    // Setting 0x20 lower-cases an ASCII letter; digits stay.
+                    let lower = if alphabetic { b | 0x20 } else { b };
+                    r.lower.push(lower);
+                    hash = hash_byte(hash, lower);
+                    i += 1;
+                }
+                r.letters += letters;
+                r.upper += upper;
+                r.hash = hash;
+                continue;
+            }
+            let c = if b.is_ascii() {
+                i += 1;
+                char::from(b)
+            } else {
+                let Some(c) = text[i..].chars().next() else {
+                    break;
+                };
+                i += c.len_utf8();
+                c
+            };
             // Typographic apostrophes ("don’t") tokenise like ASCII ones.
             let c = if c == '\u{2019}' { '\'' } else { c };
-            // ASCII first: it is most of any mail and the Unicode tables are slow.
-            let (alphanumeric, alphabetic, uppercase) = if c.is_ascii() {
-                (
-                    c.is_ascii_alphanumeric(),
-                    c.is_ascii_alphabetic(),
-                    c.is_ascii_uppercase(),
-                )
-            } else {
-                (c.is_alphanumeric(), c.is_alphabetic(), c.is_uppercase())
-            };
-            if alphanumeric || (c == '\'' && start.is_some()) {
-                if start.is_none() {
-                    start = Some(lower.len());
+            if c.is_alphanumeric() || (c == '\'' && r.start.is_some()) {
+                r.open();
+                r.ascii_run_only = false;
+                if c.is_alphabetic() {
+                    r.letters += 1;
+                    r.upper += usize::from(c.is_uppercase());
                 }
-                if alphabetic {
-                    letters += 1;
-                    upper += usize::from(uppercase);
-                }
-                if c.is_ascii() {
-                    lower.push(c.to_ascii_lowercase());
-                } else {
-                    lower.extend(c.to_lowercase());
+                let mut buf = [0u8; 4];
+                for l in c.to_lowercase() {
+                    r.lower
+                        .extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
                 }
                 continue;
             }
-            close(&lower, &mut start, &mut upper, &mut letters, sentence);
+            r.close();
             match c {
                 '!' => {
                     exclamations += 1;
-                    sentence += 1;
+                    r.sentence += 1;
                 }
                 '?' => {
                     questions += 1;
-                    sentence += 1;
+                    r.sentence += 1;
                 }
-                '.' | '\n' | ';' => sentence += 1,
+                '.' | '\n' | ';' => r.sentence += 1,
                 _ => {}
             }
-            lower.push(' ');
+            r.lower.push(b' ');
         }
-        close(&lower, &mut start, &mut upper, &mut letters, sentence);
+        r.close();
+        // Only whole characters were written, so this cannot fail; were it
+        // to, the lossy copy would still hold every word.
+        let lower = String::from_utf8(r.lower)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Tokens {
             lower,
-            spans,
+            spans: r.spans,
             exclamations,
             questions,
         }
@@ -177,13 +271,17 @@ impl Tokens {
     }
 
     pub fn get(&self, i: usize) -> Option<Token<'_>> {
-        let &(s, e, shouted, sentence) = self.spans.get(i)?;
-        let word = &self.lower[s as usize..e as usize];
+        let span = self.spans.get(i)?;
         Some(Token {
-            word,
-            shouted,
-            sentence,
+            word: self.text(span),
+            shouted: span.shouted,
+            sentence: span.sentence,
+            hash: span.hash,
         })
+    }
+
+    fn text(&self, span: &Span) -> &str {
+        &self.lower[span.start as usize..span.end as usize]
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Token<'_>> + '_ {
@@ -196,7 +294,7 @@ impl Tokens {
         let mut at = i;
         for word in phrase.split(' ') {
             match self.spans.get(at) {
-                Some(&(s, e, _, _)) if &self.lower[s as usize..e as usize] == word => at += 1,
+                Some(span) if self.text(span) == word => at += 1,
                 _ => return false,
             }
         }
@@ -205,9 +303,79 @@ impl Tokens {
 
     /// The lower-case word at `i` (empty past the end).
     pub fn word(&self, i: usize) -> &str {
-        self.spans
-            .get(i)
-            .map_or("", |&(s, e, _, _)| &self.lower[s as usize..e as usize])
+        self.spans.get(i).map_or("", |span| self.text(span))
+    }
+}
+
+/// FNV-1a of a word's bytes: the key of the analyses' word tables, computed
+/// once per token and at compile time for the tables.
+pub const fn word_hash(bytes: &[u8]) -> u32 {
+    let mut hash = WORD_HASH_START;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = hash_byte(hash, bytes[i]);
+        i += 1;
+    }
+    hash
+}
+
+const WORD_HASH_START: u32 = 0x811c_9dc5;
+
+const fn hash_byte(hash: u32, byte: u8) -> u32 {
+    (hash ^ byte as u32).wrapping_mul(0x0100_0193)
+}
+
+/// Slots of a [`WordTable`]: a power of two, at most a third full for the
+/// tables here so a miss (most words) usually ends at the first empty slot.
+const SLOTS: usize = 1024;
+
+/// A hash table from words to `u32` values, built at compile time (no set-up
+/// in a fresh plugin instance) by linear probing. Lookups take the word's
+/// [`word_hash`] and a check that the entry found really is the word.
+pub struct WordTable {
+    hashes: [u32; SLOTS],
+    values: [u32; SLOTS],
+}
+
+impl WordTable {
+    const EMPTY: u32 = u32::MAX;
+
+    pub const fn new() -> Self {
+        WordTable {
+            hashes: [0; SLOTS],
+            values: [Self::EMPTY; SLOTS],
+        }
+    }
+
+    /// Adds `value` under `hash`; the caller adds each word once.
+    pub const fn insert(&mut self, hash: u32, value: u32) {
+        let mut slot = hash as usize % SLOTS;
+        while self.values[slot] != Self::EMPTY {
+            slot = (slot + 1) % SLOTS;
+        }
+        self.hashes[slot] = hash;
+        self.values[slot] = value;
+    }
+
+    /// The value stored for the word with `hash` that `is_word` accepts.
+    pub fn get(&self, hash: u32, is_word: impl Fn(u32) -> bool) -> Option<u32> {
+        let mut slot = hash as usize % SLOTS;
+        loop {
+            let value = self.values[slot];
+            if value == Self::EMPTY {
+                return None;
+            }
+            if self.hashes[slot] == hash && is_word(value) {
+                return Some(value);
+            }
+            slot = (slot + 1) % SLOTS;
+        }
+    }
+}
+
+impl Default for WordTable {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -215,58 +383,56 @@ impl Tokens {
 /// at blank lines. Abbreviations are not special-cased: a summary split after
 /// "e.g." is still readable.
 pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let end_mark = matches!(b, b'.' | b'!' | b'?')
-            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
-        let paragraph = b == b'\n' && bytes.get(i + 1) == Some(&b'\n');
-        if end_mark || paragraph {
-            let end = if end_mark { i + 1 } else { i };
-            let s = text[start..end].trim();
-            if !s.is_empty() {
-                out.push(s);
-            }
-            start = i + 1;
-        }
-        i += 1;
-    }
-    let rest = text[start.min(text.len())..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
+    Sentences { text, start: 0 }.collect()
 }
 
-/// For a table sorted by its `.0` string: `index[b]..index[b + 1]` are the
-/// entries whose first byte is `b`. Computed at compile time, so lookups in a
-/// fresh plugin instance cost no set-up.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! first_byte_index {
-    ($table:expr) => {{
-        let table = $table;
-        let mut index = [0u16; 257];
-        let (mut byte, mut i) = (0usize, 0usize);
-        while byte < 257 {
-            while i < table.len() && (table[i].0.as_bytes()[0] as usize) < byte {
+/// [`sentences`] one at a time, for readers that stop early (the summary).
+pub struct Sentences<'a> {
+    text: &'a str,
+    /// Where the next sentence starts; past the end when done.
+    start: usize,
+}
+
+impl<'a> Sentences<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Sentences { text, start: 0 }
+    }
+}
+
+impl<'a> Iterator for Sentences<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        while self.start <= bytes.len() {
+            let from = self.start;
+            let mut i = from;
+            let end = loop {
+                let Some(&b) = bytes.get(i) else {
+                    break None;
+                };
+                let end_mark = matches!(b, b'.' | b'!' | b'?')
+                    && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
+                if end_mark {
+                    break Some(i + 1);
+                }
+                if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+                    break Some(i);
+                }
                 i += 1;
+            };
+            // The last piece runs to the end of the text.
+            let (piece, next) = match end {
+                Some(end) => (&self.text[from..end], i + 1),
+                None => (&self.text[from..], bytes.len() + 1),
+            };
+            self.start = next;
+            let piece = piece.trim();
+            if !piece.is_empty() {
+                return Some(piece);
             }
-            index[byte] = i as u16;
-            byte += 1;
         }
-        index
-    }};
-}
-
-/// The entries of a [`first_byte_index!`]-indexed table that start like `word`.
-pub fn bucket(index: &[u16; 257], word: &str) -> std::ops::Range<usize> {
-    match word.as_bytes().first() {
-        Some(&b) => index[b as usize] as usize..index[b as usize + 1] as usize,
-        None => 0..0,
+        None
     }
 }
 
