@@ -116,96 +116,102 @@ pub struct Tokens {
     pub questions: u32,
 }
 
-/// The state of [`Tokens::new`]: the copy being written (bytes, so ASCII runs
-/// are copied in bulk) and the word being read.
-struct Reader {
-    lower: Vec<u8>,
-    spans: Vec<Span>,
-    /// Where the open word starts in `lower`.
-    start: Option<usize>,
+/// A word [`Tokens::new`] has started but not finished: it goes on with an
+/// apostrophe or a non-ASCII letter, so it is closed by the general path.
+struct OpenWord {
+    /// Where it starts in the lower-cased copy.
+    start: usize,
     upper: usize,
     letters: usize,
-    sentence: u32,
-    /// [`word_hash`] of the open word so far, and whether that is all of it
-    /// (only runs of ASCII letters and digits were read).
-    hash: u32,
-    ascii_run_only: bool,
 }
 
-impl Reader {
-    /// Ends the word being read, if any.
-    fn close(&mut self) {
-        if let Some(start) = self.start.take() {
-            // Shouting needs at least two letters: "I" and "A" are not emphasis.
-            let shouted = self.letters >= 2 && self.upper == self.letters;
-            // A trailing apostrophe ("students'") is not part of the word.
-            let mut end = self.lower.len();
-            while end > start && self.lower[end - 1] == b'\'' {
-                end -= 1;
-            }
-            let hash = if self.ascii_run_only {
-                self.hash
-            } else {
-                word_hash(&self.lower[start..end])
-            };
-            self.spans.push(Span {
-                start: start as u32,
-                end: end as u32,
-                sentence: self.sentence,
-                hash,
-                shouted,
-            });
-        }
-        self.upper = 0;
-        self.letters = 0;
+/// ASCII letters and digits.
+static ASCII_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
     }
+    table
+};
 
-    fn open(&mut self) {
-        if self.start.is_none() {
-            self.start = Some(self.lower.len());
-            self.hash = WORD_HASH_START;
-            self.ascii_run_only = true;
+/// Shouting needs at least two letters: "I" and "A" are not emphasis.
+fn shouted(letters: usize, upper: usize) -> bool {
+    letters >= 2 && upper == letters
+}
+
+/// Ends the open word, if any.
+fn close(lower: &[u8], spans: &mut Vec<Span>, open: &mut Option<OpenWord>, sentence: u32) {
+    if let Some(word) = open.take() {
+        // A trailing apostrophe ("students'") is not part of the word.
+        let mut end = lower.len();
+        while end > word.start && lower[end - 1] == b'\'' {
+            end -= 1;
         }
+        spans.push(Span {
+            start: word.start as u32,
+            end: end as u32,
+            sentence,
+            hash: word_hash(&lower[word.start..end]),
+            shouted: shouted(word.letters, word.upper),
+        });
     }
 }
 
 impl Tokens {
     pub fn new(text: &str) -> Self {
-        let mut r = Reader {
-            lower: Vec::with_capacity(text.len()),
-            spans: Vec::with_capacity(text.len() / 5),
-            start: None,
-            upper: 0,
-            letters: 0,
-            sentence: 0,
-            hash: WORD_HASH_START,
-            ascii_run_only: true,
-        };
-        let (mut exclamations, mut questions) = (0u32, 0u32);
+        // Bytes, so ASCII runs are copied in bulk; only whole characters are
+        // written, so it is UTF-8 at the end.
+        let mut lower: Vec<u8> = Vec::with_capacity(text.len());
+        let mut spans: Vec<Span> = Vec::with_capacity(text.len() / 5);
+        let mut open: Option<OpenWord> = None;
+        let (mut sentence, mut exclamations, mut questions) = (0u32, 0u32, 0u32);
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             // ASCII first: it is most of any mail, needs no decoding and its
-            // classes are byte tests (the Unicode tables are slow). A run of
-            // ASCII letters and digits is copied in one go.
+            // classes are byte tests (the Unicode tables are slow).
             if b.is_ascii_alphanumeric() {
-                r.open();
-                // One pass over the run: copy, count capitals, hash.
-                let (mut letters, mut upper, mut hash) = (0, 0, r.hash);
-                while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_alphanumeric()) {
-                    let alphabetic = b.is_ascii_alphabetic();
-                    letters += usize::from(alphabetic);
-                    upper += usize::from(b.is_ascii_uppercase());
-                    // Setting 0x20 lower-cases an ASCII letter; digits stay.
-                    let lower = if alphabetic { b | 0x20 } else { b };
-                    r.lower.push(lower);
-                    hash = hash_byte(hash, lower);
-                    i += 1;
+                let rest = &bytes[i..];
+                let run = &rest[..rest
+                    .iter()
+                    .position(|&b| !ASCII_WORD[usize::from(b)])
+                    .unwrap_or(rest.len())];
+                i += run.len();
+                // In a run of ASCII letters and digits, bit 0x20 is clear only
+                // in capitals (setting it lower-cases them; digits have it) and
+                // bit 0x40 is set only in letters.
+                let from = lower.len();
+                lower.extend(run.iter().map(|&b| b | 0x20));
+                let (letters, lower_or_digit) = run.iter().fold((0, 0), |(l, d), &b| {
+                    (l + usize::from(b >> 6 & 1), d + usize::from(b >> 5 & 1))
+                });
+                let upper = run.len() - lower_or_digit;
+                // Most words are just this run, ended by ASCII punctuation or
+                // space: finish them here.
+                let ends_here = bytes.get(i).is_none_or(|&n| n.is_ascii() && n != b'\'');
+                match open.as_mut() {
+                    None if ends_here => spans.push(Span {
+                        start: from as u32,
+                        end: lower.len() as u32,
+                        sentence,
+                        hash: word_hash(&lower[from..]),
+                        shouted: shouted(letters, upper),
+                    }),
+                    None => {
+                        open = Some(OpenWord {
+                            start: from,
+                            upper,
+                            letters,
+                        })
+                    }
+                    Some(word) => {
+                        word.letters += letters;
+                        word.upper += upper;
+                    }
                 }
-                r.letters += letters;
-                r.upper += upper;
-                r.hash = hash;
                 continue;
             }
             let c = if b.is_ascii() {
@@ -220,43 +226,45 @@ impl Tokens {
             };
             // Typographic apostrophes ("don’t") tokenise like ASCII ones.
             let c = if c == '\u{2019}' { '\'' } else { c };
-            if c.is_alphanumeric() || (c == '\'' && r.start.is_some()) {
-                r.open();
-                r.ascii_run_only = false;
+            if c.is_alphanumeric() || (c == '\'' && open.is_some()) {
+                let word = open.get_or_insert(OpenWord {
+                    start: lower.len(),
+                    upper: 0,
+                    letters: 0,
+                });
                 if c.is_alphabetic() {
-                    r.letters += 1;
-                    r.upper += usize::from(c.is_uppercase());
+                    word.letters += 1;
+                    word.upper += usize::from(c.is_uppercase());
                 }
                 let mut buf = [0u8; 4];
                 for l in c.to_lowercase() {
-                    r.lower
-                        .extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                    lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
                 }
                 continue;
             }
-            r.close();
+            close(&lower, &mut spans, &mut open, sentence);
             match c {
                 '!' => {
                     exclamations += 1;
-                    r.sentence += 1;
+                    sentence += 1;
                 }
                 '?' => {
                     questions += 1;
-                    r.sentence += 1;
+                    sentence += 1;
                 }
-                '.' | '\n' | ';' => r.sentence += 1,
+                '.' | '\n' | ';' => sentence += 1,
                 _ => {}
             }
-            r.lower.push(b' ');
+            lower.push(b' ');
         }
-        r.close();
-        // Only whole characters were written, so this cannot fail; were it
-        // to, the lossy copy would still hold every word.
-        let lower = String::from_utf8(r.lower)
+        close(&lower, &mut spans, &mut open, sentence);
+        // Cannot fail (see above); were it to, the lossy copy would still
+        // hold every word.
+        let lower = String::from_utf8(lower)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Tokens {
             lower,
-            spans: r.spans,
+            spans,
             exclamations,
             questions,
         }
