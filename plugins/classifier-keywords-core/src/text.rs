@@ -29,6 +29,13 @@ pub fn own_lines(body: &str) -> Vec<&str> {
 /// every line).
 fn is_reply_header(line: &str) -> bool {
     let bytes = line.as_bytes();
+    // Every header below starts with one of these: most lines stop here.
+    if !matches!(
+        bytes.first().map(u8::to_ascii_lowercase),
+        Some(b'-' | b'_' | b'o' | b'a' | b'l' | b'e' | b'f')
+    ) {
+        return false;
+    }
     let starts =
         |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     let ends = |p: &str| {
@@ -164,7 +171,11 @@ fn copy_ascii_run(bytes: &[u8], lower: &mut Vec<u8>) -> AsciiRun {
         }
         let keep = u64::MAX >> (64 - 8 * n);
         let chunk = (x | ONES * 0x20) & keep;
-        lower.extend_from_slice(&chunk.to_le_bytes()[..n]);
+        // Eight bytes at once (one store, where a shorter copy is a call),
+        // then cut back to the run.
+        let end = lower.len() + n;
+        lower.extend_from_slice(&chunk.to_le_bytes());
+        lower.truncate(end);
         letters += (x & keep & ONES * 0x40).count_ones() as usize;
         upper += n - (x & keep & ONES * 0x20).count_ones() as usize;
         hash = mix(hash, chunk);
@@ -260,16 +271,34 @@ impl Tokens {
                 }
                 continue;
             }
-            let c = if b.is_ascii() {
+            if b.is_ascii() {
                 i += 1;
-                char::from(b)
-            } else {
-                let Some(c) = text[i..].chars().next() else {
-                    break;
-                };
-                i += c.len_utf8();
-                c
+                if b == b'\'' && open.is_some() {
+                    lower.push(b);
+                    continue;
+                }
+                // ASCII punctuation or space: no decoding or Unicode tables.
+                if open.is_some() {
+                    close(&lower, &mut spans, &mut open, sentence);
+                }
+                match b {
+                    b'!' => {
+                        exclamations += 1;
+                        sentence += 1;
+                    }
+                    b'?' => {
+                        questions += 1;
+                        sentence += 1;
+                    }
+                    b'.' | b'\n' | b';' => sentence += 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
             };
+            i += c.len_utf8();
             // Typographic apostrophes ("don’t") tokenise like ASCII ones.
             let c = if c == '\u{2019}' { '\'' } else { c };
             if c.is_alphanumeric() || (c == '\'' && open.is_some()) {
@@ -291,19 +320,9 @@ impl Tokens {
             if open.is_some() {
                 close(&lower, &mut spans, &mut open, sentence);
             }
-            match c {
-                '!' => {
-                    exclamations += 1;
-                    sentence += 1;
-                }
-                '?' => {
-                    questions += 1;
-                    sentence += 1;
-                }
-                '.' | '\n' | ';' => sentence += 1,
-                _ => {}
-            }
-            // Nothing reads between the words, so separators are not copied.
+            // A non-ASCII separator ('—', a no-break space …) ends no
+            // sentence. Nothing reads between the words, so separators are
+            // not copied.
         }
         close(&lower, &mut spans, &mut open, sentence);
         // Cannot fail (see above); were it to, the lossy copy would still
