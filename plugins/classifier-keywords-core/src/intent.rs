@@ -85,13 +85,16 @@ pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
                 continue;
             };
             for index in phrases_starting(token.word, token.hash) {
+                if hits[index] >= MAX_HITS_PER_PHRASE {
+                    continue;
+                }
                 let (phrase, vote, w) = PHRASES[index];
                 // The first word is the token itself.
                 let rest_follows = match phrase.split_once(' ') {
                     Some((_, rest)) => tokens.phrase_at(pos + 1, rest),
                     None => true,
                 };
-                if hits[index] >= MAX_HITS_PER_PHRASE || !rest_follows {
+                if !rest_follows {
                     continue;
                 }
                 hits[index] += 1;

@@ -366,14 +366,20 @@ impl Tokens {
     /// Whether the words of `phrase` (space-separated, lower case) occur at
     /// position `i`.
     pub fn phrase_at(&self, i: usize, phrase: &str) -> bool {
-        let mut at = i;
-        for word in phrase.split(' ') {
-            match self.spans.get(at) {
-                Some(span) if self.text(span) == word => at += 1,
-                _ => return false,
+        // Word by word along the phrase's bytes: no splitting.
+        let mut rest = phrase.as_bytes();
+        for span in self.spans.get(i..).unwrap_or_default() {
+            let word = &self.lower.as_bytes()[span.start as usize..span.end as usize];
+            let Some(after) = rest.strip_prefix(word) else {
+                return false;
+            };
+            match after.split_first() {
+                None => return true,
+                Some((b' ', next)) => rest = next,
+                Some(_) => return false,
             }
         }
-        true
+        false
     }
 
     /// The lower-case word at `i` (empty past the end).
