@@ -4,7 +4,8 @@
 //! counts double because people state their purpose there. The winning
 //! intent needs a minimum score, else the message is `other`.
 
-use crate::text::{Tokens, WordTable, word_hash};
+use crate::text::Tokens;
+use crate::words::{WordTable, word_hash};
 
 /// What the sender wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

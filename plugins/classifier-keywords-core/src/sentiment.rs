@@ -5,7 +5,8 @@
 //! The word list is Mailroom's own, written for business mail (orders,
 //! support, meetings), not copied from a published lexicon.
 
-use crate::text::{Tokens, WordTable, word_hash};
+use crate::text::Tokens;
+use crate::words::{WordTable, word_hash};
 
 /// Positive, negative or neutral, with the compound score in -1.0..=1.0.
 #[derive(Clone, Copy, Debug, PartialEq)]

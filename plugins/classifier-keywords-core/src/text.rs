@@ -2,7 +2,9 @@
 //! greetings, tokens and sentences.
 //!
 //! Everything works on borrowed slices of the input; the only allocation is
-//! the lower-cased copy the tokens point into.
+//! the lower-cased copy of the words that tokens point into.
+
+use crate::words::{HASH_SEED, finish, mix, word_hash};
 
 /// The part of a body written by the sender: everything before the quoted
 /// message a reply carries (`On … wrote:`, `-----Original Message-----`, an
@@ -135,6 +137,8 @@ struct OpenWord {
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const BIT_5: u64 = ONES * 0x20;
+const BIT_6: u64 = ONES * 0x40;
 
 /// A run of ASCII letters and digits, as [`copy_ascii_run`] read it.
 #[derive(Debug, PartialEq)]
@@ -170,14 +174,14 @@ fn copy_ascii_run(bytes: &[u8], lower: &mut Vec<u8>) -> AsciiRun {
             break;
         }
         let keep = u64::MAX >> (64 - 8 * n);
-        let chunk = (x | ONES * 0x20) & keep;
+        let chunk = (x | BIT_5) & keep;
         // Eight bytes at once (one store, where a shorter copy is a call),
         // then cut back to the run.
         let end = lower.len() + n;
         lower.extend_from_slice(&chunk.to_le_bytes());
         lower.truncate(end);
-        letters += (x & keep & ONES * 0x40).count_ones() as usize;
-        upper += n - (x & keep & ONES * 0x20).count_ones() as usize;
+        letters += (x & keep & BIT_6).count_ones() as usize;
+        upper += n - (x & keep & BIT_5).count_ones() as usize;
         hash = mix(hash, chunk);
         len += n;
         if n < 8 {
@@ -199,7 +203,7 @@ fn ascii_word_bytes(x: u64) -> u64 {
     // `v + (0x7f - hi)` iff `v > hi`.
     let v = x & !HIGH_BITS;
     let digit = (v + ONES * (0x80 - 0x30)) & !(v + ONES * (0x7f - 0x39));
-    let folded = v | ONES * 0x20;
+    let folded = v | BIT_5;
     let letter = (folded + ONES * (0x80 - 0x61)) & !(folded + ONES * (0x7f - 0x7a));
     (digit | letter) & !x & HIGH_BITS
 }
@@ -385,90 +389,6 @@ impl Tokens {
     /// The lower-case word at `i` (empty past the end).
     pub fn word(&self, i: usize) -> &str {
         self.spans.get(i).map_or("", |span| self.text(span))
-    }
-}
-
-/// The key of the analyses' word tables: the word's bytes mixed in eight at
-/// a time (little-endian, zero-padded), then its length. Computed once per
-/// token, and at compile time for the tables.
-pub const fn word_hash(bytes: &[u8]) -> u32 {
-    let mut hash = HASH_SEED;
-    let mut i = 0;
-    while i < bytes.len() {
-        let mut chunk = 0u64;
-        let mut k = 0;
-        while k < 8 && i + k < bytes.len() {
-            chunk |= (bytes[i + k] as u64) << (8 * k);
-            k += 1;
-        }
-        hash = mix(hash, chunk);
-        i += 8;
-    }
-    finish(hash, bytes.len())
-}
-
-const HASH_SEED: u64 = 0x243f_6a88_85a3_08d3;
-
-const fn mix(hash: u64, chunk: u64) -> u64 {
-    let m = (hash ^ chunk).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    m ^ (m >> 32)
-}
-
-const fn finish(hash: u64, len: usize) -> u32 {
-    mix(hash, len as u64) as u32
-}
-
-/// Slots of a [`WordTable`]: a power of two, at most a third full for the
-/// tables here so a miss (most words) usually ends at the first empty slot.
-const SLOTS: usize = 1024;
-
-/// A hash table from words to `u32` values, built at compile time (no set-up
-/// in a fresh plugin instance) by linear probing. Lookups take the word's
-/// [`word_hash`] and a check that the entry found really is the word.
-pub struct WordTable {
-    hashes: [u32; SLOTS],
-    values: [u32; SLOTS],
-}
-
-impl WordTable {
-    const EMPTY: u32 = u32::MAX;
-
-    pub const fn new() -> Self {
-        WordTable {
-            hashes: [0; SLOTS],
-            values: [Self::EMPTY; SLOTS],
-        }
-    }
-
-    /// Adds `value` under `hash`; the caller adds each word once.
-    pub const fn insert(&mut self, hash: u32, value: u32) {
-        let mut slot = hash as usize % SLOTS;
-        while self.values[slot] != Self::EMPTY {
-            slot = (slot + 1) % SLOTS;
-        }
-        self.hashes[slot] = hash;
-        self.values[slot] = value;
-    }
-
-    /// The value stored for the word with `hash` that `is_word` accepts.
-    pub fn get(&self, hash: u32, is_word: impl Fn(u32) -> bool) -> Option<u32> {
-        let mut slot = hash as usize % SLOTS;
-        loop {
-            let value = self.values[slot];
-            if value == Self::EMPTY {
-                return None;
-            }
-            if self.hashes[slot] == hash && is_word(value) {
-                return Some(value);
-            }
-            slot = (slot + 1) % SLOTS;
-        }
-    }
-}
-
-impl Default for WordTable {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
