@@ -1,7 +1,8 @@
 //! Micro benchmark of [`classify`] on messages shaped like the sync
 //! benchmark's (host/benches/sync/corpus.rs): a greeting, 1–20 KB of business
 //! sentences in short lines, a closing and a signature; plus the 2 KB message
-//! of host/benches/plugins.rs. No dependencies, so it builds for wasm too.
+//! of host/benches/plugins.rs. No dependencies (the plugins workspace has no
+//! criterion); each case prints the best of five timed rounds.
 //!
 //! Run: `cargo bench --manifest-path plugins/Cargo.toml -p classifier-keywords-core`
 //! (numbers in plugins/README.md).
