@@ -5,6 +5,7 @@
 //! intent needs a minimum score, else the message is `other`.
 
 use crate::text::Tokens;
+use crate::words::{WordTable, word_hash};
 
 /// What the sender wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,9 +85,17 @@ pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
             let Some(token) = tokens.get(pos) else {
                 continue;
             };
-            for index in candidates(token.word) {
+            for index in phrases_starting(token.word, token.hash) {
+                if hits[index] >= MAX_HITS_PER_PHRASE {
+                    continue;
+                }
                 let (phrase, vote, w) = PHRASES[index];
-                if hits[index] >= MAX_HITS_PER_PHRASE || !tokens.phrase_at(pos, phrase) {
+                // The first word is the token itself.
+                let rest_follows = match phrase.split_once(' ') {
+                    Some((_, rest)) => tokens.phrase_at(pos + 1, rest),
+                    None => true,
+                };
+                if !rest_follows {
                     continue;
                 }
                 hits[index] += 1;
@@ -136,22 +145,63 @@ fn slot(intent: Intent) -> usize {
         .unwrap_or(0)
 }
 
-/// Indices of the phrases whose first word is `word`: a scan of the
-/// first-letter bucket with cheap byte checks before the full comparison
-/// (this runs for every token).
-fn candidates(word: &str) -> impl Iterator<Item = usize> + '_ {
-    let n = word.len();
-    let last = word.as_bytes().last().copied();
-    crate::text::bucket(&PHRASE_INDEX, word).filter(move |&i| {
-        let p = PHRASES[i].0.as_bytes();
-        p.len() >= n
-            && p.get(n).is_none_or(|&b| b == b' ')
-            && p.get(n.wrapping_sub(1)).copied() == last
-            && &p[..n] == word.as_bytes()
-    })
+/// Indices of the phrases whose first word is `word` (the tests check the table with it).
+#[cfg(test)]
+fn candidates(word: &str) -> std::ops::Range<usize> {
+    phrases_starting(word, word_hash(word.as_bytes()))
 }
 
-static PHRASE_INDEX: [u16; 257] = crate::first_byte_index!(PHRASES);
+/// [`candidates`] with the word's hash already known (tokens carry it): one
+/// table lookup per token instead of a scan of the phrases.
+fn phrases_starting(word: &str, hash: u32) -> std::ops::Range<usize> {
+    let range = |v: u32| (v & 0xffff) as usize..(v >> 16) as usize;
+    FIRST_WORDS
+        .get(hash, |v| {
+            first_word(PHRASES[range(v).start].0.as_bytes()) == word.as_bytes()
+        })
+        .map_or(0..0, range)
+}
+
+/// The phrase's bytes up to its first space.
+const fn first_word(phrase: &[u8]) -> &[u8] {
+    let mut n = 0;
+    while n < phrase.len() && phrase[n] != b' ' {
+        n += 1;
+    }
+    phrase.split_at(n).0
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// First word → the run of [`PHRASES`] that start with it, as
+/// `start | end << 16`. Sorting keeps such phrases together: `w` sorts right
+/// before `w …` because a space sorts before every letter.
+static FIRST_WORDS: WordTable = {
+    let mut table = WordTable::new();
+    let mut start = 0;
+    while start < PHRASES.len() {
+        let word = first_word(PHRASES[start].0.as_bytes());
+        let mut end = start + 1;
+        while end < PHRASES.len() && same_bytes(first_word(PHRASES[end].0.as_bytes()), word) {
+            end += 1;
+        }
+        table.insert(word_hash(word), (start | end << 16) as u32);
+        start = end;
+    }
+    table
+};
 
 /// `(phrase, vote, weight)`, sorted by phrase (a test checks it).
 /// Phrases are lower case, words separated by one space, apostrophes kept.
@@ -417,6 +467,19 @@ mod tests {
         assert!(names.contains(&"urgent"), "{names:?}");
         assert!(names.contains(&"billing"), "{names:?}");
         assert!(names.contains(&"attachment"), "{names:?}");
+    }
+
+    #[test]
+    fn candidates_are_exactly_the_phrases_with_that_first_word() {
+        for (phrase, _, _) in PHRASES {
+            let word = phrase.split(' ').next().unwrap();
+            let expected: Vec<usize> = (0..PHRASES.len())
+                .filter(|&i| PHRASES[i].0.split(' ').next() == Some(word))
+                .collect();
+            assert_eq!(candidates(word).collect::<Vec<_>>(), expected, "{word}");
+        }
+        assert_eq!(candidates("coul"), 0..0);
+        assert_eq!(candidates("the"), 0..0);
     }
 
     #[test]

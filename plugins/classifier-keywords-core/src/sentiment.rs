@@ -6,6 +6,7 @@
 //! support, meetings), not copied from a published lexicon.
 
 use crate::text::Tokens;
+use crate::words::{WordTable, word_hash};
 
 /// Positive, negative or neutral, with the compound score in -1.0..=1.0.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,7 +37,7 @@ pub fn analyze(tokens: &Tokens) -> Sentiment {
     let mut words = 0usize;
     for i in 0..tokens.len() {
         let Some(token) = tokens.get(i) else { continue };
-        let Some(mut valence) = lookup(token.word) else {
+        let Some(mut valence) = lookup_hashed(token.word, token.hash) else {
             continue;
         };
         words += 1;
@@ -140,18 +141,28 @@ fn is_booster(word: &str) -> bool {
 
 /// The valence of `word`, -4.0..=4.0, if it carries sentiment.
 pub fn lookup(word: &str) -> Option<f32> {
-    // A linear scan of the first-letter bucket beats a binary search here:
-    // `==` rejects on length before comparing bytes, `cmp` cannot.
-    LEXICON[crate::text::bucket(&LEXICON_INDEX, word)]
-        .iter()
-        .find(|(w, _)| *w == word)
-        .map(|(_, v)| *v)
+    lookup_hashed(word, word_hash(word.as_bytes()))
 }
 
-static LEXICON_INDEX: [u16; 257] = crate::first_byte_index!(LEXICON);
+/// [`lookup`] with the word's hash already known (tokens carry it).
+fn lookup_hashed(word: &str, hash: u32) -> Option<f32> {
+    LEXICON_TABLE
+        .get(hash, |i| LEXICON[i as usize].0 == word)
+        .map(|i| LEXICON[i as usize].1)
+}
 
-/// Sorted by word (a test checks it) for binary search: no start-up cost in
-/// a fresh plugin instance.
+/// Word → index in [`LEXICON`].
+static LEXICON_TABLE: WordTable = {
+    let mut table = WordTable::new();
+    let mut i = 0;
+    while i < LEXICON.len() {
+        table.insert(word_hash(LEXICON[i].0.as_bytes()), i as u32);
+        i += 1;
+    }
+    table
+};
+
+/// Sorted by word (a test checks it), one entry per word.
 static LEXICON: &[(&str, f32)] = &[
     ("abandon", -1.9),
     ("able", 0.8),
@@ -355,6 +366,15 @@ mod tests {
         for pair in LEXICON.windows(2) {
             assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
         }
+    }
+
+    #[test]
+    fn every_word_is_found() {
+        for &(word, valence) in LEXICON {
+            assert_eq!(lookup(word), Some(valence), "{word}");
+        }
+        assert_eq!(lookup("meeting"), None);
+        assert_eq!(lookup(""), None);
     }
 
     #[test]

@@ -2,39 +2,57 @@
 //! greetings, tokens and sentences.
 //!
 //! Everything works on borrowed slices of the input; the only allocation is
-//! the lower-cased copy the tokens point into.
+//! the lower-cased copy of the words that tokens point into.
+
+use crate::words::{HASH_SEED, finish, mix, word_hash};
 
 /// The part of a body written by the sender: everything before the quoted
 /// message a reply carries (`On … wrote:`, `-----Original Message-----`, an
 /// Outlook `From:` block), without `>`-quoted lines.
 pub fn own_lines(body: &str) -> Vec<&str> {
     let mut lines = Vec::new();
+    let mut has_text = false;
     for line in body.lines() {
         let trimmed = line.trim();
-        if is_reply_header(trimmed) && lines.iter().any(|l: &&str| !l.trim().is_empty()) {
+        if has_text && is_reply_header(trimmed) {
             break;
         }
         if trimmed.starts_with('>') {
             continue;
         }
+        has_text |= !trimmed.is_empty();
         lines.push(line.trim_end());
     }
     lines
 }
 
+/// Compares ASCII letters case-insensitively and everything else exactly,
+/// as `to_ascii_lowercase` would, without copying the line (this runs for
+/// every line).
 fn is_reply_header(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    lower.starts_with("-----original message")
-        || lower.starts_with("----- original message")
-        || lower.starts_with("-----ursprüngliche nachricht")
-        || lower.starts_with("________________________________")
-        || lower.starts_with("----- forwarded by")
-        || (lower.starts_with("on ") && lower.ends_with("wrote:"))
-        || (lower.starts_with("am ") && lower.ends_with("schrieb:"))
-        || (lower.starts_with("le ")
-            && (lower.ends_with("a écrit :") || lower.ends_with("a écrit:")))
-        || (lower.starts_with("el ") && lower.ends_with("escribió:"))
-        || (lower.starts_with("from:") && lower.contains('@'))
+    let bytes = line.as_bytes();
+    // Every header below starts with one of these: most lines stop here.
+    if !matches!(
+        bytes.first().map(u8::to_ascii_lowercase),
+        Some(b'-' | b'_' | b'o' | b'a' | b'l' | b'e' | b'f')
+    ) {
+        return false;
+    }
+    let starts =
+        |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let ends = |p: &str| {
+        bytes.len() >= p.len() && bytes[bytes.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+    };
+    starts("-----original message")
+        || starts("----- original message")
+        || starts("-----ursprüngliche nachricht")
+        || starts("________________________________")
+        || starts("----- forwarded by")
+        || (starts("on ") && ends("wrote:"))
+        || (starts("am ") && ends("schrieb:"))
+        || (starts("le ") && (ends("a écrit :") || ends("a écrit:")))
+        || (starts("el ") && ends("escribió:"))
+        || (starts("from:") && line.contains('@'))
 }
 
 /// Whether a line is a salutation such as `Hi John,` or `Dear Sir or Madam,`.
@@ -83,83 +101,238 @@ pub struct Token<'a> {
     pub shouted: bool,
     /// Index of the sentence the token belongs to.
     pub sentence: u32,
+    /// [`word_hash`] of `word`, for the analyses' word tables.
+    pub hash: u32,
 }
 
-/// Lower-cased copy of `text` that tokens borrow from. Lower-casing is done
-/// per character so byte offsets may differ from the original; tokens are
-/// found in the copy, and capitals are checked while copying.
+/// Where a token's word lies in [`Tokens`]' lower-cased copy.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+    sentence: u32,
+    hash: u32,
+    shouted: bool,
+}
+
+/// Lower-cased copy of the words of `text`, which tokens borrow from.
+/// Lower-casing is done per character so byte offsets may differ from the
+/// original; tokens are found in the copy, and capitals are checked while
+/// copying.
 pub struct Tokens {
     lower: String,
-    spans: Vec<(u32, u32, bool, u32)>,
+    spans: Vec<Span>,
     pub exclamations: u32,
     pub questions: u32,
 }
 
+/// A word [`Tokens::new`] has started but not finished: it goes on with an
+/// apostrophe or a non-ASCII letter, so it is closed by the general path.
+struct OpenWord {
+    /// Where it starts in the lower-cased copy.
+    start: usize,
+    upper: usize,
+    letters: usize,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const BIT_5: u64 = ONES * 0x20;
+const BIT_6: u64 = ONES * 0x40;
+
+/// A run of ASCII letters and digits, as [`copy_ascii_run`] read it.
+#[derive(Debug, PartialEq)]
+struct AsciiRun {
+    len: usize,
+    letters: usize,
+    upper: usize,
+    /// [`word_hash`] of the run lower-cased.
+    hash: u32,
+}
+
+/// Copies the run of ASCII letters and digits that `bytes` starts with to
+/// `lower`, lower-cased, counting its letters and capitals and hashing it,
+/// eight bytes at a time: no branch per byte, so the end of a word costs no
+/// mispredicted jump. In such a run bit 0x20 is clear only in capitals
+/// (setting it lower-cases them; digits have it) and bit 0x40 is set only in
+/// letters.
+fn copy_ascii_run(bytes: &[u8], lower: &mut Vec<u8>) -> AsciiRun {
+    let (mut len, mut letters, mut upper, mut hash) = (0, 0, 0, HASH_SEED);
+    loop {
+        let rest = &bytes[len..];
+        let x = match rest.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            Some(chunk) => u64::from_le_bytes(chunk),
+            None => {
+                // Zero is not a word byte, so the padding ends the run.
+                let mut chunk = [0u8; 8];
+                chunk[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(chunk)
+            }
+        };
+        let n = ((!ascii_word_bytes(x) & HIGH_BITS).trailing_zeros() / 8) as usize;
+        if n == 0 {
+            break;
+        }
+        let keep = u64::MAX >> (64 - 8 * n);
+        let chunk = (x | BIT_5) & keep;
+        // Eight bytes at once (one store, where a shorter copy is a call),
+        // then cut back to the run.
+        let end = lower.len() + n;
+        lower.extend_from_slice(&chunk.to_le_bytes());
+        lower.truncate(end);
+        letters += (x & keep & BIT_6).count_ones() as usize;
+        upper += n - (x & keep & BIT_5).count_ones() as usize;
+        hash = mix(hash, chunk);
+        len += n;
+        if n < 8 {
+            break;
+        }
+    }
+    AsciiRun {
+        len,
+        letters,
+        upper,
+        hash: finish(hash, len),
+    }
+}
+
+/// Bit 0x80 set in each byte of `x` that is an ASCII letter or digit.
+fn ascii_word_bytes(x: u64) -> u64 {
+    // Seven-bit values, so the additions below never carry into the next
+    // byte; `v + (0x80 - lo)` has the high bit iff `v >= lo`, and
+    // `v + (0x7f - hi)` iff `v > hi`.
+    let v = x & !HIGH_BITS;
+    let digit = (v + ONES * (0x80 - 0x30)) & !(v + ONES * (0x7f - 0x39));
+    let folded = v | BIT_5;
+    let letter = (folded + ONES * (0x80 - 0x61)) & !(folded + ONES * (0x7f - 0x7a));
+    (digit | letter) & !x & HIGH_BITS
+}
+
+/// Shouting needs at least two letters: "I" and "A" are not emphasis.
+fn shouted(letters: usize, upper: usize) -> bool {
+    letters >= 2 && upper == letters
+}
+
+/// Ends the open word, if any.
+fn close(lower: &[u8], spans: &mut Vec<Span>, open: &mut Option<OpenWord>, sentence: u32) {
+    if let Some(word) = open.take() {
+        // A trailing apostrophe ("students'") is not part of the word.
+        let mut end = lower.len();
+        while end > word.start && lower[end - 1] == b'\'' {
+            end -= 1;
+        }
+        spans.push(Span {
+            start: word.start as u32,
+            end: end as u32,
+            sentence,
+            hash: word_hash(&lower[word.start..end]),
+            shouted: shouted(word.letters, word.upper),
+        });
+    }
+}
+
 impl Tokens {
     pub fn new(text: &str) -> Self {
-        let mut lower = String::with_capacity(text.len());
-        let mut spans = Vec::with_capacity(text.len() / 5);
-        let (mut start, mut upper, mut letters) = (None::<usize>, 0usize, 0usize);
+        // Bytes, so ASCII runs are copied in bulk; only whole characters are
+        // written, so it is UTF-8 at the end.
+        let mut lower: Vec<u8> = Vec::with_capacity(text.len());
+        let mut spans: Vec<Span> = Vec::with_capacity(text.len() / 5);
+        let mut open: Option<OpenWord> = None;
         let (mut sentence, mut exclamations, mut questions) = (0u32, 0u32, 0u32);
-        let mut close = |lower: &str,
-                         start: &mut Option<usize>,
-                         upper: &mut usize,
-                         letters: &mut usize,
-                         sentence: u32| {
-            if let Some(s) = start.take() {
-                // Shouting needs at least two letters: "I" and "A" are not emphasis.
-                let shouted = *letters >= 2 && *upper == *letters;
-                // A trailing apostrophe ("students'") is not part of the word.
-                let end = s + lower[s..].trim_end_matches('\'').len();
-                spans.push((s as u32, end as u32, shouted, sentence));
-            }
-            *upper = 0;
-            *letters = 0;
-        };
-        for c in text.chars() {
-            // Typographic apostrophes ("don’t") tokenise like ASCII ones.
-            let c = if c == '\u{2019}' { '\'' } else { c };
-            // ASCII first: it is most of any mail and the Unicode tables are slow.
-            let (alphanumeric, alphabetic, uppercase) = if c.is_ascii() {
-                (
-                    c.is_ascii_alphanumeric(),
-                    c.is_ascii_alphabetic(),
-                    c.is_ascii_uppercase(),
-                )
-            } else {
-                (c.is_alphanumeric(), c.is_alphabetic(), c.is_uppercase())
-            };
-            if alphanumeric || (c == '\'' && start.is_some()) {
-                if start.is_none() {
-                    start = Some(lower.len());
-                }
-                if alphabetic {
-                    letters += 1;
-                    upper += usize::from(uppercase);
-                }
-                if c.is_ascii() {
-                    lower.push(c.to_ascii_lowercase());
-                } else {
-                    lower.extend(c.to_lowercase());
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // ASCII first: it is most of any mail, needs no decoding and its
+            // classes are byte tests (the Unicode tables are slow).
+            if b.is_ascii_alphanumeric() {
+                let from = lower.len();
+                let run = copy_ascii_run(&bytes[i..], &mut lower);
+                i += run.len;
+                let AsciiRun { letters, upper, .. } = run;
+                // Most words are just this run, ended by ASCII punctuation or
+                // space: finish them here.
+                let ends_here = bytes.get(i).is_none_or(|&n| n.is_ascii() && n != b'\'');
+                match open.as_mut() {
+                    None if ends_here => spans.push(Span {
+                        start: from as u32,
+                        end: lower.len() as u32,
+                        sentence,
+                        hash: run.hash,
+                        shouted: shouted(letters, upper),
+                    }),
+                    None => {
+                        open = Some(OpenWord {
+                            start: from,
+                            upper,
+                            letters,
+                        })
+                    }
+                    Some(word) => {
+                        word.letters += letters;
+                        word.upper += upper;
+                    }
                 }
                 continue;
             }
-            close(&lower, &mut start, &mut upper, &mut letters, sentence);
-            match c {
-                '!' => {
-                    exclamations += 1;
-                    sentence += 1;
+            if b.is_ascii() {
+                i += 1;
+                if b == b'\'' && open.is_some() {
+                    lower.push(b);
+                    continue;
                 }
-                '?' => {
-                    questions += 1;
-                    sentence += 1;
+                // ASCII punctuation or space: no decoding or Unicode tables.
+                if open.is_some() {
+                    close(&lower, &mut spans, &mut open, sentence);
                 }
-                '.' | '\n' | ';' => sentence += 1,
-                _ => {}
+                match b {
+                    b'!' => {
+                        exclamations += 1;
+                        sentence += 1;
+                    }
+                    b'?' => {
+                        questions += 1;
+                        sentence += 1;
+                    }
+                    b'.' | b'\n' | b';' => sentence += 1,
+                    _ => {}
+                }
+                continue;
             }
-            lower.push(' ');
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            // Typographic apostrophes ("don’t") tokenise like ASCII ones.
+            let c = if c == '\u{2019}' { '\'' } else { c };
+            if c.is_alphanumeric() || (c == '\'' && open.is_some()) {
+                let word = open.get_or_insert(OpenWord {
+                    start: lower.len(),
+                    upper: 0,
+                    letters: 0,
+                });
+                if c.is_alphabetic() {
+                    word.letters += 1;
+                    word.upper += usize::from(c.is_uppercase());
+                }
+                let mut buf = [0u8; 4];
+                for l in c.to_lowercase() {
+                    lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                }
+                continue;
+            }
+            if open.is_some() {
+                close(&lower, &mut spans, &mut open, sentence);
+            }
+            // A non-ASCII separator ('—', a no-break space …) ends no
+            // sentence. Nothing reads between the words, so separators are
+            // not copied.
         }
-        close(&lower, &mut start, &mut upper, &mut letters, sentence);
+        close(&lower, &mut spans, &mut open, sentence);
+        // Cannot fail (see above); were it to, the lossy copy would still
+        // hold every word.
+        let lower = String::from_utf8(lower)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Tokens {
             lower,
             spans,
@@ -177,13 +350,17 @@ impl Tokens {
     }
 
     pub fn get(&self, i: usize) -> Option<Token<'_>> {
-        let &(s, e, shouted, sentence) = self.spans.get(i)?;
-        let word = &self.lower[s as usize..e as usize];
+        let span = self.spans.get(i)?;
         Some(Token {
-            word,
-            shouted,
-            sentence,
+            word: self.text(span),
+            shouted: span.shouted,
+            sentence: span.sentence,
+            hash: span.hash,
         })
+    }
+
+    fn text(&self, span: &Span) -> &str {
+        &self.lower[span.start as usize..span.end as usize]
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Token<'_>> + '_ {
@@ -193,21 +370,25 @@ impl Tokens {
     /// Whether the words of `phrase` (space-separated, lower case) occur at
     /// position `i`.
     pub fn phrase_at(&self, i: usize, phrase: &str) -> bool {
-        let mut at = i;
-        for word in phrase.split(' ') {
-            match self.spans.get(at) {
-                Some(&(s, e, _, _)) if &self.lower[s as usize..e as usize] == word => at += 1,
-                _ => return false,
+        // Word by word along the phrase's bytes: no splitting.
+        let mut rest = phrase.as_bytes();
+        for span in self.spans.get(i..).unwrap_or_default() {
+            let word = &self.lower.as_bytes()[span.start as usize..span.end as usize];
+            let Some(after) = rest.strip_prefix(word) else {
+                return false;
+            };
+            match after.split_first() {
+                None => return true,
+                Some((b' ', next)) => rest = next,
+                Some(_) => return false,
             }
         }
-        true
+        false
     }
 
     /// The lower-case word at `i` (empty past the end).
     pub fn word(&self, i: usize) -> &str {
-        self.spans
-            .get(i)
-            .map_or("", |&(s, e, _, _)| &self.lower[s as usize..e as usize])
+        self.spans.get(i).map_or("", |span| self.text(span))
     }
 }
 
@@ -215,58 +396,56 @@ impl Tokens {
 /// at blank lines. Abbreviations are not special-cased: a summary split after
 /// "e.g." is still readable.
 pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let end_mark = matches!(b, b'.' | b'!' | b'?')
-            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
-        let paragraph = b == b'\n' && bytes.get(i + 1) == Some(&b'\n');
-        if end_mark || paragraph {
-            let end = if end_mark { i + 1 } else { i };
-            let s = text[start..end].trim();
-            if !s.is_empty() {
-                out.push(s);
-            }
-            start = i + 1;
-        }
-        i += 1;
-    }
-    let rest = text[start.min(text.len())..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
+    Sentences { text, start: 0 }.collect()
 }
 
-/// For a table sorted by its `.0` string: `index[b]..index[b + 1]` are the
-/// entries whose first byte is `b`. Computed at compile time, so lookups in a
-/// fresh plugin instance cost no set-up.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! first_byte_index {
-    ($table:expr) => {{
-        let table = $table;
-        let mut index = [0u16; 257];
-        let (mut byte, mut i) = (0usize, 0usize);
-        while byte < 257 {
-            while i < table.len() && (table[i].0.as_bytes()[0] as usize) < byte {
+/// [`sentences`] one at a time, for readers that stop early (the summary).
+pub struct Sentences<'a> {
+    text: &'a str,
+    /// Where the next sentence starts; past the end when done.
+    start: usize,
+}
+
+impl<'a> Sentences<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Sentences { text, start: 0 }
+    }
+}
+
+impl<'a> Iterator for Sentences<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        while self.start <= bytes.len() {
+            let from = self.start;
+            let mut i = from;
+            let end = loop {
+                let Some(&b) = bytes.get(i) else {
+                    break None;
+                };
+                let end_mark = matches!(b, b'.' | b'!' | b'?')
+                    && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
+                if end_mark {
+                    break Some(i + 1);
+                }
+                if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+                    break Some(i);
+                }
                 i += 1;
+            };
+            // The last piece runs to the end of the text.
+            let (piece, next) = match end {
+                Some(end) => (&self.text[from..end], i + 1),
+                None => (&self.text[from..], bytes.len() + 1),
+            };
+            self.start = next;
+            let piece = piece.trim();
+            if !piece.is_empty() {
+                return Some(piece);
             }
-            index[byte] = i as u16;
-            byte += 1;
         }
-        index
-    }};
-}
-
-/// The entries of a [`first_byte_index!`]-indexed table that start like `word`.
-pub fn bucket(index: &[u16; 257], word: &str) -> std::ops::Range<usize> {
-    match word.as_bytes().first() {
-        Some(&b) => index[b as usize] as usize..index[b as usize + 1] as usize,
-        None => 0..0,
+        None
     }
 }
 
@@ -307,6 +486,46 @@ mod tests {
         assert_eq!((t.exclamations, t.questions), (1, 1));
         assert_eq!(t.get(3).unwrap().sentence, 1);
         assert!(t.phrase_at(3, "isn't it"));
+    }
+
+    fn run_of(bytes: &[u8]) -> (AsciiRun, Vec<u8>) {
+        let mut lower = Vec::new();
+        (copy_ascii_run(bytes, &mut lower), lower)
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_other_byte() {
+        // Every byte value, at every position of a chunk and of the tail.
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut bytes = vec![b'a'; 20];
+                bytes[at] = b;
+                let expected = if b.is_ascii_alphanumeric() { 20 } else { at };
+                assert_eq!(run_of(&bytes).0.len, expected, "byte {b:#x} at {at}");
+            }
+        }
+        assert_eq!(run_of(b"").0.len, 0);
+    }
+
+    #[test]
+    fn ascii_runs_are_lower_cased_counted_and_hashed_like_words() {
+        let text = "Hello2World, HELLO hi I x12 ABCDEFGH abcdefgh ABCDEFGHIJKLMNOPQRSTUVWXYZ \
+                    0123456789012345 Mixed9Case8And7Digits";
+        for word in text.split([' ', ',']).filter(|w| !w.is_empty()) {
+            let (run, lower) = run_of(format!("{word}.").as_bytes());
+            let expected = word.to_ascii_lowercase();
+            assert_eq!(lower, expected.as_bytes());
+            assert_eq!(
+                run,
+                AsciiRun {
+                    len: word.len(),
+                    letters: word.chars().filter(char::is_ascii_alphabetic).count(),
+                    upper: word.chars().filter(char::is_ascii_uppercase).count(),
+                    hash: word_hash(expected.as_bytes()),
+                },
+                "{word}"
+            );
+        }
     }
 
     #[test]
