@@ -73,11 +73,15 @@ fn outer_target_dir(out_dir: &Path) -> PathBuf {
 
 /// Rebuild when the plugins, the contract or the JS example change. Only
 /// source folders are watched: `plugins/target` (a hand build) must not
-/// trigger rebuilds.
+/// trigger rebuilds. The paths are written relative to this package: this
+/// package's fingerprint does not depend on where the checkout is, so with
+/// absolute paths a target dir shared by two checkouts watched the first
+/// one's files and kept its stale plugins for the other.
 fn watch_sources(root: &Path) {
     let watch = |path: PathBuf| {
         if path.exists() {
-            println!("cargo:rerun-if-changed={}", path.display());
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            println!("cargo:rerun-if-changed=../../{}", relative.display());
         }
     };
     watch(root.join("wit"));
