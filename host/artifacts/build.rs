@@ -63,10 +63,10 @@ fn outer_target_dir(out_dir: &Path) -> PathBuf {
         .find(|p| p.file_name().is_some_and(|n| n == "build"))
         .unwrap_or_else(|| panic!("unexpected OUT_DIR layout: {}", out_dir.display()));
     let mut dir = build.parent().and_then(Path::parent).expect("target dir");
-    if let Ok(triple) = env::var("TARGET") {
-        if dir.file_name().is_some_and(|n| *n == *triple) {
-            dir = dir.parent().expect("target dir");
-        }
+    if let Ok(triple) = env::var("TARGET")
+        && dir.file_name().is_some_and(|n| *n == *triple)
+    {
+        dir = dir.parent().expect("target dir");
     }
     dir.to_path_buf()
 }

@@ -95,10 +95,10 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         .body_html(0)
         .map(|s| s.into_owned())
         .filter(|_| msg.html_body_count() > 0);
-    if parsed.text_body.is_empty() {
-        if let Some(html) = &parsed.html_body {
-            parsed.text_body = html_to_text(html);
-        }
+    if parsed.text_body.is_empty()
+        && let Some(html) = &parsed.html_body
+    {
+        parsed.text_body = html_to_text(html);
     }
     parsed.attachments = msg
         .attachments()

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the enum does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum PluginCommand {
     /// Print a component's kind, contract version, metadata, imports and exports,
     /// and every reason the host would refuse it. Exits non-zero if it would.

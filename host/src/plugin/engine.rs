@@ -189,21 +189,21 @@ impl PluginEngine {
     }
 
     fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, PluginError> {
-        if let Some(cache) = &self.cache {
-            if let Some(path) = cache.lookup(sha256) {
-                // SAFETY: the cache directory only ever holds artifacts this
-                // host serialized itself from components it compiled; the
-                // compatibility hash in the path guards against another
-                // wasmtime version or configuration.
-                match unsafe { Component::deserialize_file(&self.engine, &path) } {
-                    Ok(component) => {
-                        self.stats.loaded_from_cache.fetch_add(1, Ordering::Relaxed);
-                        return Ok(component);
-                    }
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), error = %e, "discarding unreadable precompiled plugin");
-                        cache.evict(sha256);
-                    }
+        if let Some(cache) = &self.cache
+            && let Some(path) = cache.lookup(sha256)
+        {
+            // SAFETY: the cache directory only ever holds artifacts this
+            // host serialized itself from components it compiled; the
+            // compatibility hash in the path guards against another
+            // wasmtime version or configuration.
+            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+                Ok(component) => {
+                    self.stats.loaded_from_cache.fetch_add(1, Ordering::Relaxed);
+                    return Ok(component);
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unreadable precompiled plugin");
+                    cache.evict(sha256);
                 }
             }
         }

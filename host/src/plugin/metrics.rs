@@ -58,10 +58,10 @@ impl PluginMetrics {
         self.latency_sum_us.fetch_add(us, Ordering::Relaxed);
         self.peak_memory_bytes
             .fetch_max(peak_memory_bytes, Ordering::Relaxed);
-        if let Some(kind) = failure {
-            if let Some(i) = ERROR_KINDS.iter().position(|&k| k == kind) {
-                self.failures[i].fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(kind) = failure
+            && let Some(i) = ERROR_KINDS.iter().position(|&k| k == kind)
+        {
+            self.failures[i].fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -438,12 +438,12 @@ impl PluginRegistry {
         name: &str,
         limits: Option<Limits>,
     ) -> Result<PluginView, RegistryError> {
-        if let Some(l) = &limits {
-            if l.deadline_ms == 0 || l.memory_bytes == 0 || l.deadline_ms > 60_000 {
-                return Err(RegistryError::Invalid(
-                    "deadline_ms must be 1..=60000 and memory_bytes above 0".into(),
-                ));
-            }
+        if let Some(l) = &limits
+            && (l.deadline_ms == 0 || l.memory_bytes == 0 || l.deadline_ms > 60_000)
+        {
+            return Err(RegistryError::Invalid(
+                "deadline_ms must be 1..=60000 and memory_bytes above 0".into(),
+            ));
         }
         let msg = format!("limits set to {limits:?}");
         self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {

@@ -31,6 +31,7 @@ use std::collections::{BTreeSet, HashMap};
 /// Syncs one folder of `account`; `folder` is its stored row (checkpoint).
 /// With `labels_as_folders` (Gmail), new messages the org already has under
 /// another label are located by Message-ID and size instead of downloaded.
+#[allow(clippy::too_many_arguments)]
 pub async fn sync_folder(
     session: &mut ImapSession,
     store: &Store,
@@ -92,19 +93,15 @@ pub async fn sync_folder(
     // A first sync writes its checkpoint with the first batch (or at the
     // end when nothing is new), so the previous folder's last batch can
     // still be committing while this folder is read.
-    let mut checkpoint_written = false;
-    match changes {
-        Some(changes) => {
-            carry.settle(&mut report, progress).await?;
-            checkpoint_written = true;
-            let (flags, gone) = store
-                .apply_folder_changes(org, &changes.flags, &changes.gone, &checkpoint)
-                .await?;
-            report.updated_flags = flags;
-            report.expunged = gone;
-            report.expunge_detection = changes.detection;
-        }
-        None => {}
+    let checkpoint_written = changes.is_some();
+    if let Some(changes) = changes {
+        carry.settle(&mut report, progress).await?;
+        let (flags, gone) = store
+            .apply_folder_changes(org, &changes.flags, &changes.gone, &checkpoint)
+            .await?;
+        report.updated_flags = flags;
+        report.expunged = gone;
+        report.expunge_detection = changes.detection;
     }
 
     let new = NewMail {
