@@ -501,14 +501,9 @@ impl Store {
              WHERE e.org_id = ",
         );
         q.bind_text(org.as_str());
-        q.push(" AND e.email IN (");
-        for (i, email) in emails.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind_text(email.trim().to_lowercase());
-        }
-        q.push(") ORDER BY e.email, r.kind, r.name, r.id");
+        q.push(" AND e.email IN ")
+            .bind_list(emails.iter().map(|e| e.trim().to_lowercase()))
+            .push(" ORDER BY e.email, r.kind, r.name, r.id");
         let rows = q.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {

@@ -110,6 +110,18 @@ impl SqlBuilder {
         self.args.len()
     }
 
+    /// Appends `(v1, v2, …)` for an `IN` list; `values` must not be empty.
+    pub fn bind_list<S: Into<String>>(&mut self, values: impl IntoIterator<Item = S>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind_text(value);
+        }
+        self.push(")")
+    }
+
     pub fn bind_text(&mut self, s: impl Into<String>) -> &mut Self {
         self.bind(Arg::Text(s.into()))
     }

@@ -6,7 +6,7 @@
 //! user's state only read/starred, when the server's `\Seen` or `\Flagged`
 //! changes.
 
-use super::db::{Arg, SqlBuilder};
+use super::db::SqlBuilder;
 use super::folders::{FolderCheckpoint, write_checkpoint};
 use super::messages::{Location, upsert_location};
 use super::{Store, StoreError, StoreResult};
@@ -229,14 +229,9 @@ impl Store {
         for chunk in ids.chunks(500) {
             let mut q =
                 SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
-            q.bind_text(org.as_str()).push(" AND id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind(Arg::Text(id.as_str().to_owned()));
-            }
-            q.push(")");
+            q.bind_text(org.as_str())
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().map(|id| id.as_str()));
             for r in q.query().fetch_all(self.pool()).await? {
                 let size: i64 = r.try_get("size")?;
                 out.push(MessageFingerprint {
@@ -333,14 +328,8 @@ impl Store {
             let mut q =
                 SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
             q.bind_text(org.as_str())
-                .push(" AND header_message_id IN (");
-            for (i, mid) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind_text(mid.clone());
-            }
-            q.push(")");
+                .push(" AND header_message_id IN ")
+                .bind_list(chunk.iter().map(String::as_str));
             for r in q.query().fetch_all(self.pool()).await? {
                 out.push(MessageFingerprint {
                     message_id: MessageId(r.try_get("id")?),

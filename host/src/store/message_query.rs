@@ -393,15 +393,10 @@ impl Store {
                  WHERE s.org_id = ",
             );
             q.bind_text(org.as_str());
-            q.push(" AND s.message_id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind_text(id.as_str());
-            }
             // The first location of each message (one row per location).
-            q.push(") ORDER BY s.message_id, l.account_id, l.location_key");
+            q.push(" AND s.message_id IN ")
+                .bind_list(chunk.iter().map(|id| id.as_str()))
+                .push(" ORDER BY s.message_id, l.account_id, l.location_key");
             for row in q.into_query().fetch_all(self.pool()).await? {
                 let id = MessageId(row.try_get("message_id")?);
                 if sources.contains_key(&id) {
