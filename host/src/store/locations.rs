@@ -224,20 +224,32 @@ impl Store {
         org: &OrgId,
         ids: &[MessageId],
     ) -> StoreResult<Vec<MessageFingerprint>> {
-        let mut out = Vec::with_capacity(ids.len());
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        self.fingerprints_where(org, "id", &ids).await
+    }
+
+    /// Fingerprints of the org's messages whose `column` is one of `values`.
+    async fn fingerprints_where(
+        &self,
+        org: &OrgId,
+        column: &'static str,
+        values: &[&str],
+    ) -> StoreResult<Vec<MessageFingerprint>> {
+        let mut out = Vec::with_capacity(values.len());
         // Chunks keep the parameter count far below both databases' limits.
-        for chunk in ids.chunks(500) {
+        for chunk in values.chunks(500) {
             let mut q =
                 SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
             q.bind_text(org.as_str())
-                .push(" AND id IN ")
-                .bind_list(chunk.iter().map(|id| id.as_str()));
-            for r in q.query().fetch_all(self.pool()).await? {
-                let size: i64 = r.try_get("size")?;
+                .push(" AND ")
+                .push(column)
+                .push(" IN ")
+                .bind_list(chunk.iter().copied());
+            for r in q.into_query().fetch_all(self.pool()).await? {
                 out.push(MessageFingerprint {
                     message_id: MessageId(r.try_get("id")?),
                     header_message_id: r.try_get("header_message_id")?,
-                    size: u64::try_from(size).unwrap_or(0),
+                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
                 });
             }
         }
@@ -323,22 +335,9 @@ impl Store {
         org: &OrgId,
         header_ids: &[String],
     ) -> StoreResult<Vec<MessageFingerprint>> {
-        let mut out = Vec::new();
-        for chunk in header_ids.chunks(500) {
-            let mut q =
-                SqlBuilder::new("SELECT id, header_message_id, size FROM messages WHERE org_id = ");
-            q.bind_text(org.as_str())
-                .push(" AND header_message_id IN ")
-                .bind_list(chunk.iter().map(String::as_str));
-            for r in q.query().fetch_all(self.pool()).await? {
-                out.push(MessageFingerprint {
-                    message_id: MessageId(r.try_get("id")?),
-                    header_message_id: r.try_get("header_message_id")?,
-                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-                });
-            }
-        }
-        Ok(out)
+        let header_ids: Vec<&str> = header_ids.iter().map(String::as_str).collect();
+        self.fingerprints_where(org, "header_message_id", &header_ids)
+            .await
     }
 
     /// Forgets UIDs the server expunged (or moved away). Returns how many
