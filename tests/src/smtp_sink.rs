@@ -1,12 +1,15 @@
 //! An SMTP server that accepts every message and records it: the far end
-//! of Dovecot's submission relay in tests of sending (start it on
-//! [`Ports::relay`](crate::Ports)), so a test can assert what actually left
-//! — envelope and bytes — and how many times.
+//! of Dovecot's submission relay in tests of sending (start it with
+//! [`SmtpSink::relay_for`]), so a test can assert what actually left —
+//! envelope and bytes — and how many times. It can be made unavailable
+//! (every connection gets `421`) to test a relay that is down, without
+//! giving its port away.
 //!
 //! It speaks just enough ESMTP for a relaying MTA (EHLO/HELO, MAIL, RCPT,
 //! DATA with dot-unstuffing, RSET, NOOP, QUIT) and nothing that would make
 //! a client change its behaviour (no STARTTLS, AUTH, CHUNKING or PIPELINING).
 
+use crate::Dovecot;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +56,7 @@ impl ReceivedMail {
 pub struct SmtpSink {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    available: Arc<AtomicBool>,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -60,23 +64,33 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Listens on a free loopback port.
     pub fn start() -> SmtpSink {
-        Self::start_on(0)
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("bind the SMTP sink on a loopback port: {e}"));
+        Self::serve_on(listener)
     }
 
-    /// Listens on `port` of 127.0.0.1 (e.g. the port Dovecot relays to).
-    pub fn start_on(port: u16) -> SmtpSink {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("bind the SMTP sink on 127.0.0.1:{port}: {e}"));
+    /// Serves the port `dovecot`'s submission service relays to.
+    pub fn relay_for(dovecot: &Dovecot) -> SmtpSink {
+        Self::serve_on(dovecot.take_relay_listener())
+    }
+
+    fn serve_on(listener: TcpListener) -> SmtpSink {
         let addr = listener.local_addr().expect("SMTP sink address");
         let stop = Arc::new(AtomicBool::new(false));
+        let available = Arc::new(AtomicBool::new(true));
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, received2) = (stop.clone(), received.clone());
+        let (stop2, available2, received2) = (stop.clone(), available.clone(), received.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
-                let Ok(conn) = conn else { continue };
+                let Ok(mut conn) = conn else { continue };
+                if !available2.load(Ordering::SeqCst) {
+                    // What a server that cannot take mail now says (RFC 5321 3.1).
+                    let _ = conn.write_all(b"421 4.3.2 mailroom-test-sink unavailable\r\n");
+                    continue;
+                }
                 let received = received2.clone();
                 std::thread::spawn(move || {
                     // A client that goes away mid-session is its business.
@@ -87,9 +101,16 @@ impl SmtpSink {
         SmtpSink {
             addr,
             stop,
+            available,
             received,
             thread: Some(thread),
         }
+    }
+
+    /// While `false`, every connection is greeted with `421` and closed:
+    /// a relay that is down, on a port that stays this sink's.
+    pub fn set_available(&self, available: bool) {
+        self.available.store(available, Ordering::SeqCst);
     }
 
     pub fn addr(&self) -> SocketAddr {

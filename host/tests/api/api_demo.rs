@@ -6,7 +6,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A minimal HTTP/1.1 GET (no client library needed): (status, body).
@@ -34,32 +35,77 @@ fn get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<(u16, Stri
     Ok((status, body))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
+/// Lines a child prints, as they come, from a reader thread.
+fn lines_of(out: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Waits for the line in which the child names the port it bound (it was
+/// started on port 0: a port picked here and passed in could be taken by a
+/// parallel test before the child binds it). Returns the port and what was
+/// printed up to then.
+fn bound_port(
+    child: &mut Child,
+    lines: &Receiver<String>,
+    port_in: impl Fn(&str) -> Option<u16>,
+) -> (u16, Vec<String>) {
+    let mut printed = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(240) {
+        match lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let port = port_in(&line);
+                printed.push(line);
+                if let Some(port) = port {
+                    return (port, printed);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("mailroom exited with {status}: {printed:#?}");
+        }
+    }
+    panic!("mailroom did not say where it listens: {printed:#?}");
+}
+
+/// The port of `http://127.0.0.1:PORT` in a line.
+fn url_port(line: &str) -> Option<u16> {
+    let rest = &line[line.find("http://127.0.0.1:")? + "http://127.0.0.1:".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The port of `mailroom serve --log-json`'s "serving" event.
+fn serving_port(line: &str) -> Option<u16> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    let address = event["fields"]["address"].as_str()?;
+    address
+        .parse::<std::net::SocketAddr>()
+        .ok()
         .map(|a| a.port())
-        .expect("free port")
 }
 
 #[test]
 fn demo_starts_answers_healthz_and_serves_sample_data() {
-    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["demo", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start mailroom demo");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = lines_of(child.stdout.take().expect("stdout"));
+    let (port, mut printed) = bound_port(&mut child, &rx, url_port);
 
     let started = Instant::now();
-    let (mut printed, mut healthy) = (Vec::<String>::new(), false);
+    let mut healthy = false;
     while started.elapsed() < Duration::from_secs(240) {
         printed.extend(rx.try_iter());
         if let Ok((200, body)) = get(port, "/healthz", None) {
@@ -213,19 +259,21 @@ fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
     )
     .expect("config");
     for _restart in 0..2 {
-        let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
             .args([
+                "--log-json",
                 "serve",
                 "--config",
                 config.to_str().expect("utf-8"),
                 "--listen",
-                &format!("127.0.0.1:{port}"),
+                "127.0.0.1:0",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("serve");
+        let log = lines_of(child.stderr.take().expect("stderr"));
+        let (port, _) = bound_port(&mut child, &log, serving_port);
         wait_healthy(&mut child, port);
         let (status, body) = get(port, "/v1/me", Some(&token)).expect("me");
         assert_eq!(status, 200, "{body}");

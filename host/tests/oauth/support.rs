@@ -52,7 +52,7 @@ impl World {
             Incoming::Imap => ("imap", dovecot.ports().imap),
             Incoming::Pop3 => ("pop3", dovecot.ports().pop3),
         };
-        let sink = SmtpSink::start_on(dovecot.ports().relay);
+        let sink = SmtpSink::relay_for(&dovecot);
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone());
         let (org, _admin, token) = db

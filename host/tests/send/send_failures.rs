@@ -10,12 +10,12 @@ use mailroom::store::{
     AccountUpdate, AuthKind, FromAddress, NewUser, OutboxState, Role, Security, SentCopy,
     ServerSettings, now_ms,
 };
-use mailroom_test_servers::{SmtpSink, closed_port};
+use mailroom_test_servers::closed_port;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_retries_until_the_server_is_back() {
-    let mut w = World::start_with_relay(false).await;
+    let w = World::start_with_relay(false).await;
     let password = w.user().password.clone();
     let account = w
         .account_with(None, AuthKind::Password, &password, closed_port())
@@ -68,7 +68,7 @@ async fn the_outbox_retries_until_the_server_is_back() {
     assert_eq!(w.sink.count(), 0);
 
     // 3. The relay is up: the next run sends it and files the copy.
-    w.sink = SmtpSink::start_on(w.dovecot.ports().relay);
+    w.sink.set_available(true);
     let next = second.next_attempt_at.expect("a next attempt");
     sender.run_due(next).await.expect("attempt 3");
     let done = w.entry(&entry.id).await;

@@ -44,16 +44,12 @@ impl World {
         Self::start_with_relay(true).await
     }
 
-    /// `relay_up = false`: nothing listens where Dovecot relays to (the
-    /// `sink` field is then an unused one on another port; a test starts the
-    /// real one on `dovecot.ports().relay` when mail should flow).
+    /// `relay_up = false`: the relay greets Dovecot with `421` until the
+    /// test calls `sink.set_available(true)`.
     pub async fn start_with_relay(relay_up: bool) -> World {
         let dovecot = Dovecot::start(Layout::SpecialUse);
-        let sink = if relay_up {
-            SmtpSink::start_on(dovecot.ports().relay)
-        } else {
-            SmtpSink::start()
-        };
+        let sink = SmtpSink::relay_for(&dovecot);
+        sink.set_available(relay_up);
         let db = TestDb::sqlite().await;
         let (org, admin, token) = db
             .store

@@ -13,10 +13,11 @@ use crate::tempdir::{TempDir, random_u64, set_mode};
 use crate::tls::SelfSigned;
 use config::Identity;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const INSTALL_HINT: &str =
@@ -98,12 +99,14 @@ pub struct Ports {
     pub submission: u16,
     /// Submission over implicit TLS (RFC 8314, "submissions", usually 465).
     pub submissions: u16,
-    /// Where submission relays to (nothing listens there unless a test does).
+    /// Where submission relays to. The instance holds this port from start
+    /// (so no other test can take it) until a test serves it with
+    /// [`SmtpSink::relay_for`](crate::SmtpSink::relay_for).
     pub relay: u16,
 }
 
 impl Ports {
-    fn pick() -> Ports {
+    fn pick(relay: u16) -> Ports {
         let p = crate::net::free_port;
         Ports {
             imap: p(),
@@ -112,7 +115,7 @@ impl Ports {
             pop3s: p(),
             submission: p(),
             submissions: p(),
-            relay: p(),
+            relay,
         }
     }
 }
@@ -124,6 +127,9 @@ pub struct Dovecot {
     ports: Ports,
     users: Vec<TestUser>,
     cert: SelfSigned,
+    /// Bound before Dovecot starts and kept: a port only picked and
+    /// released could be taken by a parallel test before the sink binds it.
+    relay: Mutex<Option<TcpListener>>,
     child: Option<Child>,
 }
 
@@ -159,10 +165,13 @@ impl Dovecot {
         }
         set_mode(&dir.path().join("home"), 0o755).expect("chmod home");
         let conf = dir.path().join("dovecot.conf");
+        let relay = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("reserve a loopback port for the SMTP relay: {e}"));
+        let relay_port = relay.local_addr().expect("relay listener address").port();
         let mut last_log = String::new();
         // A port may be taken between picking and binding: retry with new ones.
         for _attempt in 0..5 {
-            let ports = Ports::pick();
+            let ports = Ports::pick(relay_port);
             let tag = format!("{:012x}", random_u64() & 0xffff_ffff_ffff);
             let greeting = format!("mailroom-test-{tag} ready");
             let r = config::render(
@@ -204,6 +213,7 @@ impl Dovecot {
                         ports,
                         users: options.users.clone(),
                         cert,
+                        relay: Mutex::new(Some(relay)),
                         child: Some(child),
                     };
                 }
@@ -228,6 +238,15 @@ impl Dovecot {
 
     pub fn ports(&self) -> Ports {
         self.ports
+    }
+
+    /// The listener on [`Ports::relay`], held since start; once per instance.
+    pub(crate) fn take_relay_listener(&self) -> TcpListener {
+        self.relay
+            .lock()
+            .expect("relay listener lock")
+            .take()
+            .expect("the relay port is already served by an SmtpSink of this Dovecot")
     }
 
     /// Always loopback.
