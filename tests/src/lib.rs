@@ -26,7 +26,7 @@ mod tempdir;
 mod tls;
 
 pub use dovecot::{Dovecot, DovecotOptions, Layout, Ports, TestUser};
-pub use net::{SilentServer, closed_port, free_port};
+pub use net::{ClosedPort, SilentServer, closed_port, free_port};
 pub use oauth_server::OAuthServer;
 pub use proxy::CuttingProxy;
 pub use smtp_sink::{ReceivedMail, SmtpSink};

@@ -1,6 +1,7 @@
 //! Small network fixtures: free ports, a port nobody listens on, and a
 //! server that accepts connections but never answers.
 
+use socket2::{Domain, Protocol, Socket, Type};
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +16,39 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("find a free loopback port: {e}"))
 }
 
-/// A loopback port with no listener: connecting to it is refused.
-pub fn closed_port() -> u16 {
-    free_port()
+/// A loopback port where connecting is refused, for as long as this lives.
+///
+/// The port is bound but never listened on: the kernel refuses connections
+/// to it, and no other socket can take it meanwhile (a port merely picked
+/// and released could be bound by a parallel test and then answer).
+pub struct ClosedPort {
+    _reserved: Socket,
+    port: u16,
+}
+
+impl ClosedPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+pub fn closed_port() -> ClosedPort {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .and_then(|s| {
+            s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+            Ok(s)
+        })
+        .unwrap_or_else(|e| panic!("reserve a loopback port: {e}"));
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("reserved port");
+    ClosedPort {
+        _reserved: socket,
+        port,
+    }
 }
 
 /// Accepts TCP connections, reads and discards what the client sends, and

@@ -265,7 +265,8 @@ async fn wrong_port_plain_port_for_tls_and_a_silent_server_are_clear_errors() {
     let name = d.user().name.clone();
 
     // Nothing listens there.
-    let acc = account(s, &t, &name, closed_port(), Security::None, true, pw()).await;
+    let refusing = closed_port();
+    let acc = account(s, &t, &name, refusing.port(), Security::None, true, pw()).await;
     let report = test_account(s, &t.org, &acc, &NoDiagnoser, short_timeouts())
         .await
         .expect("report");

@@ -228,8 +228,9 @@ async fn closed_port_and_silent_server_are_clear_errors() {
     let s = &db.store;
     let t = tenant(s).await;
     let d = Dovecot::start(Layout::SpecialUse);
+    let refusing = closed_port();
     let closed = Pop3 {
-        port: closed_port(),
+        port: refusing.port(),
         ..Pop3::plain(&d)
     };
     let acc = pop3_account(s, &t, &d, closed).await;

@@ -17,8 +17,9 @@ use std::time::Duration;
 async fn the_outbox_retries_until_the_server_is_back() {
     let w = World::start_with_relay(false).await;
     let password = w.user().password.clone();
+    let refusing = closed_port();
     let account = w
-        .account_with(None, AuthKind::Password, &password, closed_port())
+        .account_with(None, AuthKind::Password, &password, refusing.port())
         .await;
     let entry = w.queue(&account, "Sent when the server is back").await;
     let sender = w.sender();
@@ -243,10 +244,11 @@ async fn the_api_refuses_what_cannot_be_sent_before_queueing_it() {
 async fn a_sent_message_whose_sent_folder_stays_unreachable_is_still_stored() {
     let w = World::start().await;
     let account = w.account(None, &w.user().password.clone()).await;
+    let refusing = closed_port();
     let imap_down = AccountUpdate {
         incoming: Some(ServerSettings {
             host: "127.0.0.1".into(),
-            port: closed_port(),
+            port: refusing.port(),
             security: Security::None,
         }),
         ..Default::default()
