@@ -6,6 +6,7 @@
 use super::serve::{StoreArgs, open_state};
 use crate::config::Settings;
 use crate::ids::{AccountId, OrgId};
+use crate::store::AccountLease;
 use crate::sync::diagnose::{StepStatus, test_account};
 use crate::sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
 use anyhow::Context;
@@ -95,7 +96,7 @@ pub async fn run(cmd: AccountCommand, log_json: bool) -> anyhow::Result<()> {
             let node = format!("cli-{}", std::process::id());
             if !state
                 .store
-                .try_lease_account(&org, &account, &node, 15 * 60 * 1000)
+                .try_lease_account(&org, &account, AccountLease::Sync, &node, 15 * 60 * 1000)
                 .await?
             {
                 anyhow::bail!(
@@ -123,7 +124,7 @@ pub async fn run(cmd: AccountCommand, log_json: bool) -> anyhow::Result<()> {
             bar.finish_and_clear();
             state
                 .store
-                .release_account_lease(&org, &account, &node)
+                .release_account_lease(&org, &account, AccountLease::Sync, &node)
                 .await?;
             match report {
                 Ok(report) => {

@@ -31,8 +31,8 @@ pub mod users;
 mod tests;
 
 pub use accounts::{
-    Account, AccountSecrets, AccountStatus, AccountUpdate, AuthKind, Credentials, FromAddress,
-    NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent,
+    Account, AccountLease, AccountSecrets, AccountStatus, AccountUpdate, AuthKind, Credentials,
+    FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent,
 };
 pub use audit::AuditEntry;
 pub use contacts::{

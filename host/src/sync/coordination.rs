@@ -1,10 +1,11 @@
 //! Who may touch an account's mailbox, and how much: the per-account
 //! connection budget (the provider's `max_connections`, shared by the push
 //! watcher and full syncs), the node-local "one sync at a time" lock, and
-//! the store lease that keeps two nodes from syncing one account at once.
+//! the store leases that keep two nodes from syncing one account at once
+//! or both keeping a push connection to it.
 
 use crate::ids::{AccountId, OrgId};
-use crate::store::{Store, StoreResult};
+use crate::store::{AccountLease, Store, StoreResult};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -84,24 +85,36 @@ impl AccountSlot {
     }
 }
 
-/// The store lease of an account, held by this node for one sync.
+/// A store lease of an account held by this node: for one sync, or for
+/// as long as it keeps the push connection.
 #[derive(Clone)]
 pub struct Lease {
     store: Store,
+    kind: AccountLease,
     node: String,
     ttl: Duration,
 }
 
 impl Lease {
-    pub fn new(store: Store, node: String, ttl: Duration) -> Lease {
-        Lease { store, node, ttl }
+    pub fn new(store: Store, kind: AccountLease, node: String, ttl: Duration) -> Lease {
+        Lease {
+            store,
+            kind,
+            node,
+            ttl,
+        }
+    }
+
+    /// How long a taken lease holds unless renewed.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     /// Takes (or renews) the lease; false when another node holds it.
     pub async fn take(&self, org: &OrgId, account: &AccountId) -> StoreResult<bool> {
         let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
         self.store
-            .try_lease_account(org, account, &self.node, ttl_ms)
+            .try_lease_account(org, account, self.kind, &self.node, ttl_ms)
             .await
     }
 
@@ -110,10 +123,10 @@ impl Lease {
     pub async fn release(&self, org: &OrgId, account: &AccountId) {
         if let Err(e) = self
             .store
-            .release_account_lease(org, account, &self.node)
+            .release_account_lease(org, account, self.kind, &self.node)
             .await
         {
-            tracing::warn!(org = %org, account = %account, error = %e, "cannot release sync lease");
+            tracing::warn!(org = %org, account = %account, lease = ?self.kind, error = %e, "cannot release lease");
         }
     }
 }

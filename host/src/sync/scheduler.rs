@@ -14,7 +14,7 @@ use super::watch::{WatchSettings, WatchStats, Watcher};
 use super::{PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_with};
 use crate::ids::{AccountId, OrgId};
 use crate::plugin::registry::PluginRegistry;
-use crate::store::{Protocol, Store};
+use crate::store::{AccountLease, Protocol, Store};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,6 +80,8 @@ pub struct SyncScheduler {
     settings: SchedulerSettings,
     /// This node's lease on the account being synced.
     lease: Lease,
+    /// This node's lease on the push connection of the accounts it watches.
+    push_lease: Lease,
     /// After a failure: when the account may be tried again, and how many failures in a row.
     backoff: Arc<Mutex<HashMap<AccountId, (Instant, u32)>>>,
     /// Each account's connection budget and sync turn on this node.
@@ -91,38 +93,51 @@ pub struct SyncScheduler {
 #[derive(Default)]
 struct Watchers(Mutex<HashMap<AccountId, RunningWatcher>>);
 
-/// A watcher's task and its counters.
-type RunningWatcher = (JoinHandle<()>, Arc<WatchStats>);
+/// A watcher's task, its counters, and the account's org.
+type RunningWatcher = (JoinHandle<()>, Arc<WatchStats>, OrgId);
 
 impl Watchers {
     fn running(&self, account: &AccountId) -> Option<Arc<WatchStats>> {
         let map = self.0.lock();
-        let (task, stats) = map.get(account)?;
+        let (task, stats, _) = map.get(account)?;
         (!task.is_finished()).then(|| stats.clone())
     }
 
     /// Keeps `task` unless another watcher of the account runs already.
     fn insert(
         &self,
+        org: &OrgId,
         account: &AccountId,
         task: JoinHandle<()>,
         stats: Arc<WatchStats>,
     ) -> Arc<WatchStats> {
         let mut map = self.0.lock();
-        if let Some((running, stats)) = map.get(account)
+        if let Some((running, stats, _)) = map.get(account)
             && !running.is_finished()
         {
             task.abort();
             return stats.clone();
         }
-        map.insert(account.clone(), (task, stats.clone()));
+        map.insert(account.clone(), (task, stats.clone(), org.clone()));
         stats
+    }
+
+    /// Takes every watcher out, aborted.
+    fn abort_all(&self) -> Vec<(OrgId, AccountId, JoinHandle<()>)> {
+        self.0
+            .lock()
+            .drain()
+            .map(|(account, (task, _, org))| {
+                task.abort();
+                (org, account, task)
+            })
+            .collect()
     }
 }
 
 impl Drop for Watchers {
     fn drop(&mut self) {
-        for (task, _) in self.0.get_mut().values() {
+        for (task, _, _) in self.0.get_mut().values() {
             task.abort();
         }
     }
@@ -132,7 +147,18 @@ impl SyncScheduler {
     pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: SchedulerSettings) -> Self {
         let node = format!("node-{}", hex::encode(rand::random::<[u8; 6]>()));
         Self {
-            lease: Lease::new(store.clone(), node, settings.lease),
+            lease: Lease::new(
+                store.clone(),
+                AccountLease::Sync,
+                node.clone(),
+                settings.lease,
+            ),
+            push_lease: Lease::new(
+                store.clone(),
+                AccountLease::Push,
+                node,
+                settings.watch.push_lease,
+            ),
             store,
             registry,
             settings,
@@ -245,19 +271,25 @@ impl SyncScheduler {
             idle_restart,
             slot,
             lease: self.lease.clone(),
+            push_lease: self.push_lease.clone(),
             backoff: (self.settings.base_backoff, self.settings.max_backoff),
             stats: stats.clone(),
         };
         Ok(self
             .watchers
-            .insert(account, tokio::spawn(watcher.run()), stats))
+            .insert(org, account, tokio::spawn(watcher.run()), stats))
     }
 
     /// Stops every push watcher (at shutdown; a sync cut off resumes from
-    /// its last committed batch).
-    pub fn stop_watching(&self) {
-        for (task, _) in self.watchers.0.lock().values() {
-            task.abort();
+    /// its last committed batch) and gives back the leases they held, so
+    /// another node, or this one restarted, takes the accounts over at once
+    /// rather than when the leases expire.
+    pub async fn stop_watching(&self) {
+        for (org, account, task) in self.watchers.abort_all() {
+            // Aborted: this only waits for it to be dropped.
+            let _ = task.await;
+            self.push_lease.release(&org, &account).await;
+            self.lease.release(&org, &account).await;
         }
     }
 

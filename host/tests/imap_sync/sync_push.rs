@@ -1,13 +1,14 @@
 //! Push against a real Dovecot: new INBOX mail and expunges arrive without
 //! waiting for a full sync, other folders are caught by cheap STATUS polls
 //! that leave unchanged folders alone, IDLE is re-issued on schedule, a cut
-//! connection is re-established, and an account never holds more IMAP
-//! connections than its budget. Bounds are generous: they assert that
+//! connection is re-established, an account never holds more IMAP
+//! connections than its budget, and nodes sharing a database keep one push
+//! connection per account between them. Bounds are generous: they assert that
 //! things happen, not how fast.
 
 use super::support::*;
 use mailroom::ids::{AccountId, OrgId};
-use mailroom::store::{Security, Store};
+use mailroom::store::{AccountLease, Security, Store};
 use mailroom::sync::scheduler::{SchedulerSettings, SyncScheduler};
 use mailroom::sync::watch::{WatchCounts, WatchSettings, WatchStats};
 use mailroom_test_servers::{CuttingProxy, Dovecot, Layout};
@@ -294,7 +295,7 @@ async fn a_watcher_syncs_nothing_while_another_node_holds_the_lease() {
     let t = tenant(s).await;
     let acc = plain_account(s, &t, &d).await;
     assert!(
-        s.try_lease_account(&t.org, &acc, "other-node", 60_000)
+        s.try_lease_account(&t.org, &acc, AccountLease::Sync, "other-node", 60_000)
             .await
             .expect("lease")
     );
@@ -315,7 +316,7 @@ async fn a_watcher_syncs_nothing_while_another_node_holds_the_lease() {
     );
     assert_eq!(stats.counts().full_syncs, 0);
 
-    s.release_account_lease(&t.org, &acc, "other-node")
+    s.release_account_lease(&t.org, &acc, AccountLease::Sync, "other-node")
         .await
         .expect("release");
     eventually("synced once the lease is free", || {
@@ -358,5 +359,57 @@ async fn the_running_scheduler_watches_imap_accounts() {
     );
     assert!(c.pushes >= 1, "{c:?}");
     running.abort();
-    scheduler.stop_watching();
+    scheduler.stop_watching().await;
+}
+
+mailroom::both_backends! {
+    async fn one_node_keeps_the_push_connection_and_another_takes_over_when_it_dies(db) {
+        let s = &db.store;
+        let d = Dovecot::start(Layout::SpecialUse);
+        let user = d.user().name.clone();
+        let t = tenant(s).await;
+        let acc = plain_account(s, &t, &d).await;
+        let registry = registry_with_generic_provider(s, &t.org).await;
+        let mut short_lease = settings();
+        // Renewed every second: two missed renewals before it lapses.
+        short_lease.watch.push_lease = Duration::from_secs(3);
+        let node = || SyncScheduler::new(s.clone(), registry.clone(), short_lease.clone());
+
+        let first = node();
+        let first_stats = first.watch(&t.org, &acc).await.expect("watch on the first node");
+        eventually("the first node listens", || async { first_stats.counts().idles >= 1 }).await;
+        let second = node();
+        let second_stats = second.watch(&t.org, &acc).await.expect("watch on the second node");
+        eventually("the second node sees the push is taken", || async {
+            second_stats.counts().watched_elsewhere >= 2
+        })
+        .await;
+        assert_eq!(second_stats.counts().connects, 0, "one push connection between the nodes");
+        d.seed(&user, "INBOX", &mail(0, "pushed to the first node", 500));
+        eventually("the first node delivers", || stored(s, "pushed to the first node")).await;
+        assert!(first_stats.counts().pushes >= 1, "{:?}", first_stats.counts());
+        assert_eq!(first_stats.counts().leases_lost, 0, "renewed in time: {:?}", first_stats.counts());
+
+        // The first node dies without a word: its lease runs out, and the
+        // second node's watcher connects and catches up.
+        drop(first);
+        d.seed(&user, "INBOX", &mail(1, "arrived while nobody listened", 500));
+        eventually("the second node takes over", || async {
+            let c = second_stats.counts();
+            c.full_syncs >= 1 && c.idles >= 1
+        })
+        .await;
+        assert!(stored(s, "arrived while nobody listened").await);
+        d.seed(&user, "INBOX", &mail(2, "pushed to the second node", 500));
+        eventually("the second node delivers", || stored(s, "pushed to the second node")).await;
+
+        // A node that stops cleanly hands over at once: a third node
+        // finds the push free on its first try.
+        second.stop_watching().await;
+        let third = node();
+        let third_stats = third.watch(&t.org, &acc).await.expect("watch on the third node");
+        eventually("the third node listens", || async { third_stats.counts().idles >= 1 }).await;
+        assert_eq!(third_stats.counts().watched_elsewhere, 0, "{:?}", third_stats.counts());
+        third.stop_watching().await;
+    }
 }

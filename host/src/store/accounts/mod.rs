@@ -1,6 +1,6 @@
 //! Mail accounts: the connected mailboxes of an org. This file holds the
 //! types and their validation; `repo` the CRUD, `credentials` the sealed
-//! secrets, `sync_state` status, sync leases and learned settings.
+//! secrets, `sync_state` status, sync and push leases and learned settings.
 //!
 //! [`Account`] never carries a secret (only whether one is set), so it can
 //! be serialised into API responses as is.
@@ -11,6 +11,7 @@ mod sync_state;
 
 pub use credentials::{AccountSecrets, Credentials};
 pub(crate) use repo::visible_to_sql;
+pub use sync_state::AccountLease;
 
 use super::db::{from_json, get_bool, get_opt_bool};
 use super::users::normalize_email;

@@ -1,14 +1,33 @@
 //! What sync and send record on an account: status and last error, last
 //! sync time, the learned "provider files sent mail itself" answer, and the
-//! sync lease that lets several nodes share one PostgreSQL without two of
-//! them syncing the same account.
+//! leases that let several nodes share one PostgreSQL without two of them
+//! syncing the same account, or both keeping a push connection to it.
 
 use super::super::db::now_ms;
 use super::super::{Store, StoreResult};
 use super::AccountStatus;
 use super::repo::Value;
 use crate::ids::{AccountId, OrgId};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
+
+/// What a node leases an account for; each kind is held independently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountLease {
+    /// One sync (full, push-triggered or polled) at a time.
+    Sync,
+    /// The one long-lived push (IDLE) connection.
+    Push,
+}
+
+impl AccountLease {
+    /// (owner column, expiry column): fixed names, never user input.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            AccountLease::Sync => ("lease_owner", "lease_expires_at"),
+            AccountLease::Push => ("push_owner", "push_expires_at"),
+        }
+    }
+}
 
 impl Store {
     /// Records the account's sync state and its last error (`None` clears it).
@@ -57,22 +76,24 @@ impl Store {
             .await
     }
 
-    /// Takes (or renews) the sync lease of an account for `node` until
+    /// Takes (or renews) the `kind` lease of an account for `node` until
     /// `now + ttl_ms`. One atomic UPDATE: it succeeds only when the lease is
     /// free, expired, or already this node's, on either back end.
     pub async fn try_lease_account(
         &self,
         org: &OrgId,
         id: &AccountId,
+        kind: AccountLease,
         node: &str,
         ttl_ms: i64,
     ) -> StoreResult<bool> {
+        let (owner, expires) = kind.columns();
         let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE mail_accounts SET lease_owner = $1, lease_expires_at = $2 \
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE mail_accounts SET {owner} = $1, {expires} = $2 \
              WHERE org_id = $3 AND id = $4 \
-             AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at IS NULL OR lease_expires_at < $5)",
-        )
+             AND ({owner} IS NULL OR {owner} = $1 OR {expires} IS NULL OR {expires} < $5)",
+        )))
         .bind(node)
         .bind(now.saturating_add(ttl_ms))
         .bind(org.as_str())
@@ -83,17 +104,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Gives the lease back (only if `node` holds it).
+    /// Gives the `kind` lease back (only if `node` holds it).
     pub async fn release_account_lease(
         &self,
         org: &OrgId,
         id: &AccountId,
+        kind: AccountLease,
         node: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE mail_accounts SET lease_owner = NULL, lease_expires_at = NULL \
-             WHERE org_id = $1 AND id = $2 AND lease_owner = $3",
-        )
+        let (owner, expires) = kind.columns();
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE mail_accounts SET {owner} = NULL, {expires} = NULL \
+             WHERE org_id = $1 AND id = $2 AND {owner} = $3",
+        )))
         .bind(org.as_str())
         .bind(id.as_str())
         .bind(node)

@@ -4,6 +4,7 @@
 use super::*;
 use crate::both_backends;
 use crate::ids::AccountId;
+use crate::store::AccountLease::{Push, Sync};
 
 both_backends! {
     async fn secrets_are_sealed_at_rest(db) {
@@ -173,16 +174,23 @@ both_backends! {
         assert!(matches!(s.get_folder(&other, &f.id).await, Err(StoreError::NotFound(_))));
         assert!(s.list_folders(&other, &a.id).await.expect("list").is_empty());
 
-        assert!(s.try_lease_account(&org, &a.id, "node-1", 60_000).await.expect("lease"));
-        assert!(s.try_lease_account(&org, &a.id, "node-1", 60_000).await.expect("renew"));
-        assert!(!s.try_lease_account(&org, &a.id, "node-2", 60_000).await.expect("held"));
+        assert!(s.try_lease_account(&org, &a.id, Sync, "node-1", 60_000).await.expect("lease"));
+        assert!(s.try_lease_account(&org, &a.id, Sync, "node-1", 60_000).await.expect("renew"));
+        assert!(!s.try_lease_account(&org, &a.id, Sync, "node-2", 60_000).await.expect("held"));
         assert!(s.accounts_to_sync().await.expect("candidates").is_empty());
-        s.release_account_lease(&org, &a.id, "node-2").await.expect("not holder: no-op");
-        assert!(!s.try_lease_account(&org, &a.id, "node-2", 60_000).await.expect("still held"));
-        s.release_account_lease(&org, &a.id, "node-1").await.expect("release");
+        s.release_account_lease(&org, &a.id, Sync, "node-2").await.expect("not holder: no-op");
+        assert!(!s.try_lease_account(&org, &a.id, Sync, "node-2", 60_000).await.expect("still held"));
+        s.release_account_lease(&org, &a.id, Sync, "node-1").await.expect("release");
         assert_eq!(s.accounts_to_sync().await.expect("candidates"), vec![(org.clone(), a.id.clone())]);
-        assert!(s.try_lease_account(&org, &a.id, "node-2", -1).await.expect("take"));
-        assert!(s.try_lease_account(&org, &a.id, "node-1", 60_000).await.expect("expired lease is taken over"));
-        assert!(!s.try_lease_account(&other, &a.id, "node-3", 1).await.expect("other org"));
+        assert!(s.try_lease_account(&org, &a.id, Sync, "node-2", -1).await.expect("take"));
+        assert!(s.try_lease_account(&org, &a.id, Sync, "node-1", 60_000).await.expect("expired lease is taken over"));
+        assert!(!s.try_lease_account(&other, &a.id, Sync, "node-3", 1).await.expect("other org"));
+        // The push lease is held apart from the sync lease, by its own rules.
+        assert!(s.try_lease_account(&org, &a.id, Push, "node-2", 60_000).await.expect("push while node-1 syncs"));
+        assert!(!s.try_lease_account(&org, &a.id, Push, "node-1", 60_000).await.expect("push held"));
+        s.release_account_lease(&org, &a.id, Sync, "node-1").await.expect("release sync");
+        assert!(!s.try_lease_account(&org, &a.id, Push, "node-1", 60_000).await.expect("still held"));
+        s.release_account_lease(&org, &a.id, Push, "node-2").await.expect("release push");
+        assert!(s.try_lease_account(&org, &a.id, Push, "node-1", 60_000).await.expect("free again"));
     }
 }

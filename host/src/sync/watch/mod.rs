@@ -4,9 +4,11 @@
 //! runs a full sync (folder discovery, every folder) when it connects and
 //! every `full_sync_interval`, all on that one connection.
 //!
-//! Every sync takes the account's sync turn on this node and its store
-//! lease, so it never overlaps another sync of the account here or on
-//! another node. The connection counts against the account's budget; when
+//! Only the node holding the account's push lease keeps a connection; a
+//! watcher on another node waits in standby (renewing nothing) and takes
+//! over when the lease is released or expires. Every sync takes the
+//! account's sync turn on this node and its sync lease, so it never
+//! overlaps another sync of the account here or on another node. The connection counts against the account's budget; when
 //! someone else waits for a connection and none is free, the watcher logs
 //! out and queues behind them. A broken or silent connection ends in an
 //! error (every command has a timeout; IDLE is re-issued every
@@ -45,6 +47,9 @@ pub struct WatchSettings {
     pub idle_restart: Option<Duration>,
     /// Longest server silence during IDLE before the link is probed.
     pub keepalive: Duration,
+    /// How long the push lease holds unless renewed (every third of it):
+    /// after a node dies, another takes its push over within about 1.5×.
+    pub push_lease: Duration,
 }
 
 impl Default for WatchSettings {
@@ -55,6 +60,7 @@ impl Default for WatchSettings {
             debounce: Duration::from_millis(500),
             idle_restart: None,
             keepalive: Duration::from_secs(5 * 60),
+            push_lease: Duration::from_secs(2 * 60),
         }
     }
 }
@@ -79,6 +85,11 @@ pub struct WatchCounts {
     pub yields: u64,
     /// Connections that ended in an error.
     pub errors: u64,
+    /// Times the push lease was found held by another node (this watcher
+    /// then stays in standby).
+    pub watched_elsewhere: u64,
+    /// Times the push lease was lost while held (another node took over).
+    pub leases_lost: u64,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +103,8 @@ pub struct WatchStats {
     full_syncs: AtomicU64,
     yields: AtomicU64,
     errors: AtomicU64,
+    watched_elsewhere: AtomicU64,
+    leases_lost: AtomicU64,
 }
 
 impl WatchStats {
@@ -107,6 +120,8 @@ impl WatchStats {
             full_syncs: get(&self.full_syncs),
             yields: get(&self.yields),
             errors: get(&self.errors),
+            watched_elsewhere: get(&self.watched_elsewhere),
+            leases_lost: get(&self.leases_lost),
         }
     }
 }
@@ -126,7 +141,10 @@ pub struct Watcher {
     /// From the provider's quirks unless the settings override it.
     pub idle_restart: Duration,
     pub slot: Arc<AccountSlot>,
+    /// Taken for each sync.
     pub lease: Lease,
+    /// Held while this watcher keeps the push connection.
+    pub push_lease: Lease,
     /// First wait after a failure, and the most.
     pub backoff: (Duration, Duration),
     pub stats: Arc<WatchStats>,
@@ -154,16 +172,52 @@ impl Watcher {
     /// Watches until the account is deleted or disabled (or the task is
     /// dropped: everything committed stays, the rest comes next time).
     pub async fn run(self) {
-        let now = Instant::now();
         let mut state = WatchState {
-            next_full: now,
-            next_poll: now + self.settings.poll_interval,
+            next_full: Instant::now(),
+            next_poll: Instant::now() + self.settings.poll_interval,
             seen: HashMap::new(),
             inbox_dirty: false,
         };
+        let standby = self.push_lease.ttl() / 2;
+        loop {
+            match self.push_lease.take(&self.org, &self.account).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Another node watches, or the account is gone.
+                    if matches!(self.account_to_watch().await, Ok(None)) {
+                        return;
+                    }
+                    bump(&self.stats.watched_elsewhere, 1);
+                    tokio::time::sleep(standby).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(org = %self.org, account = %self.account, error = %e, "cannot take the push lease");
+                    tokio::time::sleep(standby).await;
+                    continue;
+                }
+            }
+            tokio::select! {
+                () = self.watch_while_held(&mut state) => {
+                    self.push_lease.release(&self.org, &self.account).await;
+                    return;
+                }
+                () = self.keep_push_lease() => {
+                    bump(&self.stats.leases_lost, 1);
+                    // What the other node did meanwhile is not known here.
+                    state.next_full = Instant::now();
+                    state.seen.clear();
+                }
+            }
+        }
+    }
+
+    /// Connections, one after another, until the account is no longer to
+    /// be watched.
+    async fn watch_while_held(&self, state: &mut WatchState) {
         let mut failures = 0u32;
         loop {
-            match self.connection(&mut state).await {
+            match self.connection(state).await {
                 Ok(ConnectionEnd::Stop) => return,
                 Ok(ConnectionEnd::Yielded) => failures = 0,
                 Err(e) => {
@@ -183,16 +237,42 @@ impl Watcher {
         }
     }
 
-    /// One connection, from login to an error or a yield.
-    async fn connection(&self, state: &mut WatchState) -> SyncResult<ConnectionEnd> {
+    /// Renews the push lease every third of its life; returns when another
+    /// node has it (or the account is gone). A store error is retried at
+    /// the next renewal: the lease outlives two missed ones.
+    async fn keep_push_lease(&self) {
+        loop {
+            tokio::time::sleep(self.push_lease.ttl() / 3).await;
+            match self.push_lease.take(&self.org, &self.account).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(org = %self.org, account = %self.account, "the push lease passed to another node");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(org = %self.org, account = %self.account, error = %e, "cannot renew the push lease");
+                }
+            }
+        }
+    }
+
+    /// The account, or `None` when it is gone, disabled or not IMAP.
+    async fn account_to_watch(&self) -> SyncResult<Option<Account>> {
         let account = match self.store.get_account(&self.org, &self.account).await {
             Ok(a) => a,
-            Err(StoreError::NotFound(_)) => return Ok(ConnectionEnd::Stop),
+            Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if account.protocol != Protocol::Imap || account.status == AccountStatus::Disabled {
+        let watchable =
+            account.protocol == Protocol::Imap && account.status != AccountStatus::Disabled;
+        Ok(watchable.then_some(account))
+    }
+
+    /// One connection, from login to an error or a yield.
+    async fn connection(&self, state: &mut WatchState) -> SyncResult<ConnectionEnd> {
+        let Some(account) = self.account_to_watch().await? else {
             return Ok(ConnectionEnd::Stop);
-        }
+        };
         let _connection = self.slot.connection().await;
         let mut session =
             account::open_session(&self.store, &account, self.options.timeouts).await?;
