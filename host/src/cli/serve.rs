@@ -150,7 +150,8 @@ pub async fn serve(
     outbox.abort();
     // A sync cut off here resumes from its last committed batch next start.
     syncing.abort();
-    scheduler.stop_watching().await;
+    let _ = syncing.await;
+    scheduler.stop().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

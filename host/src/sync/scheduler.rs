@@ -16,7 +16,7 @@ use crate::ids::{AccountId, OrgId};
 use crate::plugin::registry::PluginRegistry;
 use crate::store::{AccountLease, Protocol, Store};
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -87,6 +87,9 @@ pub struct SyncScheduler {
     /// Each account's connection budget and sync turn on this node.
     slots: Arc<Mutex<HashMap<AccountId, Arc<AccountSlot>>>>,
     watchers: Arc<Watchers>,
+    /// Accounts whose sync lease a full sync of this node holds now (one
+    /// cut off by [`SyncScheduler::stop`] never gives it back itself).
+    leased: Arc<Mutex<HashSet<(OrgId, AccountId)>>>,
 }
 
 /// The running watchers; stopped when the scheduler goes.
@@ -165,13 +168,18 @@ impl SyncScheduler {
             backoff: Arc::default(),
             slots: Arc::default(),
             watchers: Arc::default(),
+            leased: Arc::default(),
         }
     }
 
-    /// Syncs due accounts every interval, until the task is dropped.
+    /// Syncs due accounts every interval, until the task is dropped (which
+    /// drops the syncs it started too; [`SyncScheduler::stop`] then gives
+    /// back their leases).
     pub async fn run(self) {
         let budget = Arc::new(Semaphore::new(self.settings.concurrent_accounts.max(1)));
+        let mut running = tokio::task::JoinSet::new();
         loop {
+            while running.try_join_next().is_some() {}
             match self.store.accounts_to_sync().await {
                 Ok(due) => {
                     for (org, account) in due {
@@ -185,7 +193,7 @@ impl SyncScheduler {
                             return;
                         };
                         let this = self.clone();
-                        tokio::spawn(async move {
+                        running.spawn(async move {
                             let _permit = permit;
                             if let Err(e) = this.sync_one(&org, &account).await {
                                 tracing::warn!(org = %org, account = %account, error = %e, "sync failed");
@@ -216,6 +224,8 @@ impl SyncScheduler {
         if !self.lease.take(org, account).await? {
             return Err(ScheduleError::Busy);
         }
+        let key = (org.clone(), account.clone());
+        self.leased.lock().insert(key.clone());
         let result = sync_account_with(
             &self.store,
             org,
@@ -227,6 +237,7 @@ impl SyncScheduler {
         .await
         .map_err(ScheduleError::from);
         self.lease.release(org, account).await;
+        self.leased.lock().remove(&key);
         match &result {
             Ok(_) => {
                 self.backoff.lock().remove(account);
@@ -280,15 +291,20 @@ impl SyncScheduler {
             .insert(org, account, tokio::spawn(watcher.run()), stats))
     }
 
-    /// Stops every push watcher (at shutdown; a sync cut off resumes from
-    /// its last committed batch) and gives back the leases they held, so
-    /// another node, or this one restarted, takes the accounts over at once
-    /// rather than when the leases expire.
-    pub async fn stop_watching(&self) {
+    /// At shutdown, after the [`run`](Self::run) task was aborted: stops
+    /// every push watcher and gives back the leases this node's watchers and
+    /// syncs held, so another node, or this one restarted, takes the
+    /// accounts over at once rather than when the leases expire. A sync cut
+    /// off resumes from its last committed batch.
+    pub async fn stop(&self) {
         for (org, account, task) in self.watchers.abort_all() {
             // Aborted: this only waits for it to be dropped.
             let _ = task.await;
             self.push_lease.release(&org, &account).await;
+            self.lease.release(&org, &account).await;
+        }
+        let cut_off: Vec<_> = self.leased.lock().drain().collect();
+        for (org, account) in cut_off {
             self.lease.release(&org, &account).await;
         }
     }

@@ -11,7 +11,7 @@ use mailroom::ids::{AccountId, OrgId};
 use mailroom::store::{AccountLease, Security, Store};
 use mailroom::sync::scheduler::{SchedulerSettings, SyncScheduler};
 use mailroom::sync::watch::{WatchCounts, WatchSettings, WatchStats};
-use mailroom_test_servers::{CuttingProxy, Dovecot, Layout};
+use mailroom_test_servers::{CuttingProxy, Dovecot, Layout, SilentServer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -359,7 +359,7 @@ async fn the_running_scheduler_watches_imap_accounts() {
     );
     assert!(c.pushes >= 1, "{c:?}");
     running.abort();
-    scheduler.stop_watching().await;
+    scheduler.stop().await;
 }
 
 mailroom::both_backends! {
@@ -405,11 +405,54 @@ mailroom::both_backends! {
 
         // A node that stops cleanly hands over at once: a third node
         // finds the push free on its first try.
-        second.stop_watching().await;
+        second.stop().await;
         let third = node();
         let third_stats = third.watch(&t.org, &acc).await.expect("watch on the third node");
         eventually("the third node listens", || async { third_stats.counts().idles >= 1 }).await;
         assert_eq!(third_stats.counts().watched_elsewhere, 0, "{:?}", third_stats.counts());
-        third.stop_watching().await;
+        third.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_gives_back_the_lease_of_a_sync_it_cut_off() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    // A server that never greets: the sync sits in its first command,
+    // holding the account's lease, for as long as the test needs.
+    let silent = SilentServer::start();
+    let t = tenant(s).await;
+    let acc = account(
+        s,
+        &t,
+        "alice",
+        silent.port(),
+        Security::None,
+        true,
+        Login::Password("secret".into()),
+    )
+    .await;
+    let registry = registry_with_generic_provider(s, &t.org).await;
+    let mut full_syncs = settings();
+    full_syncs.push = false;
+    full_syncs.interval = Duration::from_millis(100);
+    full_syncs.sync.timeouts.connect = Duration::from_secs(120);
+    full_syncs.sync.timeouts.command = Duration::from_secs(120);
+    let scheduler = SyncScheduler::new(s.clone(), registry, full_syncs);
+    let running = tokio::spawn(scheduler.clone().run());
+    let held = "SELECT COUNT(*) FROM mail_accounts WHERE lease_owner LIKE 'node-%'";
+    eventually("the scheduler's sync holds the lease", || async {
+        count(s, held).await == 1
+    })
+    .await;
+
+    running.abort();
+    let _ = running.await;
+    scheduler.stop().await;
+    assert!(
+        s.try_lease_account(&t.org, &acc, AccountLease::Sync, "other-node", 60_000)
+            .await
+            .expect("lease"),
+        "free at once, not in 15 minutes"
+    );
 }
