@@ -89,7 +89,7 @@ pub async fn sync_now(
 /// The account's two-way state queue: how many read/star/move changes made
 /// in Mailroom still wait to be written to the server (each sync tries), how
 /// many the server cannot take as things are, and the last error (e.g. a
-/// missing folder to map in the account's folder settings).
+/// missing folder to map with `PUT …/folders/mapping`).
 #[utoipa::path(get, path = "/accounts/{id}/server-changes", tag = "accounts", params(("id" = String, Path)),
     responses((status = 200, body = ServerChangesStatus), (status = 404, body = ErrorBody)))]
 pub async fn server_changes(

@@ -6,6 +6,7 @@
 //! call the store or the plugin registry, and map errors with [`ApiError`].
 //! One file per resource.
 
+pub mod account_folders;
 pub mod account_sync;
 pub mod accounts;
 pub mod audit;
@@ -85,6 +86,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(tokens::routes())
         .merge(accounts::routes())
         .merge(account_sync::routes())
+        .merge(account_folders::routes())
         .merge(providers::routes())
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))

@@ -10,6 +10,7 @@ use crate::ids::{AccountId, FolderId, OrgId};
 use serde::{Deserialize, Serialize};
 use sqlx::any::{Any, AnyRow};
 use sqlx::{Row, Transaction};
+use std::collections::HashMap;
 
 pub const STANDARD_ROLES: [&str; 7] = [
     "inbox", "drafts", "sent", "outbox", "spam", "trash", "archive",
@@ -50,6 +51,15 @@ pub struct Folder {
     pub last_uid: u32,
     pub highestmodseq: Option<u64>,
     pub last_synced_at: Option<i64>,
+}
+
+/// Stored messages of an account, in all and per folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountMessageCounts {
+    /// Distinct messages (one in two folders counts once).
+    pub messages: u64,
+    /// Locations per folder.
+    pub by_folder: HashMap<FolderId, u64>,
 }
 
 /// A folder as listed by the server.
@@ -192,6 +202,45 @@ impl Store {
     }
 
     /// The account's folders by name.
+    /// How many messages the account has stored: distinct messages, and
+    /// locations per folder.
+    pub async fn account_message_counts(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+    ) -> StoreResult<AccountMessageCounts> {
+        let messages: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT message_id) FROM message_locations \
+             WHERE org_id = $1 AND account_id = $2",
+        )
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        let rows = sqlx::query(
+            "SELECT folder_id, COUNT(*) AS n FROM message_locations \
+             WHERE org_id = $1 AND account_id = $2 AND folder_id IS NOT NULL GROUP BY folder_id",
+        )
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        let by_folder = rows
+            .iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((
+                    FolderId(r.try_get("folder_id")?),
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(AccountMessageCounts {
+            messages: u64::try_from(messages).unwrap_or(0),
+            by_folder,
+        })
+    }
+
     pub async fn list_folders(&self, org: &OrgId, account: &AccountId) -> StoreResult<Vec<Folder>> {
         let sql = format!(
             "SELECT {FOLDER_COLUMNS} FROM folders WHERE org_id = $1 AND account_id = $2 ORDER BY name"

@@ -40,7 +40,7 @@ pub use contacts::{
 };
 pub use db::now_ms;
 pub use error::{StoreError, StoreResult};
-pub use folders::{Folder, FolderCheckpoint, FolderInfo};
+pub use folders::{AccountMessageCounts, Folder, FolderCheckpoint, FolderInfo};
 pub use locations::{MessageFingerprint, MovedTo, RelocatedUid, ServerFlags, StoredUid};
 pub use message_query::{
     MessageAddress, MessageDetail, MessageFilter, MessageLocation, MessagePage, MessageState,

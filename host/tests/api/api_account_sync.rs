@@ -1,6 +1,7 @@
 //! Connecting an account over the API against a real Dovecot: the
 //! connection test reports each step (and the server's words when the
-//! password is wrong), and "sync now" brings the mailbox into the store.
+//! password is wrong), "sync now" brings the mailbox into the store, and
+//! the account's folders show their roles, which a manual mapping corrects.
 
 use crate::common::*;
 use axum::http::{Method, StatusCode};
@@ -300,4 +301,181 @@ async fn marking_read_over_the_api_reaches_the_server_and_the_queue_is_visible()
     sync_and_wait(0).await;
     let flags = dovecot.flags(&user, "INBOX", uid);
     assert!(flags.iter().any(|f| f == "\\Seen"), "{flags:?}");
+}
+
+/// The folder of `name` in a `GET …/folders` answer.
+fn folder<'a>(folders: &'a Value, name: &str) -> &'a Value {
+    folders["folders"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["name"] == name))
+        .unwrap_or_else(|| panic!("no folder {name} in {folders}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
+    let db = TestDb::sqlite().await;
+    let app = App::new(db.store.clone());
+    let f = fixture(&app).await;
+    app.state
+        .registry
+        .install(&f.org_a, wasm(mailroom_plugin_artifacts::PROVIDER_GENERIC))
+        .await
+        .expect("install the generic provider");
+    let dovecot = Dovecot::start(Layout::NonStandard);
+    let user = dovecot.user().name.clone();
+    dovecot.seed(
+        &user,
+        "INBOX",
+        b"Subject: one\r\nMessage-ID: <one@x>\r\n\r\n1\r\n",
+    );
+    dovecot.seed(
+        &user,
+        "INBOX",
+        b"Subject: two\r\nMessage-ID: <two@x>\r\n\r\n2\r\n",
+    );
+    dovecot.seed(
+        &user,
+        "INBOX.Projects",
+        b"Subject: three\r\nMessage-ID: <three@x>\r\n\r\n3\r\n",
+    );
+    let account = create_account(&app, &f.admin_a_token, &dovecot, &dovecot.user().password).await;
+    let url = format!("/v1/accounts/{account}/folders");
+    let mapping = format!("/v1/accounts/{account}/folders/mapping");
+
+    // Before the first sync nothing is known, and saying so is no error.
+    let before = app.get(&url, &f.admin_a_token).await.ok(StatusCode::OK);
+    assert_eq!(before["folders"], json!([]), "{before}");
+    assert_eq!(before["messages"], 0);
+
+    app.post(&format!("/v1/accounts/{account}/sync"), &f.admin_a_token)
+        .await
+        .ok(StatusCode::ACCEPTED);
+    let mut listed = Value::Null;
+    for _ in 0..100 {
+        listed = app.get(&url, &f.admin_a_token).await.ok(StatusCode::OK);
+        if listed["messages"] == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed["messages"], 3, "{listed}");
+    assert_eq!(
+        listed["folders"][0]["name"], "INBOX",
+        "INBOX first: {listed}"
+    );
+    let inbox = folder(&listed, "INBOX");
+    assert_eq!(
+        (&inbox["role"], &inbox["role_source"], &inbox["messages"]),
+        (&json!("inbox"), &json!("server"), &json!(2))
+    );
+    let sent = folder(&listed, "INBOX.Sent Items");
+    assert_eq!(
+        (&sent["role"], &sent["role_source"]),
+        (&json!("sent"), &json!("provider")),
+        "{sent}"
+    );
+    let projects = folder(&listed, "INBOX.Projects");
+    assert_eq!(
+        (
+            &projects["role"],
+            &projects["role_source"],
+            &projects["messages"]
+        ),
+        (&Value::Null, &Value::Null, &json!(1))
+    );
+
+    // Mapped by hand: in effect at once, without another sync.
+    let mapped = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Projects", "role": "archive" }),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let projects = folder(&mapped, "INBOX.Projects");
+    assert_eq!(
+        (&projects["role"], &projects["role_source"]),
+        (&json!("archive"), &json!("manual")),
+        "{mapped}"
+    );
+    assert_eq!(
+        mapped["manual_mapping"],
+        json!({ "INBOX.Projects": "archive" })
+    );
+    // A manual role beats the provider's guess, and taking it back
+    // restores that guess.
+    let overridden = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Sent Items", "role": "custom:Quotes" }),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        folder(&overridden, "INBOX.Sent Items")["role"],
+        "custom:Quotes"
+    );
+    let restored = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Sent Items", "role": null }),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let sent = folder(&restored, "INBOX.Sent Items");
+    assert_eq!(
+        (&sent["role"], &sent["role_source"]),
+        (&json!("sent"), &json!("provider")),
+        "{restored}"
+    );
+    // A folder the server does not have yet is remembered for later.
+    let later = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Later", "role": "spam" }),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(later["manual_mapping"]["INBOX.Later"], "spam", "{later}");
+
+    // Bad input says what is allowed and changes nothing.
+    let why = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Projects", "role": "bin" }),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, None);
+    assert!(
+        why.contains("inbox") && why.contains("custom:NAME"),
+        "{why}"
+    );
+    let unchanged = app.get(&url, &f.admin_a_token).await.ok(StatusCode::OK);
+    assert_eq!(folder(&unchanged, "INBOX.Projects")["role"], "archive");
+
+    // Tenants and roles: another org and a user the account is not shared
+    // with cannot see it at all.
+    for token in [&f.admin_b_token, &f.user_a_token] {
+        app.get(&url, token)
+            .await
+            .error(StatusCode::NOT_FOUND, None);
+        app.json(
+            Method::PUT,
+            &mapping,
+            token,
+            json!({ "folder": "INBOX", "role": "trash" }),
+        )
+        .await
+        .error(StatusCode::NOT_FOUND, None);
+    }
 }

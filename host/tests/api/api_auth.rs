@@ -78,6 +78,9 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PUT", "/v1/accounts/{id}/credentials") => j(json!({"password": "pw"})),
         ("PUT", "/v1/accounts/{id}/sharing") => j(json!({"sharing": "public"})),
         ("PUT", "/v1/accounts/{id}/from-addresses") => j(json!({"addresses": []})),
+        ("PUT", "/v1/accounts/{id}/folders/mapping") => {
+            j(json!({"folder": "INBOX.Sweep", "role": "archive"}))
+        }
         ("POST", "/v1/accounts/{id}/send") => j(json!({"to": ["someone@x.example"], "text": "hi"})),
         ("POST", "/v1/contacts") | ("POST", "/v1/leads") => j(json!({"name": "Someone"})),
         ("PATCH", "/v1/contacts/{id}") | ("PATCH", "/v1/leads/{id}") => {

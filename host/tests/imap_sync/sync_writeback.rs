@@ -248,7 +248,9 @@ async fn a_missing_folder_is_a_clear_error_and_the_other_changes_go_on() {
     assert_eq!((queue.pending, queue.failed), (0, 1));
     assert_eq!(
         queue.last_error.as_deref(),
-        Some("the server has no \"Escalations\" folder; map one in the account's folder settings")
+        Some(
+            "the server has no \"Escalations\" folder; map one of the account's folders to it (PUT /v1/accounts/{id}/folders/mapping)"
+        )
     );
     assert_eq!(
         by_subject(s, &t.org, "escalate me").await.1.folder,

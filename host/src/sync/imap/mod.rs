@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod connect;
+pub mod folder_mapping;
 pub mod folders;
 pub mod known;
 pub mod rematch;

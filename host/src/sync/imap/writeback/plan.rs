@@ -69,7 +69,7 @@ pub fn plan(
                     out.settled.push((
                         i,
                         ChangeOutcome::Failed(format!(
-                            "the server has no {} folder; map one in the account's folder settings",
+                            "the server has no {} folder; map one of the account's folders to it (PUT /v1/accounts/{{id}}/folders/mapping)",
                             role_label(role)
                         )),
                     ));
@@ -241,7 +241,7 @@ mod tests {
             vec![(
                 1,
                 ChangeOutcome::Failed(
-                    "the server has no Archive folder; map one in the account's folder settings"
+                    "the server has no Archive folder; map one of the account's folders to it (PUT /v1/accounts/{id}/folders/mapping)"
                         .into()
                 )
             )]
