@@ -9,7 +9,7 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
-use super::providers::{CreateAccount, new_account, providers};
+use super::providers::{CreateAccount, new_account, providers, suggests};
 use crate::auth::{AuthAdmin, AuthUser, Principal};
 use crate::ids::{AccountId, UserId};
 use crate::store::{Account, AccountUpdate, Credentials, FromAddress, Sharing};
@@ -101,7 +101,7 @@ pub async fn list_accounts(
 pub async fn create_account(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
-    Json(req): Json<CreateAccount>,
+    Json(mut req): Json<CreateAccount>,
 ) -> ApiResult<(StatusCode, Json<Account>)> {
     let owner = req.owner.clone().unwrap_or_else(|| p.user.clone());
     if owner != p.user && !p.is_admin() {
@@ -124,6 +124,18 @@ pub async fn create_account(
                     })?
                     .info,
             )
+        }
+        // Neither named: the address's domain may say (gmail.com, …); the
+        // provider is then recorded, so its quirks apply too.
+        (None, None) => {
+            let suggested = providers(&state, &p)
+                .await?
+                .into_iter()
+                .find(|pr| suggests(&pr.info, &req.email));
+            if let Some(found) = &suggested {
+                req.provider_id = Some(found.info.id.clone());
+            }
+            suggested.map(|found| found.info)
         }
         _ => None,
     };

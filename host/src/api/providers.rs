@@ -1,10 +1,12 @@
 //! Provider presets and new accounts: the server presets the org's provider
-//! plugins offer (`GET /v1/providers`), and turning a create-account request
-//! into the store's `NewAccount`, filling servers left out from a preset.
+//! plugins offer (`GET /v1/providers`, with the ones an email address's
+//! domain suggests marked and first), and turning a create-account request
+//! into the store's `NewAccount`, filling servers left out from a preset —
+//! the one named, or the one the address's domain suggests.
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::Json;
+use super::extract::{Json, Query};
 use crate::auth::{AuthUser, Principal};
 use crate::ids::UserId;
 use crate::plugin::PluginKind;
@@ -33,6 +35,30 @@ pub struct ProviderPreset {
     /// The provider's `provider-info` (id, name, domains, imap/pop3/smtp presets, auth methods …).
     #[schema(value_type = Object)]
     pub info: provider::ProviderInfo,
+    /// The `email` asked about has one of this provider's domains.
+    pub suggested: bool,
+}
+
+/// `GET /v1/providers?email=…`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProvidersQuery {
+    /// An address whose domain marks the providers it suggests (listed first).
+    pub email: Option<String>,
+}
+
+/// Whether `email`'s domain is one of the provider's domains (or below
+/// one, e.g. `eu.example.com` under `example.com`).
+pub fn suggests(info: &provider::ProviderInfo, email: &str) -> bool {
+    let Some((_, domain)) = email.trim().rsplit_once('@') else {
+        return false;
+    };
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    !domain.is_empty()
+        && info.domains.iter().any(|d| {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            domain == d || domain.ends_with(&format!(".{d}"))
+        })
 }
 
 pub async fn providers(state: &AppState, p: &Principal) -> ApiResult<Vec<ProviderPreset>> {
@@ -46,6 +72,7 @@ pub async fn providers(state: &AppState, p: &Principal) -> ApiResult<Vec<Provide
             Ok(info) => out.push(ProviderPreset {
                 plugin: plugin.name().to_owned(),
                 info,
+                suggested: false,
             }),
             // One broken provider plugin must not hide the others; its failure is
             // already recorded against it.
@@ -57,14 +84,24 @@ pub async fn providers(state: &AppState, p: &Principal) -> ApiResult<Vec<Provide
     Ok(out)
 }
 
-/// Server presets offered by the org's provider plugins.
-#[utoipa::path(get, path = "/providers", tag = "accounts",
+/// Server presets offered by the org's provider plugins; with `email`,
+/// those its domain suggests are marked and listed first.
+#[utoipa::path(get, path = "/providers", tag = "accounts", params(ProvidersQuery),
     responses((status = 200, body = Vec<ProviderPreset>), (status = 401, body = ErrorBody)))]
 pub async fn list_providers(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
+    Query(q): Query<ProvidersQuery>,
 ) -> ApiResult<Json<Vec<ProviderPreset>>> {
-    Ok(Json(providers(&state, &p).await?))
+    let mut presets = providers(&state, &p).await?;
+    if let Some(email) = &q.email {
+        for preset in &mut presets {
+            preset.suggested = suggests(&preset.info, email);
+        }
+        // Stable: suggested first, otherwise in the registry's order.
+        presets.sort_by_key(|preset| !preset.suggested);
+    }
+    Ok(Json(presets))
 }
 
 fn default_protocol() -> Protocol {
@@ -154,9 +191,11 @@ pub fn new_account(
                     "provider {id:?} has no {} preset: give `incoming` servers",
                     req.protocol.as_str()
                 ),
-                None => {
-                    "give `incoming` servers or a `provider_id` from GET /v1/providers".to_owned()
-                }
+                None => format!(
+                    "no provider plugin of this org knows the domain of {:?}: give `incoming` \
+                     servers or a `provider_id` from GET /v1/providers",
+                    req.email
+                ),
             }));
         }
     };
@@ -227,6 +266,19 @@ mod tests {
 
     fn request(json: serde_json::Value) -> CreateAccount {
         serde_json::from_value(json).expect("request")
+    }
+
+    #[test]
+    fn an_address_suggests_the_providers_of_its_domain() {
+        let info = info();
+        assert!(suggests(&info, "ann@example.com"));
+        assert!(suggests(&info, " Ann@EXAMPLE.COM "), "case and spaces");
+        assert!(suggests(&info, "ann@eu.example.com"), "a subdomain");
+        assert!(suggests(&info, "\"a@b\"@example.com"), "the last @ counts");
+        assert!(!suggests(&info, "ann@notexample.com"), "not a suffix match");
+        assert!(!suggests(&info, "ann@example.com.evil"));
+        assert!(!suggests(&info, "example.com"), "no address");
+        assert!(!suggests(&info, "ann@"));
     }
 
     #[test]

@@ -245,4 +245,48 @@ async fn accounts_from_provider_presets() {
         .await
         .ok(StatusCode::CREATED);
     assert_eq!(r["provider_id"], "generic");
+
+    // The address's domain suggests a provider: marked and listed first,
+    // and an account with neither servers nor provider_id gets its preset.
+    app.send(
+        Method::POST,
+        "/v1/plugins",
+        Some(admin),
+        Some("application/wasm"),
+        wasm(artifacts::PROVIDER_GMAIL),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    let suggested = app
+        .get("/v1/providers?email=Ann@GoogleMail.com", &f.user_a_token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(suggested[0]["info"]["id"], "gmail", "{suggested}");
+    assert_eq!(suggested[0]["suggested"], true);
+    assert_eq!(suggested[1]["suggested"], false);
+    let gmail = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            json!({"email": "ann@googlemail.com"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(gmail["provider_id"], "gmail", "{gmail}");
+    assert_eq!(gmail["incoming"]["host"], "imap.gmail.com", "{gmail}");
+    assert_eq!(gmail["outgoing"]["host"], "smtp.gmail.com", "{gmail}");
+    let m = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            json!({"email": "ann@unknown.example"}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(
+        m.contains("ann@unknown.example") && m.contains("incoming"),
+        "{m}"
+    );
 }
