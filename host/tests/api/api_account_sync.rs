@@ -27,11 +27,16 @@ async fn create_account(app: &App, token: &str, dovecot: &Dovecot, password: &st
     created["id"].as_str().expect("account id").to_owned()
 }
 
-fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["steps"]
+/// The entry of `body[list]` whose `key` is `value`.
+fn entry<'a>(body: &'a Value, list: &str, key: &str, value: &str) -> &'a Value {
+    body[list]
         .as_array()
-        .and_then(|steps| steps.iter().find(|s| s["step"] == name))
-        .unwrap_or_else(|| panic!("no {name} step in {report}"))
+        .and_then(|all| all.iter().find(|e| e[key] == value))
+        .unwrap_or_else(|| panic!("no {key} {value} in {list} of {body}"))
+}
+
+fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
+    entry(report, "steps", "step", name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,10 +310,7 @@ async fn marking_read_over_the_api_reaches_the_server_and_the_queue_is_visible()
 
 /// The folder of `name` in a `GET …/folders` answer.
 fn folder<'a>(folders: &'a Value, name: &str) -> &'a Value {
-    folders["folders"]
-        .as_array()
-        .and_then(|all| all.iter().find(|f| f["name"] == name))
-        .unwrap_or_else(|| panic!("no folder {name} in {folders}"))
+    entry(folders, "folders", "name", name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
