@@ -9,7 +9,7 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
-use super::providers::{CreateAccount, new_account, providers, suggests};
+use super::providers::{CreateAccount, new_account, preset_for};
 use crate::auth::{AuthAdmin, AuthUser, Principal};
 use crate::ids::{AccountId, UserId};
 use crate::store::{Account, AccountUpdate, Credentials, FromAddress, Sharing};
@@ -109,36 +109,7 @@ pub async fn create_account(
             "only an org admin may create an account for another user",
         ));
     }
-    let preset = match (&req.provider_id, &req.incoming) {
-        (Some(id), None) => {
-            let found = providers(&state, &p)
-                .await?
-                .into_iter()
-                .find(|pr| &pr.info.id == id);
-            Some(
-                found
-                    .ok_or_else(|| {
-                        ApiError::unprocessable(format!(
-                            "no provider plugin of this org offers preset {id:?}"
-                        ))
-                    })?
-                    .info,
-            )
-        }
-        // Neither named: the address's domain may say (gmail.com, …); the
-        // provider is then recorded, so its quirks apply too.
-        (None, None) => {
-            let suggested = providers(&state, &p)
-                .await?
-                .into_iter()
-                .find(|pr| suggests(&pr.info, &req.email));
-            if let Some(found) = &suggested {
-                req.provider_id = Some(found.info.id.clone());
-            }
-            suggested.map(|found| found.info)
-        }
-        _ => None,
-    };
+    let preset = preset_for(&state, &p, &mut req).await?;
     let new = new_account(req, owner, preset.as_ref())?;
     let account = state.store.create_account(&p.org, &new).await?;
     let detail = serde_json::json!({ "email": account.email, "owner": account.owner });

@@ -104,6 +104,76 @@ pub async fn list_providers(
     Ok(Json(presets))
 }
 
+/// The preset a new account builds on: the one `provider_id` names (which
+/// must exist when it is to supply the servers), or, with neither servers
+/// nor `provider_id`, the one the address's domain suggests — then recorded
+/// as the account's provider, so its quirks apply too.
+pub async fn preset_for(
+    state: &AppState,
+    p: &Principal,
+    req: &mut CreateAccount,
+) -> ApiResult<Option<provider::ProviderInfo>> {
+    if req.provider_id.is_none() && req.incoming.is_some() {
+        return Ok(None);
+    }
+    let presets = providers(state, p).await?;
+    let Some(id) = &req.provider_id else {
+        let suggested = presets
+            .into_iter()
+            .find(|pr| suggests(&pr.info, &req.email))
+            .map(|pr| pr.info);
+        req.provider_id = suggested.as_ref().map(|info| info.id.clone());
+        return Ok(suggested);
+    };
+    let named = presets.into_iter().find(|pr| &pr.info.id == id);
+    match named {
+        Some(found) => Ok(Some(found.info)),
+        None if req.incoming.is_some() => Ok(None),
+        None => Err(ApiError::unprocessable(format!(
+            "no provider plugin of this org offers preset {id:?}"
+        ))),
+    }
+}
+
+/// Refuses a sign-in the provider does not take, with its own advice.
+fn check_auth(info: &provider::ProviderInfo, kind: AuthKind) -> ApiResult<()> {
+    use provider::AuthMethod;
+    let takes = |m: AuthMethod| info.auth_methods.contains(&m);
+    let wanted = match kind {
+        AuthKind::Oauth2 => takes(AuthMethod::Oauth2),
+        // Which kind of password was typed cannot be told apart here; the
+        // server's refusal (with the provider's hint) says the rest.
+        AuthKind::Password | AuthKind::AppPassword => {
+            takes(AuthMethod::Password) || takes(AuthMethod::AppPassword)
+        }
+    };
+    if wanted {
+        return Ok(());
+    }
+    let offered: Vec<&str> = info
+        .auth_methods
+        .iter()
+        .map(|m| match m {
+            AuthMethod::Password => "password",
+            AuthMethod::AppPassword => "app_password",
+            AuthMethod::Oauth2 => "oauth2",
+        })
+        .collect();
+    let mut why = format!(
+        "{} does not take auth_kind {:?}; use {}",
+        info.name,
+        kind.as_str(),
+        offered.join(" or ")
+    );
+    if let Some(hint) = &info.app_password_hint
+        && kind != AuthKind::Oauth2
+    {
+        why.push_str(". ");
+        why.push_str(hint);
+    }
+    Err(ApiError::unprocessable(why))
+}
+
 fn default_protocol() -> Protocol {
     Protocol::Imap
 }
@@ -178,6 +248,13 @@ pub fn new_account(
     owner: UserId,
     preset: Option<&provider::ProviderInfo>,
 ) -> ApiResult<NewAccount> {
+    // Only where the preset is the server: one given explicitly may take
+    // what its provider's public service does not (e.g. a custom IdP).
+    if let Some(info) = preset
+        && req.incoming.is_none()
+    {
+        check_auth(info, req.auth_kind)?;
+    }
     let preset_incoming = preset.and_then(|info| match req.protocol {
         Protocol::Imap => info.imap.as_ref(),
         Protocol::Pop3 => info.pop3.as_ref(),
@@ -279,6 +356,29 @@ mod tests {
         assert!(!suggests(&info, "ann@example.com.evil"));
         assert!(!suggests(&info, "example.com"), "no address");
         assert!(!suggests(&info, "ann@"));
+    }
+
+    #[test]
+    fn a_sign_in_the_provider_does_not_take_is_refused_with_its_advice() {
+        let mut oauth_only = info();
+        oauth_only.auth_methods = vec![provider::AuthMethod::Oauth2];
+        oauth_only.app_password_hint = Some("This provider takes no passwords.".into());
+        let why = check_auth(&oauth_only, AuthKind::Password)
+            .unwrap_err()
+            .message;
+        assert!(
+            why.contains("use oauth2") && why.contains("takes no passwords"),
+            "{why}"
+        );
+        assert!(check_auth(&oauth_only, AuthKind::AppPassword).is_err());
+        assert!(check_auth(&oauth_only, AuthKind::Oauth2).is_ok());
+        let why = check_auth(&info(), AuthKind::Oauth2).unwrap_err().message;
+        assert!(why.contains("use password"), "{why}");
+        // A password where only app passwords work cannot be told from an
+        // app password: the server decides.
+        let mut app_only = info();
+        app_only.auth_methods = vec![provider::AuthMethod::AppPassword];
+        assert!(check_auth(&app_only, AuthKind::Password).is_ok());
     }
 
     #[test]

@@ -289,4 +289,42 @@ async fn accounts_from_provider_presets() {
         m.contains("ann@unknown.example") && m.contains("incoming"),
         "{m}"
     );
+
+    // A sign-in the provider does not take is refused before anything is
+    // stored, in the provider plugin's words.
+    app.send(
+        Method::POST,
+        "/v1/plugins",
+        Some(admin),
+        Some("application/wasm"),
+        wasm(artifacts::PROVIDER_MICROSOFT),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    let before = app.get("/v1/accounts", admin).await.ok(StatusCode::OK);
+    let m = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            json!({"email": "ann@outlook.com"}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(m.contains("oauth2") && m.contains("no passwords"), "{m}");
+    assert_eq!(
+        app.get("/v1/accounts", admin).await.ok(StatusCode::OK),
+        before,
+        "nothing stored"
+    );
+    let outlook = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            json!({"email": "ann@outlook.com", "auth_kind": "oauth2"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(outlook["provider_id"], "microsoft", "{outlook}");
 }
