@@ -436,6 +436,30 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
         (&json!("sent"), &json!("provider")),
         "{restored}"
     );
+    // A non-ASCII name is shown decoded, and either spelling maps it; the
+    // mapping keeps the server's.
+    let drafts = folder(&restored, "INBOX.Entw&APw-rfe");
+    assert_eq!(drafts["display_name"], "INBOX.Entwürfe", "{drafts}");
+    assert_eq!(drafts["role"], "drafts", "{drafts}");
+    let by_display = app
+        .json(
+            Method::PUT,
+            &mapping,
+            &f.admin_a_token,
+            json!({ "folder": "INBOX.Entwürfe", "role": "archive" }),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let drafts = folder(&by_display, "INBOX.Entw&APw-rfe");
+    assert_eq!(
+        (&drafts["role"], &drafts["role_source"]),
+        (&json!("archive"), &json!("manual")),
+        "{by_display}"
+    );
+    assert_eq!(
+        by_display["manual_mapping"]["INBOX.Entw&APw-rfe"], "archive",
+        "{by_display}"
+    );
     // A folder the server does not have yet is remembered for later.
     let later = app
         .json(

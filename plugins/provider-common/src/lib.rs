@@ -37,7 +37,8 @@ pub mod diagnose;
 pub mod folders;
 pub mod info;
 pub mod testing;
-pub mod utf7;
+/// IMAP's modified UTF-7, shared with the host.
+pub use imap_utf7 as utf7;
 
 /// The SDK, for [`export_service!`]'s expansion in the plugin crate.
 pub use mailroom_plugin_sdk as sdk;

@@ -4,7 +4,7 @@
 //! automatic role on a non-standard server, applied to the stored folder at
 //! once (the next sync would apply it anyway).
 
-use super::folders::{resolve_role, server_role};
+use super::folders::{display_name, manual_role, resolve_role, server_role};
 use super::session::MailboxInfo;
 use crate::store::{Account, Folder, Store, StoreResult};
 use crate::sync::FolderMapper;
@@ -28,8 +28,11 @@ pub enum RoleSource {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FolderView {
     pub id: String,
-    /// The server's name, as the manual mapping refers to it.
+    /// The server's name (non-ASCII in modified UTF-7, e.g. `Entw&APw-rfe`).
     pub name: String,
+    /// The name as people read it (`Entwürfe`); the manual mapping takes
+    /// either.
+    pub display_name: String,
     pub delimiter: Option<String>,
     /// RFC 6154 attribute, e.g. `\Sent`.
     pub special_use: Option<String>,
@@ -49,8 +52,8 @@ pub struct AccountFolders {
     pub messages: u64,
     /// Server folders, INBOX first, then by name.
     pub folders: Vec<FolderView>,
-    /// Server folder name → role, set by hand; it may name folders the
-    /// server does not have (yet).
+    /// Folder name (the server's or the displayed one) → role, set by
+    /// hand; it may name folders the server does not have (yet).
     pub manual_mapping: BTreeMap<String, String>,
 }
 
@@ -59,7 +62,8 @@ pub struct AccountFolders {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderMappingChange {
-    /// The server's folder name, e.g. `INBOX.Sent Items`.
+    /// The folder's name as the server spells it (`INBOX.Entw&APw-rfe`) or
+    /// as it is displayed (`INBOX.Entwürfe`).
     pub folder: String,
     pub role: Option<String>,
 }
@@ -67,7 +71,7 @@ pub struct FolderMappingChange {
 /// Where the folder's current role came from.
 pub fn role_source(folder: &Folder, account: &Account) -> Option<RoleSource> {
     folder.role.as_ref()?;
-    if account.folder_overrides.contains_key(&folder.name) {
+    if manual_role(&account.folder_overrides, &folder.name).is_some() {
         return Some(RoleSource::Manual);
     }
     if server_role(&stored_mailbox(folder)) == folder.role.as_deref() {
@@ -89,6 +93,7 @@ pub async fn account_folders(store: &Store, account: &Account) -> StoreResult<Ac
             role_source: role_source(&f, account),
             messages: counts.by_folder.get(&f.id).copied().unwrap_or(0),
             id: f.id.0,
+            display_name: display_name(&f.name),
             name: f.name,
             delimiter: f.delimiter,
             special_use: f.special_use,
@@ -112,19 +117,26 @@ pub async fn change_folder_mapping(
     mapper: &dyn FolderMapper,
     change: &FolderMappingChange,
 ) -> StoreResult<AccountFolders> {
+    let (org, id) = (&account.org, &account.id);
+    let stored = store.list_folders(org, id).await?;
+    let named = change.folder.trim();
+    let folder = stored
+        .iter()
+        .find(|f| f.name == named || display_name(&f.name) == named);
+    // A known folder is keyed by the server's spelling, and an entry under
+    // its other spelling goes, so one folder never has two manual roles.
+    let key = folder.map_or(named, |f| f.name.as_str());
+    let other = display_name(key);
+    if other != key {
+        store.set_folder_override(org, id, &other, None).await?;
+    }
     let account = store
-        .set_folder_override(
-            &account.org,
-            &account.id,
-            &change.folder,
-            change.role.as_deref(),
-        )
+        .set_folder_override(org, id, key, change.role.as_deref())
         .await?;
-    let stored = store.list_folders(&account.org, &account.id).await?;
-    if let Some(folder) = stored.iter().find(|f| f.name == change.folder.trim()) {
+    if let Some(folder) = folder {
         let role = resolve_role(&stored_mailbox(folder), mapper, &account).await;
         store
-            .set_folder_role(&account.org, &folder.id, role.as_deref())
+            .set_folder_role(org, &folder.id, role.as_deref())
             .await?;
     }
     account_folders(store, &account).await

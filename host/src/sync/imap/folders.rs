@@ -15,7 +15,7 @@ use super::super::provider::FolderMapper;
 use super::session::{ImapSession, MailboxInfo};
 use crate::ids::{AccountId, OrgId};
 use crate::store::{Account, Folder, FolderInfo, Store};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// RFC 6154 attributes that name a SalesInbox folder. `\All`, `\Flagged`
 /// and `\Important` are views over other folders, with no folder of their own.
@@ -59,14 +59,29 @@ pub fn server_role(mailbox: &MailboxInfo) -> Option<&'static str> {
         .map(|(_, role)| *role)
 }
 
+/// The role a manual mapping (`overrides`, an account's) gives the folder
+/// `name` (the server's spelling), keyed by that or by its decoded form
+/// (`Entwürfe` for `Entw&APw-rfe`), as people type it.
+pub fn manual_role<'a>(overrides: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    overrides
+        .get(name)
+        .or_else(|| overrides.get(&display_name(name)))
+        .map(String::as_str)
+}
+
+/// A server folder name as people read it: modified UTF-7 decoded.
+pub fn display_name(name: &str) -> String {
+    imap_utf7::decode_modified_utf7(name)
+}
+
 /// The folder's role, by the order described at the top of this file.
 pub async fn resolve_role(
     mailbox: &MailboxInfo,
     mapper: &dyn FolderMapper,
     account: &Account,
 ) -> Option<String> {
-    if let Some(manual) = account.folder_overrides.get(&mailbox.name) {
-        return Some(manual.clone());
+    if let Some(manual) = manual_role(&account.folder_overrides, &mailbox.name) {
+        return Some(manual.to_owned());
     }
     if let Some(role) = server_role(mailbox) {
         return Some(role.to_owned());
@@ -125,6 +140,30 @@ mod tests {
             delimiter: Some("/".into()),
             attributes: attrs.iter().map(|a| (*a).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn a_manual_mapping_takes_either_spelling_of_a_name() {
+        let overrides: BTreeMap<String, String> = [
+            ("INBOX.Entwürfe", "archive"),
+            ("Sent Items", "sent"),
+            ("Gel&APY-scht", "trash"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(
+            manual_role(&overrides, "INBOX.Entw&APw-rfe"),
+            Some("archive")
+        );
+        assert_eq!(manual_role(&overrides, "Sent Items"), Some("sent"));
+        assert_eq!(manual_role(&overrides, "Gel&APY-scht"), Some("trash"));
+        assert_eq!(
+            manual_role(&overrides, "Entw&APw-rfe"),
+            None,
+            "whole names only"
+        );
+        assert_eq!(display_name("&kAFP4W4IMH8wojCkMMYw4A-"), "送信済みアイテム");
     }
 
     #[test]

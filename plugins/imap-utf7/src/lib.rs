@@ -1,7 +1,7 @@
 //! IMAP's modified UTF-7 (RFC 3501 §5.1.3), the encoding of non-ASCII
-//! mailbox names: `Entw&APw-rfe` is `Entwürfe`, `&MEEwrzBhMPww4A-` is
-//! `送信済みアイテム`. Only decoding is needed: plugins compare names, the
-//! host never asks them to create one.
+//! mailbox names: `Entw&APw-rfe` is `Entwürfe`, `&kAFP4W4IMH8wojCkMMYw4A-` is
+//! `送信済みアイテム`. Only decoding is needed: plugins compare names and
+//! the host shows them; neither creates a mailbox.
 
 /// Decodes a mailbox name. Names that are not valid modified UTF-7 are
 /// returned unchanged, because some servers (and IMAP4rev2 with UTF8=ACCEPT)
