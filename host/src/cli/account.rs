@@ -1,141 +1,199 @@
-//! `mailroom account test|sync`: the connection test and a sync of one
-//! account from the command line, next to the server's data (same config,
-//! environment and flags as `serve`). `sync` shows a progress bar with
-//! messages, bytes and rate.
+//! `mailroom account test|sync|folders|map-folder`: the connection test, a
+//! sync, the folder list and the manual folder mapping of one account from
+//! the command line, next to the server's data (same config, environment
+//! and flags as `serve`). `sync` shows a progress bar with messages, bytes
+//! and rate.
 
 use super::serve::{StoreArgs, open_state};
+use crate::api::AppState;
 use crate::config::Settings;
 use crate::ids::{AccountId, OrgId};
-use crate::store::AccountLease;
+use crate::store::{Account, AccountLease};
 use crate::sync::diagnose::{StepStatus, test_account};
+use crate::sync::imap::folder_mapping::{
+    FolderMappingChange, account_folders, change_folder_mapping,
+};
 use crate::sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// Which account, and where the server's data is.
+#[derive(Debug, Args)]
+pub struct AccountTarget {
+    /// The org the account belongs to.
+    #[arg(long)]
+    org: String,
+    /// The account's id.
+    account: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Test the account's connection step by step (DNS, TCP, TLS, login, folders).
     Test {
-        /// The org the account belongs to.
-        #[arg(long)]
-        org: String,
-        account: String,
         #[command(flatten)]
-        store: StoreArgs,
+        target: AccountTarget,
     },
     /// Sync the account now, with a progress bar.
     Sync {
-        #[arg(long)]
-        org: String,
-        account: String,
         #[command(flatten)]
-        store: StoreArgs,
+        target: AccountTarget,
+    },
+    /// List the account's server folders with their roles and message counts (JSON).
+    Folders {
+        #[command(flatten)]
+        target: AccountTarget,
+    },
+    /// Map a server folder to a role by hand (inbox, drafts, sent, outbox,
+    /// spam, trash, archive, custom:NAME), or give it back its automatic role.
+    MapFolder {
+        #[command(flatten)]
+        target: AccountTarget,
+        /// The folder's name, as the server spells it or as displayed.
+        folder: String,
+        /// The role; leave it out with --automatic.
+        #[arg(required_unless_present = "automatic")]
+        role: Option<String>,
+        /// Remove the manual role: the folder gets its automatic one again.
+        #[arg(long, conflicts_with = "role")]
+        automatic: bool,
     },
 }
 
-pub async fn run(cmd: AccountCommand, log_json: bool) -> anyhow::Result<()> {
-    let (AccountCommand::Test {
-        org,
-        account,
-        store,
+impl AccountCommand {
+    fn target(&self) -> &AccountTarget {
+        match self {
+            AccountCommand::Test { target }
+            | AccountCommand::Sync { target }
+            | AccountCommand::Folders { target }
+            | AccountCommand::MapFolder { target, .. } => target,
+        }
     }
-    | AccountCommand::Sync {
-        org,
-        account,
-        store,
-    }) = &cmd;
-    let settings = Settings::load(&store.overrides(None, log_json))?;
+}
+
+pub async fn run(cmd: AccountCommand, log_json: bool) -> anyhow::Result<()> {
+    let target = cmd.target();
+    let settings = Settings::load(&target.store.overrides(None, log_json))?;
     super::init_logging(settings.log_json);
     let state = open_state(settings).await?;
-    let (org, account) = (OrgId(org.clone()), AccountId(account.clone()));
-    let found = state
+    let (org, id) = (OrgId(target.org.clone()), AccountId(target.account.clone()));
+    let account = state
         .store
-        .get_account(&org, &account)
+        .get_account(&org, &id)
         .await
-        .with_context(|| format!("no account {account} in org {org}"))?;
-    let provider = PluginProvider::new(
-        state.registry.clone(),
-        org.clone(),
-        found.provider_id.as_deref(),
-    );
+        .with_context(|| format!("no account {id} in org {org}"))?;
     let result = match cmd {
-        AccountCommand::Test { .. } => {
-            let report =
-                test_account(&state.store, &org, &account, &provider, Timeouts::default()).await?;
-            println!("{} ({})", report.server, report.security);
-            for step in &report.steps {
-                let mark = match step.status {
-                    StepStatus::Ok => "ok  ",
-                    StepStatus::Failed => "FAIL",
-                    StepStatus::Skipped => "-   ",
-                };
-                println!(
-                    "  {mark} {:?}: {} ({} ms)",
-                    step.step, step.detail, step.elapsed_ms
-                );
-                if let Some(d) = &step.diagnosis {
-                    println!("       {}", serde_json::to_string(d)?);
-                }
-            }
-            if report.ok {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!("the connection test failed"))
-            }
+        AccountCommand::Test { .. } => test(&state, &account).await,
+        AccountCommand::Sync { .. } => sync(&state, &account).await,
+        AccountCommand::Folders { .. } => {
+            let folders = account_folders(&state.store, &account).await?;
+            println!("{}", serde_json::to_string_pretty(&folders)?);
+            Ok(())
         }
-        AccountCommand::Sync { .. } => {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {msg:20} [{bar:30}] {pos}/{len} messages, {binary_bytes_per_sec}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            // The same lease the server's scheduler takes: never two syncs of one account.
-            let node = format!("cli-{}", std::process::id());
-            if !state
-                .store
-                .try_lease_account(&org, &account, AccountLease::Sync, &node, 15 * 60 * 1000)
-                .await?
-            {
-                anyhow::bail!(
-                    "account {account} is being synced right now (by a server?); try again later"
-                );
-            }
-            let mut bytes = 0u64;
-            let report = sync_account(&state.store, &org, &account, &provider, |p| match p {
-                SyncProgress::Folders { total } => bar.set_message(format!("{total} folders")),
-                SyncProgress::FolderStarted {
-                    folder, messages, ..
-                } => {
-                    bar.set_message(folder);
-                    bar.inc_length(messages);
-                }
-                SyncProgress::BatchCommitted {
-                    messages, bytes: b, ..
-                } => {
-                    bytes += b;
-                    bar.inc(messages);
-                }
-                SyncProgress::FolderDone(_) => {}
-            })
-            .await;
-            bar.finish_and_clear();
-            state
-                .store
-                .release_account_lease(&org, &account, AccountLease::Sync, &node)
-                .await?;
-            match report {
-                Ok(report) => {
-                    println!("{}", serde_json::to_string_pretty(&report)?);
-                    println!("{} bytes downloaded", bytes);
-                    Ok(())
-                }
-                Err(e) => Err(anyhow::anyhow!("sync failed: {e}")),
-            }
+        AccountCommand::MapFolder { folder, role, .. } => {
+            let change = FolderMappingChange { folder, role };
+            let folders =
+                change_folder_mapping(&state.store, &account, &provider(&state, &account), &change)
+                    .await?;
+            println!("{}", serde_json::to_string_pretty(&folders)?);
+            Ok(())
         }
     };
     state.store.close().await;
     result
+}
+
+fn provider(state: &AppState, account: &Account) -> PluginProvider {
+    PluginProvider::new(
+        state.registry.clone(),
+        account.org.clone(),
+        account.provider_id.as_deref(),
+    )
+}
+
+async fn test(state: &AppState, account: &Account) -> anyhow::Result<()> {
+    let report = test_account(
+        &state.store,
+        &account.org,
+        &account.id,
+        &provider(state, account),
+        Timeouts::default(),
+    )
+    .await?;
+    println!("{} ({})", report.server, report.security);
+    for step in &report.steps {
+        let mark = match step.status {
+            StepStatus::Ok => "ok  ",
+            StepStatus::Failed => "FAIL",
+            StepStatus::Skipped => "-   ",
+        };
+        println!(
+            "  {mark} {:?}: {} ({} ms)",
+            step.step, step.detail, step.elapsed_ms
+        );
+        if let Some(d) = &step.diagnosis {
+            println!("       {}", serde_json::to_string(d)?);
+        }
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("the connection test failed"))
+    }
+}
+
+async fn sync(state: &AppState, account: &Account) -> anyhow::Result<()> {
+    let (org, id) = (&account.org, &account.id);
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:20} [{bar:30}] {pos}/{len} messages, {binary_bytes_per_sec}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    // The same lease the server's scheduler takes: never two syncs of one account.
+    let node = format!("cli-{}", std::process::id());
+    if !state
+        .store
+        .try_lease_account(org, id, AccountLease::Sync, &node, 15 * 60 * 1000)
+        .await?
+    {
+        anyhow::bail!("account {id} is being synced right now (by a server?); try again later");
+    }
+    let mut bytes = 0u64;
+    let report = sync_account(
+        &state.store,
+        org,
+        id,
+        &provider(state, account),
+        |p| match p {
+            SyncProgress::Folders { total } => bar.set_message(format!("{total} folders")),
+            SyncProgress::FolderStarted {
+                folder, messages, ..
+            } => {
+                bar.set_message(folder);
+                bar.inc_length(messages);
+            }
+            SyncProgress::BatchCommitted {
+                messages, bytes: b, ..
+            } => {
+                bytes += b;
+                bar.inc(messages);
+            }
+            SyncProgress::FolderDone(_) => {}
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    state
+        .store
+        .release_account_lease(org, id, AccountLease::Sync, &node)
+        .await?;
+    let report = report.map_err(|e| anyhow::anyhow!("sync failed: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    println!("{bytes} bytes downloaded");
+    Ok(())
 }

@@ -184,7 +184,7 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
         .expect("account");
     store.close().await;
 
-    let run = |what: &str| {
+    let run_with = |what: &str, more: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_mailroom"))
             .args([
                 "account",
@@ -192,12 +192,14 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
                 "--org",
                 org.id.as_str(),
                 account.id.as_str(),
-                "--data-dir",
             ])
+            .args(more)
+            .arg("--data-dir")
             .arg(dir.path())
             .output()
             .expect("run mailroom")
     };
+    let run = |what: &str| run_with(what, &[]);
     let test = run("test");
     let out = String::from_utf8_lossy(&test.stdout);
     assert!(
@@ -229,6 +231,37 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
         .await
         .expect("list");
     assert_eq!(page.items.len(), 1, "{out}");
+    store.close().await;
+
+    // The folders as synced, and a manual mapping set and taken back.
+    let json = |out: &std::process::Output| -> Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    };
+    let listed = json(&run("folders"));
+    assert_eq!(listed["messages"], 1, "{listed}");
+    assert_eq!(folder(&listed, "INBOX")["messages"], 1, "{listed}");
+    assert_eq!(
+        folder(&listed, "Archive")["role_source"],
+        "server",
+        "{listed}"
+    );
+    let mapped = json(&run_with("map-folder", &["Archive", "custom:Done"]));
+    let archive = folder(&mapped, "Archive");
+    assert_eq!(
+        (&archive["role"], &archive["role_source"]),
+        (&json!("custom:Done"), &json!("manual"))
+    );
+    let back = json(&run_with("map-folder", &["Archive", "--automatic"]));
+    assert_eq!(folder(&back, "Archive")["role"], "archive", "{back}");
+    let refused = run_with("map-folder", &["Archive", "bin"]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("custom:NAME"), "{why}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
