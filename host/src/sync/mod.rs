@@ -235,7 +235,10 @@ pub(crate) async fn sync_on_session(
             .collect(),
     };
     // The user's changes first, so the pull sees them on the server.
-    let labels_as_folders = scope.mapper().labels_as_folders().await;
+    // Gmail says so itself (`X-GM-EXT-1`), also for a Workspace domain
+    // that suggested no provider plugin.
+    let labels_as_folders =
+        scope.mapper().labels_as_folders().await || session.has_capability("X-GM-EXT-1");
     let quirks = imap::sync::FolderQuirks {
         labels_as_folders,
         qresync_broken: scope.mapper().qresync_broken().await,

@@ -502,3 +502,29 @@ mailroom::both_backends! {
         assert_eq!((r.fetched(), r.new_messages()), (2, 0));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_says_it_is_gmail_gets_labels_as_folders_without_a_provider_plugin() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    let d = Dovecot::start_with(DovecotOptions {
+        extra_capabilities: vec!["X-GM-EXT-1".into()],
+        ..DovecotOptions::new(Layout::SpecialUse)
+    });
+    let user = d.user().name.clone();
+    d.create_mailbox(&user, "Customers");
+    let labelled = mail(1, "labelled twice", 3000);
+    d.seed(&user, "INBOX", &labelled);
+    d.seed(&user, "Customers", &labelled);
+    let acc = plain_account(s, &t, &d).await;
+    let r = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {})
+        .await
+        .expect("sync");
+    let rematched: u64 = r.folders.iter().map(|f| f.rematched).sum();
+    assert_eq!(
+        (r.fetched(), rematched),
+        (1, 1),
+        "the label's copy is located: {r:?}"
+    );
+}

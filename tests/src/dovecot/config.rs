@@ -40,6 +40,7 @@ pub(crate) fn render(
         layout,
         users,
         hide_capabilities,
+        extra_capabilities,
         oauth2_introspection_url,
         auth_mechanisms,
     } = options;
@@ -67,14 +68,15 @@ pub(crate) fn render(
         String::new()
     };
     let chroot = if id.as_root { "" } else { "  chroot =\n" };
-    let capability = if hide_capabilities.is_empty() {
+    let capability = if hide_capabilities.is_empty() && extra_capabilities.is_empty() {
         String::new()
     } else {
         // Dovecot can add to its capability list but not remove from it:
-        // spell out its 2.3 list without the hidden ones.
+        // spell out its 2.3 list without the hidden ones, with the extras.
         let kept: Vec<&str> = DOVECOT_CAPABILITIES
             .split_whitespace()
             .filter(|c| !hide_capabilities.iter().any(|h| h.eq_ignore_ascii_case(c)))
+            .chain(extra_capabilities.iter().map(String::as_str))
             .collect();
         format!("imap_capability = {}\n", kept.join(" "))
     };

@@ -62,6 +62,10 @@ pub struct DovecotOptions {
     /// IMAP capabilities not to advertise after login (e.g. `CONDSTORE`,
     /// `QRESYNC`), to test a client's fallbacks for servers without them.
     pub hide_capabilities: Vec<String>,
+    /// IMAP capabilities to advertise after login on top of Dovecot's own,
+    /// without implementing them (e.g. Gmail's `X-GM-EXT-1`, to test what a
+    /// client concludes from the word alone).
+    pub extra_capabilities: Vec<String>,
     /// Check bearer tokens (XOAUTH2/OAUTHBEARER) against this RFC 7662
     /// introspection endpoint (Dovecot's `oauth2` passdb, e.g.
     /// [`OAuthServer::introspection_url`](crate::OAuthServer::introspection_url))
@@ -81,6 +85,7 @@ impl DovecotOptions {
             layout,
             users: vec![TestUser::new("alice"), TestUser::new("bob")],
             hide_capabilities: Vec::new(),
+            extra_capabilities: Vec::new(),
             oauth2_introspection_url: None,
             auth_mechanisms: ["plain", "login", "xoauth2", "oauthbearer"]
                 .map(String::from)
