@@ -376,6 +376,7 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
     let account = create_account(&app, &f.admin_a_token, &dovecot, &dovecot.user().password).await;
     let url = format!("/v1/accounts/{account}/folders");
     let mapping = format!("/v1/accounts/{account}/folders/mapping");
+    let map = |role: Value| app.json(Method::PUT, &mapping, &f.admin_a_token, role);
 
     // Before the first sync nothing is known, and saying so is no error.
     let before = app.get(&url, &f.admin_a_token).await.ok(StatusCode::OK);
@@ -420,13 +421,7 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
     );
 
     // Mapped by hand: in effect at once, without another sync.
-    let mapped = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Projects", "role": "archive" }),
-        )
+    let mapped = map(json!({ "folder": "INBOX.Projects", "role": "archive" }))
         .await
         .ok(StatusCode::OK);
     let projects = folder(&mapped, "INBOX.Projects");
@@ -441,26 +436,14 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
     );
     // A manual role beats the provider's guess, and taking it back
     // restores that guess.
-    let overridden = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Sent Items", "role": "custom:Quotes" }),
-        )
+    let overridden = map(json!({ "folder": "INBOX.Sent Items", "role": "custom:Quotes" }))
         .await
         .ok(StatusCode::OK);
     assert_eq!(
         folder(&overridden, "INBOX.Sent Items")["role"],
         "custom:Quotes"
     );
-    let restored = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Sent Items", "role": null }),
-        )
+    let restored = map(json!({ "folder": "INBOX.Sent Items", "role": null }))
         .await
         .ok(StatusCode::OK);
     let sent = folder(&restored, "INBOX.Sent Items");
@@ -474,13 +457,7 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
     let drafts = folder(&restored, "INBOX.Entw&APw-rfe");
     assert_eq!(drafts["display_name"], "INBOX.Entwürfe", "{drafts}");
     assert_eq!(drafts["role"], "drafts", "{drafts}");
-    let by_display = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Entwürfe", "role": "archive" }),
-        )
+    let by_display = map(json!({ "folder": "INBOX.Entwürfe", "role": "archive" }))
         .await
         .ok(StatusCode::OK);
     let drafts = folder(&by_display, "INBOX.Entw&APw-rfe");
@@ -494,25 +471,13 @@ async fn folders_show_their_roles_and_a_manual_mapping_corrects_them() {
         "{by_display}"
     );
     // A folder the server does not have yet is remembered for later.
-    let later = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Later", "role": "spam" }),
-        )
+    let later = map(json!({ "folder": "INBOX.Later", "role": "spam" }))
         .await
         .ok(StatusCode::OK);
     assert_eq!(later["manual_mapping"]["INBOX.Later"], "spam", "{later}");
 
     // Bad input says what is allowed and changes nothing.
-    let why = app
-        .json(
-            Method::PUT,
-            &mapping,
-            &f.admin_a_token,
-            json!({ "folder": "INBOX.Projects", "role": "bin" }),
-        )
+    let why = map(json!({ "folder": "INBOX.Projects", "role": "bin" }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, None);
     assert!(

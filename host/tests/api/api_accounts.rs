@@ -217,15 +217,9 @@ async fn accounts_from_provider_presets() {
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
     assert!(m.contains("no provider plugin"), "{m}");
-    app.send(
-        Method::POST,
-        "/v1/plugins",
-        Some(admin),
-        Some("application/wasm"),
-        wasm(artifacts::PROVIDER_GENERIC),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.upload_plugin(admin, wasm(artifacts::PROVIDER_GENERIC))
+        .await
+        .ok(StatusCode::CREATED);
     let providers = app
         .get("/v1/providers", &f.user_a_token)
         .await
@@ -248,15 +242,9 @@ async fn accounts_from_provider_presets() {
 
     // The address's domain suggests a provider: marked and listed first,
     // and an account with neither servers nor provider_id gets its preset.
-    app.send(
-        Method::POST,
-        "/v1/plugins",
-        Some(admin),
-        Some("application/wasm"),
-        wasm(artifacts::PROVIDER_GMAIL),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.upload_plugin(admin, wasm(artifacts::PROVIDER_GMAIL))
+        .await
+        .ok(StatusCode::CREATED);
     let suggested = app
         .get("/v1/providers?email=Ann@GoogleMail.com", &f.user_a_token)
         .await
@@ -292,15 +280,9 @@ async fn accounts_from_provider_presets() {
 
     // A sign-in the provider does not take is refused before anything is
     // stored, in the provider plugin's words.
-    app.send(
-        Method::POST,
-        "/v1/plugins",
-        Some(admin),
-        Some("application/wasm"),
-        wasm(artifacts::PROVIDER_MICROSOFT),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.upload_plugin(admin, wasm(artifacts::PROVIDER_MICROSOFT))
+        .await
+        .ok(StatusCode::CREATED);
     let before = app.get("/v1/accounts", admin).await.ok(StatusCode::OK);
     let m = app
         .json(

@@ -69,15 +69,9 @@ async fn malformed_bodies_get_clear_4xx_in_the_error_shape() {
     .await
     .error(StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"));
     // The upload route takes more, but only up to its own limit (4 MiB here).
-    app.send(
-        Method::POST,
-        "/v1/plugins",
-        Some(t),
-        Some("application/wasm"),
-        vec![0u8; 5 << 20],
-    )
-    .await
-    .error(StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"));
+    app.upload_plugin(t, vec![0u8; 5 << 20])
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"));
     // Wrong kinds of values in the path and query.
     app.get("/v1/messages?limit=lots", t)
         .await

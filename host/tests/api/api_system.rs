@@ -79,15 +79,9 @@ async fn health_openapi_and_metrics() {
 
     // Some traffic, and a plugin call, to show up in the metrics.
     app.get("/v1/me", &f.admin_a_token).await.ok(StatusCode::OK);
-    app.send(
-        Method::POST,
-        "/v1/plugins",
-        Some(&f.admin_a_token),
-        Some("application/wasm"),
-        wasm(artifacts::PROVIDER_GENERIC),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    app.upload_plugin(&f.admin_a_token, wasm(artifacts::PROVIDER_GENERIC))
+        .await
+        .ok(StatusCode::CREATED);
     app.get("/v1/providers", &f.admin_a_token)
         .await
         .ok(StatusCode::OK);

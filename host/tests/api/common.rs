@@ -187,6 +187,18 @@ impl App {
             .await
     }
 
+    /// Uploads a plugin component as `application/wasm`.
+    pub async fn upload_plugin(&self, token: &str, component: Vec<u8>) -> Resp {
+        self.send(
+            Method::POST,
+            "/v1/plugins",
+            Some(token),
+            Some("application/wasm"),
+            component,
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
         self.send(Method::DELETE, path, Some(token), None, Vec::new())
             .await
