@@ -5,16 +5,16 @@
 //! every `full_sync_interval`, all on that one connection.
 //!
 //! Only the node holding the account's push lease keeps a connection; a
-//! watcher on another node waits in standby (renewing nothing) and takes
-//! over when the lease is released or expires. Every sync takes the
-//! account's sync turn on this node and its sync lease, so it never
-//! overlaps another sync of the account here or on another node. The connection counts against the account's budget; when
-//! someone else waits for a connection and none is free, the watcher logs
-//! out and queues behind them. A broken or silent connection ends in an
-//! error (every command has a timeout; IDLE is re-issued every
-//! `idle_restart` and probed after `keepalive` of silence), and the watcher
-//! reconnects after a jittered backoff. A server without IDLE gets INBOX
-//! polled with STATUS like the other folders.
+//! watcher on another node waits in standby and takes over when the lease
+//! is released or expires. Every sync takes the account's sync turn on
+//! this node and its sync lease, so it never overlaps another sync of the
+//! account here or on another node. The connection counts against the
+//! account's budget; when someone else waits for a connection and none is
+//! free, the watcher logs out and queues behind them. A broken or silent
+//! connection ends in an error (every command has a timeout; IDLE is
+//! re-issued every `idle_restart` and probed after `keepalive` of
+//! silence), and the watcher reconnects after a jittered backoff. A server
+//! without IDLE gets INBOX polled with STATUS like the other folders.
 
 mod changes;
 
@@ -172,9 +172,10 @@ impl Watcher {
     /// Watches until the account is deleted or disabled (or the task is
     /// dropped: everything committed stays, the rest comes next time).
     pub async fn run(self) {
+        let now = Instant::now();
         let mut state = WatchState {
-            next_full: Instant::now(),
-            next_poll: Instant::now() + self.settings.poll_interval,
+            next_full: now,
+            next_poll: now + self.settings.poll_interval,
             seen: HashMap::new(),
             inbox_dirty: false,
         };
