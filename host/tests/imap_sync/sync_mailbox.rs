@@ -404,10 +404,7 @@ async fn server_without_condstore_gets_a_bounded_flag_refresh() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["CONDSTORE".into(), "QRESYNC".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["CONDSTORE", "QRESYNC"]);
     let user = d.user().name.clone();
     for i in 0..6 {
         d.seed(&user, "INBOX", &mail(i, &format!("plain {i}"), 800));

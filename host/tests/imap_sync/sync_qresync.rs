@@ -113,10 +113,7 @@ async fn a_server_without_qresync_gets_the_uid_search() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["QRESYNC".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["QRESYNC"]);
     let acc = synced_then_changed_elsewhere(s, &t, &d, &NoFolderMapper).await;
 
     let r = sync_with(s, &t.org, &acc, &NoFolderMapper).await;

@@ -8,7 +8,7 @@ use mailroom::ids::{AccountId, MessageId, OrgId};
 use mailroom::store::pipeline_results::{CompletedRun, RunResults};
 use mailroom::store::{MessageStateUpdate, ServerFlags, Store};
 use mailroom::sync::{NoFolderMapper, SyncReport, sync_account_with};
-use mailroom_test_servers::{CuttingProxy, Dovecot, DovecotOptions, Layout};
+use mailroom_test_servers::{CuttingProxy, Dovecot, Layout};
 
 async fn sync(s: &Store, org: &OrgId, acc: &AccountId) -> SyncReport {
     sync_account_with(s, org, acc, &NoFolderMapper, &options(50), |_| {})
@@ -178,10 +178,7 @@ async fn without_move_a_copy_and_expunge_moves_only_our_message() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["MOVE".into(), "UIDPLUS".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["MOVE", "UIDPLUS"]);
     let user = d.user().name.clone();
     d.seed(&user, "INBOX", &mail(1, "to archive", 700));
     let other = d.seed(&user, "INBOX", &mail(2, "deleted elsewhere", 700));
@@ -331,10 +328,7 @@ async fn a_cut_connection_mid_write_back_loses_nothing_and_repeats_nothing() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["MOVE".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["MOVE"]);
     let user = d.user().clone();
     let subjects = ["cut one", "cut two"];
     for (i, subject) in subjects.iter().enumerate() {
@@ -459,10 +453,7 @@ async fn copy_with_uidplus_records_where_it_went_unless_the_target_was_renumbere
     let s = &db.store;
     let t = tenant(s).await;
     // UIDPLUS without MOVE: COPYUID comes in the tagged OK of UID COPY.
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["MOVE".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["MOVE"]);
     let user = d.user().name.clone();
     d.seed(&user, "INBOX", &mail(1, "archive me", 800));
     d.seed(&user, "INBOX", &mail(2, "trash me", 800));
@@ -502,10 +493,7 @@ async fn without_uidplus_the_pull_finds_the_moved_message() {
     let db = mailroom::store::testing::TestDb::sqlite().await;
     let s = &db.store;
     let t = tenant(s).await;
-    let d = Dovecot::start_with(DovecotOptions {
-        hide_capabilities: vec!["UIDPLUS".into()],
-        ..DovecotOptions::new(Layout::SpecialUse)
-    });
+    let d = Dovecot::start_hiding(Layout::SpecialUse, &["UIDPLUS"]);
     let user = d.user().name.clone();
     d.seed(&user, "INBOX", &mail(1, "archive me", 800));
     let acc = plain_account(s, &t, &d).await;

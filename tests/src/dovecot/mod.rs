@@ -144,6 +144,15 @@ impl Dovecot {
         Self::start_with(DovecotOptions::new(layout))
     }
 
+    /// Starts an instance that does not advertise `capabilities` (e.g.
+    /// `MOVE`, `QRESYNC`), to test a client's fallbacks.
+    pub fn start_hiding(layout: Layout, capabilities: &[&str]) -> Dovecot {
+        Self::start_with(DovecotOptions {
+            hide_capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
+            ..DovecotOptions::new(layout)
+        })
+    }
+
     pub fn start_with_users(layout: Layout, users: Vec<TestUser>) -> Dovecot {
         Self::start_with(DovecotOptions {
             users,
