@@ -107,13 +107,8 @@ async fn a_send_cut_short_whose_copy_the_provider_filed_is_not_sent_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_provider_plugins_quirk_is_enough_to_look_in_sent() {
     let mut w = World::start().await;
-    let gmail = std::fs::read(mailroom_plugin_artifacts::PROVIDER_GMAIL).expect("gmail plugin");
-    w.registry
-        .install(&w.org, gmail)
-        .await
-        .expect("install provider-gmail");
     // Nothing learned: the plugin says Gmail's SMTP files sent mail.
-    let account = w.account(Some("gmail"), &w.user().password.clone()).await;
+    let account = w.gmail_account().await;
     let entry = cut_short(&w, &account, "Via Gmail, then the crash").await;
     let raw = w.store().outbox_raw(&w.org, &entry.id).await.expect("raw");
     w.server_files_copy(raw.copy());

@@ -133,13 +133,8 @@ async fn send_through_submission_files_one_copy_in_sent_and_stores_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_files_its_own_copy_gets_no_append() {
     let w = World::start().await;
-    let gmail = std::fs::read(mailroom_plugin_artifacts::PROVIDER_GMAIL).expect("gmail plugin");
-    w.registry
-        .install(&w.org, gmail)
-        .await
-        .expect("install provider-gmail");
     // Gmail by its provider id, served by the loopback Dovecot.
-    let account = w.account(Some("gmail"), &w.user().password.clone()).await;
+    let account = w.gmail_account().await;
     let entry = w.queue(&account, "Via Gmail").await;
 
     let done = w

@@ -99,6 +99,18 @@ impl World {
         self.dovecot.user()
     }
 
+    /// An account of alice with the Gmail provider plugin installed (whose
+    /// quirk says the SMTP server files sent mail), served by this Dovecot.
+    pub async fn gmail_account(&self) -> AccountId {
+        let gmail = std::fs::read(mailroom_plugin_artifacts::PROVIDER_GMAIL).expect("gmail plugin");
+        self.registry
+            .install(&self.org, gmail)
+            .await
+            .expect("install provider-gmail");
+        self.account(Some("gmail"), &self.user().password.clone())
+            .await
+    }
+
     /// An account of alice that sends through Dovecot's submission port
     /// (STARTTLS, the test certificate accepted) and files copies over IMAP.
     pub async fn account(&self, provider_id: Option<&str>, password: &str) -> AccountId {
