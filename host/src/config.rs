@@ -4,8 +4,8 @@
 //! function over a file and an environment lookup so every layer is tested
 //! without touching the process environment.
 
-use crate::plugin::Limits;
-use crate::plugin::registry::RegistrySettings;
+use mailroom_plugin_host::Limits;
+use mailroom_plugin_host::registry::RegistrySettings;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -310,9 +310,9 @@ impl Settings {
     }
 
     /// The sync scheduler's settings derived from these.
-    pub fn scheduler_settings(&self) -> crate::sync::scheduler::SchedulerSettings {
-        use crate::sync::scheduler::SchedulerSettings;
-        use crate::sync::watch::WatchSettings;
+    pub fn scheduler_settings(&self) -> mailroom_sync::scheduler::SchedulerSettings {
+        use mailroom_sync::scheduler::SchedulerSettings;
+        use mailroom_sync::watch::WatchSettings;
         SchedulerSettings {
             push: self.sync.push,
             watch: WatchSettings {

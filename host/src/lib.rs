@@ -2,20 +2,24 @@
 //! parts (providers, filter importers, workflows, classifiers) are
 //! WebAssembly components uploaded per org at runtime.
 //!
-//! Modules follow the data flow of `DESIGN.md`; data flows down this list and
-//! no module reaches up.
+//! This crate is the top of the host: the HTTP API, the CLI, people's
+//! authentication and the configuration file. The layers below are crates of
+//! their own, and data flows down this list (no crate depends on one above
+//! it): `mailroom-pipeline`, `mailroom-send`, `mailroom-sync`,
+//! `mailroom-oauth`, `mailroom-store`, `mailroom-plugin-host`,
+//! `mailroom-core`. They are re-exported under their short names so the
+//! integration tests, benchmarks and embedders reach the whole host through
+//! one crate.
 
 pub mod api;
 pub mod auth;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod ids;
-pub mod mime;
-pub mod oauth;
-pub mod parallel;
-pub mod pipeline;
-pub mod plugin;
-pub mod send;
-pub mod store;
-pub mod sync;
+
+pub use mailroom_core::{backoff, clock, ids, mime, parallel};
+pub use mailroom_oauth as oauth;
+pub use mailroom_pipeline as pipeline;
+pub use mailroom_plugin_host as plugin;
+pub use mailroom_send as send;
+pub use mailroom_store as store;
+pub use mailroom_sync as sync;

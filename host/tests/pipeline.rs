@@ -3,7 +3,6 @@
 //! message, user-state actions applied, a failing plugin recorded without
 //! stopping the others, and nothing is processed twice.
 
-use mailroom::both_backends;
 use mailroom::ids::{AccountId, MessageId, OrgId};
 use mailroom::pipeline::Pipeline;
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
@@ -13,6 +12,7 @@ use mailroom::store::{
     Sharing, Store, StoreSent,
 };
 use mailroom_plugin_artifacts as artifacts;
+use mailroom_store::both_backends;
 use std::sync::{Arc, OnceLock};
 
 const US: &str = "sales@northwind.example";

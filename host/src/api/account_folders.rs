@@ -9,12 +9,12 @@ use super::accounts::{changeable, visible};
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json, Path};
 use crate::auth::AuthUser;
-use crate::ids::AccountId;
-use crate::sync::PluginProvider;
-use crate::sync::imap::folder_mapping::{
+use axum::extract::State;
+use mailroom_core::ids::AccountId;
+use mailroom_sync::PluginProvider;
+use mailroom_sync::imap::folder_mapping::{
     AccountFolders, FolderMappingChange, account_folders, change_folder_mapping,
 };
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -11,10 +11,10 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
 use super::providers::{CreateAccount, new_account, preset_for};
 use crate::auth::{AuthAdmin, AuthUser, Principal};
-use crate::ids::{AccountId, UserId};
-use crate::store::{Account, AccountUpdate, Credentials, FromAddress, Sharing};
 use axum::extract::State;
 use axum::http::StatusCode;
+use mailroom_core::ids::{AccountId, UserId};
+use mailroom_store::{Account, AccountUpdate, Credentials, FromAddress, Sharing};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -331,8 +331,8 @@ pub async fn unlock_account(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{OrgId, TokenId};
-    use crate::store::{Role, StoreSent};
+    use mailroom_core::ids::{OrgId, TokenId};
+    use mailroom_store::{Role, StoreSent};
 
     fn request(json: serde_json::Value) -> CreateAccount {
         serde_json::from_value(json).expect("request")
@@ -377,7 +377,7 @@ mod tests {
             store_sent: StoreSent::Auto,
             store_sent_learned: None,
             folder_overrides: Default::default(),
-            status: crate::store::AccountStatus::New,
+            status: mailroom_store::AccountStatus::New,
             last_error: None,
             last_sync_at: None,
             created_at: 0,

@@ -5,12 +5,12 @@
 //! echo what the client sent (a password in a mistyped field, say).
 
 use crate::auth::AuthError;
-use crate::plugin::PluginError;
-use crate::plugin::registry::RegistryError;
-use crate::store::StoreError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use mailroom_plugin_host::PluginError;
+use mailroom_plugin_host::registry::RegistryError;
+use mailroom_store::StoreError;
 use serde::Serialize;
 use std::borrow::Cow;
 use utoipa::ToSchema;

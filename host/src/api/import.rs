@@ -9,9 +9,9 @@
 //! becomes a free-form field of the record.
 
 use super::error::ApiError;
-use crate::ids::UserId;
-use crate::store::contacts::validate_crm_record;
-use crate::store::{NewCrmRecord, User};
+use mailroom_core::ids::UserId;
+use mailroom_store::contacts::validate_crm_record;
+use mailroom_store::{NewCrmRecord, User};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -182,8 +182,8 @@ fn owner(value: &str, users: &[User]) -> Result<UserId, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::OrgId;
-    use crate::store::Role;
+    use mailroom_core::ids::OrgId;
+    use mailroom_store::Role;
 
     fn user(id: &str, email: &str) -> User {
         User {

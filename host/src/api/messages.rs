@@ -7,15 +7,15 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use crate::auth::{AuthUser, Principal};
-use crate::ids::{AccountId, ContactId, LeadId, MessageId};
-use crate::mime::{self, AttachmentInfo};
-use crate::store::message_query::{
-    MessageDetail, MessageFilter, MessagePage, MessageState, MessageStateUpdate,
-};
-use crate::store::pipeline_results::{StoredAction, StoredClassification};
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use mailroom_core::ids::{AccountId, ContactId, LeadId, MessageId};
+use mailroom_core::mime::{self, AttachmentInfo};
+use mailroom_store::message_query::{
+    MessageDetail, MessageFilter, MessagePage, MessageState, MessageStateUpdate,
+};
+use mailroom_store::pipeline_results::{StoredAction, StoredClassification};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -10,12 +10,12 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use crate::auth::bearer_token;
-use crate::plugin::metrics::prometheus_header;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use mailroom_plugin_host::metrics::prometheus_header;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

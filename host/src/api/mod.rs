@@ -27,13 +27,13 @@ pub mod users;
 pub use error::{ApiError, ApiResult};
 
 use crate::config::Settings;
-use crate::plugin::registry::PluginRegistry;
-use crate::store::Store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use mailroom_plugin_host::registry::PluginRegistry;
+use mailroom_store::Store;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,12 +51,12 @@ pub struct AppState {
     pub outbox_wakeup: Arc<tokio::sync::Notify>,
     /// Syncs and push watchers; one per process so every sync of an
     /// account shares its connection budget.
-    pub sync: crate::sync::scheduler::SyncScheduler,
+    pub sync: mailroom_sync::scheduler::SyncScheduler,
 }
 
 impl AppState {
     pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: Settings) -> Self {
-        let sync = crate::sync::scheduler::SyncScheduler::new(
+        let sync = mailroom_sync::scheduler::SyncScheduler::new(
             store.clone(),
             registry.clone(),
             settings.scheduler_settings(),

@@ -11,12 +11,14 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json, Path, Query};
 use super::providers::providers;
 use crate::auth::{AuthAdmin, AuthUser};
-use crate::ids::AccountId;
-use crate::oauth::{self, AuthorizationStart, CallbackParams, OAuthError, ProviderEndpoints};
-use crate::store::{OAuthClient, OAuthClientInput};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use mailroom_core::ids::AccountId;
+use mailroom_oauth::{
+    self as oauth, AuthorizationStart, CallbackParams, OAuthError, ProviderEndpoints,
+};
+use mailroom_store::{OAuthClient, OAuthClientInput};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

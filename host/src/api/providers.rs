@@ -8,14 +8,14 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::auth::{AuthUser, Principal};
-use crate::ids::UserId;
-use crate::plugin::PluginKind;
-use crate::plugin::bindings::latest::provider;
-use crate::store::{
+use axum::extract::State;
+use mailroom_core::ids::UserId;
+use mailroom_plugin_host::PluginKind;
+use mailroom_plugin_host::bindings::latest::provider;
+use mailroom_store::{
     AuthKind, Credentials, FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing,
     StoreSent,
 };
-use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

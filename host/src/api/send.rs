@@ -11,11 +11,11 @@ use super::accounts::visible;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use crate::auth::AuthUser;
-use crate::ids::AccountId;
-use crate::send::{OutgoingMessage, SendError};
-use crate::store::OutboxEntry;
 use axum::extract::State;
 use axum::http::StatusCode;
+use mailroom_core::ids::AccountId;
+use mailroom_send::{OutgoingMessage, SendError};
+use mailroom_store::OutboxEntry;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,7 +56,7 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<OutboxEntry>)> {
     let id = AccountId(id);
     visible(&state, &p, &id).await?;
-    let entry = crate::send::enqueue(&state.store, &p.org, &id, &msg, Some(&p.user)).await?;
+    let entry = mailroom_send::enqueue(&state.store, &p.org, &id, &msg, Some(&p.user)).await?;
     state.outbox_wakeup.notify_one();
     // Who sent what to how many; not the addresses or the text.
     let detail = serde_json::json!({

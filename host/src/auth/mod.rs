@@ -7,11 +7,11 @@
 //! a deactivated user all get the same 401, so a caller learns nothing about
 //! which tokens exist.
 
-use crate::ids::{OrgId, TokenId, UserId};
-use crate::store::{AuthContext, Role, Store, StoreError};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use mailroom_core::ids::{OrgId, TokenId, UserId};
+use mailroom_store::{AuthContext, Role, Store, StoreError};
 
 /// Who is calling: resolved once per request from the bearer token.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,16 +7,16 @@
 use super::serve::{StoreArgs, open_state};
 use crate::api::AppState;
 use crate::config::Settings;
-use crate::ids::{AccountId, OrgId};
-use crate::store::{Account, AccountLease};
-use crate::sync::diagnose::{StepStatus, test_account};
-use crate::sync::imap::folder_mapping::{
-    FolderMappingChange, account_folders, change_folder_mapping,
-};
-use crate::sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use mailroom_core::ids::{AccountId, OrgId};
+use mailroom_store::{Account, AccountLease};
+use mailroom_sync::diagnose::{StepStatus, test_account};
+use mailroom_sync::imap::folder_mapping::{
+    FolderMappingChange, account_folders, change_folder_mapping,
+};
+use mailroom_sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
 
 /// Which account, and where the server's data is.
 #[derive(Debug, Args)]

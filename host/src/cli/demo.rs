@@ -8,13 +8,13 @@
 use super::serve::{bind, open_state, serve, shutdown_signal};
 use crate::api::AppState;
 use crate::config::Settings;
-use crate::ids::{AccountId, OrgId};
-use crate::store::{
+use anyhow::Context;
+use clap::Args;
+use mailroom_core::ids::{AccountId, OrgId};
+use mailroom_store::{
     AuthKind, Credentials, IncomingMessage, Location, NewAccount, NewCrmRecord, NewUser, Protocol,
     Role, Security, ServerSettings, Sharing, StoreSent,
 };
-use anyhow::Context;
-use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -120,7 +120,7 @@ async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
             }
         };
         let contact = store
-            .crm_find_by_email::<crate::ids::ContactId>(
+            .crm_find_by_email::<mailroom_core::ids::ContactId>(
                 &org.id,
                 "maria.garcia@acme-logistics.example",
             )
@@ -202,7 +202,7 @@ async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
     let messages = load_sample_mail(state, &org.id, &account.id).await?;
     let contact = add_contacts(state, &org.id).await?;
     // Classify the sample mail now, so the first look already shows results.
-    crate::pipeline::Pipeline::new(state.store.clone(), state.registry.clone())
+    mailroom_pipeline::Pipeline::new(state.store.clone(), state.registry.clone())
         .run_pending(100)
         .await
         .context("running the plugin pipeline on the sample mail")?;
@@ -225,7 +225,7 @@ pub async fn load_sample_mail(
     let items: Vec<IncomingMessage<'_>> = SAMPLE_MAIL
         .iter()
         .map(|(file, raw)| {
-            let from_us = crate::mime::parse(raw)
+            let from_us = mailroom_core::mime::parse(raw)
                 .from
                 .iter()
                 .any(|a| a.email.eq_ignore_ascii_case(ADMIN.0));
@@ -312,7 +312,7 @@ async fn add_contacts(state: &AppState, org: &OrgId) -> anyhow::Result<String> {
     ];
     let ids = state
         .store
-        .crm_import::<crate::ids::ContactId>(org, &contacts)
+        .crm_import::<mailroom_core::ids::ContactId>(org, &contacts)
         .await?;
     let lead = record(
         "Lucía Fernández",
@@ -322,7 +322,7 @@ async fn add_contacts(state: &AppState, org: &OrgId) -> anyhow::Result<String> {
     );
     state
         .store
-        .crm_create::<crate::ids::LeadId>(org, &lead)
+        .crm_create::<mailroom_core::ids::LeadId>(org, &lead)
         .await?;
     ids.first()
         .map(|id| id.to_string())

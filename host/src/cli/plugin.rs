@@ -3,16 +3,16 @@
 //! problem; `run` calls it on real input under the default limits and prints
 //! the JSON result with the time taken and the memory used.
 
-use crate::ids::OrgId;
-use crate::mime;
-use crate::plugin::bindings::latest::{provider, types, workflow};
-use crate::plugin::convert::{MessageContext, plugin_message};
-use crate::plugin::invoke::{Call, CallReport, Outcome};
-use crate::plugin::metadata::Permission;
-use crate::plugin::state::PluginScope;
-use crate::plugin::{EngineSettings, Limits, PluginEngine, PluginKind};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use mailroom_core::ids::OrgId;
+use mailroom_core::mime;
+use mailroom_plugin_host::bindings::latest::{provider, types, workflow};
+use mailroom_plugin_host::convert::{MessageContext, plugin_message};
+use mailroom_plugin_host::invoke::{Call, CallReport, Outcome};
+use mailroom_plugin_host::metadata::Permission;
+use mailroom_plugin_host::state::PluginScope;
+use mailroom_plugin_host::{EngineSettings, Limits, PluginEngine, PluginKind};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -122,10 +122,12 @@ fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
                     Ok(meta) => {
                         println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
                         if meta.kind != component.world.kind {
-                            problems.push(crate::plugin::PluginError::InvalidMetadata(format!(
-                                "it says it is a {} plugin, but it implements the {} world",
-                                meta.kind, component.world.kind
-                            )));
+                            problems.push(mailroom_plugin_host::PluginError::InvalidMetadata(
+                                format!(
+                                    "it says it is a {} plugin, but it implements the {} world",
+                                    meta.kind, component.world.kind
+                                ),
+                            ));
                         }
                     }
                     Err(e) => problems.push(e),
@@ -264,7 +266,7 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
 fn json<T: serde::Serialize>(
     outcome: Outcome<T>,
 ) -> (
-    Result<serde_json::Value, crate::plugin::PluginError>,
+    Result<serde_json::Value, mailroom_plugin_host::PluginError>,
     CallReport,
 ) {
     let result = outcome
@@ -275,7 +277,7 @@ fn json<T: serde::Serialize>(
 
 fn pick_format(
     engine: &Arc<PluginEngine>,
-    component: &Arc<crate::plugin::LoadedComponent>,
+    component: &Arc<mailroom_plugin_host::LoadedComponent>,
     path: &Path,
 ) -> anyhow::Result<String> {
     let scope = Arc::new(PluginScope::isolated(OrgId::from("local"), "run"));

@@ -4,12 +4,12 @@
 
 use crate::api::{self, AppState};
 use crate::config::{Overrides, Settings};
-use crate::pipeline::Pipeline;
-use crate::plugin::registry::PluginRegistry;
-use crate::plugin::{EngineSettings, PluginEngine};
-use crate::store::{LoadedKey, SQLITE_FILE, Store, StoreConfig, sqlite_url};
 use anyhow::Context;
 use clap::Args;
+use mailroom_pipeline::Pipeline;
+use mailroom_plugin_host::registry::PluginRegistry;
+use mailroom_plugin_host::{EngineSettings, PluginEngine};
+use mailroom_store::{LoadedKey, SQLITE_FILE, Store, StoreConfig, sqlite_url};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -122,14 +122,17 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
     let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
-    let worker = tokio::spawn(crate::pipeline::run_worker(pipeline));
+    let worker = tokio::spawn(mailroom_pipeline::run_worker(pipeline));
     // The outbox: queued mail goes out, woken by each API send.
-    let sender = Arc::new(crate::send::Sender::new(
+    let sender = Arc::new(mailroom_send::Sender::new(
         store.clone(),
         Some(state.registry.clone()),
-        crate::send::SendOptions::default(),
+        mailroom_send::SendOptions::default(),
     ));
-    let outbox = tokio::spawn(crate::send::run_worker(sender, state.outbox_wakeup.clone()));
+    let outbox = tokio::spawn(mailroom_send::run_worker(
+        sender,
+        state.outbox_wakeup.clone(),
+    ));
     // Push watchers (IDLE, STATUS polls) for IMAP accounts, full syncs
     // for the rest.
     let scheduler = state.sync.clone();

@@ -143,7 +143,7 @@ async fn call(app: &App, method: &Method, path: &str, f: &Fixture, token: Option
     .await
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn every_route_checks_authentication_org_and_role(db) {
         let app = app_on(&db).await;
         let f = fixture(&app).await;

@@ -110,7 +110,7 @@ async fn malformed_bodies_get_clear_4xx_in_the_error_shape() {
     .error(StatusCode::CONFLICT, Some("conflict"));
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn secrets_never_appear_in_responses_or_logs(db) {
         let app = app_on(&db).await;
         let f = fixture(&app).await;

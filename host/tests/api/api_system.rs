@@ -151,7 +151,7 @@ async fn health_openapi_and_metrics() {
         .error(StatusCode::FORBIDDEN, Some("forbidden"));
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn a_restart_keeps_tokens_data_and_plugins(db) {
         let mut db = db;
         let app = app_on(&db).await;

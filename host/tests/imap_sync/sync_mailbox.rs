@@ -10,7 +10,7 @@ use mailroom::sync::{
 };
 use mailroom_test_servers::{CuttingProxy, Dovecot, DovecotOptions, Layout};
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn initial_then_incremental_sync_with_flags_and_expunges(db) {
         let s = &db.store;
         let t = tenant(s).await;
@@ -462,7 +462,7 @@ impl mailroom::sync::FolderMapper for LabelsAsFolders {
     }
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn a_message_under_two_labels_is_downloaded_once(db) {
         let s = &db.store;
         let t = tenant(s).await;

@@ -7,6 +7,7 @@
 //! things happen, not how fast.
 
 use super::support::*;
+use mailroom::backoff::Backoff;
 use mailroom::ids::{AccountId, OrgId};
 use mailroom::store::{AccountLease, Security, Store};
 use mailroom::sync::scheduler::{SchedulerSettings, SyncScheduler};
@@ -23,8 +24,10 @@ const BOUND: Duration = Duration::from_secs(20);
 /// rare enough that only push can explain prompt INBOX delivery.
 fn settings() -> SchedulerSettings {
     SchedulerSettings {
-        base_backoff: Duration::from_millis(200),
-        max_backoff: Duration::from_secs(1),
+        backoff: Backoff {
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(1),
+        },
         watch: WatchSettings {
             poll_interval: Duration::from_secs(600),
             debounce: Duration::from_millis(100),
@@ -107,7 +110,7 @@ impl Watched {
     }
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn new_inbox_mail_and_expunges_are_pushed(db) {
         let s = &db.store;
         let d = Dovecot::start(Layout::SpecialUse);
@@ -362,7 +365,7 @@ async fn the_running_scheduler_watches_imap_accounts() {
     scheduler.stop().await;
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn one_node_keeps_the_push_connection_and_another_takes_over_when_it_dies(db) {
         let s = &db.store;
         let d = Dovecot::start(Layout::SpecialUse);

@@ -78,7 +78,7 @@ async fn assert_changes_stored(s: &Store, t: &Tenant) {
     );
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn qresync_finds_expunges_and_flag_changes_in_the_select(db) {
         let s = &db.store;
         let t = tenant(s).await;

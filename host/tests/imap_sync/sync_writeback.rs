@@ -66,7 +66,7 @@ fn has(flags: &[String], flag: &str) -> bool {
     flags.iter().any(|f| f == flag)
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn read_star_move_and_delete_reach_the_server(db) {
         let s = &db.store;
         let t = tenant(s).await;
@@ -411,7 +411,7 @@ async fn stored_uid(s: &Store, org: &OrgId, id: &MessageId) -> u32 {
     locations[0].uid.expect("an IMAP location")
 }
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn a_moved_message_is_known_where_it_went_and_not_downloaded_again(db) {
         let s = &db.store;
         let t = tenant(s).await;

@@ -8,7 +8,7 @@ use mailroom::ids::MessageId;
 use mailroom::sync::{NoFolderMapper, SyncError, SyncProgress, sync_account_with};
 use mailroom_test_servers::{CuttingProxy, Dovecot, Layout};
 
-mailroom::both_backends! {
+mailroom_store::both_backends! {
     async fn initial_then_incremental_download_keeps_mail_on_the_server(db) {
         let s = &db.store;
         let t = tenant(s).await;

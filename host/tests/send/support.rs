@@ -10,7 +10,7 @@ use mailroom::config::Settings;
 use mailroom::ids::{AccountId, MessageId, OrgId, OutboxId, UserId};
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
 use mailroom::plugin::{EngineSettings, PluginEngine};
-use mailroom::send::{Backoff, OutgoingMessage, SendOptions, Sender};
+use mailroom::send::{Backoff, OutgoingMessage, RetryPolicy, SendOptions, Sender};
 use mailroom::store::testing::TestDb;
 use mailroom::store::{
     AuthKind, Credentials, NewAccount, OutboxEntry, Protocol, Secret, Security, ServerSettings,
@@ -320,14 +320,18 @@ pub fn options() -> SendOptions {
             connect: Duration::from_secs(3),
             command: Duration::from_secs(5),
         },
-        retry: Backoff {
-            base: Duration::from_secs(1),
-            max: Duration::from_secs(4),
+        retry: RetryPolicy {
+            backoff: Backoff {
+                base: Duration::from_secs(1),
+                max: Duration::from_secs(4),
+            },
             max_attempts: 5,
         },
-        copy_retry: Backoff {
-            base: Duration::from_secs(1),
-            max: Duration::from_secs(4),
+        copy_retry: RetryPolicy {
+            backoff: Backoff {
+                base: Duration::from_secs(1),
+                max: Duration::from_secs(4),
+            },
             max_attempts: 3,
         },
         learn_wait: Duration::from_millis(300),

@@ -1,0 +1,10 @@
+//! The values every layer of the host shares and nothing else: typed ids,
+//! the clock, the retry backoff, MIME parsing into the fields the store and
+//! plugins see, and a parallel map over the machine's cores. It depends on no other Mailroom
+//! crate, so every layer can use it without reaching up.
+
+pub mod backoff;
+pub mod clock;
+pub mod ids;
+pub mod mime;
+pub mod parallel;

@@ -1,0 +1,248 @@
+//! The data one invocation's `Store` carries: an empty WASI context, the
+//! memory limiter, and the calling org's view of this plugin (config and a
+//! copy-on-write view of its key-value store). Also the `host` import
+//! implementation, which can only ever see that one (org, plugin) scope.
+
+use super::bindings::latest::host::{self, KvError, LogLevel};
+use super::limits::KvLimits;
+use mailroom_core::ids::OrgId;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// The tail of a plugin's stderr kept for error reports (a Rust panic message lands there).
+const STDERR_CAPTURE_BYTES: usize = 4096;
+
+/// At most this many log lines per call reach the host log; the rest are
+/// counted, so a chatty plugin cannot flood it.
+const MAX_LOG_LINES_PER_CALL: u32 = 100;
+const MAX_LOG_LINE_BYTES: usize = 4096;
+
+/// Who is calling and what that caller lets the plugin see.
+#[derive(Clone, Debug)]
+pub struct PluginScope {
+    pub org: OrgId,
+    pub plugin: String,
+    pub config: Arc<BTreeMap<String, String>>,
+    /// The plugin's key-value data as of the call's start; `None` when the
+    /// plugin did not ask for the `key-value` permission.
+    pub kv: Option<Arc<BTreeMap<String, Vec<u8>>>>,
+    pub kv_limits: KvLimits,
+}
+
+impl PluginScope {
+    /// A scope with no config and no key-value store (admission, CLI runs).
+    pub fn isolated(org: OrgId, plugin: impl Into<String>) -> Self {
+        Self {
+            org,
+            plugin: plugin.into(),
+            config: Arc::default(),
+            kv: None,
+            kv_limits: KvLimits::default(),
+        }
+    }
+}
+
+/// Caps linear memory and table growth and remembers the peak.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    pub cap_bytes: u64,
+    /// Sum of all linear memories right now, and the most it ever was.
+    pub current_bytes: u64,
+    pub peak_bytes: u64,
+    /// Set when a growth was refused, so the resulting trap is reported as a memory limit.
+    pub hit_cap: bool,
+}
+
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let grown = self.current_bytes + (desired - current) as u64;
+        if grown > self.cap_bytes {
+            self.hit_cap = true;
+            // Trapping (rather than returning `false`) stops the plugin at the
+            // point of excess instead of letting it misbehave on a failed grow.
+            return Err(wasmtime::Error::msg(format!(
+                "memory limit of {} bytes reached",
+                self.cap_bytes
+            )));
+        }
+        self.current_bytes = grown;
+        self.peak_bytes = self.peak_bytes.max(grown);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+pub struct InvocationState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: MemoryLimiter,
+    pub scope: Arc<PluginScope>,
+    /// Key-value writes of this call, applied by the registry only if the call succeeds.
+    pub kv_changes: BTreeMap<String, Option<Vec<u8>>>,
+    log_lines: u32,
+    stderr: MemoryOutputPipe,
+}
+
+impl InvocationState {
+    pub fn new(scope: Arc<PluginScope>, memory_cap: u64) -> Self {
+        // Nothing is granted: no preopened directories, no environment, no
+        // arguments, no sockets. Components built with std (or by
+        // componentize-py/js) import these interfaces, so they are linked, but
+        // every attempt finds nothing.
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                cap_bytes: memory_cap,
+                current_bytes: 0,
+                peak_bytes: 0,
+                hit_cap: false,
+            },
+            scope,
+            kv_changes: BTreeMap::new(),
+            log_lines: 0,
+            stderr,
+        }
+    }
+
+    /// What the plugin wrote to stderr, lossily decoded (e.g. a panic message).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_owned()
+    }
+
+    fn kv_value(&self, key: &str) -> Option<&Vec<u8>> {
+        match self.kv_changes.get(key) {
+            Some(change) => change.as_ref(),
+            None => self.scope.kv.as_ref()?.get(key),
+        }
+    }
+
+    /// Bytes the plugin's store would hold if this call's changes were applied.
+    fn kv_total_after(&self, key: &str, value_len: usize) -> u64 {
+        let Some(base) = self.scope.kv.as_ref() else {
+            return 0;
+        };
+        let mut total: u64 = base
+            .iter()
+            .filter(|(k, _)| !self.kv_changes.contains_key(*k) && k.as_str() != key)
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum();
+        total += self
+            .kv_changes
+            .iter()
+            .filter(|(k, _)| k.as_str() != key)
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.len() + v.len()) as u64))
+            .sum::<u64>();
+        total + (key.len() + value_len) as u64
+    }
+}
+
+impl WasiView for InvocationState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// `types` declares no functions; linking it only makes its types importable.
+impl super::bindings::latest::types::Host for InvocationState {}
+
+impl host::Host for InvocationState {
+    fn log(&mut self, level: LogLevel, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES_PER_CALL {
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE_BYTES {
+            let mut end = MAX_LOG_LINE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let (org, plugin) = (self.scope.org.as_str(), self.scope.plugin.as_str());
+        match level {
+            LogLevel::Trace => tracing::trace!(target: "plugin", org, plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "plugin", org, plugin, "{message}"),
+            LogLevel::Info => tracing::info!(target: "plugin", org, plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "plugin", org, plugin, "{message}"),
+            LogLevel::Error => tracing::error!(target: "plugin", org, plugin, "{message}"),
+        }
+    }
+
+    fn config_get(&mut self, key: String) -> Option<String> {
+        self.scope.config.get(&key).cloned()
+    }
+
+    fn config_all(&mut self) -> Vec<(String, String)> {
+        self.scope
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn kv_get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.kv_value(&key).cloned()
+    }
+
+    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        if self.scope.kv.is_none() {
+            return Err(KvError::Denied);
+        }
+        let limits = self.scope.kv_limits;
+        if key.len() as u64 > limits.max_key_bytes {
+            return Err(KvError::TooLarge(limits.max_key_bytes));
+        }
+        if value.len() as u64 > limits.max_value_bytes {
+            return Err(KvError::TooLarge(limits.max_value_bytes));
+        }
+        if self.kv_total_after(&key, value.len()) > limits.max_total_bytes {
+            return Err(KvError::QuotaExceeded(limits.max_total_bytes));
+        }
+        self.kv_changes.insert(key, Some(value));
+        Ok(())
+    }
+
+    fn kv_delete(&mut self, key: String) {
+        if self.scope.kv.is_some() {
+            self.kv_changes.insert(key, None);
+        }
+    }
+
+    fn now(&mut self) -> i64 {
+        mailroom_core::clock::now_ms()
+    }
+}

@@ -1,0 +1,143 @@
+//! What sync and send record on an account: status and last error, last
+//! sync time, the learned "provider files sent mail itself" answer, and the
+//! leases that let several nodes share one PostgreSQL without two of them
+//! syncing the same account, or both keeping a push connection to it.
+
+use super::super::{Store, StoreResult};
+use super::AccountStatus;
+use super::repo::Value;
+use mailroom_core::clock::now_ms;
+use mailroom_core::ids::{AccountId, OrgId};
+use sqlx::{AssertSqlSafe, Row};
+
+/// What a node leases an account for; each kind is held independently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountLease {
+    /// One sync (full, push-triggered or polled) at a time.
+    Sync,
+    /// The one long-lived push (IDLE) connection.
+    Push,
+}
+
+impl AccountLease {
+    /// (owner column, expiry column): fixed names, never user input.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            AccountLease::Sync => ("lease_owner", "lease_expires_at"),
+            AccountLease::Push => ("push_owner", "push_expires_at"),
+        }
+    }
+}
+
+impl Store {
+    /// Records the account's sync state and its last error (`None` clears it).
+    pub async fn set_account_status(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        status: AccountStatus,
+        last_error: Option<&str>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE mail_accounts SET status = $1, last_error = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+        )
+        .bind(status.as_str())
+        .bind(last_error)
+        .bind(now_ms())
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await?;
+        crate::db::expect_found(&done, "account")?;
+        Ok(())
+    }
+
+    /// Records a completed sync: status ok, error cleared, time stamped.
+    pub async fn record_account_synced(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        at: i64,
+    ) -> StoreResult<()> {
+        self.set_account_status(org, id, AccountStatus::Ok, None)
+            .await?;
+        self.update_account_column(org, id, "last_sync_at", Value::OptI64(Some(at)))
+            .await
+    }
+
+    /// Remembers whether the provider files a copy of sent mail itself.
+    pub async fn set_store_sent_learned(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        learned: Option<bool>,
+    ) -> StoreResult<()> {
+        self.update_account_column(org, id, "store_sent_learned", Value::OptBool(learned))
+            .await
+    }
+
+    /// Takes (or renews) the `kind` lease of an account for `node` until
+    /// `now + ttl_ms`. One atomic UPDATE: it succeeds only when the lease is
+    /// free, expired, or already this node's, on either back end.
+    pub async fn try_lease_account(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        kind: AccountLease,
+        node: &str,
+        ttl_ms: i64,
+    ) -> StoreResult<bool> {
+        let (owner, expires) = kind.columns();
+        let now = now_ms();
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE mail_accounts SET {owner} = $1, {expires} = $2 \
+             WHERE org_id = $3 AND id = $4 \
+             AND ({owner} IS NULL OR {owner} = $1 OR {expires} IS NULL OR {expires} < $5)",
+        )))
+        .bind(node)
+        .bind(now.saturating_add(ttl_ms))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the `kind` lease back (only if `node` holds it).
+    pub async fn release_account_lease(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        kind: AccountLease,
+        node: &str,
+    ) -> StoreResult<()> {
+        let (owner, expires) = kind.columns();
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE mail_accounts SET {owner} = NULL, {expires} = NULL \
+             WHERE org_id = $1 AND id = $2 AND {owner} = $3",
+        )))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(node)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Every account of every org whose lease is free or expired, with its
+    /// org: what a sync scheduler may try to lease next.
+    pub async fn accounts_to_sync(&self) -> StoreResult<Vec<(OrgId, AccountId)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, id FROM mail_accounts WHERE status <> 'disabled' \
+             AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $1) \
+             ORDER BY COALESCE(last_sync_at, 0), id",
+        )
+        .bind(now_ms())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((OrgId(r.try_get("org_id")?), AccountId(r.try_get("id")?))))
+            .collect()
+    }
+}

@@ -1,0 +1,507 @@
+//! Reading messages: filtered lists with cursor pagination, one message with
+//! its addresses and locations, the raw bytes, and the user's state on it.
+//!
+//! Lists are ordered newest first by (sort time, id). The cursor is that
+//! pair of the last item, opaque to clients; a page continues strictly after
+//! it, so messages arriving meanwhile never make one appear twice.
+
+use super::accounts::visible_to_sql;
+use super::db::{Arg, SqlBuilder, from_json, get_bool, like_escape};
+use super::mime_index::AddressField;
+use super::{Store, StoreError, StoreResult};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use mailroom_core::clock::now_ms;
+use mailroom_core::ids::{AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, UserId};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 500;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFilter {
+    /// Seen through this account.
+    pub account: Option<AccountId>,
+    /// SalesInbox folder role (see `store::folders`), e.g. `inbox`.
+    pub folder: Option<String>,
+    /// Any address field (from, sender, to, cc, bcc, reply-to) equals this.
+    pub address: Option<String>,
+    /// Related to a contact / lead: any of its emails in any address field.
+    pub contact: Option<ContactId>,
+    pub lead: Option<LeadId>,
+    /// Case-insensitive substring of the subject or sender.
+    pub text: Option<String>,
+    /// Sort time strictly before (ms).
+    pub before: Option<i64>,
+    /// Sort time at or after (ms).
+    pub after: Option<i64>,
+    pub read: Option<bool>,
+    pub starred: Option<bool>,
+    /// Only messages seen through an account this user may see (owner,
+    /// public, or custom sharing naming them). `None`: no restriction (admins).
+    #[serde(skip)]
+    pub visible_to: Option<UserId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageSummary {
+    pub id: MessageId,
+    pub subject: Option<String>,
+    pub from_address: Option<String>,
+    pub from_name: Option<String>,
+    pub sent_at: Option<i64>,
+    pub received_at: i64,
+    pub sort_at: i64,
+    pub size: i64,
+    pub has_attachments: bool,
+    pub snippet: String,
+    pub state: MessageState,
+}
+
+/// The user's view of a message; survives resyncs (keyed by message).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageState {
+    pub folder: String,
+    pub labels: Vec<String>,
+    pub read: bool,
+    pub starred: bool,
+    pub reminder_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageAddress {
+    pub field: String,
+    pub address: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageLocation {
+    pub account: AccountId,
+    pub folder: Option<FolderId>,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub pop3_uidl: Option<String>,
+    pub flags: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    pub header_message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub addresses: Vec<MessageAddress>,
+    pub locations: Vec<MessageLocation>,
+    pub parse_problem: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MessagePage {
+    pub items: Vec<MessageSummary>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A partial update of [`MessageState`]; `reminder_at: Some(None)` clears it.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageStateUpdate {
+    pub folder: Option<String>,
+    pub labels: Option<Vec<String>>,
+    pub read: Option<bool>,
+    pub starred: Option<bool>,
+    #[serde(default, deserialize_with = "some")]
+    pub reminder_at: Option<Option<i64>>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn encode_cursor(sort_at: i64, id: &str) -> String {
+    B64.encode(format!("v1:{sort_at}:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> StoreResult<(i64, String)> {
+    let bad = || StoreError::Invalid("invalid pagination cursor".into());
+    let bytes = B64.decode(cursor.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = text.strip_prefix("v1:").ok_or_else(bad)?;
+    let (at, id) = rest.split_once(':').ok_or_else(bad)?;
+    let at = at.parse::<i64>().map_err(|_| bad())?;
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    Ok((at, id.to_owned()))
+}
+
+const SUMMARY_COLUMNS: &str = "m.id, m.subject, m.from_address, m.from_name, m.sent_at, m.received_at, \
+    m.sort_at, m.size, m.has_attachments, m.snippet, s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at";
+
+fn summary_from_row(row: &AnyRow) -> StoreResult<MessageSummary> {
+    Ok(MessageSummary {
+        id: MessageId(row.try_get("id")?),
+        subject: row.try_get("subject")?,
+        from_address: row.try_get("from_address")?,
+        from_name: row.try_get("from_name")?,
+        sent_at: row.try_get("sent_at")?,
+        received_at: row.try_get("received_at")?,
+        sort_at: row.try_get("sort_at")?,
+        size: row.try_get("size")?,
+        has_attachments: get_bool(row, "has_attachments")?,
+        snippet: row.try_get("snippet")?,
+        state: state_from_row(row)?,
+    })
+}
+
+fn state_from_row(row: &AnyRow) -> StoreResult<MessageState> {
+    Ok(MessageState {
+        folder: row.try_get("folder")?,
+        labels: from_json(&row.try_get::<String, _>("labels")?)?,
+        read: get_bool(row, "is_read")?,
+        starred: get_bool(row, "is_starred")?,
+        reminder_at: row.try_get("reminder_at")?,
+    })
+}
+
+/// What the pipeline reads of a message besides its bytes: the user's state
+/// and the first place it was seen.
+#[derive(Clone, Debug)]
+pub struct PipelineSource {
+    pub state: MessageState,
+    pub account: AccountId,
+    pub folder: Option<FolderId>,
+}
+
+fn check_labels(labels: &[String]) -> StoreResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for l in labels {
+        let l = l.trim();
+        if l.is_empty() || l.len() > 100 || l.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(format!(
+                "label {l:?} must be 1 to 100 printable characters"
+            )));
+        }
+        if !out.iter().any(|o| o == l) {
+            out.push(l.to_owned());
+        }
+    }
+    if out.len() > 100 {
+        return Err(StoreError::Invalid("at most 100 labels per message".into()));
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// One page of the org's messages matching `filter`, newest first.
+    pub async fn list_messages(
+        &self,
+        org: &OrgId,
+        filter: &MessageFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> StoreResult<MessagePage> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages m JOIN message_state s \
+             ON s.org_id = m.org_id AND s.message_id = m.id WHERE m.org_id = "
+        ));
+        q.bind_text(org.as_str());
+        if let Some(account) = &filter.account {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM message_locations l WHERE l.org_id = m.org_id \
+                    AND l.message_id = m.id AND l.account_id = ",
+            )
+            .bind_text(account.as_str())
+            .push(")");
+        }
+        if let Some(user) = &filter.visible_to {
+            let n = q.arg(Arg::Text(user.as_str().to_owned()));
+            q.push(&format!(
+                " AND EXISTS (SELECT 1 FROM message_locations l JOIN mail_accounts a ON a.id = l.account_id \
+                 WHERE l.org_id = m.org_id AND l.message_id = m.id AND {})",
+                visible_to_sql(n)
+            ));
+        }
+        if let Some(folder) = &filter.folder {
+            q.push(" AND s.folder = ")
+                .bind_text(folder.trim().to_lowercase());
+        }
+        if let Some(address) = &filter.address {
+            q.push(" AND m.id IN (SELECT x.message_id FROM message_addresses x WHERE x.org_id = m.org_id AND x.address = ")
+                .bind_text(address.trim().to_lowercase())
+                .push(")");
+        }
+        for record in [
+            filter.contact.as_ref().map(|c| c.as_str()),
+            filter.lead.as_ref().map(|l| l.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            q.push(" AND m.id IN (SELECT x.message_id FROM crm_emails e JOIN message_addresses x \
+                    ON x.org_id = e.org_id AND x.address = e.email WHERE e.org_id = m.org_id AND e.record_id = ")
+                .bind_text(record)
+                .push(")");
+        }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let n = q.arg(Arg::Text(format!(
+                "%{}%",
+                like_escape(&text.to_lowercase())
+            )));
+            q.push(&format!(
+                " AND (LOWER(m.subject) LIKE ${n} ESCAPE '\\' OR m.from_address LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(m.from_name) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(before) = filter.before {
+            q.push(" AND m.sort_at < ").bind_i64(before);
+        }
+        if let Some(after) = filter.after {
+            q.push(" AND m.sort_at >= ").bind_i64(after);
+        }
+        if let Some(read) = filter.read {
+            q.push(" AND s.is_read = ").bind(Arg::Bool(read));
+        }
+        if let Some(starred) = filter.starred {
+            q.push(" AND s.is_starred = ").bind(Arg::Bool(starred));
+        }
+        if let Some(cursor) = cursor {
+            let (at, id) = decode_cursor(cursor)?;
+            let a = q.arg(Arg::I64(at));
+            let i = q.arg(Arg::Text(id));
+            q.push(&format!(
+                " AND (m.sort_at < ${a} OR (m.sort_at = ${a} AND m.id < ${i}))"
+            ));
+        }
+        q.push(" ORDER BY m.sort_at DESC, m.id DESC LIMIT ")
+            .bind_i64(i64::from(limit) + 1);
+        let rows = q.query().fetch_all(self.pool()).await?;
+        let mut items = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|m| encode_cursor(m.sort_at, m.id.as_str()))
+        } else {
+            None
+        };
+        Ok(MessagePage { items, next_cursor })
+    }
+
+    /// One message with its addresses and server locations.
+    pub async fn get_message(&self, org: &OrgId, id: &MessageId) -> StoreResult<MessageDetail> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, m.header_message_id, m.in_reply_to, m.parse_problem FROM messages m \
+             JOIN message_state s ON s.org_id = m.org_id AND s.message_id = m.id WHERE m.org_id = $1 AND m.id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        let addresses = sqlx::query(
+            "SELECT field, address, name FROM message_addresses WHERE org_id = $1 AND message_id = $2 ORDER BY position",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let field: String = r.try_get("field")?;
+            Ok(MessageAddress {
+                field: AddressField::parse(&field).map(|f| f.as_str().to_owned()).unwrap_or(field),
+                address: r.try_get("address")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(MessageDetail {
+            summary: summary_from_row(&row)?,
+            header_message_id: row.try_get("header_message_id")?,
+            in_reply_to: row.try_get("in_reply_to")?,
+            addresses,
+            locations: self.message_locations(org, id).await?,
+            parse_problem: row.try_get("parse_problem")?,
+        })
+    }
+
+    /// Where the message sits on servers (for writing user actions back).
+    pub async fn message_locations(
+        &self,
+        org: &OrgId,
+        id: &MessageId,
+    ) -> StoreResult<Vec<MessageLocation>> {
+        let rows = sqlx::query(
+            "SELECT account_id, folder_id, uidvalidity, uid, pop3_uidl, flags FROM message_locations \
+             WHERE org_id = $1 AND message_id = $2 ORDER BY account_id, location_key",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let u32_col = |c: &str| -> StoreResult<Option<u32>> {
+                    Ok(r.try_get::<Option<i64>, _>(c)?
+                        .and_then(|v| u32::try_from(v).ok()))
+                };
+                let flags: String = r.try_get("flags")?;
+                Ok(MessageLocation {
+                    account: AccountId(r.try_get("account_id")?),
+                    folder: r.try_get::<Option<String>, _>("folder_id")?.map(FolderId),
+                    uidvalidity: u32_col("uidvalidity")?,
+                    uid: u32_col("uid")?,
+                    pop3_uidl: r.try_get("pop3_uidl")?,
+                    flags: flags.split_whitespace().map(str::to_owned).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// The [`PipelineSource`] of each of `ids` that has a location, in one
+    /// query (the pipeline reads thousands of messages a second during an
+    /// initial sync). The raw bytes are not part of it: the pipeline mostly
+    /// has the parse ingestion made (`RecentlyParsed`).
+    pub async fn pipeline_sources(
+        &self,
+        org: &OrgId,
+        ids: &[MessageId],
+    ) -> StoreResult<HashMap<MessageId, PipelineSource>> {
+        let mut sources = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = SqlBuilder::new(
+                "SELECT s.message_id, s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, \
+                 l.account_id, l.folder_id FROM message_state s \
+                 JOIN message_locations l ON l.org_id = s.org_id AND l.message_id = s.message_id \
+                 WHERE s.org_id = ",
+            );
+            q.bind_text(org.as_str());
+            // The first location of each message (one row per location).
+            q.push(" AND s.message_id IN ")
+                .bind_list(chunk.iter().map(|id| id.as_str()))
+                .push(" ORDER BY s.message_id, l.account_id, l.location_key");
+            for row in q.into_query().fetch_all(self.pool()).await? {
+                let id = MessageId(row.try_get("message_id")?);
+                if sources.contains_key(&id) {
+                    continue;
+                }
+                let source = PipelineSource {
+                    state: state_from_row(&row)?,
+                    account: AccountId(row.try_get("account_id")?),
+                    folder: row.try_get::<Option<String>, _>("folder_id")?.map(FolderId),
+                };
+                sources.insert(id, source);
+            }
+        }
+        Ok(sources)
+    }
+
+    /// The message exactly as received (`message/rfc822`).
+    pub async fn get_raw_message(&self, org: &OrgId, id: &MessageId) -> StoreResult<Vec<u8>> {
+        let raw: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT raw FROM message_raw WHERE org_id = $1 AND message_id = $2")
+                .bind(org.as_str())
+                .bind(id.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        raw.flatten().ok_or(StoreError::NotFound("message"))
+    }
+
+    /// Changes the user's state on a message, and queues the read, starred
+    /// and folder parts for the servers that hold it, in one transaction.
+    pub async fn update_message_state(
+        &self,
+        org: &OrgId,
+        id: &MessageId,
+        update: &MessageStateUpdate,
+    ) -> StoreResult<MessageState> {
+        let q = state_update_sql(org, id, update)?;
+        let mut tx = self.begin_write().await?;
+        if q.query().execute(&mut *tx).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound("message"));
+        }
+        super::server_changes::enqueue_for_update(&mut tx, org, id, update).await?;
+        tx.commit().await?;
+        Ok(self.get_message(org, id).await?.summary.state)
+    }
+}
+
+/// The statement that applies a state update; shared by the API's direct
+/// update and the pipeline, which applies it inside its own transaction.
+pub(crate) fn state_update_sql(
+    org: &OrgId,
+    id: &MessageId,
+    update: &MessageStateUpdate,
+) -> StoreResult<SqlBuilder> {
+    let folder = update
+        .folder
+        .as_deref()
+        .map(super::folders::check_role)
+        .transpose()?;
+    let labels = update.labels.as_deref().map(check_labels).transpose()?;
+    let labels_json = labels.as_ref().map(super::db::to_json).transpose()?;
+    let mut q = SqlBuilder::new("UPDATE message_state SET updated_at = ");
+    q.bind_i64(now_ms());
+    if let Some(folder) = folder {
+        q.push(", folder = ").bind_text(folder);
+    }
+    if let Some(labels) = labels_json {
+        q.push(", labels = ").bind_text(labels);
+    }
+    if let Some(read) = update.read {
+        q.push(", is_read = ").bind(Arg::Bool(read));
+    }
+    if let Some(starred) = update.starred {
+        q.push(", is_starred = ").bind(Arg::Bool(starred));
+    }
+    if let Some(reminder) = update.reminder_at {
+        q.push(", reminder_at = ")
+            .bind(reminder.map_or(Arg::NullI64, Arg::I64));
+    }
+    q.push(" WHERE org_id = ")
+        .bind_text(org.as_str())
+        .push(" AND message_id = ")
+        .bind_text(id.as_str());
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_roundtrip_and_rejects_garbage() {
+        let c = encode_cursor(1_700_000_000_000, "ab12");
+        assert_eq!(
+            decode_cursor(&c).expect("decode"),
+            (1_700_000_000_000, "ab12".to_owned())
+        );
+        for bad in [
+            "",
+            "!!",
+            &B64.encode("v2:1:ab"),
+            &B64.encode("v1:x:ab"),
+            &B64.encode("v1:1:a'b"),
+        ] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}

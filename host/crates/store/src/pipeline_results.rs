@@ -1,0 +1,204 @@
+//! What the pipeline concluded about a message — classifications and the
+//! actions rules and workflows asked for — committed together with the end of
+//! the message's pipeline run, so a message is classified and acted on once,
+//! also across crashes and concurrent workers.
+
+use super::db::{Arg, insert_rows};
+use super::message_query::{MessageStateUpdate, state_update_sql};
+use super::{Store, StoreResult};
+use mailroom_core::clock::now_ms;
+use mailroom_core::ids::{MessageId, OrgId};
+use serde::Serialize;
+use sqlx::Row;
+
+/// One classifier's answer, as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StoredClassification {
+    pub plugin: String,
+    pub plugin_version: String,
+    #[schema(value_type = Object)]
+    pub result: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// One action; `applied` when the host carried it out in the same
+/// transaction (user state), `pending` when an executor still has to.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StoredAction {
+    /// The plugin that asked for it (or `rules`).
+    pub source: String,
+    #[schema(value_type = Object)]
+    pub action: serde_json::Value,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// Everything one pipeline run produced.
+#[derive(Clone, Debug, Default)]
+pub struct RunResults {
+    pub classifications: Vec<(String, String, serde_json::Value)>,
+    /// (source, action, applied)
+    pub actions: Vec<(String, serde_json::Value, bool)>,
+    /// The user-state change the applied actions add up to.
+    pub state: Option<MessageStateUpdate>,
+    /// What went wrong along the way (plugin failures), for the run's record.
+    pub problems: Vec<String>,
+}
+
+/// A finished run waiting to be committed.
+#[derive(Clone, Debug)]
+pub struct CompletedRun {
+    pub org: OrgId,
+    pub message: MessageId,
+    pub results: RunResults,
+}
+
+impl Store {
+    /// Finishes pending runs and stores their results, all in one
+    /// transaction (one commit for a batch instead of one per message).
+    /// Returns, per run, whether it was finished by this call: a run that was
+    /// no longer pending (another worker finished it first) stores nothing.
+    pub async fn complete_pipeline_runs(&self, runs: &[CompletedRun]) -> StoreResult<Vec<bool>> {
+        let mut tx = self.begin_write().await?;
+        let now = now_ms();
+        let mut finished = Vec::with_capacity(runs.len());
+        let mut classifications = Vec::new();
+        let mut actions = Vec::new();
+        for run in runs {
+            let (org, message, results) = (&run.org, &run.message, &run.results);
+            let detail = (!results.problems.is_empty())
+                .then(|| super::mime_index::clean_text(&results.problems.join("; "), 4000));
+            let done = sqlx::query(
+                "UPDATE pipeline_runs SET status = 'done', finished_at = $1, detail = $2 \
+                 WHERE org_id = $3 AND message_id = $4 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(detail)
+            .bind(org.as_str())
+            .bind(message.as_str())
+            .execute(&mut *tx)
+            .await?;
+            finished.push(done.rows_affected() > 0);
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            let o = || Arg::Text(org.as_str().to_owned());
+            let m = || Arg::Text(message.as_str().to_owned());
+            for (plugin, version, result) in &results.classifications {
+                classifications.push(vec![
+                    o(),
+                    m(),
+                    Arg::Text(plugin.clone()),
+                    Arg::Text(version.clone()),
+                    Arg::Text(result.to_string()),
+                    Arg::I64(now),
+                ]);
+            }
+            for (source, action, applied) in &results.actions {
+                let status = if *applied { "applied" } else { "pending" };
+                actions.push(vec![
+                    o(),
+                    m(),
+                    Arg::Text(source.clone()),
+                    Arg::Text(action.to_string()),
+                    Arg::Text(status.into()),
+                    Arg::I64(now),
+                ]);
+            }
+            if let Some(update) = &results.state {
+                state_update_sql(org, message, update)?
+                    .query()
+                    .execute(&mut *tx)
+                    .await?;
+                super::server_changes::enqueue_for_update(&mut tx, org, message, update).await?;
+            }
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO message_classifications \
+             (org_id, message_id, plugin, plugin_version, result, created_at)",
+            classifications,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO message_actions (org_id, message_id, source, action, status, created_at)",
+            actions,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(finished)
+    }
+
+    pub async fn message_classifications(
+        &self,
+        org: &OrgId,
+        message: &MessageId,
+    ) -> StoreResult<Vec<StoredClassification>> {
+        let rows = sqlx::query(
+            "SELECT plugin, plugin_version, result, created_at FROM message_classifications \
+             WHERE org_id = $1 AND message_id = $2 ORDER BY plugin",
+        )
+        .bind(org.as_str())
+        .bind(message.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredClassification {
+                    plugin: r.try_get("plugin")?,
+                    plugin_version: r.try_get("plugin_version")?,
+                    result: super::db::from_json(&r.try_get::<String, _>("result")?)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn message_actions(
+        &self,
+        org: &OrgId,
+        message: &MessageId,
+    ) -> StoreResult<Vec<StoredAction>> {
+        let rows = sqlx::query(
+            "SELECT source, action, status, created_at FROM message_actions \
+             WHERE org_id = $1 AND message_id = $2 ORDER BY id",
+        )
+        .bind(org.as_str())
+        .bind(message.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAction {
+                    source: r.try_get("source")?,
+                    action: super::db::from_json(&r.try_get::<String, _>("action")?)?,
+                    status: r.try_get("status")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// The From address of the org's message with this Message-ID, if any
+    /// (how the pipeline tells a reply to our own mail).
+    pub async fn message_from_by_header_id(
+        &self,
+        org: &OrgId,
+        header_message_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT from_address FROM messages WHERE org_id = $1 AND header_message_id = $2 \
+             AND from_address IS NOT NULL",
+        )
+        .bind(org.as_str())
+        .bind(header_message_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("from_address")?))
+            .collect()
+    }
+}
