@@ -142,24 +142,56 @@ fn rustc() -> Command {
     Command::new(env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
 }
 
-fn check_wasm_target() {
+/// Whether the standard library for `wasm32-wasip2` is installed for the
+/// compiler of this build.
+fn wasm_target_installed() -> bool {
     let libdir = rustc()
         .args(["--print", "target-libdir", "--target", WASM_TARGET])
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = libdir.as_ref().is_some_and(|dir| {
+    libdir.as_ref().is_some_and(|dir| {
         fs::read_dir(dir).is_ok_and(|mut entries| {
             entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
         })
-    });
-    if !installed {
-        panic!(
-            "\n\nThe Rust target `{WASM_TARGET}` is not installed, so the plugins in plugins/ cannot be built.\n\
-             Run `rustup target add {WASM_TARGET}` and build again.\n\n"
-        );
+    })
+}
+
+/// Installs the wasm target with rustup when it is missing (a fresh clone
+/// builds without a manual step); stops with what to do only when that fails.
+/// rustup installs it for this build's toolchain: its proxy set
+/// `RUSTUP_TOOLCHAIN`, which the child inherits.
+fn check_wasm_target() {
+    if wasm_target_installed() {
+        return;
     }
+    eprintln!(
+        "the Rust target `{WASM_TARGET}` is missing: running `rustup target add {WASM_TARGET}`"
+    );
+    let why = match Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .output()
+    {
+        Ok(o) if o.status.success() && wasm_target_installed() => {
+            println!("cargo:warning=installed the Rust target `{WASM_TARGET}` with rustup");
+            return;
+        }
+        Ok(o) if o.status.success() => {
+            "rustup installed it, but the compiler of this build does not see it".to_string()
+        }
+        Ok(o) => format!(
+            "`rustup target add {WASM_TARGET}` failed:\n{}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "rustup is not on PATH".to_string(),
+        Err(e) => format!("rustup could not be run: {e}"),
+    };
+    panic!(
+        "\n\nThe Rust target `{WASM_TARGET}` is not installed, so the plugins in plugins/ cannot be built: {why}\n\
+         Install it for the toolchain in rust-toolchain.toml (with rustup: `rustup target add {WASM_TARGET}`; \
+         otherwise your distribution's standard library package for {WASM_TARGET}) and build again.\n\n"
+    );
 }
 
 /// Builds `plugins/` and returns `(target name, .wasm path, is a bundled plugin)`

@@ -167,10 +167,7 @@ fn the_generic_provider_maps_folders_of_servers_without_special_use() {
 fn the_gmail_importer_reads_every_sample_export_and_reports_broken_xml() {
     let engine = engine();
     let component = load(artifacts::FILTER_GMAIL);
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/gmail-filters"
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/gmail-filters");
     let mut total_rules = 0;
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
         let path = entry.expect("entry").path();

@@ -1,6 +1,7 @@
 //! End-to-end tests of [`classify`], and checks against the public data sets
-//! in `shared/data` when they are present (the Enron signature set from
-//! mailgun/forge, CC BY 3.0; the Parakweet request sentences, Apache-2.0).
+//! in the repository's `tests/data` (the Enron signature set from
+//! mailgun/forge, CC BY 3.0; the Parakweet request sentences, Apache-2.0; see
+//! `tests/data/README.md`).
 
 use super::*;
 use std::path::PathBuf;
@@ -94,20 +95,22 @@ fn scores_are_in_range() {
     }
 }
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MAILROOM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    dir.is_dir().then_some(dir)
+/// The repository's `tests/data`. Never skipped: a missing folder fails the
+/// tests that read it.
+fn data_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data");
+    assert!(
+        dir.join("signatures").is_dir() && dir.join("intent").is_dir(),
+        "test data missing: {} (see tests/data/README.md)",
+        dir.display()
+    );
+    dir
 }
 
 /// Signatures are found in most messages that have one and few that do not.
 #[test]
 fn enron_signatures() {
-    let Some(data) = data_dir() else {
-        eprintln!("shared/data not found: skipping");
-        return;
-    };
+    let data = data_dir();
     let rate = |set: &str| {
         let dir = data.join("signatures").join(set);
         let (mut found, mut total) = (0, 0);
@@ -139,10 +142,7 @@ fn enron_signatures() {
 /// sentences that do not.
 #[test]
 fn parakweet_requests() {
-    let Some(data) = data_dir() else {
-        eprintln!("shared/data not found: skipping");
-        return;
-    };
+    let data = data_dir();
     let tsv = std::fs::read_to_string(data.join("intent/parakweet-train.tsv")).unwrap();
     let (mut yes, mut yes_hit, mut no, mut no_hit) = (0, 0, 0, 0);
     for line in tsv.lines() {
@@ -336,12 +336,7 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 /// intended, update the value and say why in the commit.
 #[test]
 fn public_data_analyses_unchanged() {
-    let data = data_dir().unwrap_or_else(|| {
-        panic!(
-            "shared/data not found: set MAILROOM_DATA to the data folder (the repository's \
-             ../shared/data, see its SOURCES.md)"
-        )
-    });
+    let data = data_dir();
     let mut texts = Vec::new();
     for set in ["P", "N"] {
         let mut files: Vec<_> = std::fs::read_dir(data.join("signatures").join(set))

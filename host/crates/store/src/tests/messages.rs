@@ -7,7 +7,7 @@ use mailroom_core::ids::MessageId;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-/// Every `.eml` of the shared test corpus (RFC examples, regressions,
+/// Every `.eml` of the test corpus `tests/data/mime` (RFC examples, regressions,
 /// third-party and deliberately malformed mail).
 fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -26,11 +26,9 @@ fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     let mut out = Vec::new();
-    walk(std::path::Path::new("/work/shared/data/mime"), &mut out);
-    assert!(
-        out.len() > 100,
-        "test corpus missing: /work/shared/data/mime"
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/mime");
+    walk(std::path::Path::new(dir), &mut out);
+    assert!(out.len() > 100, "test corpus missing: {dir}");
     out
 }
 
