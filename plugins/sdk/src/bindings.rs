@@ -12,7 +12,7 @@
 /// `mailroom:plugin/types` and `mailroom:plugin/host`.
 pub mod shared {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/v0.1.0",
         // A world of its own so the shared interfaces are generated exactly once.
         inline: "
             package mailroom:sdk;
@@ -39,7 +39,7 @@ macro_rules! world {
         #[doc = concat!("The `", $world, "` world.")]
         pub mod $module {
             wit_bindgen::generate!({
-                path: "../../wit",
+                path: "../../wit/v0.1.0",
                 world: $world,
                 with: {
                     "mailroom:plugin/types@0.1.0": crate::bindings::shared::mailroom::plugin::types,

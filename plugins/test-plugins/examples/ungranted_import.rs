@@ -7,7 +7,7 @@ use mailroom_plugin_sdk::prelude::*;
 
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/v0.1.0",
         inline: "
             package mailroom-test:evil@0.1.0;
 

@@ -1,4 +1,4 @@
-//! Contract `mailroom:plugin@0.1.0` (the `wit/` directory).
+//! Contract `mailroom:plugin@0.1.0` (the frozen `wit/v0.1.0/` directory).
 //!
 //! One `bindgen!` per world; the later ones reuse the first one's `types`
 //! and `host` modules through `with:` so every world shares one Rust type
@@ -9,7 +9,7 @@ pub const VERSION: &str = "0.1.0";
 mod classifier_world {
     wasmtime::component::bindgen!({
         world: "classifier-plugin",
-        path: "../wit",
+        path: "../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
@@ -17,7 +17,7 @@ mod classifier_world {
 mod provider_world {
     wasmtime::component::bindgen!({
         world: "provider-plugin",
-        path: "../wit",
+        path: "../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
@@ -29,7 +29,7 @@ mod provider_world {
 mod filter_importer_world {
     wasmtime::component::bindgen!({
         world: "filter-importer-plugin",
-        path: "../wit",
+        path: "../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
@@ -41,7 +41,7 @@ mod filter_importer_world {
 mod workflow_world {
     wasmtime::component::bindgen!({
         world: "workflow-plugin",
-        path: "../wit",
+        path: "../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
