@@ -592,18 +592,25 @@ async fn a_plugin_built_against_contract_0_1_0_runs_next_to_its_0_2_0_twin() {
     let (old_name, new_name) = (old_view.record.name, new_view.record.name);
     assert_eq!(old_name, "follow-up-v0.1.0");
 
-    let workflows = reg
-        .plugins_for(&org, PluginKind::Workflow, None)
-        .await
-        .expect("plugins");
-    let by_name = |name: &str| {
-        workflows
-            .iter()
-            .find(|p| p.name() == name)
-            .unwrap_or_else(|| panic!("{name} is not running"))
-            .clone()
+    // The running pair; a config change swaps in new instances, so ask again after one.
+    let running_pair = || {
+        let (reg, org) = (reg.clone(), org.clone());
+        let names = (old_name.clone(), new_name.clone());
+        async move {
+            let workflows = reg
+                .plugins_for(&org, PluginKind::Workflow, None)
+                .await
+                .expect("plugins");
+            let by_name = |name: &str| {
+                workflows
+                    .iter()
+                    .find(|p| p.name() == name)
+                    .unwrap_or_else(|| panic!("{name} is not running"))
+                    .clone()
+            };
+            (by_name(&names.0), by_name(&names.1))
+        }
     };
-    let (old, new) = (by_name(&old_name), by_name(&new_name));
 
     let classification = |intent: &str| Classification {
         sentiment: None,
@@ -642,8 +649,10 @@ async fn a_plugin_built_against_contract_0_1_0_runs_next_to_its_0_2_0_twin() {
 
     // Both read the config through their own version's `host` import.
     let run = |events: Vec<Event>| {
-        let (reg, old, new) = (reg.clone(), old.clone(), new.clone());
+        let reg = reg.clone();
+        let pair = running_pair();
         async move {
+            let (old, new) = pair.await;
             let mut results = Vec::new();
             for e in events {
                 let a = reg.on_event(&old, e.clone()).await.expect("0.1.0 on-event");
