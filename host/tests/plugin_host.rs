@@ -536,3 +536,203 @@ async fn uploading_the_same_bytes_twice_adds_no_version() {
         1
     );
 }
+
+/// The follow-up workflow built once against contract 0.1.0 and committed
+/// (never rebuilt; see its README).
+const FOLLOW_UP_V0_1_0: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/contract-v0.1.0/follow-up-v0.1.0.wasm"
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_against_contract_0_1_0_runs_next_to_its_0_2_0_twin() {
+    use mailroom::plugin::bindings::latest::types::{
+        Action, ClassificationPart, CrmRecordKind, Reason, Recipient, ScoredLabel, TaskPriority,
+    };
+    use mailroom::plugin::bindings::latest::workflow::{CrmLink, Event, Trigger};
+    use mailroom::plugin::bindings::{self, SUPPORTED_CONTRACT_VERSIONS};
+
+    // Admission tells the versions apart by what the components export and import.
+    let old = engine().load(&wasm(FOLLOW_UP_V0_1_0)).expect("load 0.1.0");
+    let new = engine()
+        .load(&wasm(artifacts::WORKFLOW_FOLLOW_UP))
+        .expect("load 0.2.0");
+    assert_eq!(
+        (old.world.version, old.world.kind),
+        ("0.1.0", PluginKind::Workflow)
+    );
+    assert_eq!(
+        (new.world.version, new.world.kind),
+        (bindings::latest::VERSION, PluginKind::Workflow)
+    );
+    assert_eq!(SUPPORTED_CONTRACT_VERSIONS, ["0.1.0", "0.2.0"]);
+    assert!(
+        old.shape
+            .imports
+            .contains(&"mailroom:plugin/host@0.1.0".to_owned()),
+        "{:?}",
+        old.shape.imports
+    );
+
+    let reg = registry();
+    let org = OrgId::generate();
+    let old_view = reg.install(&org, wasm(FOLLOW_UP_V0_1_0)).await.expect("install 0.1.0");
+    let new_view = reg
+        .install(&org, wasm(artifacts::WORKFLOW_FOLLOW_UP))
+        .await
+        .expect("install 0.2.0");
+    assert_eq!(old_view.active_version.contract, "0.1.0");
+    assert_eq!(new_view.active_version.contract, bindings::latest::VERSION);
+    // 0.1.0's metadata reaches the host like 0.2.0's.
+    let keys = |v: &mailroom::plugin::registry::PluginView| {
+        let m = &v.active_version.metadata;
+        (m.kind, m.config_keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(keys(&old_view), keys(&new_view));
+    let (old_name, new_name) = (old_view.record.name, new_view.record.name);
+    assert_eq!(old_name, "follow-up-v0.1.0");
+
+    // The running pair; a config change swaps in new instances, so ask again after one.
+    let running_pair = || {
+        let (reg, org) = (reg.clone(), org.clone());
+        let names = (old_name.clone(), new_name.clone());
+        async move {
+            let workflows = reg
+                .plugins_for(&org, PluginKind::Workflow, None)
+                .await
+                .expect("plugins");
+            let by_name = |name: &str| {
+                workflows
+                    .iter()
+                    .find(|p| p.name() == name)
+                    .unwrap_or_else(|| panic!("{name} is not running"))
+                    .clone()
+            };
+            (by_name(&names.0), by_name(&names.1))
+        }
+    };
+
+    let classification = |intent: &str| Classification {
+        sentiment: None,
+        intent: Some(ScoredLabel {
+            label: intent.into(),
+            score: 0.9,
+        }),
+        summary: Some("Ann accepts the offer.".into()),
+        signature: None,
+        activities: vec![],
+        tags: vec![],
+        // Only 0.2.0 plugins see these; the 0.1.0 one gets the rest.
+        reasons: vec![Reason {
+            part: ClassificationPart::Intent,
+            label: intent.into(),
+            index: None,
+            feature: "cue:test".into(),
+            evidence: None,
+            weight: 0.5,
+        }],
+    };
+    let event = |trigger: Trigger, subject: &str, intent: &str| Event {
+        trigger,
+        message: message(subject, "Fine by me."),
+        classifications: vec![classification(intent)],
+        links: vec![CrmLink {
+            kind: CrmRecordKind::Contact,
+            id: "c1".into(),
+            email: "ann@example.com".into(),
+            name: Some("Ann Lee".into()),
+        }],
+    };
+    let reply = event(Trigger::ReplyReceived, "Re: Offer 42", "other");
+    let complaint = event(Trigger::Incoming, "Late delivery", "complaint");
+    let outgoing = event(Trigger::Outgoing, "Offer 43", "complaint");
+
+    // Both read the config through their own version's `host` import.
+    let run = |events: Vec<Event>| {
+        let reg = reg.clone();
+        let pair = running_pair();
+        async move {
+            let (old, new) = pair.await;
+            let mut results = Vec::new();
+            for e in events {
+                let a = reg.on_event(&old, e.clone()).await.expect("0.1.0 on-event");
+                let b = reg.on_event(&new, e).await.expect("0.2.0 on-event");
+                // Identical where the contract did not change, and 0.1.0's
+                // actions come out with 0.2.0's new fields at their defaults.
+                assert_eq!(
+                    serde_json::to_value(&a).expect("json"),
+                    serde_json::to_value(&b).expect("json"),
+                    "0.1.0 gave {a:?}, 0.2.0 gave {b:?}"
+                );
+                results.push(a);
+            }
+            results
+        }
+    };
+    let defaults = run(vec![reply.clone(), complaint.clone(), outgoing.clone()]).await;
+    match defaults[0].as_slice() {
+        [Action::CreateTask(task)] => {
+            assert_eq!(task.title, "Reply from Ann: Offer 42");
+            assert_eq!(task.notes.as_deref(), Some("Ann accepts the offer."));
+            assert_eq!((task.due_in_days, task.due_at), (Some(1), None));
+            assert!(matches!(task.assignee, Recipient::AccountOwner));
+            assert!(matches!(task.priority, TaskPriority::Normal));
+            assert!(task.regarding.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    match defaults[1].as_slice() {
+        [Action::Notify(n), Action::AddLabel(label)] => {
+            assert!(matches!(n.target, Recipient::AccountOwner));
+            assert_eq!(n.title, None);
+            assert_eq!(n.text, "Complaint from Ann: Late delivery");
+            assert_eq!(label, "complaint");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(defaults[2].is_empty());
+
+    let config = BTreeMap::from([
+        ("due-days".to_owned(), "3".to_owned()),
+        ("notify-user".to_owned(), "boss@example.com".to_owned()),
+    ]);
+    for name in [&old_name, &new_name] {
+        reg.set_config(&org, name, config.clone())
+            .await
+            .expect("config");
+    }
+    let configured = run(vec![reply, complaint]).await;
+    assert!(
+        matches!(&configured[0][..], [Action::CreateTask(t)] if t.due_in_days == Some(3)),
+        "{:?}",
+        configured[0]
+    );
+    assert!(
+        matches!(&configured[1][0], Action::Notify(n)
+            if matches!(&n.target, Recipient::User(u) if u == "boss@example.com")),
+        "{:?}",
+        configured[1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supported_ones() {
+    // The 0.1.0 fixture with its version strings rewritten to 9.9.9 in place
+    // (same length): a plugin of a contract this host has never seen.
+    let mut bytes = wasm(FOLLOW_UP_V0_1_0);
+    let (from, to) = (b"mailroom:plugin/workflow@0.1.0", b"mailroom:plugin/workflow@9.9.9");
+    let mut replaced = 0;
+    for i in 0..bytes.len().saturating_sub(from.len()) {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + to.len()].copy_from_slice(to);
+            replaced += 1;
+        }
+    }
+    assert!(replaced > 0, "the fixture names its export");
+    let err = engine().load(&bytes).expect_err("refused");
+    let text = err.to_string();
+    assert!(matches!(err, PluginError::UnknownWorld { .. }), "{text}");
+    assert!(text.contains("mailroom:plugin/workflow@9.9.9"), "{text}");
+    assert!(text.contains("mailroom:plugin/host@0.1.0"), "{text}");
+    assert!(text.contains("0.1.0, 0.2.0"), "{text}");
+}

@@ -73,6 +73,8 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
             .into_iter()
             .map(|t| ScoredLabel::new(t.label, t.score))
             .collect(),
+        // The keyword rules do not record which words decided a label yet.
+        reasons: Vec::new(),
     }
 }
 

@@ -8,12 +8,15 @@
 //! `shouldNeverSpam`, `forwardTo`). Each entry becomes one rule, named after
 //! its criteria.
 //!
-//! What Mailroom cannot represent becomes a warning located at `filter N`
-//! (1-based, in file order). A filter whose criteria lost a part would match
+//! Every rule carries its source: the format, the entry's `<id>` and the
+//! line and column where the `<entry>` starts. What Mailroom cannot represent
+//! becomes a warning located at `filter N` (1-based, in file order) with the
+//! same id and position. A filter whose criteria lost a part would match
 //! more mail than in Gmail, so it is imported *disabled* for the admin to
 //! review; a filter left with no action is skipped.
 
 use mailroom_plugin_sdk::filter_importer::{ImportError, ImportWarning, ImportedRules};
+use mailroom_plugin_sdk::types::RuleSource;
 use mailroom_plugin_sdk::prelude::*;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -98,6 +101,8 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
     };
     let mut stack: Vec<String> = Vec::new();
     let mut entry: Option<Vec<(String, String)>> = None;
+    // The open entry's position and `<id>`, for its rule's source.
+    let mut entry_source = RuleSource::new(FORMAT);
     let mut entries = 0u32;
     loop {
         // Where this event starts: after the previous one and any white space.
@@ -123,6 +128,8 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
                 let in_feed = stack.len() == 1;
                 if in_feed && name == "entry" {
                     entry = Some(Vec::new());
+                    let (line, column) = line_column(text, position);
+                    entry_source = RuleSource::new(FORMAT).at(line, column);
                 } else if name == "property"
                     && stack.last().is_some_and(|s| s == "entry")
                     && let Some(props) = entry.as_mut()
@@ -136,12 +143,20 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
                 } else if in_feed && name == "entry" {
                     // `<entry/>`: an empty filter.
                     entries += 1;
-                    finish_entry(entries, entry.take().unwrap_or_default(), &mut out);
+                    let props = entry.take().unwrap_or_default();
+                    finish_entry(entries, props, entry_source.clone(), &mut out);
                 }
+            }
+            Event::Text(ref t)
+                if stack.len() == 3 && stack[1] == "entry" && stack[2] == "id" =>
+            {
+                let id = t.xml_content(XmlVersion::Implicit1_0);
+                entry_source.filter_id = Some(id.trim().to_string());
             }
             Event::End(_) if stack.pop().as_deref() == Some("entry") && stack.len() == 1 => {
                 entries += 1;
-                finish_entry(entries, entry.take().unwrap_or_default(), &mut out);
+                let props = entry.take().unwrap_or_default();
+                finish_entry(entries, props, entry_source.clone(), &mut out);
             }
             Event::Eof => {
                 if let Some(open) = stack.last() {
@@ -183,12 +198,18 @@ fn property(e: &BytesStart<'_>) -> Result<(String, String), String> {
 }
 
 /// Turns one entry's properties into a rule (or warnings).
-fn finish_entry(n: u32, props: Vec<(String, String)>, out: &mut ImportedRules) {
+fn finish_entry(n: u32, props: Vec<(String, String)>, source: RuleSource, out: &mut ImportedRules) {
     let location = format!("filter {n}");
+    let first_warning = out.warnings.len();
+    let rule_index = u32::try_from(out.rules.len()).ok();
     let mut warn = |message: String| {
         out.warnings.push(ImportWarning {
             location: Some(location.clone()),
             message,
+            line: source.line,
+            column: source.column,
+            filter_id: source.filter_id.clone(),
+            rule_index: None,
         })
     };
     let get = |key: &str| {
@@ -275,7 +296,7 @@ fn finish_entry(n: u32, props: Vec<(String, String)>, out: &mut ImportedRules) {
         warn("no action Mailroom supports; filter skipped".into());
         return;
     }
-    let mut rule = RuleBuilder::new(rule_name(n, &criteria));
+    let mut rule = RuleBuilder::new(rule_name(n, &criteria)).source(source.clone());
     for cond in conds.iter().cloned() {
         rule = rule.condition(cond);
     }
@@ -293,6 +314,9 @@ fn finish_entry(n: u32, props: Vec<(String, String)>, out: &mut ImportedRules) {
         rule = rule.disabled();
     }
     out.rules.push(rule.build());
+    for warning in &mut out.warnings[first_warning..] {
+        warning.rule_index = rule_index;
+    }
 }
 
 /// `Gmail filter 3: from:alice@example.com subject:"hi"`, at most 100 characters.

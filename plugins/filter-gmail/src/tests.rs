@@ -179,3 +179,44 @@ fn bigdiff_fixture_details() {
                 && w.message.contains("smartLabelToApply"))
     );
 }
+
+#[test]
+fn rules_and_warnings_carry_their_source() {
+    let xml = format!(
+        "{HEAD}\n<entry>\n <id>tag:mail.google.com,2008:filter:1001</id>\n \
+         <apps:property name='from' value='a@b.c'/><apps:property name='mystery' value='1'/>\n \
+         <apps:property name='shouldStar' value='true'/></entry>\n  <entry>\
+         <apps:property name='smartLabelToApply' value='^smartlabel_promo'/></entry></feed>"
+    );
+    let out = import(xml.as_bytes()).unwrap();
+    assert_eq!(out.rules.len(), 1);
+    let source = out.rules[0].source.as_ref().expect("a source");
+    assert_eq!(source.format, FORMAT);
+    assert_eq!(source.file_sha256, "", "the host fills in the hash");
+    assert_eq!(
+        source.filter_id.as_deref(),
+        Some("tag:mail.google.com,2008:filter:1001")
+    );
+    assert_eq!((source.line, source.column), (Some(2), Some(1)));
+
+    let mystery = out
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("mystery"))
+        .expect("a warning for the unknown property");
+    assert_eq!((mystery.line, mystery.column), (Some(2), Some(1)));
+    assert_eq!(mystery.filter_id, source.filter_id);
+    assert_eq!(mystery.rule_index, Some(0));
+
+    // The second entry has no id, no supported action and so no rule.
+    let skipped = out
+        .warnings
+        .iter()
+        .filter(|w| w.location.as_deref() == Some("filter 2"))
+        .collect::<Vec<_>>();
+    assert!(!skipped.is_empty());
+    for w in skipped {
+        assert_eq!((w.line, w.column, w.rule_index), (Some(6), Some(3), None));
+        assert_eq!(w.filter_id, None);
+    }
+}

@@ -2,8 +2,10 @@
 //!
 //! Write [Mailroom](https://github.com/) plugins in Rust. A plugin is a
 //! WebAssembly component built for `wasm32-wasip2` against the WIT contract
-//! `mailroom:plugin@0.1.0`; this crate holds the generated bindings plus the
-//! helpers that make a plugin a page of code.
+//! `mailroom:plugin@0.2.0` ([`CONTRACT_VERSION`]); this crate holds the
+//! generated bindings plus the helpers that make a plugin a page of code.
+//! The host also accepts plugins built against the older versions in
+//! [`SUPPORTED_CONTRACT_VERSIONS`]; `wit/README.md` says what changed.
 //!
 //! ```text
 //! use mailroom_plugin_sdk::prelude::*;
@@ -75,6 +77,10 @@
 
 pub mod bindings;
 pub mod config;
+
+// `SUPPORTED_CONTRACT_VERSIONS` and `CONTRACT_VERSION`: the list the host's
+// admission reads too (one file, `wit/versions.rs`).
+include!("../../../wit/versions.rs");
 pub mod kv;
 pub mod log;
 pub mod message;
@@ -169,7 +175,7 @@ macro_rules! export_workflow {
 /// Shared body of the export macros: bridges [`Plugin`] to the world's own
 /// `metadata` export, then expands wit-bindgen's export macro.
 ///
-/// The exported symbols (`mailroom:plugin/classifier@0.1.0#classify`…) only
+/// The exported symbols (`mailroom:plugin/classifier@0.2.0#classify`…) only
 /// exist for wasm32: native linkers reject such names, and a native build of a
 /// plugin crate is only for its unit tests.
 #[doc(hidden)]
@@ -186,4 +192,20 @@ macro_rules! __export_world {
             $crate::bindings::$world::export!($ty);
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bindings_are_generated_from_the_current_contract() {
+        assert_eq!(
+            super::SUPPORTED_CONTRACT_VERSIONS.last(),
+            Some(&super::CONTRACT_VERSION)
+        );
+        let bindings = include_str!("bindings.rs");
+        let folder = format!("\"../../wit/v{}\"", super::CONTRACT_VERSION);
+        assert!(bindings.contains(&folder), "bindings.rs does not read {folder}");
+        let world = format!("mailroom:plugin/classifier-plugin@{}", super::CONTRACT_VERSION);
+        assert!(bindings.contains(&world), "bindings.rs does not name {world}");
+    }
 }

@@ -25,7 +25,7 @@
 //!     .build();
 //! ```
 
-use crate::types::{Action, Condition, ConditionNode, Field, MatchType, Rule};
+use crate::types::{Action, Condition, ConditionNode, Field, MatchType, Rule, RuleSource};
 
 /// A condition tree, the readable form of a rule's `conditions`.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +166,7 @@ pub struct RuleBuilder {
     enabled: bool,
     pending: Vec<Cond>,
     actions: Vec<Action>,
+    source: Option<RuleSource>,
 }
 
 impl RuleBuilder {
@@ -175,7 +176,15 @@ impl RuleBuilder {
             enabled: true,
             pending: Vec::new(),
             actions: Vec::new(),
+            source: None,
         }
+    }
+
+    /// Where an imported rule came from (format, the original filter's id
+    /// and position); the host adds the file's hash.
+    pub fn source(mut self, source: RuleSource) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// Adds a case-insensitive test.
@@ -277,6 +286,7 @@ impl RuleBuilder {
             enabled: self.enabled,
             conditions,
             actions: self.actions,
+            source: self.source,
         }
     }
 

@@ -3,8 +3,9 @@
 //! [`crate::types`]); these impls live in the SDK because the types do.
 
 use crate::types::{
-    Classification, ConfigKey, ContactCard, Direction, Message, MessageFlags, Metadata, Permission,
-    PluginKind, ScoredLabel, TaskSpec,
+    Classification, ClassificationPart, ConfigKey, ContactCard, Direction, Evidence, Message,
+    MessageFlags, Metadata, Notification, Permission, PluginKind, Reason, Recipient, RuleSource,
+    ScoredLabel, TaskPriority, TaskSpec, TextSource, WebhookCall,
 };
 
 impl Metadata {
@@ -71,7 +72,55 @@ impl Default for Classification {
             signature: None,
             activities: Vec::new(),
             tags: Vec::new(),
+            reasons: Vec::new(),
         }
+    }
+}
+
+impl Classification {
+    /// Adds a reason (see [`Reason::new`]); chainable.
+    pub fn because(mut self, reason: Reason) -> Self {
+        self.reasons.push(reason);
+        self
+    }
+}
+
+impl Reason {
+    /// A reason for `label` of `part`: `feature` fired with `weight` (positive
+    /// for the label, negative against). Add the words with [`Reason::found`].
+    pub fn new(
+        part: ClassificationPart,
+        label: impl Into<String>,
+        feature: impl Into<String>,
+        weight: f32,
+    ) -> Self {
+        Reason {
+            part,
+            label: label.into(),
+            index: None,
+            feature: feature.into(),
+            evidence: None,
+            weight: if weight.is_nan() { 0.0 } else { weight },
+        }
+    }
+
+    /// The words of `source` the reason rests on, with their byte range if known.
+    pub fn found(mut self, source: TextSource, text: impl Into<String>, range: Option<std::ops::Range<usize>>) -> Self {
+        let offset = |n: usize| u32::try_from(n).ok();
+        self.evidence = Some(Evidence {
+            source,
+            header_name: None,
+            text: text.into(),
+            start: range.as_ref().and_then(|r| offset(r.start)),
+            end: range.as_ref().and_then(|r| offset(r.end)),
+        });
+        self
+    }
+
+    /// For an [`Activity`](crate::types::Activity) reason: its index in `activities`.
+    pub fn at(mut self, index: u32) -> Self {
+        self.index = Some(index);
+        self
     }
 }
 
@@ -107,14 +156,77 @@ impl Default for ContactCard {
 }
 
 impl TaskSpec {
-    /// A task for the account owner with no notes and no due date.
+    /// A normal-priority task for the account owner with no notes and no due date.
     pub fn new(title: impl Into<String>) -> Self {
         TaskSpec {
             title: title.into(),
             notes: None,
             due_in_days: None,
-            assignee: None,
+            due_at: None,
+            assignee: Recipient::AccountOwner,
+            priority: TaskPriority::Normal,
+            regarding: None,
         }
+    }
+}
+
+impl Notification {
+    /// A notification without a title (the host shows the first line of `text`).
+    pub fn new(target: Recipient, text: impl Into<String>) -> Self {
+        Notification {
+            target,
+            title: None,
+            text: text.into(),
+        }
+    }
+}
+
+impl WebhookCall {
+    /// A POST of the message summary to `url`, with no extra headers.
+    pub fn new(url: impl Into<String>) -> Self {
+        WebhookCall {
+            url: url.into(),
+            body: None,
+            event: None,
+            headers: Vec::new(),
+            idempotency_key: None,
+        }
+    }
+}
+
+impl Recipient {
+    /// `User(email)` for a non-empty address, else the account owner (0.1.0's
+    /// meaning of an absent user).
+    pub fn user_or_account_owner(email: Option<String>) -> Self {
+        match email {
+            Some(email) if !email.trim().is_empty() => Recipient::User(email),
+            _ => Recipient::AccountOwner,
+        }
+    }
+}
+
+impl RuleSource {
+    /// The source of a rule imported as `format`; the host fills in the file's hash.
+    pub fn new(format: &str) -> Self {
+        RuleSource {
+            format: format.to_string(),
+            file_sha256: String::new(),
+            filter_id: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    /// Where the filter starts in the file (1-based line and column).
+    pub fn at(mut self, line: u32, column: u32) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    pub fn filter_id(mut self, id: impl Into<String>) -> Self {
+        self.filter_id = Some(id.into());
+        self
     }
 }
 

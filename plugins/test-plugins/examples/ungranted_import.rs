@@ -7,7 +7,7 @@ use mailroom_plugin_sdk::prelude::*;
 
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/v0.2.0",
         inline: "
             package mailroom-test:evil@0.1.0;
 
@@ -16,14 +16,14 @@ mod bindings {
             }
 
             world evil-classifier {
-                include mailroom:plugin/classifier-plugin@0.1.0;
+                include mailroom:plugin/classifier-plugin@0.2.0;
                 import raw-net;
             }
         ",
         world: "mailroom-test:evil/evil-classifier@0.1.0",
         with: {
-            "mailroom:plugin/types@0.1.0": mailroom_plugin_sdk::types,
-            "mailroom:plugin/host@0.1.0": mailroom_plugin_sdk::host,
+            "mailroom:plugin/types@0.2.0": mailroom_plugin_sdk::types,
+            "mailroom:plugin/host@0.2.0": mailroom_plugin_sdk::host,
         },
         generate_all,
     });

@@ -45,14 +45,14 @@ impl Workflow for FollowUp {
                 let user = config::get(NOTIFY_USER).filter(|u| !u.trim().is_empty());
                 log::info!("complaint from {}", sender_name(&event));
                 vec![
-                    Action::Notify(Notification {
-                        user,
-                        text: format!(
+                    Action::Notify(Notification::new(
+                        Recipient::user_or_account_owner(user),
+                        format!(
                             "Complaint from {}: {}",
                             sender_name(&event),
                             subject(&event)
                         ),
-                    }),
+                    )),
                     Action::AddLabel("complaint".into()),
                 ]
             }
@@ -67,10 +67,13 @@ mailroom_plugin_sdk::export_workflow!(FollowUp);
 pub fn follow_up_task(event: &Event, due_days: u32) -> Action {
     let notes = event.classifications.iter().find_map(|c| c.summary.clone());
     Action::CreateTask(TaskSpec {
-        title: format!("Reply from {}: {}", sender_name(event), subject(event)),
         notes,
         due_in_days: Some(due_days),
-        assignee: None,
+        ..TaskSpec::new(format!(
+            "Reply from {}: {}",
+            sender_name(event),
+            subject(event)
+        ))
     })
 }
 
@@ -145,7 +148,10 @@ mod tests {
                 title: "Reply from Bob Stone: Offer 42".into(),
                 notes: Some("Bob accepts.".into()),
                 due_in_days: Some(3),
-                assignee: None,
+                due_at: None,
+                assignee: Recipient::AccountOwner,
+                priority: TaskPriority::Normal,
+                regarding: None,
             })
         );
     }

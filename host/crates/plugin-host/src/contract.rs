@@ -8,8 +8,9 @@ use super::error::PluginError;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Contract versions the host accepts, oldest first.
-pub const KNOWN_VERSIONS: &[&str] = &[bindings::v0_1_0::VERSION];
+/// Contract versions the host accepts, oldest first: the one list in
+/// `wit/versions.rs`, shared with the SDK.
+pub const KNOWN_VERSIONS: &[&str] = bindings::SUPPORTED_CONTRACT_VERSIONS;
 
 /// WASI 0.2 interfaces the host links (all of `wasi:cli/imports`), with an
 /// empty context behind them: they exist so components built with std,
@@ -90,8 +91,29 @@ impl World {
     }
 }
 
-/// Finds the one known world whose exports the component has.
+/// Finds the one known world whose exports the component has: its kind and
+/// contract version. Its `mailroom:plugin` imports must be of that version.
 pub fn detect_world(shape: &ComponentShape) -> Result<World, PluginError> {
+    let world = detect_export(shape)?;
+    let mixed: Vec<&str> = shape
+        .imports
+        .iter()
+        .filter(|name| name.starts_with("mailroom:plugin/"))
+        .filter(|name| name.split_once('@').map(|(_, v)| v) != Some(world.version))
+        .map(String::as_str)
+        .collect();
+    if !mixed.is_empty() {
+        return Err(PluginError::InvalidComponent(format!(
+            "it exports {} (contract {}) but imports {}; a plugin is built against one              contract version, and its imports must be of the same version",
+            world.export_name(),
+            world.version,
+            mixed.join(", ")
+        )));
+    }
+    Ok(world)
+}
+
+fn detect_export(shape: &ComponentShape) -> Result<World, PluginError> {
     let has_metadata = shape.exports.iter().any(|e| e == "metadata");
     let mut found = Vec::new();
     for &version in KNOWN_VERSIONS.iter().rev() {
@@ -127,6 +149,7 @@ fn unknown_world(shape: &ComponentShape) -> PluginError {
         .collect::<Vec<_>>()
         .join(", ");
     PluginError::UnknownWorld {
+        versions: KNOWN_VERSIONS.join(", "),
         known,
         exports: shape.exports.clone(),
         imports: shape.imports.clone(),
@@ -188,6 +211,35 @@ mod tests {
             err.contains("mailroom:plugin/classifier-plugin@0.1.0"),
             "{err}"
         );
+        assert!(err.contains("mailroom:plugin/host@9.0.0"), "{err}");
+        assert!(err.contains("0.1.0, 0.2.0"), "{err}");
+    }
+
+    #[test]
+    fn detects_the_version_of_each_world() {
+        for &version in KNOWN_VERSIONS {
+            let host = format!("mailroom:plugin/host@{version}");
+            let export = format!("mailroom:plugin/workflow@{version}");
+            let s = shape(&[host.as_str()], &["metadata", export.as_str()]);
+            assert_eq!(
+                detect_world(&s).unwrap(),
+                World {
+                    version,
+                    kind: PluginKind::Workflow
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_component_mixing_contract_versions_is_refused() {
+        let s = shape(
+            &["mailroom:plugin/host@0.1.0", "mailroom:plugin/types@0.2.0"],
+            &["metadata", "mailroom:plugin/classifier@0.2.0"],
+        );
+        let err = detect_world(&s).unwrap_err().to_string();
+        assert!(err.contains("mailroom:plugin/host@0.1.0"), "{err}");
+        assert!(!err.contains("types@0.2.0"), "{err}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! imports, and loading components — each content hash compiled once,
 //! precompiled artifacts reused from disk.
 
-use super::PluginKind;
-use super::bindings::latest as api;
+use super::bindings;
+use super::bindings::dispatch::WorldPre;
 use super::cache::ArtifactCache;
 use super::contract::{self, ComponentShape, World};
 use super::error::PluginError;
@@ -59,14 +59,6 @@ impl std::fmt::Debug for LoadedComponent {
             .field("world", &self.world)
             .finish_non_exhaustive()
     }
-}
-
-/// The typed pre-instantiated component of each world.
-pub(super) enum WorldPre {
-    Provider(api::ProviderPluginPre<InvocationState>),
-    FilterImporter(api::FilterImporterPluginPre<InvocationState>),
-    Workflow(api::WorkflowPluginPre<InvocationState>),
-    Classifier(api::ClassifierPluginPre<InvocationState>),
 }
 
 /// Counters that show whether the precompile cache works.
@@ -124,7 +116,8 @@ impl PluginEngine {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host_error)?;
-        api::add_to_linker(&mut linker).map_err(host_error)?;
+        // The `host` imports of every supported contract version.
+        bindings::add_to_linker(&mut linker).map_err(host_error)?;
 
         let cache = match &settings.cache_dir {
             Some(dir) => Some(ArtifactCache::new(dir, &engine).map_err(|e| {
@@ -245,20 +238,7 @@ impl PluginEngine {
                 world.export_name()
             ))
         };
-        let pre = match world.kind {
-            PluginKind::Provider => {
-                WorldPre::Provider(api::ProviderPluginPre::new(instance_pre).map_err(mismatch)?)
-            }
-            PluginKind::FilterImporter => WorldPre::FilterImporter(
-                api::FilterImporterPluginPre::new(instance_pre).map_err(mismatch)?,
-            ),
-            PluginKind::Workflow => {
-                WorldPre::Workflow(api::WorkflowPluginPre::new(instance_pre).map_err(mismatch)?)
-            }
-            PluginKind::Classifier => {
-                WorldPre::Classifier(api::ClassifierPluginPre::new(instance_pre).map_err(mismatch)?)
-            }
-        };
+        let pre = WorldPre::new(world, instance_pre).map_err(mismatch)?;
         Ok(LoadedComponent {
             sha256,
             world,

@@ -13,12 +13,15 @@ pub enum PluginError {
     InvalidComponent(String),
 
     #[error(
-        "the component implements no world of any contract version this host knows \
-         (known: {known}); it exports [{exports}] and imports [{imports}]",
+        "the component implements no world of a contract version this host supports \
+         (supported versions: {versions}; worlds: {known}); it exports [{exports}] and \
+         imports [{imports}]",
         exports = .exports.join(", "),
         imports = .imports.join(", ")
     )]
     UnknownWorld {
+        /// The supported contract versions, e.g. `0.1.0, 0.2.0`.
+        versions: String,
         known: String,
         exports: Vec<String>,
         imports: Vec<String>,

@@ -4,9 +4,9 @@
 //! Calls are synchronous and must run on a blocking thread (the registry does
 //! that); the epoch deadline bounds how long one can take.
 
-use super::PluginKind;
+use super::bindings::dispatch::{WorldPre, WrongWorld};
 use super::bindings::latest as api;
-use super::engine::{EPOCH_TICK, LoadedComponent, PluginEngine, WorldPre};
+use super::engine::{EPOCH_TICK, LoadedComponent, PluginEngine};
 use super::error::PluginError;
 use super::limits::Limits;
 use super::metadata::PluginMetadata;
@@ -42,51 +42,21 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     pub fn metadata(self) -> Outcome<PluginMetadata> {
-        self.run(0, |pre, store| {
-            let meta = match pre {
-                WorldPre::Provider(p) => p.instantiate(&mut *store)?.call_metadata(&mut *store)?,
-                WorldPre::FilterImporter(p) => {
-                    p.instantiate(&mut *store)?.call_metadata(&mut *store)?
-                }
-                WorldPre::Workflow(p) => p.instantiate(&mut *store)?.call_metadata(&mut *store)?,
-                WorldPre::Classifier(p) => {
-                    p.instantiate(&mut *store)?.call_metadata(&mut *store)?
-                }
-            };
-            Ok(Ok(PluginMetadata::from(meta)))
-        })
+        self.run(0, |pre, store| Ok(Ok(pre.metadata(store)?)))
     }
 
     pub fn classify(self, message: &api::types::Message) -> Outcome<api::types::Classification> {
         let input = message_size(message);
-        self.run(input, |pre, store| match pre {
-            WorldPre::Classifier(p) => p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_classifier()
-                .call_classify(&mut *store, message),
-            _ => Err(wrong_world(PluginKind::Classifier)),
-        })
+        self.run(input, |pre, store| pre.classify(store, message))
     }
 
     pub fn on_event(self, event: &api::workflow::Event) -> Outcome<Vec<api::types::Action>> {
         let input = message_size(&event.message);
-        self.run(input, |pre, store| match pre {
-            WorldPre::Workflow(p) => p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_workflow()
-                .call_on_event(&mut *store, event),
-            _ => Err(wrong_world(PluginKind::Workflow)),
-        })
+        self.run(input, |pre, store| pre.on_event(store, event))
     }
 
     pub fn provider_info(self) -> Outcome<api::provider::ProviderInfo> {
-        self.run(0, |pre, store| match pre {
-            WorldPre::Provider(p) => Ok(Ok(p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_provider()
-                .call_info(&mut *store)?)),
-            _ => Err(wrong_world(PluginKind::Provider)),
-        })
+        self.run(0, |pre, store| Ok(Ok(pre.provider_info(store)?)))
     }
 
     pub fn map_folder(
@@ -94,24 +64,12 @@ impl Call<'_> {
         mailbox: &api::types::Mailbox,
     ) -> Outcome<Option<api::types::FolderRole>> {
         let input = mailbox.name.len() as u64;
-        self.run(input, |pre, store| match pre {
-            WorldPre::Provider(p) => Ok(Ok(p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_provider()
-                .call_map_folder(&mut *store, mailbox)?)),
-            _ => Err(wrong_world(PluginKind::Provider)),
-        })
+        self.run(input, |pre, store| Ok(Ok(pre.map_folder(store, mailbox)?)))
     }
 
     pub fn normalize(self, message: &api::types::Message) -> Outcome<api::types::Message> {
         let input = message_size(message);
-        self.run(input, |pre, store| match pre {
-            WorldPre::Provider(p) => p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_provider()
-                .call_normalize(&mut *store, message),
-            _ => Err(wrong_world(PluginKind::Provider)),
-        })
+        self.run(input, |pre, store| pre.normalize(store, message))
     }
 
     pub fn diagnose(
@@ -119,40 +77,30 @@ impl Call<'_> {
         problem: &api::provider::ConnectionProblem,
     ) -> Outcome<Option<api::provider::Diagnosis>> {
         let input = problem.message.len() as u64;
-        self.run(input, |pre, store| match pre {
-            WorldPre::Provider(p) => Ok(Ok(p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_provider()
-                .call_diagnose(&mut *store, problem)?)),
-            _ => Err(wrong_world(PluginKind::Provider)),
-        })
+        self.run(input, |pre, store| Ok(Ok(pre.diagnose(store, problem)?)))
     }
 
     pub fn filter_formats(self) -> Outcome<Vec<api::filter_importer::FilterFormat>> {
-        self.run(0, |pre, store| match pre {
-            WorldPre::FilterImporter(p) => Ok(Ok(p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_filter_importer()
-                .call_formats(&mut *store)?)),
-            _ => Err(wrong_world(PluginKind::FilterImporter)),
-        })
+        self.run(0, |pre, store| Ok(Ok(pre.filter_formats(store)?)))
     }
 
     /// A structured import error (the user's file is broken) is a successful
     /// call: it is the inner `Err`, and it does not count against the plugin.
+    /// Every rule gets its `source` (format and file hash) from the host,
+    /// whichever contract version the importer was built against.
     pub fn import_filters(
         self,
         format: &str,
         data: &[u8],
     ) -> Outcome<Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>>
     {
-        self.run(data.len() as u64, |pre, store| match pre {
-            WorldPre::FilterImporter(p) => Ok(Ok(p
-                .instantiate(&mut *store)?
-                .mailroom_plugin_filter_importer()
-                .call_import_filters(&mut *store, format, data)?)),
-            _ => Err(wrong_world(PluginKind::FilterImporter)),
-        })
+        let mut outcome = self.run(data.len() as u64, |pre, store| {
+            Ok(Ok(pre.import_filters(store, format, data)?))
+        });
+        if let Ok(Ok(imported)) = &mut outcome.result {
+            record_rule_sources(imported, format, data);
+        }
+        outcome
     }
 
     /// Runs `call` on a fresh instance under the limits. `call` returns the
@@ -210,16 +158,24 @@ fn deadline_ticks(deadline_ms: u64) -> u64 {
     deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
 }
 
-fn wrong_world(wanted: PluginKind) -> wasmtime::Error {
-    wasmtime::Error::msg(WrongWorld(wanted))
-}
-
-#[derive(Debug)]
-struct WrongWorld(PluginKind);
-
-impl std::fmt::Display for WrongWorld {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the plugin is not a {} plugin", self.0)
+/// Fills in what only the host knows of each imported rule's source: the
+/// format it was imported as and the file's SHA-256. The importer's own
+/// filter id and position are kept.
+fn record_rule_sources(imported: &mut api::filter_importer::ImportedRules, format: &str, data: &[u8]) {
+    use sha2::{Digest, Sha256};
+    let sha256 = hex::encode(Sha256::digest(data));
+    for rule in &mut imported.rules {
+        let source = rule.source.get_or_insert_with(|| api::types::RuleSource {
+            format: String::new(),
+            file_sha256: String::new(),
+            filter_id: None,
+            line: None,
+            column: None,
+        });
+        if source.format.is_empty() {
+            source.format = format.to_owned();
+        }
+        source.file_sha256.clone_from(&sha256);
     }
 }
 

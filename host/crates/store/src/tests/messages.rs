@@ -26,7 +26,7 @@ fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     let mut out = Vec::new();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/mime");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../tests/data/mime");
     walk(std::path::Path::new(dir), &mut out);
     assert!(out.len() > 100, "test corpus missing: {dir}");
     out
