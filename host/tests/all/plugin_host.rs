@@ -576,7 +576,10 @@ async fn a_plugin_built_against_contract_0_1_0_runs_next_to_its_0_2_0_twin() {
 
     let reg = registry();
     let org = OrgId::generate();
-    let old_view = reg.install(&org, wasm(FOLLOW_UP_V0_1_0)).await.expect("install 0.1.0");
+    let old_view = reg
+        .install(&org, wasm(FOLLOW_UP_V0_1_0))
+        .await
+        .expect("install 0.1.0");
     let new_view = reg
         .install(&org, wasm(artifacts::WORKFLOW_FOLLOW_UP))
         .await
@@ -586,7 +589,13 @@ async fn a_plugin_built_against_contract_0_1_0_runs_next_to_its_0_2_0_twin() {
     // 0.1.0's metadata reaches the host like 0.2.0's.
     let keys = |v: &mailroom::plugin::registry::PluginView| {
         let m = &v.active_version.metadata;
-        (m.kind, m.config_keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>())
+        (
+            m.kind,
+            m.config_keys
+                .iter()
+                .map(|k| k.name.clone())
+                .collect::<Vec<_>>(),
+        )
     };
     assert_eq!(keys(&old_view), keys(&new_view));
     let (old_name, new_name) = (old_view.record.name, new_view.record.name);
@@ -720,7 +729,10 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
     // The 0.1.0 fixture with its version strings rewritten to 9.9.9 in place
     // (same length): a plugin of a contract this host has never seen.
     let mut bytes = wasm(FOLLOW_UP_V0_1_0);
-    let (from, to) = (b"mailroom:plugin/workflow@0.1.0", b"mailroom:plugin/workflow@9.9.9");
+    let (from, to) = (
+        b"mailroom:plugin/workflow@0.1.0",
+        b"mailroom:plugin/workflow@9.9.9",
+    );
     let mut replaced = 0;
     for i in 0..bytes.len().saturating_sub(from.len()) {
         if &bytes[i..i + from.len()] == from {

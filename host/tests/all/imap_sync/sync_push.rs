@@ -356,7 +356,10 @@ async fn the_running_scheduler_watches_imap_accounts() {
     eventually("new mail is pushed", || stored(s, "served by push")).await;
     // The push is counted once its INBOX sync returns, just after the commit
     // the line above saw.
-    eventually("the push is counted", || async { stats.counts().pushes >= 1 }).await;
+    eventually("the push is counted", || async {
+        stats.counts().pushes >= 1
+    })
+    .await;
     let c = stats.counts();
     assert_eq!(
         (c.connects, c.full_syncs),

@@ -4,7 +4,7 @@
 //! passdb, with the refresh-once path after a rejected token. SMTP (lettre)
 //! speaks XOAUTH2 only.
 
-use crate::support::{Incoming, World, mail};
+use super::support::{Incoming, World, mail};
 use mailroom::sync::diagnose::{ConnectionReport, Step, StepStatus, test_account};
 use mailroom::sync::{NoDiagnoser, NoFolderMapper, SyncErrorKind, SyncReport, SyncResult};
 use mailroom::sync::{Timeouts, sync_account};

@@ -2,7 +2,7 @@
 //! do: no state, an unknown or forged state, an expired one, and the
 //! provider's `access_denied`; a browser gets the same as a page.
 
-use crate::support::World;
+use super::support::World;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use mailroom::store::AccountStatus;

@@ -6,15 +6,9 @@
 //! polls, the per-account connection budget), and expunge detection by
 //! QRESYNC or UID SEARCH.
 
-#[path = "imap_sync/support.rs"]
-mod support;
-#[path = "imap_sync/sync_connection.rs"]
+pub(crate) mod support;
 mod sync_connection;
-#[path = "imap_sync/sync_mailbox.rs"]
 mod sync_mailbox;
-#[path = "imap_sync/sync_push.rs"]
 mod sync_push;
-#[path = "imap_sync/sync_qresync.rs"]
 mod sync_qresync;
-#[path = "imap_sync/sync_writeback.rs"]
 mod sync_writeback;

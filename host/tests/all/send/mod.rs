@@ -5,11 +5,7 @@
 //! found and learned), crash resumption (also a crash mid-SMTP), retries
 //! and permanent failures.
 
-#[path = "send/send_crash.rs"]
 mod send_crash;
-#[path = "send/send_failures.rs"]
 mod send_failures;
-#[path = "send/send_flow.rs"]
 mod send_flow;
-#[path = "send/support.rs"]
 mod support;

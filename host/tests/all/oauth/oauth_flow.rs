@@ -3,7 +3,7 @@
 //! rejects it (IMAP and SMTP), and a revoked grant that asks the owner to
 //! reconnect without hammering the provider.
 
-use crate::support::{CLIENT_SECRET, World, mail};
+use super::support::{CLIENT_SECRET, World, mail};
 use axum::http::StatusCode;
 use mailroom::store::AccountStatus;
 use mailroom::sync::{NoFolderMapper, SyncReport, SyncResult, sync_account};

@@ -7,17 +7,9 @@
 //! bad callbacks, who may do what, and the SASL mechanism (OAUTHBEARER or
 //! XOAUTH2) chosen from what the server offers.
 
-#[path = "api/common.rs"]
-#[allow(dead_code)]
-mod common;
-#[path = "oauth/support.rs"]
 mod support;
 
-#[path = "oauth/oauth_access.rs"]
 mod oauth_access;
-#[path = "oauth/oauth_callback.rs"]
 mod oauth_callback;
-#[path = "oauth/oauth_flow.rs"]
 mod oauth_flow;
-#[path = "oauth/oauth_sasl.rs"]
 mod oauth_sasl;

@@ -2,8 +2,8 @@
 //! comes back, plain-HTTP endpoints need an explicit opt-in, accounts of
 //! another org are 404, and an account must be set up for OAuth2 first.
 
+use super::support::{PROVIDER, REDIRECT_URI};
 use crate::common::{App, app_on, fixture};
-use crate::support::{PROVIDER, REDIRECT_URI};
 use axum::http::{Method, StatusCode};
 use mailroom::store::testing::TestDb;
 use serde_json::json;
