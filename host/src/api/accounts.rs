@@ -9,7 +9,8 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
-use super::providers::{CreateAccount, new_account, preset_for};
+use super::new_account::{CreateAccount, new_account};
+use super::providers::preset_for;
 use crate::auth::{AuthAdmin, AuthUser, Principal};
 use axum::extract::State;
 use axum::http::StatusCode;

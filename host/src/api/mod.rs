@@ -16,6 +16,7 @@ pub mod extract;
 pub mod import;
 pub mod messages;
 pub mod metrics;
+pub mod new_account;
 pub mod oauth;
 pub mod openapi;
 pub mod plugins;
