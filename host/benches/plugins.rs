@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench -p mailroom --bench plugins` (numbers in the README).
 
+// Test code: a failed set-up fails the test with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailroom::ids::OrgId;
 use mailroom::mime;

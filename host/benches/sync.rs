@@ -8,10 +8,13 @@
 //! 50 folders); `-- --messages 2000 --folders 20` for a quicker look.
 //! Numbers are in the README.
 
+// Test code: a failed set-up fails the test with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "sync/corpus.rs"]
 mod corpus;
 #[allow(dead_code)]
-#[path = "../tests/imap_sync/support.rs"]
+#[path = "../tests/all/imap_sync/support.rs"]
 mod support;
 
 use async_imap::Client;

@@ -11,6 +11,10 @@
 //! integration tests, benchmarks and embedders reach the whole host through
 //! one crate.
 
+// Not every public item has its doc comment yet (the workspace warns on
+// missing docs; the module docs say what each part owns).
+#![allow(missing_docs)]
+
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -1,3 +1,5 @@
+//! The `mailroom` command: parses the command line and hands it to [`mailroom::cli::run`].
+
 use clap::Parser;
 use mailroom::cli::{self, Cli};
 

@@ -2,6 +2,9 @@
 //! promises, seeding and `doveadm` changes are visible over IMAP, the proxy
 //! cuts where asked, and the silent server never answers.
 
+// Test code: a failed set-up fails the test with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use mailroom_test_servers::{CuttingProxy, Dovecot, Layout, SilentServer};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

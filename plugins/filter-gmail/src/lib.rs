@@ -16,8 +16,8 @@
 //! review; a filter left with no action is skipped.
 
 use mailroom_plugin_sdk::filter_importer::{ImportError, ImportWarning, ImportedRules};
-use mailroom_plugin_sdk::types::RuleSource;
 use mailroom_plugin_sdk::prelude::*;
+use mailroom_plugin_sdk::types::RuleSource;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -147,9 +147,7 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
                     finish_entry(entries, props, entry_source.clone(), &mut out);
                 }
             }
-            Event::Text(ref t)
-                if stack.len() == 3 && stack[1] == "entry" && stack[2] == "id" =>
-            {
+            Event::Text(ref t) if stack.len() == 3 && stack[1] == "entry" && stack[2] == "id" => {
                 let id = t.xml_content(XmlVersion::Implicit1_0);
                 entry_source.filter_id = Some(id.trim().to_string());
             }

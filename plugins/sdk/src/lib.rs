@@ -204,8 +204,17 @@ mod tests {
         );
         let bindings = include_str!("bindings.rs");
         let folder = format!("\"../../wit/v{}\"", super::CONTRACT_VERSION);
-        assert!(bindings.contains(&folder), "bindings.rs does not read {folder}");
-        let world = format!("mailroom:plugin/classifier-plugin@{}", super::CONTRACT_VERSION);
-        assert!(bindings.contains(&world), "bindings.rs does not name {world}");
+        assert!(
+            bindings.contains(&folder),
+            "bindings.rs does not read {folder}"
+        );
+        let world = format!(
+            "mailroom:plugin/classifier-plugin@{}",
+            super::CONTRACT_VERSION
+        );
+        assert!(
+            bindings.contains(&world),
+            "bindings.rs does not name {world}"
+        );
     }
 }

@@ -105,7 +105,12 @@ impl Reason {
     }
 
     /// The words of `source` the reason rests on, with their byte range if known.
-    pub fn found(mut self, source: TextSource, text: impl Into<String>, range: Option<std::ops::Range<usize>>) -> Self {
+    pub fn found(
+        mut self,
+        source: TextSource,
+        text: impl Into<String>,
+        range: Option<std::ops::Range<usize>>,
+    ) -> Self {
         let offset = |n: usize| u32::try_from(n).ok();
         self.evidence = Some(Evidence {
             source,

@@ -21,6 +21,7 @@ macro_rules! id_type {
                 Self(format!(concat!($prefix, "_{}"), hex::encode(bytes)))
             }
 
+            /// The id as text, as stored and shown.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -79,6 +80,7 @@ impl MessageId {
         Self(hex::encode(Sha256::digest(raw)))
     }
 
+    /// The hex digest, as stored and shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -7,42 +7,65 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One mailbox of an address header.
 pub struct MailAddress {
+    /// The display name, when the header gives one.
     pub name: Option<String>,
     /// As written; compare lower-cased.
     pub email: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the store and plugins know of an attachment (never its bytes).
 pub struct AttachmentInfo {
+    /// The file name the sender gave, if any.
     pub filename: Option<String>,
+    /// `type/subtype`, lower-cased.
     pub content_type: String,
+    /// Decoded size in bytes.
     pub size: u64,
+    /// `Content-ID`, for inline images an HTML body refers to.
     pub content_id: Option<String>,
+    /// Shown in the body rather than offered as a file.
     pub inline: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The fields of one raw message, as far as they could be read.
 pub struct ParsedMessage {
     /// Without angle brackets.
     pub message_id: Option<String>,
+    /// `In-Reply-To`, without angle brackets.
     pub in_reply_to: Option<String>,
+    /// `References`, oldest first, without angle brackets.
     pub references: Vec<String>,
+    /// `From` (usually one mailbox).
     pub from: Vec<MailAddress>,
+    /// `Sender`, when someone sent on behalf of `from`.
     pub sender: Option<MailAddress>,
+    /// `To`.
     pub to: Vec<MailAddress>,
+    /// `Cc`.
     pub cc: Vec<MailAddress>,
+    /// `Bcc` (only on the sender's own copy).
     pub bcc: Vec<MailAddress>,
+    /// `Reply-To`.
     pub reply_to: Vec<MailAddress>,
+    /// `Subject`, decoded; empty when absent.
     pub subject: String,
     /// Date header, milliseconds since the Unix epoch.
     pub date: Option<i64>,
+    /// `List-Id`, for mailing-list mail.
     pub list_id: Option<String>,
     /// Every header in order, values unfolded.
     pub headers: Vec<(String, String)>,
+    /// The plain-text body (derived from the HTML one when there is no text part).
     pub text_body: String,
+    /// The HTML body, if the message has one.
     pub html_body: Option<String>,
+    /// Every attachment, inline ones included.
     pub attachments: Vec<AttachmentInfo>,
+    /// Size of the raw message in bytes.
     pub size: u64,
     /// What could not be parsed; empty for a well-formed message.
     pub problems: Vec<String>,

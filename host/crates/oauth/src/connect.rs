@@ -19,8 +19,11 @@ use sha2::{Digest, Sha256};
 /// A provider plugin's OAuth2 endpoints (its `oauth2-endpoints`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderEndpoints {
+    /// Where the mailbox owner signs in and consents.
     pub authorization_url: String,
+    /// Where codes and refresh tokens are exchanged for access tokens.
     pub token_url: String,
+    /// The scopes mail access needs (IMAP, POP3, SMTP).
     pub scopes: Vec<String>,
 }
 
@@ -37,14 +40,17 @@ pub struct AuthorizationStart {
 /// The query of the provider's redirect back to `/v1/oauth/callback`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct CallbackParams {
+    /// The authorization code to exchange for tokens.
     #[serde(default)]
     pub code: Option<String>,
+    /// The state Mailroom sent, naming the pending authorization.
     #[serde(default)]
     pub state: Option<String>,
     /// Set by the provider instead of `code` when it did not authorize
     /// (`access_denied` when the owner declined).
     #[serde(default)]
     pub error: Option<String>,
+    /// The provider's words about `error`.
     #[serde(default)]
     pub error_description: Option<String>,
 }

@@ -6,6 +6,7 @@
 use mailroom_store::StoreError;
 use thiserror::Error;
 
+/// Why an OAuth2 step failed, by what an admin or owner can do about it.
 #[derive(Debug, Error)]
 pub enum OAuthError {
     /// The org's OAuth set-up cannot work as it is (no client registered, no
@@ -26,7 +27,13 @@ pub enum OAuthError {
     /// The browser came back with something unusable: an unknown, used or
     /// expired state, or the provider's refusal (`access_denied`).
     #[error("{message}")]
-    Callback { code: &'static str, message: String },
+    Callback {
+        /// A stable code for the API error.
+        code: &'static str,
+        /// What went wrong, for the person at the browser.
+        message: String,
+    },
+    /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -38,4 +45,5 @@ impl OAuthError {
     }
 }
 
+/// The result of an OAuth2 step.
 pub type OAuthResult<T> = Result<T, OAuthError>;

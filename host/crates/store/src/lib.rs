@@ -4,6 +4,10 @@
 //! one concern to [`Store`]; every method that touches org data takes the
 //! [`OrgId`](mailroom_core::ids::OrgId) and filters by it.
 
+// Not every public item has its doc comment yet (the workspace warns on
+// missing docs; the module docs say what each part owns).
+#![allow(missing_docs)]
+
 pub mod accounts;
 pub mod audit;
 pub mod contacts;

@@ -11,6 +11,9 @@
 //! for other crates' tests (a dev-dependency): never part of the product.
 //! It has no dependencies beyond the store's own.
 
+// Test support: a store that cannot be set up fails the test, with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use super::{LoadedKey, SQLITE_FILE, SecretKey, Store, sqlite_url};
 use crate::Backend;
 use sqlx::Connection;

@@ -9,6 +9,10 @@
 //! [`watch::Watcher`] (push and STATUS polling on one long-lived
 //! connection) and [`diagnose::test_account`] (the connection test).
 
+// Not every public item has its doc comment yet (the workspace warns on
+// missing docs; the module docs say what each part owns).
+#![allow(missing_docs)]
+
 pub mod account;
 mod batch;
 pub mod coordination;

@@ -42,11 +42,15 @@ fn wrong_world(wanted: PluginKind) -> wasmtime::Error {
 macro_rules! metadata {
     ($pre:expr, $store:expr, $version:ident) => {
         match $pre {
-            $version::WorldPre::Provider(p) => p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?,
+            $version::WorldPre::Provider(p) => {
+                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+            }
             $version::WorldPre::FilterImporter(p) => {
                 p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
             }
-            $version::WorldPre::Workflow(p) => p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?,
+            $version::WorldPre::Workflow(p) => {
+                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+            }
             $version::WorldPre::Classifier(p) => {
                 p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
             }

@@ -23,7 +23,10 @@ pub use v0_2_0 as latest;
 // `latest`: `SUPPORTED_CONTRACT_VERSIONS`. The file is shared with the SDK
 // (`plugins/sdk`), so host, SDK and docs name the same list; a test checks
 // that it matches the bindings modules, the `wit/` folders and wit/README.md.
-include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../wit/versions.rs"));
+include!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../wit/versions.rs"
+));
 
 /// Links the `host` and `types` imports of every supported version; each
 /// older version's `host` delegates to the latest implementation.
@@ -100,7 +103,10 @@ mod tests {
         let readme = std::fs::read_to_string(wit.join("README.md")).expect("wit/README.md");
         for version in SUPPORTED_CONTRACT_VERSIONS {
             let package = format!("mailroom:plugin@{version}");
-            assert!(readme.contains(&package), "wit/README.md does not mention {package}");
+            assert!(
+                readme.contains(&package),
+                "wit/README.md does not mention {package}"
+            );
             let types = std::fs::read_to_string(wit.join(format!("v{version}/types.wit")))
                 .expect("types.wit");
             assert!(types.starts_with(&format!("package {package};")));

@@ -117,17 +117,78 @@ macro_rules! same_enum {
 same_record!(old::Address, new::Address { name, email });
 same_record!(old::Header, new::Header { name, value });
 same_enum!(old::Direction, new::Direction { Incoming, Outgoing });
-same_enum!(old::FolderRole, new::FolderRole {
-    Inbox, Drafts, Sent, Outbox, Spam, Trash, Archive, AllMail, Important, Starred, Custom
-});
-same_record!(old::Mailbox, new::Mailbox { name, delimiter, attributes });
-same_record!(old::Attachment, new::Attachment { filename, content_type, size, content_id, inline });
-same_record!(old::MessageFlags, new::MessageFlags { seen, answered, flagged, deleted, draft });
-same_record!(old::Message, new::Message {
-    id, message_id, in_reply_to, references, direction, account, folder, folder_role,
-    from, sender, to, cc, bcc, reply_to, subject, date, headers, text_body, html_body,
-    attachments, size, flags, labels,
-});
+same_enum!(
+    old::FolderRole,
+    new::FolderRole {
+        Inbox,
+        Drafts,
+        Sent,
+        Outbox,
+        Spam,
+        Trash,
+        Archive,
+        AllMail,
+        Important,
+        Starred,
+        Custom
+    }
+);
+same_record!(
+    old::Mailbox,
+    new::Mailbox {
+        name,
+        delimiter,
+        attributes
+    }
+);
+same_record!(
+    old::Attachment,
+    new::Attachment {
+        filename,
+        content_type,
+        size,
+        content_id,
+        inline
+    }
+);
+same_record!(
+    old::MessageFlags,
+    new::MessageFlags {
+        seen,
+        answered,
+        flagged,
+        deleted,
+        draft
+    }
+);
+same_record!(
+    old::Message,
+    new::Message {
+        id,
+        message_id,
+        in_reply_to,
+        references,
+        direction,
+        account,
+        folder,
+        folder_role,
+        from,
+        sender,
+        to,
+        cc,
+        bcc,
+        reply_to,
+        subject,
+        date,
+        headers,
+        text_body,
+        html_body,
+        attachments,
+        size,
+        flags,
+        labels,
+    }
+);
 
 // ---- types: the rule model (outputs of importers and workflows) ----
 
@@ -153,9 +214,20 @@ impl Adapt<new::Field> for old::Field {
     }
 }
 
-same_enum!(old::MatchType, new::MatchType {
-    Contains, Is, BeginsWith, EndsWith, Matches, Regex, Exists, GreaterThan, LessThan
-});
+same_enum!(
+    old::MatchType,
+    new::MatchType {
+        Contains,
+        Is,
+        BeginsWith,
+        EndsWith,
+        Matches,
+        Regex,
+        Exists,
+        GreaterThan,
+        LessThan
+    }
+);
 
 impl Adapt<new::Condition> for old::Condition {
     fn adapt(self) -> new::Condition {
@@ -275,13 +347,38 @@ impl Adapt<new::Rule> for old::Rule {
 // ---- types: classifications (classifier output, workflow input) ----
 
 same_record!(old::ScoredLabel, new::ScoredLabel { label, score });
-same_record!(old::ContactCard, new::ContactCard {
-    name, job_title, company, emails, phones, postal_address, website
-});
-same_enum!(old::ActivityKind, new::ActivityKind { Meeting, Call, Task, Deadline });
-same_record!(old::Activity, new::Activity {
-    kind, title, starts_at, duration_minutes, location, participants
-});
+same_record!(
+    old::ContactCard,
+    new::ContactCard {
+        name,
+        job_title,
+        company,
+        emails,
+        phones,
+        postal_address,
+        website
+    }
+);
+same_enum!(
+    old::ActivityKind,
+    new::ActivityKind {
+        Meeting,
+        Call,
+        Task,
+        Deadline
+    }
+);
+same_record!(
+    old::Activity,
+    new::Activity {
+        kind,
+        title,
+        starts_at,
+        duration_minutes,
+        location,
+        participants
+    }
+);
 
 impl Adapt<new::Classification> for old::Classification {
     fn adapt(self) -> new::Classification {
@@ -313,7 +410,16 @@ impl Adapt<old::Classification> for new::Classification {
 
 // ---- host ----
 
-same_enum!(old_host::LogLevel, new_host::LogLevel { Trace, Debug, Info, Warn, Error });
+same_enum!(
+    old_host::LogLevel,
+    new_host::LogLevel {
+        Trace,
+        Debug,
+        Info,
+        Warn,
+        Error
+    }
+);
 
 impl Adapt<old_host::KvError> for new_host::KvError {
     fn adapt(self) -> old_host::KvError {
@@ -327,32 +433,120 @@ impl Adapt<old_host::KvError> for new_host::KvError {
 
 // ---- provider ----
 
-same_enum!(old_pr::Security, new_pr::Security { None, Starttls, Tls });
-same_record!(old_pr::ServerPreset, new_pr::ServerPreset { host, port, security });
-same_enum!(old_pr::AuthMethod, new_pr::AuthMethod { Password, AppPassword, Oauth2 });
-same_enum!(old_pr::SaslMechanism, new_pr::SaslMechanism { Xoauth2, Oauthbearer });
-same_record!(old_pr::Oauth2Endpoints, new_pr::Oauth2Endpoints {
-    authorization_url, token_url, scopes, sasl
-});
-same_record!(old_pr::ProviderQuirks, new_pr::ProviderQuirks {
-    smtp_saves_sent_copy, idle_restart_seconds, qresync_broken, labels_as_folders,
-    max_connections
-});
-same_record!(old_pr::ProviderInfo, new_pr::ProviderInfo {
-    id, name, domains, imap, pop3, smtp, auth_methods, oauth2, app_password_hint, quirks
-});
-same_enum!(old_pr::ConnectionStep, new_pr::ConnectionStep {
-    Dns, Tcp, Tls, Login, ListFolders, SmtpConnect, SmtpAuth, SmtpSend
-});
-same_record!(old_pr::ConnectionProblem, new_pr::ConnectionProblem {
-    step, protocol, server, message
-});
-same_record!(old_pr::Diagnosis, new_pr::Diagnosis { summary, advice, help_url });
+same_enum!(
+    old_pr::Security,
+    new_pr::Security {
+        None,
+        Starttls,
+        Tls
+    }
+);
+same_record!(
+    old_pr::ServerPreset,
+    new_pr::ServerPreset {
+        host,
+        port,
+        security
+    }
+);
+same_enum!(
+    old_pr::AuthMethod,
+    new_pr::AuthMethod {
+        Password,
+        AppPassword,
+        Oauth2
+    }
+);
+same_enum!(
+    old_pr::SaslMechanism,
+    new_pr::SaslMechanism {
+        Xoauth2,
+        Oauthbearer
+    }
+);
+same_record!(
+    old_pr::Oauth2Endpoints,
+    new_pr::Oauth2Endpoints {
+        authorization_url,
+        token_url,
+        scopes,
+        sasl
+    }
+);
+same_record!(
+    old_pr::ProviderQuirks,
+    new_pr::ProviderQuirks {
+        smtp_saves_sent_copy,
+        idle_restart_seconds,
+        qresync_broken,
+        labels_as_folders,
+        max_connections
+    }
+);
+same_record!(
+    old_pr::ProviderInfo,
+    new_pr::ProviderInfo {
+        id,
+        name,
+        domains,
+        imap,
+        pop3,
+        smtp,
+        auth_methods,
+        oauth2,
+        app_password_hint,
+        quirks
+    }
+);
+same_enum!(
+    old_pr::ConnectionStep,
+    new_pr::ConnectionStep {
+        Dns,
+        Tcp,
+        Tls,
+        Login,
+        ListFolders,
+        SmtpConnect,
+        SmtpAuth,
+        SmtpSend
+    }
+);
+same_record!(
+    old_pr::ConnectionProblem,
+    new_pr::ConnectionProblem {
+        step,
+        protocol,
+        server,
+        message
+    }
+);
+same_record!(
+    old_pr::Diagnosis,
+    new_pr::Diagnosis {
+        summary,
+        advice,
+        help_url
+    }
+);
 
 // ---- filter importer ----
 
-same_record!(old_fi::FilterFormat, new_fi::FilterFormat { id, name, extensions });
-same_record!(old_fi::ImportError, new_fi::ImportError { message, line, column });
+same_record!(
+    old_fi::FilterFormat,
+    new_fi::FilterFormat {
+        id,
+        name,
+        extensions
+    }
+);
+same_record!(
+    old_fi::ImportError,
+    new_fi::ImportError {
+        message,
+        line,
+        column
+    }
+);
 
 impl Adapt<new_fi::ImportWarning> for old_fi::ImportWarning {
     fn adapt(self) -> new_fi::ImportWarning {
@@ -378,7 +572,14 @@ impl Adapt<new_fi::ImportedRules> for old_fi::ImportedRules {
 
 // ---- workflow (input only) ----
 
-same_enum!(old_wf::Trigger, new_wf::Trigger { Incoming, Outgoing, ReplyReceived });
+same_enum!(
+    old_wf::Trigger,
+    new_wf::Trigger {
+        Incoming,
+        Outgoing,
+        ReplyReceived
+    }
+);
 
 impl Adapt<old_wf::CrmLink> for new_wf::CrmLink {
     fn adapt(self) -> old_wf::CrmLink {
@@ -409,7 +610,10 @@ mod tests {
     #[test]
     fn a_classification_gains_empty_reasons_and_loses_them_on_the_way_back() {
         let old = old::Classification {
-            sentiment: Some(old::ScoredLabel { label: "negative".into(), score: 0.75 }),
+            sentiment: Some(old::ScoredLabel {
+                label: "negative".into(),
+                score: 0.75,
+            }),
             intent: None,
             summary: Some("Late again.".into()),
             signature: Some(old::ContactCard {
@@ -422,14 +626,20 @@ mod tests {
                 website: None,
             }),
             activities: vec![],
-            tags: vec![old::ScoredLabel { label: "urgent".into(), score: 1.0 }],
+            tags: vec![old::ScoredLabel {
+                label: "urgent".into(),
+                score: 1.0,
+            }],
         };
         let latest: new::Classification = old.clone().adapt();
         assert!(latest.reasons.is_empty());
         assert_eq!(latest.summary.as_deref(), Some("Late again."));
         assert_eq!(latest.tags[0].label, "urgent");
         let back: old::Classification = latest.adapt();
-        assert_eq!(serde_json::to_value(back).unwrap(), serde_json::to_value(old).unwrap());
+        assert_eq!(
+            serde_json::to_value(back).unwrap(),
+            serde_json::to_value(old).unwrap()
+        );
     }
 
     #[test]
@@ -441,7 +651,9 @@ mod tests {
             assignee: None,
         })
         .adapt();
-        let new::Action::CreateTask(task) = task else { panic!("{task:?}") };
+        let new::Action::CreateTask(task) = task else {
+            panic!("{task:?}")
+        };
         assert!(matches!(task.assignee, new::Recipient::AccountOwner));
         assert!(matches!(task.priority, new::TaskPriority::Normal));
         assert_eq!((task.due_in_days, task.due_at), (Some(2), None));
@@ -451,7 +663,9 @@ mod tests {
             text: "hi".into(),
         })
         .adapt();
-        let new::Action::Notify(n) = notify else { panic!("{notify:?}") };
+        let new::Action::Notify(n) = notify else {
+            panic!("{notify:?}")
+        };
         assert!(matches!(&n.target, new::Recipient::User(u) if u == "boss@example.com"));
         assert_eq!(n.title, None);
     }
