@@ -51,33 +51,8 @@ macro_rules! both_backends {
     };
 }
 
-/// A temporary directory removed on drop (std only, so this module needs no
-/// dev-dependency and stays usable from integration tests).
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(prefix: &str) -> std::io::Result<Self> {
-        let name = format!(
-            "{prefix}-{}-{}",
-            std::process::id(),
-            hex::encode(rand::random::<[u8; 6]>())
-        );
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path)?;
-        Ok(Self(path))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// The test harness's temporary directory, removed on drop.
+pub use mailroom_test_servers::TempDir;
 
 /// One test's store plus what is needed to reopen it (a "restart").
 #[derive(Debug)]

@@ -140,45 +140,29 @@ impl Account {
     }
 }
 
-fn default_true() -> bool {
-    true
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A mailbox to connect, as the API (after filling servers from a provider
+/// preset) or the CLI built it; checked by `create_account`.
+#[derive(Clone, Debug)]
 pub struct NewAccount {
     pub owner: UserId,
     pub protocol: Protocol,
-    #[serde(default)]
     pub provider_id: Option<String>,
     pub display_name: String,
     pub email: String,
     pub incoming: ServerSettings,
-    #[serde(default)]
     pub outgoing: Option<ServerSettings>,
-    #[serde(default = "default_true")]
     pub same_credentials_for_outgoing: bool,
     pub auth_kind: AuthKind,
     /// Login name; the email address when absent.
-    #[serde(default)]
     pub username: Option<String>,
-    #[serde(default)]
     pub outgoing_username: Option<String>,
-    #[serde(default)]
     pub credentials: Credentials,
-    #[serde(default = "default_true")]
     pub tls_verify: bool,
-    #[serde(default)]
     pub from_addresses: Vec<FromAddress>,
-    #[serde(default)]
     pub default_from: Option<String>,
-    #[serde(default)]
     pub sharing: Sharing,
-    #[serde(default)]
     pub shared_with: Vec<UserId>,
-    #[serde(default = "default_true")]
     pub pop3_keep_on_server: bool,
-    #[serde(default)]
     pub store_sent: StoreSent,
 }
 
