@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 
 pub use mailroom_core::{backoff, clock, ids, mime, parallel};
+pub use mailroom_net as net;
 pub use mailroom_oauth as oauth;
 pub use mailroom_pipeline as pipeline;
 pub use mailroom_plugin_host as plugin;

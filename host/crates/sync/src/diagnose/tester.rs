@@ -1,186 +1,75 @@
-//! The connection test: each step of reaching an account — DNS, TCP, TLS,
-//! the server's greeting, login, folder list (for POP3: the message
-//! listing, see `pop3::diagnose`) — tried in order, with
-//! what happened in words an admin can act on: the server's own words when
-//! it refused, the local error otherwise, and the provider's diagnosis
-//! where it has one. A failed step stops the test; the later steps are
-//! reported as not tried. Nothing in the report is secret.
+//! The steps every protocol shares in the connection test: DNS, TCP and
+//! implicit TLS (the transport), recording each step's outcome, asking the
+//! provider what a failure means, and closing the report with the steps
+//! that were not tried. The protocols add their greeting, STARTTLS, login
+//! and listing.
 
-use super::account::{imap_auth, imap_target};
-use super::error::{SyncError, SyncErrorKind};
-use super::imap::auth::login;
-use super::imap::connect::{
-    Greeted, MailStream, read_greeting, resolve, starttls, tcp_connect, tls_handshake,
-};
-use super::imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
-use super::provider::{ConnectionProblem, Diagnoser, Diagnosis, ProblemStep};
-use async_imap::Client;
-use mailroom_core::ids::{AccountId, OrgId};
-use mailroom_store::{Protocol, Security, Store, StoreResult};
-use serde::Serialize;
+use super::report::{ServerReport, Step, StepReport, StepStatus};
+use crate::error::SyncError;
+use crate::provider::{ConnectionProblem, Diagnoser, ProblemStep};
+use mailroom_net::transport::{TlsStream, resolve, tcp_connect, tls_handshake, tls_version};
+use mailroom_net::{LoginAuth, MailStream, NetError, Security, ServerTarget, Timeouts};
+use mailroom_store::StoreResult;
 use std::time::Instant;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Dns,
-    Tcp,
-    Tls,
-    Greeting,
-    Login,
-    ListFolders,
+/// The protocol of the server under test, as the provider contract names
+/// it; it decides the steps and how they are named to the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Protocol {
+    Imap,
+    Pop3,
+    Smtp,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    Ok,
-    Failed,
-    /// Not tried (an earlier step failed), or not applicable (no TLS).
-    Skipped,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct StepReport {
-    pub step: Step,
-    pub status: StepStatus,
-    /// What happened: the result, the server's words, or the error.
-    pub detail: String,
-    pub error_kind: Option<SyncErrorKind>,
-    /// The provider's explanation of a failure, if it has one.
-    pub diagnosis: Option<Diagnosis>,
-    pub elapsed_ms: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct ConnectionReport {
-    /// `host:port`.
-    pub server: String,
-    pub security: String,
-    pub ok: bool,
-    pub steps: Vec<StepReport>,
-}
-
-impl ConnectionReport {
-    pub fn step(&self, step: Step) -> Option<&StepReport> {
-        self.steps.iter().find(|s| s.step == step)
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Protocol::Imap => "imap",
+            Protocol::Pop3 => "pop3",
+            Protocol::Smtp => "smtp",
+        }
     }
 
-    /// The step that failed, if one did.
-    pub fn failure(&self) -> Option<&StepReport> {
-        self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    /// The provider contract's name of a step of this protocol.
+    fn problem_step(self, step: Step) -> ProblemStep {
+        match (self, step) {
+            (_, Step::Dns) => ProblemStep::Dns,
+            (_, Step::Tls) => ProblemStep::Tls,
+            (Protocol::Smtp, Step::Tcp | Step::Greeting) => ProblemStep::SmtpConnect,
+            (Protocol::Smtp, Step::Login) => ProblemStep::SmtpAuth,
+            (_, Step::Tcp | Step::Greeting) => ProblemStep::Tcp,
+            (_, Step::Login) => ProblemStep::Login,
+            (_, Step::ListFolders) => ProblemStep::ListFolders,
+        }
     }
 }
 
-/// Tests a stored account's incoming connection with its credentials.
-/// Only a store failure is an error; every connection problem is in the report.
-pub async fn test_account(
-    store: &Store,
-    org: &OrgId,
-    account: &AccountId,
-    diagnoser: &dyn Diagnoser,
-    timeouts: Timeouts,
-) -> StoreResult<ConnectionReport> {
-    let account = store.get_account(org, account).await?;
-    let target = imap_target(&account);
-    if account.protocol == Protocol::Pop3 {
-        return super::pop3::diagnose::test_account(store, &account, &target, diagnoser, timeouts)
-            .await;
-    }
-    match imap_auth(store, &account).await {
-        Ok(auth) => Ok(test_connection(&target, &auth, timeouts, diagnoser).await),
+/// The credentials to test with: a store failure ends the test (the
+/// caller's error); missing or unusable credentials are the login step's
+/// failure, after the network steps, which are still worth testing.
+pub(super) fn credentials(
+    login: Result<LoginAuth, SyncError>,
+) -> StoreResult<Result<LoginAuth, NetError>> {
+    match login {
+        Ok(auth) => Ok(Ok(auth)),
+        Err(SyncError::Net(e)) => Ok(Err(e)),
         Err(SyncError::Store(e)) => Err(e),
-        // No credentials: the network steps are still worth testing.
-        Err(e) => {
-            let mut t = Tester::new(&target, diagnoser, "imap");
-            if let Some(greeted) = t.reach(timeouts).await {
-                drop(greeted);
-                let start = Instant::now();
-                t.fail::<()>(Step::Login, start, e).await;
-            }
-            Ok(t.finish())
-        }
     }
 }
 
-/// Tests `target` with `auth`, step by step.
-pub async fn test_connection(
-    target: &ImapTarget,
-    auth: &ImapAuth,
-    timeouts: Timeouts,
-    diagnoser: &dyn Diagnoser,
-) -> ConnectionReport {
-    let mut t = Tester::new(target, diagnoser, "imap");
-    let Some(greeted) = t.reach(timeouts).await else {
-        return t.finish();
-    };
-    let greeting = greeted.greeting.clone();
-    let start = Instant::now();
-    let logged_in = match login(target, greeted, auth, timeouts).await {
-        Ok(s) => s,
-        Err(e) => {
-            t.fail::<()>(Step::Login, start, e).await;
-            return t.finish();
-        }
-    };
-    let mechanism = logged_in.mechanism;
-    let mut session =
-        match ImapSession::logged_in(target, logged_in.session, greeting, timeouts).await {
-            Ok(s) => s,
-            Err(e) => {
-                t.fail::<()>(Step::Login, start, e).await;
-                return t.finish();
-            }
-        };
-    t.ok(
-        Step::Login,
-        start,
-        format!(
-            "logged in as {} with {}",
-            auth.username(),
-            mechanism.describe()
-        ),
-    );
-    let start = Instant::now();
-    match session.list().await {
-        Ok(list) => {
-            let names: Vec<String> = list.iter().map(describe_mailbox).collect();
-            t.ok(
-                Step::ListFolders,
-                start,
-                format!("{} folders: {}", names.len(), names.join(", ")),
-            );
-        }
-        Err(e) => {
-            t.fail::<()>(Step::ListFolders, start, e).await;
-        }
-    }
-    session.logout().await;
-    t.finish()
-}
-
-fn describe_mailbox(m: &super::imap::MailboxInfo) -> String {
-    match super::imap::folders::special_use(m) {
-        Some(attr) => format!("{} ({attr})", m.name),
-        None => m.name.clone(),
-    }
-}
-
-/// Runs the steps and collects their reports; the protocols add their
-/// greeting, login and listing steps to the shared network steps.
-pub(crate) struct Tester<'a> {
-    target: &'a ImapTarget,
+/// Runs the steps and collects their reports.
+pub(super) struct Tester<'a> {
+    target: &'a ServerTarget,
     diagnoser: &'a dyn Diagnoser,
-    /// `imap` or `pop3`, for the provider's diagnosis.
-    protocol: &'static str,
+    protocol: Protocol,
     steps: Vec<StepReport>,
 }
 
 impl<'a> Tester<'a> {
-    pub(crate) fn new(
-        target: &'a ImapTarget,
+    pub(super) fn new(
+        target: &'a ServerTarget,
         diagnoser: &'a dyn Diagnoser,
-        protocol: &'static str,
+        protocol: Protocol,
     ) -> Self {
         Self {
             target,
@@ -190,35 +79,10 @@ impl<'a> Tester<'a> {
         }
     }
 
-    /// DNS, TCP, TLS and greeting in the order the security mode needs.
-    async fn reach(&mut self, timeouts: Timeouts) -> Option<Greeted> {
-        let target = self.target;
-        let stream = self.transport(timeouts).await?;
-        let greeted = self.greeting(Client::new(stream), timeouts).await?;
-        if target.security != Security::Starttls {
-            return Some(greeted);
-        }
-        let greeting = greeted.greeting.clone();
-        let start = Instant::now();
-        // STARTTLS does not report the negotiated version; the handshake
-        // succeeding is what matters here.
-        match starttls(target, greeted, timeouts).await {
-            Ok(client) => {
-                self.ok(
-                    Step::Tls,
-                    start,
-                    format!("STARTTLS, {}", verify_words(target)),
-                );
-                Some(Greeted { client, greeting })
-            }
-            Err(e) => self.fail(Step::Tls, start, e).await,
-        }
-    }
-
     /// DNS, TCP and, for implicit TLS, the handshake: the stream the
     /// protocol's greeting comes on (plain for STARTTLS/STLS, which the
     /// protocol does after its greeting).
-    pub(crate) async fn transport(&mut self, timeouts: Timeouts) -> Option<MailStream> {
+    pub(super) async fn transport(&mut self, timeouts: Timeouts) -> Option<MailStream> {
         let target = self.target;
         let start = Instant::now();
         let addrs = match resolve(target, timeouts).await {
@@ -268,26 +132,7 @@ impl<'a> Tester<'a> {
         }
     }
 
-    async fn greeting(
-        &mut self,
-        client: Client<MailStream>,
-        timeouts: Timeouts,
-    ) -> Option<Greeted> {
-        let start = Instant::now();
-        match read_greeting(self.target, client, timeouts).await {
-            Ok(g) => {
-                self.ok(
-                    Step::Greeting,
-                    start,
-                    format!("the server says: {}", g.greeting),
-                );
-                Some(g)
-            }
-            Err(e) => self.fail(Step::Greeting, start, e).await,
-        }
-    }
-
-    pub(crate) fn ok(&mut self, step: Step, start: Instant, detail: String) {
+    pub(super) fn ok(&mut self, step: Step, start: Instant, detail: String) {
         self.steps.push(StepReport {
             step,
             status: StepStatus::Ok,
@@ -300,66 +145,50 @@ impl<'a> Tester<'a> {
 
     /// Records a failed step (asking the provider what it means) and
     /// returns `None` so callers can `return self.fail(…)`.
-    pub(crate) async fn fail<T>(
+    pub(super) async fn fail<T>(
         &mut self,
         step: Step,
         start: Instant,
-        error: SyncError,
+        error: NetError,
     ) -> Option<T> {
         let detail = match &error {
-            SyncError::Auth { server_says } => format!("the server says: {server_says}"),
+            NetError::Auth { server_says } => format!("the server says: {server_says}"),
             other => other.to_string(),
         };
         let problem = ConnectionProblem {
-            step: match step {
-                Step::Dns => ProblemStep::Dns,
-                Step::Tcp | Step::Greeting => ProblemStep::Tcp,
-                Step::Tls => ProblemStep::Tls,
-                Step::Login => ProblemStep::Login,
-                Step::ListFolders => ProblemStep::ListFolders,
-            },
-            protocol: self.protocol.into(),
+            step: self.protocol.problem_step(step),
+            protocol: self.protocol.name().into(),
             server: self.target.server(),
-            message: match &error {
-                SyncError::Auth { server_says } => server_says.clone(),
-                other => other.to_string(),
-            },
+            message: error.server_words(),
         };
         let diagnosis = self.diagnoser.diagnose(&problem).await;
         self.steps.push(StepReport {
             step,
             status: StepStatus::Failed,
             detail,
-            error_kind: Some(error.kind()),
+            error_kind: Some(SyncError::Net(error).kind()),
             diagnosis,
             elapsed_ms: elapsed_ms(start),
         });
         None
     }
 
-    pub(crate) fn finish(mut self) -> ConnectionReport {
-        let order: &[Step] = match self.target.security {
-            Security::Starttls => &[
-                Step::Dns,
-                Step::Tcp,
-                Step::Greeting,
-                Step::Tls,
-                Step::Login,
-                Step::ListFolders,
-            ],
-            _ => &[
-                Step::Dns,
-                Step::Tcp,
-                Step::Tls,
-                Step::Greeting,
-                Step::Login,
-                Step::ListFolders,
-            ],
+    /// The report, with every step that was not tried marked so, in the
+    /// order the security mode takes them.
+    pub(super) fn finish(mut self) -> ServerReport {
+        let mut order: Vec<Step> = match self.target.security {
+            Security::Starttls => {
+                vec![Step::Dns, Step::Tcp, Step::Greeting, Step::Tls, Step::Login]
+            }
+            _ => vec![Step::Dns, Step::Tcp, Step::Tls, Step::Greeting, Step::Login],
         };
+        if self.protocol != Protocol::Smtp {
+            order.push(Step::ListFolders);
+        }
         for step in order {
-            if !self.steps.iter().any(|s| s.step == *step) {
+            if !self.steps.iter().any(|s| s.step == step) {
                 self.steps.push(StepReport {
-                    step: *step,
+                    step,
                     status: StepStatus::Skipped,
                     detail: "not tried: an earlier step failed".into(),
                     error_kind: None,
@@ -369,7 +198,7 @@ impl<'a> Tester<'a> {
             }
         }
         let ok = self.steps.iter().all(|s| s.status != StepStatus::Failed);
-        ConnectionReport {
+        ServerReport {
             server: self.target.server(),
             security: self.target.security.as_str().to_owned(),
             ok,
@@ -378,7 +207,8 @@ impl<'a> Tester<'a> {
     }
 }
 
-pub(crate) fn verify_words(target: &ImapTarget) -> &'static str {
+/// How far the certificate was checked, for the TLS step's words.
+pub(super) fn verify_words(target: &ServerTarget) -> &'static str {
     if target.tls_verify {
         "certificate verified"
     } else {
@@ -386,17 +216,8 @@ pub(crate) fn verify_words(target: &ImapTarget) -> &'static str {
     }
 }
 
-fn tls_detail(
-    target: &ImapTarget,
-    tls: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
-) -> String {
-    let version = tls
-        .get_ref()
-        .1
-        .protocol_version()
-        .map(|v| format!("{v:?}").replace('_', "."))
-        .unwrap_or_else(|| "TLS".into());
-    format!("{version}, {}", verify_words(target))
+fn tls_detail(target: &ServerTarget, tls: &TlsStream) -> String {
+    format!("{}, {}", tls_version(tls), verify_words(target))
 }
 
 fn elapsed_ms(start: Instant) -> u64 {

@@ -1,0 +1,362 @@
+//! Commands whose answers async-imap drops or cannot ask for, sent with its
+//! raw command API and read response by response here: `ENABLE QRESYNC`,
+//! `SELECT mailbox (QRESYNC (uidvalidity modseq))` with the `VANISHED
+//! (EARLIER)` and `FETCH` responses it brings (RFC 7162), and `UID MOVE` /
+//! `UID COPY` with the `COPYUID` response code (RFC 4315) that says where
+//! the messages went. A child module of `session` so it can use the wrapped
+//! `async_imap` session without widening its API.
+//!
+//! Untagged responses read here are not queued for
+//! [`ImapSession::take_mailbox_changes`]: during SELECT they describe the
+//! folder being synced, and during a move they are the move's own
+//! expunges; anything else the server says about a folder is seen by the
+//! sync that selects it next.
+
+use super::super::imap_error;
+use super::{FetchedMessage, ImapSession, Selected};
+use crate::error::{NetError, NetResult};
+use crate::transport::timed;
+use async_imap::error::Error as ImapError;
+use async_imap::imap_proto::rfc4315::UidSetMember;
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status};
+
+/// Most UIDs a COPYUID set may expand to: far above a write-back batch, so
+/// only a nonsensical answer is ignored.
+const MAX_COPYUID_UIDS: usize = 100_000;
+
+/// What `SELECT … (QRESYNC …)` reported besides the folder's counters:
+/// every change since the given mod-sequence.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QresyncChanges {
+    /// UIDs expunged since (`VANISHED (EARLIER)`), possibly including UIDs
+    /// never stored: servers may report more than asked.
+    pub vanished: Vec<u32>,
+    /// Messages whose flags changed since (or that arrived since), with
+    /// UID, flags and mod-sequence.
+    pub changed: Vec<FetchedMessage>,
+}
+
+/// Where the server put copied or moved messages (`COPYUID`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyUid {
+    /// The destination folder's UIDVALIDITY.
+    pub uidvalidity: u32,
+    /// (source UID, destination UID) pairs.
+    pub uids: Vec<(u32, u32)>,
+}
+
+impl ImapSession {
+    /// `ENABLE QRESYNC` (RFC 7162), once per session: from then on the
+    /// server reports expunges as VANISHED (UIDs) and every FETCH carries
+    /// the mod-sequence. False when the server refused it (now or earlier
+    /// in the session; it is not asked again).
+    pub async fn enable_qresync(&mut self) -> NetResult<bool> {
+        if let Some(enabled) = self.qresync_enabled {
+            return Ok(enabled);
+        }
+        let server = self.server.clone();
+        let session = &mut self.session;
+        let enabled = timed("ENABLE", self.timeout, async {
+            session
+                .run_command_and_check_ok("ENABLE QRESYNC")
+                .await
+                .map_err(|e| imap_error(&server, e))
+        })
+        .await;
+        let enabled = match enabled {
+            Ok(()) => true,
+            Err(NetError::Protocol(why)) => {
+                tracing::warn!(
+                    server,
+                    why,
+                    "the server advertises QRESYNC but refused to enable it"
+                );
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        self.qresync_enabled = Some(enabled);
+        Ok(enabled)
+    }
+
+    /// `SELECT mailbox (QRESYNC (uidvalidity modseq))`, after
+    /// [`enable_qresync`](Self::enable_qresync). When `uidvalidity` is not
+    /// the folder's any more, the server reports no changes (the caller
+    /// sees the new UIDVALIDITY and starts over).
+    pub async fn select_qresync(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        modseq: u64,
+    ) -> NetResult<(Selected, QresyncChanges)> {
+        let command = format!(
+            "SELECT {} (QRESYNC ({uidvalidity} {modseq}))",
+            quoted(mailbox)?
+        );
+        let mut out = QresyncChanges::default();
+        let mut counters = Counters::default();
+        self.run_raw("SELECT", &command, |r| {
+            counters.read(r);
+            match r {
+                Response::Vanished { uids, .. } => {
+                    out.vanished.extend(uids.iter().flat_map(|r| r.clone()));
+                }
+                Response::Fetch(_, attrs) => out.changed.extend(flag_change(attrs)),
+                _ => {}
+            }
+        })
+        .await?;
+        Ok((counters.into_selected(&self.server, mailbox)?, out))
+    }
+
+    /// `UID MOVE set mailbox` (RFC 6851; needs MOVE), with the server's
+    /// COPYUID when it has UIDPLUS.
+    pub async fn uid_move(&mut self, set: &str, mailbox: &str) -> NetResult<Option<CopyUid>> {
+        let command = format!("UID MOVE {set} {}", quoted(mailbox)?);
+        self.run_with_copyuid("UID MOVE", &command).await
+    }
+
+    /// `UID COPY set mailbox`, with the server's COPYUID when it has
+    /// UIDPLUS.
+    pub async fn uid_copy(&mut self, set: &str, mailbox: &str) -> NetResult<Option<CopyUid>> {
+        let command = format!("UID COPY {set} {}", quoted(mailbox)?);
+        self.run_with_copyuid("UID COPY", &command).await
+    }
+
+    async fn run_with_copyuid(&mut self, what: &str, command: &str) -> NetResult<Option<CopyUid>> {
+        let mut copied = None;
+        self.run_raw(what, command, |r| {
+            // MOVE says it in an untagged OK, COPY in the tagged one.
+            let outcome = match r {
+                Response::Data { outcome, .. } | Response::Done { outcome, .. } => outcome,
+                _ => return,
+            };
+            if let Some(ResponseCode::CopyUid(uidvalidity, from, to)) = &outcome.code {
+                copied = copy_uid(*uidvalidity, from, to);
+            }
+        })
+        .await?;
+        Ok(copied)
+    }
+
+    /// Sends `command` and hands every response, up to and including its
+    /// tagged completion, to `each`; a NO or BAD completion is an error
+    /// with the server's words. The timeout applies to each response.
+    async fn run_raw(
+        &mut self,
+        what: &str,
+        command: &str,
+        mut each: impl FnMut(&Response<'_>),
+    ) -> NetResult<()> {
+        let server = self.server.clone();
+        let timeout = self.timeout;
+        let session = &mut self.session;
+        let tag = timed(what, timeout, async {
+            session
+                .run_command(command)
+                .await
+                .map_err(|e| imap_error(&server, e))
+        })
+        .await?;
+        loop {
+            let next = timed(what, timeout, async {
+                session
+                    .read_response()
+                    .await
+                    .map_err(|e| imap_error(&server, ImapError::Io(e)))
+            })
+            .await?;
+            let Some(response) = next else {
+                return Err(imap_error(&server, ImapError::ConnectionLost));
+            };
+            let parsed = response.parsed();
+            each(parsed);
+            if let Response::Done {
+                tag: done,
+                status,
+                outcome,
+            } = parsed
+                && *done == tag
+            {
+                // The same text async-imap makes, so its NO/BAD read alike.
+                let words = format!("code: {:?}, info: {:?}", outcome.code, outcome.information);
+                return match status {
+                    Status::Ok => Ok(()),
+                    Status::No => Err(imap_error(&server, ImapError::No(words))),
+                    _ => Err(imap_error(&server, ImapError::Bad(words))),
+                };
+            }
+        }
+    }
+}
+
+/// The counters SELECT reports, collected from its responses.
+#[derive(Default)]
+struct Counters {
+    exists: u32,
+    uidvalidity: Option<u32>,
+    uidnext: Option<u32>,
+    highestmodseq: Option<u64>,
+}
+
+impl Counters {
+    fn read(&mut self, r: &Response<'_>) {
+        match r {
+            Response::MailboxData(MailboxDatum::Exists(n)) => self.exists = *n,
+            Response::Data {
+                status: Status::Ok,
+                outcome,
+            } => match outcome.code {
+                Some(ResponseCode::UidValidity(v)) => self.uidvalidity = Some(v),
+                Some(ResponseCode::UidNext(v)) => self.uidnext = Some(v),
+                Some(ResponseCode::HighestModSeq(v)) => self.highestmodseq = Some(v),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn into_selected(self, server: &str, mailbox: &str) -> NetResult<Selected> {
+        let uidvalidity = self.uidvalidity.ok_or_else(|| {
+            NetError::Protocol(format!(
+                "{server} gave no UIDVALIDITY for {mailbox:?}: it cannot be synced incrementally"
+            ))
+        })?;
+        Ok(Selected {
+            exists: self.exists,
+            uidvalidity,
+            uidnext: self.uidnext,
+            highestmodseq: self.highestmodseq,
+        })
+    }
+}
+
+/// A FETCH during a QRESYNC SELECT: UID, FLAGS and MODSEQ. One without a
+/// UID cannot be placed and is left out.
+fn flag_change(attrs: &[AttributeValue<'_>]) -> Option<FetchedMessage> {
+    let mut uid = None;
+    let mut flags = Vec::new();
+    let mut modseq = None;
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(*u),
+            AttributeValue::ModSeq(m) => modseq = Some(*m),
+            AttributeValue::Flags(f) => flags.extend(
+                f.iter()
+                    .filter(|x| !x.eq_ignore_ascii_case("\\Recent"))
+                    .map(|x| x.to_string()),
+            ),
+            _ => {}
+        }
+    }
+    flags.sort();
+    flags.dedup();
+    Some(FetchedMessage {
+        uid: uid?,
+        flags,
+        internal_date_ms: None,
+        size: None,
+        modseq,
+        header: None,
+        body: None,
+    })
+}
+
+/// Pairs the source and destination sets of a COPYUID, which list the
+/// UIDs in corresponding order (RFC 4315 section 3). An answer whose sets
+/// do not pair up is ignored: the next sync finds the messages anyway.
+fn copy_uid(uidvalidity: u32, from: &[UidSetMember], to: &[UidSetMember]) -> Option<CopyUid> {
+    let from = expand(from)?;
+    let to = expand(to)?;
+    (from.len() == to.len()).then(|| CopyUid {
+        uidvalidity,
+        uids: from.into_iter().zip(to).collect(),
+    })
+}
+
+fn expand(set: &[UidSetMember]) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for member in set {
+        match member {
+            UidSetMember::Uid(u) => out.push(*u),
+            UidSetMember::UidRange(r) => {
+                // Servers may write a range high-to-low (`5:3`).
+                let (lo, hi) = (*r.start().min(r.end()), *r.start().max(r.end()));
+                let len = usize::try_from(hi - lo).ok()?.saturating_add(1);
+                if out.len().saturating_add(len) > MAX_COPYUID_UIDS {
+                    return None;
+                }
+                if r.start() <= r.end() {
+                    out.extend(lo..=hi);
+                } else {
+                    out.extend((lo..=hi).rev());
+                }
+            }
+        }
+        if out.len() > MAX_COPYUID_UIDS {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// A mailbox name as an IMAP quoted string. Names come from the server's
+/// own LIST, so a line break in one is refused rather than sent.
+fn quoted(mailbox: &str) -> NetResult<String> {
+    if mailbox.contains(['\r', '\n']) {
+        return Err(NetError::Protocol(format!(
+            "the folder name {mailbox:?} contains a line break and cannot be sent to the server"
+        )));
+    }
+    Ok(format!(
+        "\"{}\"",
+        mailbox.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copyuid_sets_pair_up_in_order() {
+        let from = [UidSetMember::Uid(4), UidSetMember::UidRange(7..=9)];
+        let to = [UidSetMember::UidRange(20..=23)];
+        assert_eq!(
+            copy_uid(5, &from, &to),
+            Some(CopyUid {
+                uidvalidity: 5,
+                uids: vec![(4, 20), (7, 21), (8, 22), (9, 23)],
+            })
+        );
+        let short = [UidSetMember::Uid(20)];
+        assert_eq!(copy_uid(5, &from, &short), None, "sets that do not pair up");
+        let huge = [UidSetMember::UidRange(1..=u32::MAX)];
+        assert_eq!(copy_uid(5, &huge, &huge), None, "a nonsensical size");
+    }
+
+    #[test]
+    fn mailbox_names_are_quoted_or_refused() {
+        assert_eq!(
+            quoted("INBOX.Sent Items").ok().as_deref(),
+            Some("\"INBOX.Sent Items\"")
+        );
+        assert_eq!(quoted("a\"b\\c").ok().as_deref(), Some("\"a\\\"b\\\\c\""));
+        assert!(quoted("bad\r\nLOGOUT").is_err());
+    }
+
+    #[test]
+    fn a_qresync_fetch_gives_uid_flags_and_modseq() {
+        let attrs = [
+            AttributeValue::Uid(7),
+            AttributeValue::Flags(vec!["\\Seen".into(), "\\Recent".into()]),
+            AttributeValue::ModSeq(42),
+        ];
+        let m = flag_change(&attrs).expect("a change");
+        assert_eq!(
+            (m.uid, m.flags, m.modseq),
+            (7, vec!["\\Seen".to_owned()], Some(42))
+        );
+        assert!(flag_change(&[AttributeValue::ModSeq(1)]).is_none());
+    }
+}

@@ -1,0 +1,216 @@
+//! Getting a greeted POP3 connection: the shared transport (DNS, TCP, TLS:
+//! [`crate::transport`]), the server's `+OK` greeting, and STLS
+//! (RFC 2595), which `async-pop` does not implement: the greeting and the
+//! upgrade are done here, and the client is handed the TLS stream with the
+//! greeting replayed in front of it.
+//!
+//! The stream given to `async-pop` also turns the end of the connection
+//! into an error: `async-pop` would otherwise poll a closed socket forever,
+//! and a server (or proxy) that hangs up mid-RETR must end the sync with a
+//! connection error, not a spinning task.
+
+use crate::error::{NetError, NetResult};
+use crate::transport::{
+    MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
+};
+use mailroom_core::security::Security;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+/// A server line longer than this is not POP3 (RFC 2449 allows 512 octets).
+const MAX_LINE: usize = 1024;
+
+/// A connected stream whose `+OK` greeting has been read.
+pub struct Greeted {
+    pub stream: MailStream,
+    /// The greeting line without `+OK`, e.g. `Dovecot ready.`
+    pub greeting: String,
+}
+
+/// DNS, TCP, TLS as the target says (implicit, STLS or none), greeting.
+pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Greeted> {
+    let addrs = resolve(target, timeouts).await?;
+    let tcp = tcp_connect(target, &addrs, timeouts).await?;
+    match target.security {
+        Security::Tls => {
+            let tls = tls_handshake(target, tcp, timeouts).await?;
+            read_greeting(target, MailStream::Tls(Box::new(tls)), timeouts).await
+        }
+        Security::Starttls => {
+            let greeted = read_greeting(target, MailStream::Plain(tcp), timeouts).await?;
+            stls(target, greeted, timeouts).await
+        }
+        Security::None => read_greeting(target, MailStream::Plain(tcp), timeouts).await,
+    }
+}
+
+/// Reads the greeting. `-ERR` (e.g. too many connections) is a connection
+/// error with the server's words; anything else is not a POP3 server.
+pub async fn read_greeting(
+    target: &ServerTarget,
+    mut stream: MailStream,
+    timeouts: Timeouts,
+) -> NetResult<Greeted> {
+    let server = target.server();
+    let line = timed(
+        "with a greeting",
+        timeouts.command,
+        read_line(&server, &mut stream),
+    )
+    .await?;
+    if let Some(text) = line.strip_prefix("+OK") {
+        return Ok(Greeted {
+            stream,
+            greeting: text.trim().to_owned(),
+        });
+    }
+    if let Some(text) = line.strip_prefix("-ERR") {
+        return Err(NetError::Connect {
+            server,
+            reason: format!("the server refused the session: {}", text.trim()),
+        });
+    }
+    Err(NetError::Protocol(format!(
+        "{server} did not greet like a POP3 server (it said {:?}); is this the POP3 port?",
+        line.chars().take(80).collect::<String>()
+    )))
+}
+
+/// Upgrades a greeted plain connection with STLS. No greeting follows the
+/// upgrade: the first one is kept.
+pub async fn stls(
+    target: &ServerTarget,
+    greeted: Greeted,
+    timeouts: Timeouts,
+) -> NetResult<Greeted> {
+    let server = target.server();
+    let Greeted {
+        stream: mut plain,
+        greeting,
+    } = greeted;
+    let answer = timed("STLS", timeouts.command, async {
+        plain
+            .write_all(b"STLS\r\n")
+            .await
+            .map_err(|e| broken(&server, &e))?;
+        read_line(&server, &mut plain).await
+    })
+    .await?;
+    if !answer.starts_with("+OK") {
+        return Err(NetError::Tls {
+            server,
+            reason: format!(
+                "the server does not offer STLS (it answered {:?}); use implicit TLS \
+                 (usually port 995)",
+                answer.trim()
+            ),
+            certificate: false,
+        });
+    }
+    let MailStream::Plain(tcp) = plain else {
+        return Err(NetError::Protocol("STLS over TLS".into()));
+    };
+    let tls = tls_handshake(target, tcp, timeouts).await?;
+    Ok(Greeted {
+        stream: MailStream::Tls(Box::new(tls)),
+        greeting,
+    })
+}
+
+/// One CRLF-terminated line, read a byte at a time: nothing after it may
+/// be consumed, since the bytes that follow belong to TLS or `async-pop`.
+async fn read_line(server: &str, stream: &mut MailStream) -> NetResult<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        let n = stream
+            .read(&mut byte)
+            .await
+            .map_err(|e| broken(server, &e))?;
+        if n == 0 {
+            return Err(NetError::Connect {
+                server: server.to_owned(),
+                reason: "the server closed the connection without answering".into(),
+            });
+        }
+        if line.len() >= MAX_LINE {
+            return Err(NetError::Protocol(format!(
+                "{server} sent a line longer than {MAX_LINE} bytes; is this a POP3 server?"
+            )));
+        }
+        line.push(byte[0]);
+    }
+    line.truncate(line.len() - 2);
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+fn broken(server: &str, e: &std::io::Error) -> NetError {
+    NetError::Connect {
+        server: server.to_owned(),
+        reason: format!("the connection broke: {e}"),
+    }
+}
+
+/// The stream `async-pop` reads: the greeting replayed first (it insists on
+/// reading one), then the connection, whose end is an error.
+pub struct Pop3Stream {
+    inner: MailStream,
+    replay: Vec<u8>,
+    replayed: usize,
+}
+
+impl Pop3Stream {
+    pub fn new(greeted: Greeted) -> Self {
+        Self {
+            inner: greeted.stream,
+            replay: format!("+OK {}\r\n", greeted.greeting).into_bytes(),
+            replayed: 0,
+        }
+    }
+}
+
+impl AsyncRead for Pop3Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.replayed < this.replay.len() {
+            let rest = &this.replay[this.replayed..];
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..n]);
+            this.replayed += n;
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) if buf.filled().len() == before && buf.remaining() > 0 => {
+                Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                )))
+            }
+            other => other,
+        }
+    }
+}
+
+impl AsyncWrite for Pop3Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
