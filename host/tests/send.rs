@@ -3,8 +3,10 @@
 //! a recording SMTP sink, its IMAP for the copy in Sent. Covers the outbox
 //! from the API to the sink, the Sent copy (appended, filed by the provider,
 //! found and learned), crash resumption (also a crash mid-SMTP), retries
-//! and permanent failures.
+//! and permanent failures, and the connection test of the outgoing server.
 
+#[path = "send/send_connection.rs"]
+mod send_connection;
 #[path = "send/send_crash.rs"]
 mod send_crash;
 #[path = "send/send_failures.rs"]
