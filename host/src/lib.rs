@@ -7,7 +7,8 @@
 //! their own, and data flows down this list (no crate depends on one above
 //! it): `mailroom-pipeline`, `mailroom-send`, `mailroom-sync`,
 //! `mailroom-oauth`, `mailroom-store`, `mailroom-plugin-host`,
-//! `mailroom-core`. They are re-exported under their short names so the
+//! `mailroom-core`, with the protocol clients (`mailroom-net`) beside the
+//! store, on `mailroom-core` alone. They are re-exported under their short names so the
 //! integration tests, benchmarks and embedders reach the whole host through
 //! one crate.
 
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 
 pub use mailroom_core::{backoff, clock, ids, mime, parallel};
+pub use mailroom_net as net;
 pub use mailroom_oauth as oauth;
 pub use mailroom_pipeline as pipeline;
 pub use mailroom_plugin_host as plugin;

@@ -7,7 +7,11 @@
 //!
 //! It speaks just enough ESMTP for a relaying MTA (EHLO/HELO, MAIL, RCPT,
 //! DATA with dot-unstuffing, RSET, NOOP, QUIT) and nothing that would make
-//! a client change its behaviour (no STARTTLS, AUTH, CHUNKING or PIPELINING).
+//! a client change its behaviour (no STARTTLS, AUTH, CHUNKING or PIPELINING),
+//! unless started with [`SmtpSink::refusing_auth`]: then it offers
+//! `AUTH PLAIN` and refuses every login with the reply it was given, as a
+//! provider's submission server does (e.g. Microsoft 365's `535 5.7.139`
+//! when SMTP AUTH is turned off).
 
 use crate::Dovecot;
 use std::io::{BufRead, BufReader, Write};
@@ -59,27 +63,41 @@ pub struct SmtpSink {
     available: Arc<AtomicBool>,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
     thread: Option<JoinHandle<()>>,
+    /// How many AUTH commands were refused.
+    auth_attempts: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpSink {
     /// Listens on a free loopback port.
     pub fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .unwrap_or_else(|e| panic!("bind the SMTP sink on a loopback port: {e}"));
-        Self::serve_on(listener)
+        Self::serve_on(Self::loopback(), None)
+    }
+
+    /// Listens on a free loopback port, offers `AUTH PLAIN` and answers
+    /// every AUTH with `reply` (a full SMTP reply line without CRLF, e.g.
+    /// `535 5.7.139 Authentication unsuccessful, …`).
+    pub fn refusing_auth(reply: &str) -> SmtpSink {
+        Self::serve_on(Self::loopback(), Some(reply.to_owned()))
+    }
+
+    fn loopback() -> TcpListener {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("bind the SMTP sink on a loopback port: {e}"))
     }
 
     /// Serves the port `dovecot`'s submission service relays to.
     pub fn relay_for(dovecot: &Dovecot) -> SmtpSink {
-        Self::serve_on(dovecot.take_relay_listener())
+        Self::serve_on(dovecot.take_relay_listener(), None)
     }
 
-    fn serve_on(listener: TcpListener) -> SmtpSink {
+    fn serve_on(listener: TcpListener, auth_refusal: Option<String>) -> SmtpSink {
         let addr = listener.local_addr().expect("SMTP sink address");
         let stop = Arc::new(AtomicBool::new(false));
         let available = Arc::new(AtomicBool::new(true));
         let received = Arc::new(Mutex::new(Vec::new()));
+        let auth_attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (stop2, available2, received2) = (stop.clone(), available.clone(), received.clone());
+        let attempts2 = auth_attempts.clone();
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -92,9 +110,10 @@ impl SmtpSink {
                     continue;
                 }
                 let received = received2.clone();
+                let auth = auth_refusal.clone().map(|reply| (reply, attempts2.clone()));
                 std::thread::spawn(move || {
                     // A client that goes away mid-session is its business.
-                    let _ = serve(conn, &received);
+                    let _ = serve(conn, &received, auth.as_ref());
                 });
             }
         });
@@ -104,7 +123,13 @@ impl SmtpSink {
             available,
             received,
             thread: Some(thread),
+            auth_attempts,
         }
+    }
+
+    /// How many logins a [`SmtpSink::refusing_auth`] sink refused.
+    pub fn auth_attempts(&self) -> usize {
+        self.auth_attempts.load(Ordering::SeqCst)
     }
 
     /// While `false`, every connection is greeted with `421` and closed:
@@ -170,7 +195,12 @@ fn path(arg: &str) -> String {
     }
 }
 
-fn serve(conn: TcpStream, received: &Mutex<Vec<ReceivedMail>>) -> std::io::Result<()> {
+/// `auth`: the reply refusing every AUTH, and the count of refusals.
+fn serve(
+    conn: TcpStream,
+    received: &Mutex<Vec<ReceivedMail>>,
+    auth: Option<&(String, Arc<std::sync::atomic::AtomicUsize>)>,
+) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut w = conn.try_clone()?;
     let mut r = BufReader::new(conn);
@@ -185,7 +215,16 @@ fn serve(conn: TcpStream, received: &Mutex<Vec<ReceivedMail>>) -> std::io::Resul
         let line = line.trim_end_matches(['\r', '\n']);
         let (verb, arg) = line.split_once([' ', ':']).unwrap_or((line, ""));
         match verb.to_ascii_uppercase().as_str() {
+            "EHLO" if auth.is_some() => {
+                w.write_all(b"250-mailroom-test-sink\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n")?
+            }
             "EHLO" => w.write_all(b"250-mailroom-test-sink\r\n250 8BITMIME\r\n")?,
+            "AUTH" if auth.is_some() => {
+                if let Some((reply, attempts)) = auth {
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    w.write_all(format!("{reply}\r\n").as_bytes())?;
+                }
+            }
             "HELO" => w.write_all(b"250 mailroom-test-sink\r\n")?,
             "MAIL" => {
                 from = Some(path(arg));

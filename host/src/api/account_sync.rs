@@ -27,7 +27,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Tests the account's incoming connection step by step (DNS, TCP, TLS,
-/// greeting, login, folder list). Failures are in the report, not errors.
+/// greeting, login, folder list), and its outgoing (SMTP) server up to the
+/// login (no mail is sent) in `outgoing`. Failures are in the report, with
+/// the provider plugin's diagnosis, not errors.
 #[utoipa::path(post, path = "/accounts/{id}/test", tag = "accounts", params(("id" = String, Path)),
     responses((status = 200, body = ConnectionReport), (status = 404, body = ErrorBody)))]
 pub async fn test_connection(

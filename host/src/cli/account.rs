@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_store::{Account, AccountLease};
-use mailroom_sync::diagnose::{StepStatus, test_account};
+use mailroom_sync::diagnose::{StepReport, StepStatus, test_account};
 use mailroom_sync::imap::folder_mapping::{
     FolderMappingChange, account_folders, change_folder_mapping,
 };
@@ -32,7 +32,8 @@ pub struct AccountTarget {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Test the account's connection step by step (DNS, TCP, TLS, login, folders).
+    /// Test the account's connections step by step: incoming (DNS, TCP, TLS, login,
+    /// folders) and outgoing SMTP (DNS, TCP, TLS, login; nothing is sent).
     Test {
         #[command(flatten)]
         target: AccountTarget,
@@ -123,8 +124,27 @@ async fn test(state: &AppState, account: &Account) -> anyhow::Result<()> {
         Timeouts::default(),
     )
     .await?;
-    println!("{} ({})", report.server, report.security);
-    for step in &report.steps {
+    print_server("incoming", &report.server, &report.security, &report.steps)?;
+    match &report.outgoing {
+        Some(out) => print_server("outgoing", &out.server, &out.security, &out.steps)?,
+        None => println!("outgoing: none (this account has no SMTP server)"),
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("the connection test failed"))
+    }
+}
+
+/// One server's steps of the connection test, with the provider's advice.
+fn print_server(
+    role: &str,
+    server: &str,
+    security: &str,
+    steps: &[StepReport],
+) -> anyhow::Result<()> {
+    println!("{role}: {server} ({security})");
+    for step in steps {
         let mark = match step.status {
             StepStatus::Ok => "ok  ",
             StepStatus::Failed => "FAIL",
@@ -138,11 +158,7 @@ async fn test(state: &AppState, account: &Account) -> anyhow::Result<()> {
             println!("       {}", serde_json::to_string(d)?);
         }
     }
-    if report.ok {
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!("the connection test failed"))
-    }
+    Ok(())
 }
 
 async fn sync(state: &AppState, account: &Account) -> anyhow::Result<()> {

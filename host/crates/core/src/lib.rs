@@ -1,6 +1,9 @@
 //! The values every layer of the host shares and nothing else: typed ids,
 //! the clock, the retry backoff, MIME parsing into the fields the store and
-//! plugins see, and a parallel map over the machine's cores. It depends on no other Mailroom
+//! plugins see, a parallel map over the machine's cores, and the two values
+//! both the store and the protocol clients (`mailroom-net`) need: a
+//! connection's [`security::Security`] and a credential in memory
+//! ([`secret::Secret`]). It depends on no other Mailroom
 //! crate, so every layer can use it without reaching up.
 
 pub mod backoff;
@@ -8,3 +11,5 @@ pub mod clock;
 pub mod ids;
 pub mod mime;
 pub mod parallel;
+pub mod secret;
+pub mod security;

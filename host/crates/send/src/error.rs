@@ -3,6 +3,8 @@
 //! a 422; what the mail servers said is kept in their own words, split into
 //! what is worth retrying and what is not.
 
+use mailroom_net::NetError;
+use mailroom_net::smtp::SmtpError;
 use mailroom_oauth::OAuthError;
 use mailroom_store::StoreError;
 use mailroom_sync::SyncError;
@@ -25,7 +27,7 @@ pub enum SendError {
     LoginRefused { reason: String },
     /// Filing the Sent copy over IMAP failed (the message itself is sent).
     #[error("filing the copy in Sent failed: {0}")]
-    Imap(#[from] SyncError),
+    Imap(#[from] NetError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -43,6 +45,36 @@ impl SendError {
 }
 
 pub type SendResult<T> = Result<T, SendError>;
+
+/// A failed SMTP attempt: a refused login is its own kind (the caller may
+/// refresh an OAuth token and try again); everything else keeps the
+/// client's verdict on whether to retry.
+impl From<SmtpError> for SendError {
+    fn from(e: SmtpError) -> Self {
+        match e.error {
+            NetError::Auth { server_says } => SendError::LoginRefused {
+                reason: server_says,
+            },
+            error => SendError::Smtp {
+                reason: error.to_string(),
+                transient: e.transient,
+            },
+        }
+    }
+}
+
+/// What the sync layer hands back to sending: the account's outgoing login
+/// (before any SMTP) and the IMAP session and Sent folder for the copy.
+/// A store failure stays one; a connection problem is worth retrying, a
+/// refused or missing login is not.
+impl From<SyncError> for SendError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Store(s) => SendError::Store(s),
+            SyncError::Net(e) => SendError::Imap(e),
+        }
+    }
+}
 
 /// A token refresh that failed before any SMTP: an unreachable identity
 /// provider is worth retrying; a refused grant or a missing OAuth client is not.

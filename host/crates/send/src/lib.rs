@@ -3,9 +3,9 @@
 //! - [`compose`] builds the message from a user's request (`lettre`), with
 //!   the from-address checked against the account's addresses;
 //! - [`outbox`] commits it to the durable outbox before any network call;
-//! - [`smtp`] makes one SMTP attempt (implicit TLS, STARTTLS or loopback
-//!   plain text; password or XOAUTH2) and sorts failures into transient and
-//!   permanent;
+//! - [`smtp`] makes one SMTP attempt as the account (its outgoing login,
+//!   an OAuth token refreshed once when refused) with `mailroom-net`'s SMTP
+//!   client, which sorts failures into transient and permanent;
 //! - [`retry`] spaces attempts out (exponential backoff with jitter);
 //! - [`sent_copy`] files the copy in Sent unless the provider does, learning
 //!   per account whether it does, and stores the message for the pipeline;
@@ -30,7 +30,7 @@ pub use outbox::enqueue;
 pub use retry::RetryPolicy;
 pub use worker::{RunReport, Sender, run_worker};
 
-use mailroom_sync::Timeouts;
+use mailroom_net::Timeouts;
 use std::time::Duration;
 
 /// How sending behaves. The defaults suit real servers; tests shrink them.

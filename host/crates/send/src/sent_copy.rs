@@ -22,15 +22,15 @@
 use super::SendOptions;
 use super::error::SendResult;
 use mailroom_core::ids::MessageId;
+use mailroom_net::ImapSession;
 use mailroom_plugin_host::PluginKind;
 use mailroom_plugin_host::registry::PluginRegistry;
 use mailroom_store::{
     Account, Folder, Location, OutboxEntry, Protocol, SentCopy, Store, StoreSent,
 };
+use mailroom_sync::credentials::open_imap_session;
 use mailroom_sync::imap::folders::discover_folders;
-use mailroom_sync::{
-    FolderMapper, ImapSession, NoFolderMapper, PluginProvider, account as imap_account,
-};
+use mailroom_sync::{FolderMapper, NoFolderMapper, PluginProvider};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,7 +112,7 @@ pub async fn find_copy_of_interrupted_send(
         return Ok(None);
     }
     let raw = store.outbox_raw(&entry.org, &entry.id).await?;
-    let mut session = imap_account::open_session(store, &account, options.imap_timeouts).await?;
+    let mut session = open_imap_session(store, &account, options.imap_timeouts).await?;
     let result = async {
         let session = &mut session;
         let Some(sent) = sent_folder(session, store, registry, &account).await? else {
@@ -169,7 +169,7 @@ pub async fn file_sent_copy(
         let stored = store_locally(store, entry, copy).await?;
         return Ok(CopyResult { copy: kind, stored });
     }
-    let mut session = imap_account::open_session(store, &account, options.imap_timeouts).await?;
+    let mut session = open_imap_session(store, &account, options.imap_timeouts).await?;
     let result = with_session(
         &mut session,
         store,

@@ -8,6 +8,7 @@
 use super::accounts::visible_to_sql;
 use super::db::{Arg, SqlBuilder, from_json, get_bool, like_escape};
 use super::mime_index::AddressField;
+use super::server_changes::ServerChangeKind;
 use super::{Store, StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -438,10 +439,32 @@ impl Store {
         if q.query().execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound("message"));
         }
-        super::server_changes::enqueue_for_update(&mut tx, org, id, update).await?;
+        let kinds = server_change_kinds(update)?;
+        super::server_changes::enqueue_for_update(&mut tx, org, id, &kinds).await?;
         tx.commit().await?;
         Ok(self.get_message(org, id).await?.summary.state)
     }
+}
+
+/// The parts of a state update the servers holding the message must
+/// hear of: read, starred and the folder (labels and reminders are
+/// Mailroom's own).
+pub(crate) fn server_change_kinds(
+    update: &MessageStateUpdate,
+) -> StoreResult<Vec<ServerChangeKind>> {
+    let mut kinds = Vec::new();
+    if let Some(read) = update.read {
+        kinds.push(ServerChangeKind::Read(read));
+    }
+    if let Some(starred) = update.starred {
+        kinds.push(ServerChangeKind::Starred(starred));
+    }
+    if let Some(folder) = &update.folder {
+        kinds.push(ServerChangeKind::Folder(super::folders::check_role(
+            folder,
+        )?));
+    }
+    Ok(kinds)
 }
 
 /// The statement that applies a state update; shared by the API's direct

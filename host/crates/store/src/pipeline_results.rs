@@ -4,7 +4,7 @@
 //! also across crashes and concurrent workers.
 
 use super::db::{Arg, insert_rows};
-use super::message_query::{MessageStateUpdate, state_update_sql};
+use super::message_query::{MessageStateUpdate, server_change_kinds, state_update_sql};
 use super::{Store, StoreResult};
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::{MessageId, OrgId};
@@ -110,7 +110,8 @@ impl Store {
                     .query()
                     .execute(&mut *tx)
                     .await?;
-                super::server_changes::enqueue_for_update(&mut tx, org, message, update).await?;
+                let kinds = server_change_kinds(update)?;
+                super::server_changes::enqueue_for_update(&mut tx, org, message, &kinds).await?;
             }
         }
         insert_rows(

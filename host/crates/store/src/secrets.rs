@@ -12,11 +12,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use serde::Deserialize;
+pub use mailroom_core::secret::Secret;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Environment variable holding the key as base64 (takes precedence over the file).
@@ -26,36 +24,6 @@ pub const KEY_FILE: &str = "secret.key";
 
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
-
-/// A credential in memory. Prints as `***`, is never `Serialize` (so it
-/// cannot end up in an API response or a JSON log by accident), and is wiped
-/// from memory when dropped. `Deserialize` is allowed: requests carry them in.
-#[derive(Clone, PartialEq, Eq, Deserialize, Zeroize, ZeroizeOnDrop)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The plaintext, for the one place that needs it (a login, a token refresh).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// The 32-byte master key.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -282,7 +250,7 @@ impl Cipher {
             raw.zeroize();
             StoreError::Crypto("decrypted secret is not UTF-8".into())
         })?;
-        Ok(Secret(text))
+        Ok(Secret::new(text))
     }
 
     /// The error for a value that does not open: almost always a different key.
@@ -301,23 +269,6 @@ pub fn key_file_path(data_dir: &Path) -> PathBuf {
     data_dir.join(KEY_FILE)
 }
 
-/// Credentials go in, never out.
-impl utoipa::PartialSchema for Secret {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Password,
-            )))
-            .write_only(Some(true))
-            .description(Some(
-                "A credential; accepted, stored encrypted, never returned",
-            ))
-            .into()
-    }
-}
-impl utoipa::ToSchema for Secret {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,13 +278,6 @@ mod tests {
             key: SecretKey::generate(),
             source: "test".into(),
         })
-    }
-
-    #[test]
-    fn secret_never_prints() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?} {s}"), "*** ***");
-        assert_eq!(s.expose(), "hunter2");
     }
 
     #[test]

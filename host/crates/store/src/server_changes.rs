@@ -12,7 +12,6 @@
 //! overwrite the user's state (see `locations::apply_server_flags`): the
 //! local change is newer until it is written.
 
-use super::message_query::MessageStateUpdate;
 use super::{Store, StoreResult};
 use mailroom_core::backoff::{self, Backoff};
 use mailroom_core::clock::now_ms;
@@ -101,27 +100,15 @@ pub const RETRY_BACKOFF: Backoff = Backoff {
     max: Duration::from_secs(3600),
 };
 
-/// Queues the server side of `update` inside the caller's transaction: one
-/// change per kind per account that holds the message on an IMAP server.
-/// Labels and reminders are Mailroom's own and queue nothing.
+/// Queues `kinds` (the server side of a state update, see
+/// `message_query`) inside the caller's transaction: one change per kind
+/// per account that holds the message on an IMAP server.
 pub(crate) async fn enqueue_for_update(
     tx: &mut Transaction<'static, Any>,
     org: &OrgId,
     message: &MessageId,
-    update: &MessageStateUpdate,
+    kinds: &[ServerChangeKind],
 ) -> StoreResult<()> {
-    let mut kinds = Vec::new();
-    if let Some(read) = update.read {
-        kinds.push(ServerChangeKind::Read(read));
-    }
-    if let Some(starred) = update.starred {
-        kinds.push(ServerChangeKind::Starred(starred));
-    }
-    if let Some(folder) = &update.folder {
-        kinds.push(ServerChangeKind::Folder(super::folders::check_role(
-            folder,
-        )?));
-    }
     if kinds.is_empty() {
         return Ok(());
     }
@@ -135,7 +122,7 @@ pub(crate) async fn enqueue_for_update(
     .await?;
     let now = now_ms();
     for account in &accounts {
-        for kind in &kinds {
+        for kind in kinds {
             let (kind, value) = kind.column_values();
             sqlx::query(
                 "INSERT INTO server_changes (org_id, account_id, message_id, kind, value, status, \

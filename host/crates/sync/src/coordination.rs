@@ -37,10 +37,6 @@ impl AccountSlot {
         })
     }
 
-    pub fn max_connections(&self) -> usize {
-        self.max_connections
-    }
-
     /// Waits for one connection of the budget; it is given back on drop.
     /// Waiters are served in order.
     pub async fn connection(&self) -> OwnedSemaphorePermit {

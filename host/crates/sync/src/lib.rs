@@ -1,8 +1,9 @@
 //! Mail sync: keeps each connected mailbox's messages, flags and folders in
 //! the store, never losing or duplicating a message (see DESIGN.md,
-//! principles 3 and 4). `imap` and `pop3` hold the protocol work (on the
-//! shared `transport`); this module runs an account's sync from start to
-//! end, by its protocol, and records its outcome on the account.
+//! principles 3 and 4). `imap` and `pop3` hold each protocol's sync (over
+//! the protocol clients of `mailroom-net`), `credentials` how an account
+//! logs in; this module runs an account's sync from start to end, by its
+//! protocol, and records its outcome on the account.
 //!
 //! Entry points: [`sync_account`] (one full incremental pass over every
 //! folder), [`sync_folders_with`] (chosen folders only),
@@ -13,29 +14,28 @@
 // missing docs; the module docs say what each part owns).
 #![allow(missing_docs)]
 
-pub mod account;
 mod batch;
 pub mod coordination;
+pub mod credentials;
 pub mod diagnose;
 mod error;
 pub mod imap;
-pub mod oauth_sasl;
 pub mod pop3;
 pub mod provider;
 pub mod report;
 pub mod scheduler;
-pub mod transport;
 pub mod watch;
 
 pub use error::{SyncError, SyncErrorKind, SyncResult};
-pub use imap::{ImapAuth, ImapSession, ImapTarget, Timeouts};
+pub use mailroom_net::{ImapSession, Timeouts};
 pub use provider::{
     ConnectionQuirks, Diagnoser, Diagnosis, FolderMapper, NoDiagnoser, NoFolderMapper,
     PluginProvider,
 };
-pub use report::{ExpungeDetection, FolderReport, SyncProgress, SyncReport};
+pub use report::{ExpungeDetection, FolderReport, SyncProgress, SyncReport, WriteBackReport};
 
 use mailroom_core::ids::{AccountId, FolderId, OrgId};
+use mailroom_net::NetError;
 use mailroom_store::{Account, AccountStatus, Protocol, Store, now_ms};
 
 /// How a sync runs. The defaults suit real servers; tests shrink batches
@@ -159,7 +159,8 @@ async fn sync_scope(
     let result = match account.protocol {
         Protocol::Imap => {
             async {
-                let mut session = account::open_session(store, &account, options.timeouts).await?;
+                let mut session =
+                    credentials::open_imap_session(store, &account, options.timeouts).await?;
                 let report =
                     sync_on_session(&mut session, store, &account, scope, options, &mut progress)
                         .await?;
@@ -268,7 +269,7 @@ pub(crate) async fn sync_on_session(
             Ok(r) => r,
             // The server refused this folder (e.g. NO to SELECT): the
             // session is still fine, the other folders go on.
-            Err(SyncError::Protocol(why)) => FolderReport {
+            Err(SyncError::Net(NetError::Protocol(why))) => FolderReport {
                 folder: folder.name.clone(),
                 role: folder.role.clone(),
                 error: Some(why),

@@ -5,9 +5,9 @@
 //! here, not on the plugin runtime, so it runs without plugins in tests;
 //! [`PluginProvider`] answers them with the org's provider plugin.
 
-use super::imap::MailboxInfo;
 use async_trait::async_trait;
 use mailroom_core::ids::OrgId;
+use mailroom_net::imap::MailboxInfo;
 use mailroom_plugin_host::PluginKind;
 use mailroom_plugin_host::bindings::latest as api;
 use mailroom_plugin_host::registry::{ActivePlugin, PluginRegistry};
@@ -56,13 +56,17 @@ pub enum ProblemStep {
     Tls,
     Login,
     ListFolders,
+    /// Reaching the outgoing server: TCP, its greeting and EHLO.
+    SmtpConnect,
+    /// Logging in to the outgoing server (AUTH).
+    SmtpAuth,
 }
 
 /// A failed step, to be explained.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionProblem {
     pub step: ProblemStep,
-    /// `imap` or `pop3`.
+    /// `imap`, `pop3` or `smtp`.
     pub protocol: String,
     pub server: String,
     /// The server's words, or the local error.
@@ -239,6 +243,8 @@ impl Diagnoser for PluginProvider {
             ProblemStep::Tls => S::Tls,
             ProblemStep::Login => S::Login,
             ProblemStep::ListFolders => S::ListFolders,
+            ProblemStep::SmtpConnect => S::SmtpConnect,
+            ProblemStep::SmtpAuth => S::SmtpAuth,
         };
         let problem = api::provider::ConnectionProblem {
             step,

@@ -1,6 +1,8 @@
 //! What a sync did, for the caller (CLI progress bar, API status, tests):
 //! per folder, how many messages were new, re-seen, re-flagged or gone, and
-//! how many bytes came over the wire; and the progress events on the way.
+//! how many bytes came over the wire; what writing the user's changes back
+//! did; and the progress events on the way. Plain data: this module
+//! depends on no other part of sync (the protocols fill it in).
 
 use serde::Serialize;
 
@@ -52,12 +54,27 @@ pub enum ExpungeDetection {
     UidSearch,
 }
 
+/// What writing the user's changes back did (IMAP's `writeback`, before
+/// the pull).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WriteBackReport {
+    /// Changes the server now has (and that left the queue).
+    pub applied: u64,
+    /// Changes that failed this time and are retried later.
+    pub retried: u64,
+    /// Changes waiting for the pull to find their message again.
+    pub deferred: u64,
+    /// Changes the server cannot take as things are (see the account's
+    /// server-changes status for why).
+    pub failed: u64,
+}
+
 /// A whole account's sync.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncReport {
     pub folders: Vec<FolderReport>,
     /// The user's changes written to the server before the pull.
-    pub write_back: super::imap::writeback::WriteBackReport,
+    pub write_back: WriteBackReport,
 }
 
 impl SyncReport {

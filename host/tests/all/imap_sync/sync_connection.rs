@@ -4,6 +4,7 @@
 //! answers.
 
 use super::support::*;
+use mailroom::net::NetError;
 use mailroom::store::Security;
 use mailroom::sync::diagnose::{Step, StepStatus, test_account};
 use mailroom::sync::{
@@ -125,7 +126,7 @@ async fn wrong_password_is_a_clear_login_error_with_the_providers_advice() {
         .await
         .expect_err("login fails");
     assert!(
-        matches!(&err, SyncError::Auth { server_says } if server_says.contains("Authentication failed")),
+        matches!(&err, SyncError::Net(NetError::Auth { server_says }) if server_says.contains("Authentication failed")),
         "{err:?}"
     );
     assert_account_failed(s, &t, &acc, "login rejected").await;

@@ -3,6 +3,7 @@
 //! user state kept through renumbering and interrupted syncs.
 
 use super::support::*;
+use mailroom::net::NetError;
 use mailroom::store::MessageStateUpdate;
 use mailroom::sync::{
     NoFolderMapper, PluginProvider, SyncError, SyncOptions, SyncProgress, sync_account,
@@ -210,7 +211,10 @@ async fn connection_cut_mid_fetch_then_resync_loses_and_duplicates_nothing() {
     let err = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(4), |_| {})
         .await
         .expect_err("the connection is cut");
-    assert!(matches!(err, SyncError::Connect { .. }), "{err:?}");
+    assert!(
+        matches!(err, SyncError::Net(NetError::Connect { .. })),
+        "{err:?}"
+    );
     assert_eq!(proxy.cuts(), 1);
     let (stored, _, _) = totals(s).await;
     assert_eq!(
@@ -454,7 +458,7 @@ struct LabelsAsFolders;
 
 #[async_trait::async_trait]
 impl mailroom::sync::FolderMapper for LabelsAsFolders {
-    async fn map_folder(&self, _mailbox: &mailroom::sync::imap::MailboxInfo) -> Option<String> {
+    async fn map_folder(&self, _mailbox: &mailroom::net::imap::MailboxInfo) -> Option<String> {
         None
     }
     async fn labels_as_folders(&self) -> bool {

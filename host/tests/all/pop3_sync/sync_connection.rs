@@ -4,6 +4,7 @@
 
 use super::pop3_support::*;
 use super::support::*;
+use mailroom::net::NetError;
 use mailroom::store::Security;
 use mailroom::sync::diagnose::{Step, StepStatus, test_account};
 use mailroom::sync::{
@@ -101,7 +102,7 @@ async fn wrong_password_is_a_login_error_with_the_servers_words_and_advice() {
     let err = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options, |_| {})
         .await
         .expect_err("wrong password");
-    let SyncError::Auth { server_says } = &err else {
+    let SyncError::Net(NetError::Auth { server_says }) = &err else {
         panic!("expected an auth error, got {err:?}");
     };
     assert!(

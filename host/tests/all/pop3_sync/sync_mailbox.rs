@@ -5,6 +5,7 @@
 use super::pop3_support::*;
 use super::support::*;
 use mailroom::ids::MessageId;
+use mailroom::net::NetError;
 use mailroom::sync::{NoFolderMapper, SyncError, SyncProgress, sync_account_with};
 use mailroom_test_servers::{CuttingProxy, Dovecot, Layout};
 
@@ -171,7 +172,10 @@ async fn connection_cut_mid_retr_loses_deletes_and_duplicates_nothing() {
     let err = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(2), |_| {})
         .await
         .expect_err("the connection is cut");
-    assert!(matches!(err, SyncError::Connect { .. }), "{err:?}");
+    assert!(
+        matches!(err, SyncError::Net(NetError::Connect { .. })),
+        "{err:?}"
+    );
     assert_eq!(proxy.cuts(), 1);
     let (stored, _, _) = totals(s).await;
     assert_eq!(

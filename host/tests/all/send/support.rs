@@ -99,6 +99,15 @@ impl World {
         self.dovecot.user()
     }
 
+    /// Installs a bundled provider plugin (e.g. `PROVIDER_MICROSOFT`).
+    pub async fn install(&self, plugin: &str) {
+        let bytes = std::fs::read(plugin).expect("bundled plugin");
+        self.registry
+            .install(&self.org, bytes)
+            .await
+            .expect("install the plugin");
+    }
+
     /// An account of alice with the Gmail provider plugin installed (whose
     /// quirk says the SMTP server files sent mail), served by this Dovecot.
     pub async fn gmail_account(&self) -> AccountId {
@@ -130,6 +139,24 @@ impl World {
         password: &str,
         smtp_port: u16,
     ) -> AccountId {
+        let outgoing = ServerSettings {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: Security::Starttls,
+        };
+        self.account_sending_through(provider_id, auth_kind, password, outgoing)
+            .await
+    }
+
+    /// An account of alice reading this Dovecot over IMAP and sending
+    /// through `outgoing`.
+    pub async fn account_sending_through(
+        &self,
+        provider_id: Option<&str>,
+        auth_kind: AuthKind,
+        password: &str,
+        outgoing: ServerSettings,
+    ) -> AccountId {
         let user = self.user();
         let new = NewAccount {
             owner: self.admin.clone(),
@@ -142,11 +169,7 @@ impl World {
                 port: self.dovecot.ports().imap,
                 security: Security::None,
             },
-            outgoing: Some(ServerSettings {
-                host: "127.0.0.1".into(),
-                port: smtp_port,
-                security: Security::Starttls,
-            }),
+            outgoing: Some(outgoing),
             same_credentials_for_outgoing: true,
             auth_kind,
             username: Some(user.name.clone()),

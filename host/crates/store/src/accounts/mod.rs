@@ -17,6 +17,8 @@ use super::db::{from_json, get_bool, get_opt_bool};
 use super::users::normalize_email;
 use super::{StoreError, StoreResult};
 use mailroom_core::ids::{AccountId, OrgId, UserId};
+/// In mailroom-core so the protocol clients share it without the store.
+pub use mailroom_core::security::Security;
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -44,10 +46,6 @@ macro_rules! text_enum {
 }
 
 text_enum!(Protocol { Imap = "imap", Pop3 = "pop3" });
-text_enum!(
-    /// Transport security: implicit TLS, STARTTLS, or none (loopback/testing).
-    Security { Tls = "tls", Starttls = "starttls", None = "none" }
-);
 text_enum!(AuthKind { Password = "password", AppPassword = "app_password", Oauth2 = "oauth2" });
 text_enum!(
     /// Who in the org sees the account's mail: its owner, everyone, or listed users.

@@ -5,8 +5,8 @@
 //! once (the next sync would apply it anyway).
 
 use super::folders::{display_name, manual_role, resolve_role, server_role};
-use super::session::MailboxInfo;
 use crate::FolderMapper;
+use mailroom_net::imap::MailboxInfo;
 use mailroom_store::{Account, Folder, Store, StoreResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -12,8 +12,8 @@
 
 use super::super::error::SyncResult;
 use super::super::provider::FolderMapper;
-use super::session::{ImapSession, MailboxInfo};
 use mailroom_core::ids::{AccountId, OrgId};
+use mailroom_net::imap::{ImapSession, MailboxInfo};
 use mailroom_store::{Account, Folder, FolderInfo, Store};
 use std::collections::{BTreeMap, HashSet};
 

@@ -18,7 +18,8 @@
 use super::super::SyncOptions;
 use super::super::error::{SyncError, SyncResult};
 use super::super::report::ExpungeDetection;
-use super::session::{FetchedMessage, ImapSession, QresyncChanges, Selected};
+use mailroom_net::NetError;
+use mailroom_net::imap::{FetchedMessage, ImapSession, QresyncChanges, Selected};
 use mailroom_store::{Folder, ServerFlags, StoredUid};
 use std::collections::{BTreeSet, HashMap};
 
@@ -56,11 +57,11 @@ pub async fn select(
             // Refused (a server with an unknown QRESYNC bug, or a folder
             // gone since): a plain SELECT either works, and the folder is
             // synced the other way, or says what is wrong.
-            Err(SyncError::Protocol(why)) => {
+            Err(NetError::Protocol(why)) => {
                 tracing::warn!(server = session.server(), folder = %folder.name, why,
                     "SELECT with QRESYNC failed; trying a plain SELECT");
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let condstore = session.has_capability("CONDSTORE");
@@ -140,6 +141,7 @@ async fn changed_flags(
                     uid <= w.last_uid
                 })
                 .await
+                .map_err(SyncError::from)
         }
         // No mod-sequences: re-read the flags of the newest messages, where
         // changes happen; older ones are refreshed when the window moves.
@@ -153,6 +155,7 @@ async fn changed_flags(
                     uid >= first && uid <= w.last_uid
                 })
                 .await
+                .map_err(SyncError::from)
         }
     }
 }

@@ -13,8 +13,8 @@
 //! once among the folder's previous messages and once on the server.
 
 use super::super::error::SyncResult;
-use super::session::{FetchedMessage, ImapSession, Selected};
 use mailroom_core::ids::MessageId;
+use mailroom_net::imap::{FetchedMessage, ImapSession, Selected};
 use mailroom_store::mime_index::index_message;
 use mailroom_store::{Account, Folder, MessageFingerprint, RelocatedUid, Store};
 use std::collections::{BTreeSet, HashMap};

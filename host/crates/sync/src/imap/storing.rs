@@ -10,9 +10,10 @@
 //! reads what the last batch stored, or writes to the store itself, settles
 //! the carry first: SQLite makes a second writer wait by sleeping.
 
-use super::super::error::{SyncError, SyncResult};
+use super::super::error::SyncResult;
 use super::super::report::{FolderReport, SyncProgress};
-use super::session::FetchedMessage;
+use mailroom_net::NetError;
+use mailroom_net::imap::FetchedMessage;
 use mailroom_store::{Account, Folder, FolderCheckpoint, IncomingMessage, Location, Store};
 
 /// One fetched batch being stored. Dropping it, as when the sync is
@@ -76,7 +77,7 @@ impl StoringBatch {
     async fn committed(mut self) -> SyncResult<StoredBatch> {
         (&mut self.task)
             .await
-            .map_err(|e| SyncError::Protocol(format!("storing a batch failed: {e}")))?
+            .map_err(|e| NetError::Protocol(format!("storing a batch failed: {e}")))?
     }
 }
 

@@ -23,8 +23,9 @@ use super::super::error::{SyncError, SyncResult};
 use super::super::report::{FolderReport, SyncProgress};
 use super::known;
 use super::rematch::{locate_known_copies, rematch_folder};
-use super::session::{FetchedMessage, ImapSession, Selected};
 use super::storing::{Carry, StoringBatch};
+use mailroom_net::NetError;
+use mailroom_net::imap::{FetchedMessage, ImapSession, Selected};
 use mailroom_store::{Account, Folder, FolderCheckpoint, Store};
 use std::collections::{BTreeSet, HashMap};
 
@@ -282,11 +283,11 @@ async fn fetch_batches(
         carry.hand_over(batch, folder);
         if let Some(uid) = stop_at {
             carry.settle(report, progress).await?;
-            return Err(SyncError::Protocol(format!(
+            return Err(SyncError::Net(NetError::Protocol(format!(
                 "{} did not deliver message UID {uid} of {:?}; the folder resumes there next time",
                 session.server(),
                 folder.name
-            )));
+            ))));
         }
     }
     Ok(())

@@ -14,11 +14,11 @@
 //!    deletes nothing, so no message is ever deleted that is not stored.
 
 use super::super::SyncOptions;
-use super::super::account::{imap_target, login_with_refresh};
 use super::super::batch::plan_batches;
+use super::super::credentials::{incoming_login, incoming_target, login_with_refresh};
 use super::super::error::SyncResult;
 use super::super::report::{FolderReport, SyncProgress, SyncReport};
-use super::session::{Pop3Session, ServerMessage};
+use mailroom_net::pop3::{Pop3Session, ServerMessage};
 use mailroom_store::{Account, IncomingMessage, Location, Store};
 use std::collections::HashSet;
 
@@ -37,10 +37,11 @@ pub async fn sync_account(
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
-    let target = imap_target(account);
-    let mut session = login_with_refresh(store, account, |auth| {
+    let target = incoming_target(account);
+    let auth = incoming_login(store, account).await?;
+    let mut session = login_with_refresh(store, account, auth, |auth| {
         let target = target.clone();
-        async move { Pop3Session::open(&target, &auth, options.timeouts).await }
+        async move { Ok(Pop3Session::open(&target, &auth, options.timeouts).await?) }
     })
     .await?;
     progress(SyncProgress::Folders { total: 1 });

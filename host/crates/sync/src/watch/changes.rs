@@ -1,7 +1,7 @@
 //! Deciding from a STATUS answer alone whether a folder needs a sync, so
 //! an unchanged folder costs one STATUS and nothing else.
 
-use super::super::imap::FolderStatus;
+use mailroom_net::imap::FolderStatus;
 use mailroom_store::Folder;
 
 /// Whether `status` shows changes not in the store. `seen` is the STATUS

@@ -21,10 +21,12 @@ mod changes;
 pub use changes::folder_changed;
 
 use super::coordination::{AccountSlot, Lease};
-use super::imap::{FolderStatus, IdleEnd, ImapSession};
-use super::{FolderMapper, Scope, SyncError, SyncOptions, SyncReport, SyncResult, account};
+use super::credentials::open_imap_session;
+use super::{FolderMapper, Scope, SyncError, SyncOptions, SyncReport, SyncResult};
 use mailroom_core::backoff::Backoff;
 use mailroom_core::ids::{AccountId, FolderId, OrgId};
+use mailroom_net::NetError;
+use mailroom_net::imap::{FolderStatus, IdleEnd, ImapSession};
 use mailroom_store::{Account, AccountStatus, Folder, Protocol, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -274,8 +276,7 @@ impl Watcher {
             return Ok(ConnectionEnd::Stop);
         };
         let _connection = self.slot.connection().await;
-        let mut session =
-            account::open_session(&self.store, &account, self.options.timeouts).await?;
+        let mut session = open_imap_session(&self.store, &account, self.options.timeouts).await?;
         bump(&self.stats.connects, 1);
         let push = session.has_capability("IDLE");
         let mut inbox_selected = false;
@@ -376,11 +377,11 @@ impl Watcher {
                 Ok(s) => s,
                 // Refused (e.g. deleted meanwhile): the next full sync
                 // brings the folder list up to date.
-                Err(SyncError::Protocol(why)) => {
+                Err(NetError::Protocol(why)) => {
                     tracing::debug!(account = %self.account, folder = %folder.name, why, "STATUS refused");
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
             let seen = state.seen.get(&folder.id);
             let stored = match seen {

@@ -28,29 +28,16 @@
 pub mod plan;
 
 use super::super::error::{SyncError, SyncResult};
-use super::session::{CopyUid, ImapSession};
+use super::super::report::WriteBackReport;
 use mailroom_core::ids::{FolderId, MessageId};
+use mailroom_net::NetError;
+use mailroom_net::imap::{CopyUid, ImapSession};
 use mailroom_store::{Account, ChangeOutcome, Folder, MovedTo, ServerChange, Store};
 use plan::{Loc, Op, Step};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Most changes written back in one sync; the rest wait for the next.
 const BATCH: u32 = 500;
-
-/// What a write-back did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct WriteBackReport {
-    /// Changes the server now has (and that left the queue).
-    pub applied: u64,
-    /// Changes that failed this time and are retried later.
-    pub retried: u64,
-    /// Changes waiting for the pull to find their message again.
-    pub deferred: u64,
-    /// Changes the server cannot take as things are (see the account's
-    /// server-changes status for why).
-    pub failed: u64,
-}
 
 /// Writes the account's due changes to the server. A broken connection
 /// ends it with the error (the changes stay queued); anything else is
@@ -98,7 +85,7 @@ pub async fn write_back(
             Ok(done) => done,
             // The server refused something of this folder (e.g. NO to
             // SELECT): its changes are retried later, the others go on.
-            Err(SyncError::Protocol(why)) => steps
+            Err(SyncError::Net(NetError::Protocol(why))) => steps
                 .iter()
                 .map(|s| (s.change, ChangeOutcome::Retry(why.clone())))
                 .collect(),
@@ -258,8 +245,8 @@ async fn run_folder(
                 }
                 ChangeOutcome::Done
             }
-            Err(SyncError::Protocol(why)) => ChangeOutcome::Retry(why),
-            Err(e) => return Err(e),
+            Err(NetError::Protocol(why)) => ChangeOutcome::Retry(why),
+            Err(e) => return Err(e.into()),
         };
         out.extend(group.iter().map(|s| (s.change, outcome.clone())));
     }
@@ -281,7 +268,9 @@ async fn run_folder(
                 ChangeOutcome::Done
             }
             Err(MoveError::Refused(why)) => ChangeOutcome::Retry(why),
-            Err(MoveError::Sync(SyncError::Protocol(why))) => ChangeOutcome::Retry(why),
+            Err(MoveError::Sync(SyncError::Net(NetError::Protocol(why)))) => {
+                ChangeOutcome::Retry(why)
+            }
             Err(MoveError::Sync(e)) => return Err(e),
         };
         out.extend(group.iter().map(|s| (s.change, outcome.clone())));
@@ -298,6 +287,12 @@ enum MoveError {
 impl From<SyncError> for MoveError {
     fn from(e: SyncError) -> Self {
         MoveError::Sync(e)
+    }
+}
+
+impl From<NetError> for MoveError {
+    fn from(e: NetError) -> Self {
+        MoveError::Sync(e.into())
     }
 }
 

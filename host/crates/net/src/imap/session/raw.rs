@@ -12,10 +12,10 @@
 //! expunges; anything else the server says about a folder is seen by the
 //! sync that selects it next.
 
-use super::super::super::error::{SyncError, SyncResult};
-use super::super::connect::timed;
 use super::super::imap_error;
 use super::{FetchedMessage, ImapSession, Selected};
+use crate::error::{NetError, NetResult};
+use crate::transport::timed;
 use async_imap::error::Error as ImapError;
 use async_imap::imap_proto::rfc4315::UidSetMember;
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status};
@@ -50,7 +50,7 @@ impl ImapSession {
     /// server reports expunges as VANISHED (UIDs) and every FETCH carries
     /// the mod-sequence. False when the server refused it (now or earlier
     /// in the session; it is not asked again).
-    pub async fn enable_qresync(&mut self) -> SyncResult<bool> {
+    pub async fn enable_qresync(&mut self) -> NetResult<bool> {
         if let Some(enabled) = self.qresync_enabled {
             return Ok(enabled);
         }
@@ -65,7 +65,7 @@ impl ImapSession {
         .await;
         let enabled = match enabled {
             Ok(()) => true,
-            Err(SyncError::Protocol(why)) => {
+            Err(NetError::Protocol(why)) => {
                 tracing::warn!(
                     server,
                     why,
@@ -88,7 +88,7 @@ impl ImapSession {
         mailbox: &str,
         uidvalidity: u32,
         modseq: u64,
-    ) -> SyncResult<(Selected, QresyncChanges)> {
+    ) -> NetResult<(Selected, QresyncChanges)> {
         let command = format!(
             "SELECT {} (QRESYNC ({uidvalidity} {modseq}))",
             quoted(mailbox)?
@@ -111,19 +111,19 @@ impl ImapSession {
 
     /// `UID MOVE set mailbox` (RFC 6851; needs MOVE), with the server's
     /// COPYUID when it has UIDPLUS.
-    pub async fn uid_move(&mut self, set: &str, mailbox: &str) -> SyncResult<Option<CopyUid>> {
+    pub async fn uid_move(&mut self, set: &str, mailbox: &str) -> NetResult<Option<CopyUid>> {
         let command = format!("UID MOVE {set} {}", quoted(mailbox)?);
         self.run_with_copyuid("UID MOVE", &command).await
     }
 
     /// `UID COPY set mailbox`, with the server's COPYUID when it has
     /// UIDPLUS.
-    pub async fn uid_copy(&mut self, set: &str, mailbox: &str) -> SyncResult<Option<CopyUid>> {
+    pub async fn uid_copy(&mut self, set: &str, mailbox: &str) -> NetResult<Option<CopyUid>> {
         let command = format!("UID COPY {set} {}", quoted(mailbox)?);
         self.run_with_copyuid("UID COPY", &command).await
     }
 
-    async fn run_with_copyuid(&mut self, what: &str, command: &str) -> SyncResult<Option<CopyUid>> {
+    async fn run_with_copyuid(&mut self, what: &str, command: &str) -> NetResult<Option<CopyUid>> {
         let mut copied = None;
         self.run_raw(what, command, |r| {
             // MOVE says it in an untagged OK, COPY in the tagged one.
@@ -147,7 +147,7 @@ impl ImapSession {
         what: &str,
         command: &str,
         mut each: impl FnMut(&Response<'_>),
-    ) -> SyncResult<()> {
+    ) -> NetResult<()> {
         let server = self.server.clone();
         let timeout = self.timeout;
         let session = &mut self.session;
@@ -216,9 +216,9 @@ impl Counters {
         }
     }
 
-    fn into_selected(self, server: &str, mailbox: &str) -> SyncResult<Selected> {
+    fn into_selected(self, server: &str, mailbox: &str) -> NetResult<Selected> {
         let uidvalidity = self.uidvalidity.ok_or_else(|| {
-            SyncError::Protocol(format!(
+            NetError::Protocol(format!(
                 "{server} gave no UIDVALIDITY for {mailbox:?}: it cannot be synced incrementally"
             ))
         })?;
@@ -302,9 +302,9 @@ fn expand(set: &[UidSetMember]) -> Option<Vec<u32>> {
 
 /// A mailbox name as an IMAP quoted string. Names come from the server's
 /// own LIST, so a line break in one is refused rather than sent.
-fn quoted(mailbox: &str) -> SyncResult<String> {
+fn quoted(mailbox: &str) -> NetResult<String> {
     if mailbox.contains(['\r', '\n']) {
-        return Err(SyncError::Protocol(format!(
+        return Err(NetError::Protocol(format!(
             "the folder name {mailbox:?} contains a line break and cannot be sent to the server"
         )));
     }

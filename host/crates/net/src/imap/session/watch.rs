@@ -2,10 +2,10 @@
 //! (a folder's counters, without selecting it) and IDLE (RFC 2177: the
 //! server pushes changes of the selected folder).
 
-use super::super::super::error::{SyncError, SyncResult};
-use super::super::connect::timed;
 use super::super::imap_error;
 use super::ImapSession;
+use crate::error::{NetError, NetResult};
+use crate::transport::timed;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::Response;
 use async_imap::types::UnsolicitedResponse;
@@ -54,7 +54,7 @@ impl ImapSession {
     }
 
     /// `STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY [HIGHESTMODSEQ])`.
-    pub async fn status(&mut self, mailbox: &str) -> SyncResult<FolderStatus> {
+    pub async fn status(&mut self, mailbox: &str) -> NetResult<FolderStatus> {
         let items = if self.has_capability("CONDSTORE") {
             "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
         } else {
@@ -89,13 +89,12 @@ impl ImapSession {
         until: Duration,
         keepalive: Duration,
         interrupt: impl Future<Output = ()>,
-    ) -> SyncResult<(ImapSession, IdleEnd)> {
+    ) -> NetResult<(ImapSession, IdleEnd)> {
         let ImapSession {
             session,
             server,
             capabilities,
             timeout,
-            greeting,
             qresync_enabled,
         } = self;
         let mut handle = session.idle();
@@ -120,7 +119,7 @@ impl ImapSession {
                         IdleResponse::ManualInterrupt => match asked {
                             Some(end) => end,
                             // Nobody asked: the stream ended.
-                            None => return Err(SyncError::Connect {
+                            None => return Err(NetError::Connect {
                                 server,
                                 reason: "the server closed the connection during IDLE".into(),
                             }),
@@ -147,7 +146,6 @@ impl ImapSession {
                 server,
                 capabilities,
                 timeout,
-                greeting,
                 qresync_enabled,
             },
             end,

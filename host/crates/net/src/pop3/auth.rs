@@ -2,16 +2,15 @@
 //! login, which uses SASL PLAIN when the server offers it and USER/PASS
 //! otherwise; an OAuth access token with SASL OAUTHBEARER or XOAUTH2,
 //! whichever the server lists in its CAPA `SASL` line (OAUTHBEARER first;
-//! see [`crate::oauth_sasl`]). A rejection becomes
-//! [`SyncError::Auth`] with the server's own words.
+//! see [`crate::sasl`]). A rejection becomes
+//! [`NetError::Auth`] with the server's own words.
 
-use super::super::error::{SyncError, SyncResult};
-use super::super::imap::ImapAuth;
-use super::super::imap::auth::LoginMechanism;
-use super::super::oauth_sasl::OAuthMechanism;
-use super::super::transport::{ServerTarget, Timeouts, timed};
 use super::connect::{Greeted, Pop3Stream};
 use super::pop_error;
+use crate::error::{NetError, NetResult};
+use crate::login::{LoginAuth, LoginMechanism};
+use crate::sasl::OAuthMechanism;
+use crate::transport::{ServerTarget, Timeouts, timed};
 use async_pop::Client;
 use async_pop::error::{Error as PopError, ErrorKind};
 use async_pop::request::Request;
@@ -25,9 +24,9 @@ pub type PopClient = Client<Pop3Stream>;
 pub async fn login(
     target: &ServerTarget,
     greeted: Greeted,
-    auth: &ImapAuth,
+    auth: &LoginAuth,
     timeouts: Timeouts,
-) -> SyncResult<(PopClient, LoginMechanism)> {
+) -> NetResult<(PopClient, LoginMechanism)> {
     let server = target.server();
     let mut client = timed("CAPA", timeouts.command, async {
         async_pop::new(Pop3Stream::new(greeted))
@@ -37,12 +36,12 @@ pub async fn login(
     .await?;
     timed("the login", timeouts.command, async {
         match auth {
-            ImapAuth::Password { username, password } => client
+            LoginAuth::Password { username, password } => client
                 .login(username, password.expose())
                 .await
                 .map(|_| (client, LoginMechanism::Password))
                 .map_err(|e| rejected(&server, e)),
-            ImapAuth::OAuth2 {
+            LoginAuth::OAuth2 {
                 username,
                 access_token,
             } => {
@@ -98,9 +97,9 @@ impl Authenticator for OAuthSasl {
 /// On a bad token the server sends its error as a SASL challenge and waits
 /// for the mechanism's answer before its `-ERR`; `async-pop` stops at the
 /// challenge, so the exchange is finished here to get the server's words.
-async fn oauth_refusal(server: &str, client: PopClient, mechanism: OAuthMechanism) -> SyncError {
+async fn oauth_refusal(server: &str, client: PopClient, mechanism: OAuthMechanism) -> NetError {
     use base64::Engine as _;
-    let refused = || SyncError::Auth {
+    let refused = || NetError::Auth {
         server_says: "the server refused the OAuth access token".into(),
     };
     let Some(mut stream) = client.into_inner() else {
@@ -122,15 +121,15 @@ async fn oauth_refusal(server: &str, client: PopClient, mechanism: OAuthMechanis
 
 /// A failed login: the server's `-ERR` is an auth error; a dropped
 /// connection is not the password's fault.
-fn rejected(server: &str, e: PopError) -> SyncError {
+fn rejected(server: &str, e: PopError) -> NetError {
     match e.kind() {
-        ErrorKind::ServerError(words) => SyncError::Auth {
+        ErrorKind::ServerError(words) => NetError::Auth {
             server_says: words.trim().to_owned(),
         },
-        ErrorKind::Io(io) => SyncError::Connect {
+        ErrorKind::Io(io) => NetError::Connect {
             server: server.to_owned(),
             reason: format!("the connection dropped during login: {io}"),
         },
-        _ => SyncError::Protocol(format!("{server}, login: {e}")),
+        _ => NetError::Protocol(format!("{server}, login: {e}")),
     }
 }

@@ -1,16 +1,13 @@
 //! Getting an IMAP client: the shared transport (DNS, TCP, TLS: see
 //! [`crate::transport`]), then the server's greeting and STARTTLS.
 
-use super::super::error::{SyncError, SyncResult};
-pub use super::super::transport::{
-    MailStream, Timeouts, resolve, tcp_connect, timed, tls_handshake,
+use crate::error::{NetError, NetResult};
+use crate::transport::{
+    MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
 };
 use async_imap::Client;
 use async_imap::imap_proto::{Response, Status};
-use mailroom_store::Security;
-
-/// Where and how to connect (the transport's target, under its IMAP name).
-pub type ImapTarget = super::super::transport::ServerTarget;
+use mailroom_core::security::Security;
 
 /// A connected, greeted client, not yet logged in.
 pub struct Greeted {
@@ -22,21 +19,22 @@ pub struct Greeted {
 /// Reads the server's greeting. `* BYE` (e.g. too many connections) is an
 /// error with the server's words.
 pub async fn read_greeting(
-    target: &ImapTarget,
-    mut client: Client<MailStream>,
+    target: &ServerTarget,
+    stream: MailStream,
     timeouts: Timeouts,
-) -> SyncResult<Greeted> {
+) -> NetResult<Greeted> {
     let server = target.server();
+    let mut client = Client::new(stream);
     let greeting = timed("with a greeting", timeouts.command, async {
         let response = client
             .read_response()
             .await
-            .map_err(|e| SyncError::Connect {
+            .map_err(|e| NetError::Connect {
                 server: server.clone(),
                 reason: format!("reading the greeting failed: {e}"),
             })?;
         let Some(response) = response else {
-            return Err(SyncError::Connect {
+            return Err(NetError::Connect {
                 server: server.clone(),
                 reason: "the server closed the connection without a greeting".into(),
             });
@@ -47,13 +45,13 @@ pub async fn read_greeting(
                 match status {
                     Status::Ok => Ok(format!("OK {text}")),
                     Status::PreAuth => Ok(format!("PREAUTH {text}")),
-                    _ => Err(SyncError::Connect {
+                    _ => Err(NetError::Connect {
                         server: server.clone(),
                         reason: format!("the server refused the session: {text}"),
                     }),
                 }
             }
-            _ => Err(SyncError::Protocol(format!(
+            _ => Err(NetError::Protocol(format!(
                 "{server} did not greet like an IMAP server"
             ))),
         }
@@ -65,17 +63,17 @@ pub async fn read_greeting(
 /// Upgrades a greeted plain connection with STARTTLS (RFC 2595) and returns
 /// a client over TLS. No greeting follows the upgrade.
 pub async fn starttls(
-    target: &ImapTarget,
+    target: &ServerTarget,
     greeted: Greeted,
     timeouts: Timeouts,
-) -> SyncResult<Client<MailStream>> {
+) -> NetResult<Client<MailStream>> {
     let server = target.server();
     let mut client = greeted.client;
     timed("STARTTLS", timeouts.command, async {
         client
             .run_command_and_check_ok("STARTTLS", None)
             .await
-            .map_err(|e| SyncError::Tls {
+            .map_err(|e| NetError::Tls {
                 server: server.clone(),
                 reason: format!(
                     "the server does not offer STARTTLS ({}); use implicit TLS (usually port 993)",
@@ -86,35 +84,27 @@ pub async fn starttls(
     })
     .await?;
     let MailStream::Plain(tcp) = client.into_inner() else {
-        return Err(SyncError::Protocol("STARTTLS over TLS".into()));
+        return Err(NetError::Protocol("STARTTLS over TLS".into()));
     };
     let tls = tls_handshake(target, tcp, timeouts).await?;
     Ok(Client::new(MailStream::Tls(Box::new(tls))))
 }
 
 /// DNS, TCP, TLS as the target says, greeting: a client ready to log in.
-pub async fn connect(target: &ImapTarget, timeouts: Timeouts) -> SyncResult<Greeted> {
+pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Greeted> {
     let addrs = resolve(target, timeouts).await?;
     let tcp = tcp_connect(target, &addrs, timeouts).await?;
     match target.security {
         Security::Tls => {
             let tls = tls_handshake(target, tcp, timeouts).await?;
-            read_greeting(
-                target,
-                Client::new(MailStream::Tls(Box::new(tls))),
-                timeouts,
-            )
-            .await
+            read_greeting(target, MailStream::Tls(Box::new(tls)), timeouts).await
         }
         Security::Starttls => {
-            let greeted =
-                read_greeting(target, Client::new(MailStream::Plain(tcp)), timeouts).await?;
+            let greeted = read_greeting(target, MailStream::Plain(tcp), timeouts).await?;
             let greeting = greeted.greeting.clone();
             let client = starttls(target, greeted, timeouts).await?;
             Ok(Greeted { client, greeting })
         }
-        Security::None => {
-            read_greeting(target, Client::new(MailStream::Plain(tcp)), timeouts).await
-        }
+        Security::None => read_greeting(target, MailStream::Plain(tcp), timeouts).await,
     }
 }

@@ -5,16 +5,16 @@
 //! widening its API. Each works on the selected mailbox and takes a UID set
 //! such as `3,7:9`.
 
-use super::super::super::error::SyncResult;
-use super::super::connect::timed;
 use super::super::imap_error;
 use super::ImapSession;
+use crate::error::NetResult;
+use crate::transport::timed;
 use futures_util::StreamExt;
 
 impl ImapSession {
     /// `UID STORE set ±FLAGS.SILENT (flags)`: sets (`add`) or clears flags
     /// without asking for the new flags back.
-    pub async fn uid_store_flags(&mut self, set: &str, add: bool, flags: &str) -> SyncResult<()> {
+    pub async fn uid_store_flags(&mut self, set: &str, add: bool, flags: &str) -> NetResult<()> {
         let server = self.server.clone();
         let session = &mut self.session;
         let query = format!("{}FLAGS.SILENT ({flags})", if add { "+" } else { "-" });
@@ -30,7 +30,7 @@ impl ImapSession {
 
     /// `UID EXPUNGE set` (RFC 4315; needs UIDPLUS): removes only these
     /// UIDs' `\Deleted` messages.
-    pub async fn uid_expunge(&mut self, set: &str) -> SyncResult<()> {
+    pub async fn uid_expunge(&mut self, set: &str) -> NetResult<()> {
         let server = self.server.clone();
         let session = &mut self.session;
         timed("UID EXPUNGE", self.timeout, async {
@@ -45,7 +45,7 @@ impl ImapSession {
 
     /// `EXPUNGE`: removes every `\Deleted` message of the mailbox; callers
     /// make sure only their own are marked.
-    pub async fn expunge_all(&mut self) -> SyncResult<()> {
+    pub async fn expunge_all(&mut self) -> NetResult<()> {
         let server = self.server.clone();
         let session = &mut self.session;
         timed("EXPUNGE", self.timeout, async {
@@ -63,7 +63,7 @@ impl ImapSession {
 async fn drain<T>(
     stream: impl futures_util::Stream<Item = Result<T, async_imap::error::Error>>,
     server: &str,
-) -> SyncResult<()> {
+) -> NetResult<()> {
     let mut stream = std::pin::pin!(stream);
     while let Some(item) = stream.next().await {
         item.map_err(|e| imap_error(server, e))?;

@@ -9,11 +9,11 @@
 //! and a server (or proxy) that hangs up mid-RETR must end the sync with a
 //! connection error, not a spinning task.
 
-use super::super::error::{SyncError, SyncResult};
-use super::super::transport::{
+use crate::error::{NetError, NetResult};
+use crate::transport::{
     MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
 };
-use mailroom_store::Security;
+use mailroom_core::security::Security;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -29,7 +29,7 @@ pub struct Greeted {
 }
 
 /// DNS, TCP, TLS as the target says (implicit, STLS or none), greeting.
-pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> SyncResult<Greeted> {
+pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Greeted> {
     let addrs = resolve(target, timeouts).await?;
     let tcp = tcp_connect(target, &addrs, timeouts).await?;
     match target.security {
@@ -51,7 +51,7 @@ pub async fn read_greeting(
     target: &ServerTarget,
     mut stream: MailStream,
     timeouts: Timeouts,
-) -> SyncResult<Greeted> {
+) -> NetResult<Greeted> {
     let server = target.server();
     let line = timed(
         "with a greeting",
@@ -66,12 +66,12 @@ pub async fn read_greeting(
         });
     }
     if let Some(text) = line.strip_prefix("-ERR") {
-        return Err(SyncError::Connect {
+        return Err(NetError::Connect {
             server,
             reason: format!("the server refused the session: {}", text.trim()),
         });
     }
-    Err(SyncError::Protocol(format!(
+    Err(NetError::Protocol(format!(
         "{server} did not greet like a POP3 server (it said {:?}); is this the POP3 port?",
         line.chars().take(80).collect::<String>()
     )))
@@ -83,7 +83,7 @@ pub async fn stls(
     target: &ServerTarget,
     greeted: Greeted,
     timeouts: Timeouts,
-) -> SyncResult<Greeted> {
+) -> NetResult<Greeted> {
     let server = target.server();
     let Greeted {
         stream: mut plain,
@@ -98,7 +98,7 @@ pub async fn stls(
     })
     .await?;
     if !answer.starts_with("+OK") {
-        return Err(SyncError::Tls {
+        return Err(NetError::Tls {
             server,
             reason: format!(
                 "the server does not offer STLS (it answered {:?}); use implicit TLS \
@@ -109,7 +109,7 @@ pub async fn stls(
         });
     }
     let MailStream::Plain(tcp) = plain else {
-        return Err(SyncError::Protocol("STLS over TLS".into()));
+        return Err(NetError::Protocol("STLS over TLS".into()));
     };
     let tls = tls_handshake(target, tcp, timeouts).await?;
     Ok(Greeted {
@@ -120,7 +120,7 @@ pub async fn stls(
 
 /// One CRLF-terminated line, read a byte at a time: nothing after it may
 /// be consumed, since the bytes that follow belong to TLS or `async-pop`.
-async fn read_line(server: &str, stream: &mut MailStream) -> SyncResult<String> {
+async fn read_line(server: &str, stream: &mut MailStream) -> NetResult<String> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while !line.ends_with(b"\r\n") {
@@ -129,13 +129,13 @@ async fn read_line(server: &str, stream: &mut MailStream) -> SyncResult<String> 
             .await
             .map_err(|e| broken(server, &e))?;
         if n == 0 {
-            return Err(SyncError::Connect {
+            return Err(NetError::Connect {
                 server: server.to_owned(),
                 reason: "the server closed the connection without answering".into(),
             });
         }
         if line.len() >= MAX_LINE {
-            return Err(SyncError::Protocol(format!(
+            return Err(NetError::Protocol(format!(
                 "{server} sent a line longer than {MAX_LINE} bytes; is this a POP3 server?"
             )));
         }
@@ -145,8 +145,8 @@ async fn read_line(server: &str, stream: &mut MailStream) -> SyncResult<String> 
     Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
-fn broken(server: &str, e: &std::io::Error) -> SyncError {
-    SyncError::Connect {
+fn broken(server: &str, e: &std::io::Error) -> NetError {
+    NetError::Connect {
         server: server.to_owned(),
         reason: format!("the connection broke: {e}"),
     }

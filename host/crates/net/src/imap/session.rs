@@ -1,12 +1,14 @@
 //! A logged-in IMAP session behind a small API: the few commands sync uses,
 //! each under the per-command timeout, each answer converted to plain data
 //! (owned strings and numbers; nothing borrowed from the wire) and each
-//! failure to a [`SyncError`]. Sync code never touches `async_imap` types.
+//! failure to a [`NetError`]. Sync code never touches `async_imap` types.
 
-use super::super::error::{SyncError, SyncResult};
-use super::auth::{ImapAuth, login};
-use super::connect::{ImapTarget, MailStream, Timeouts, connect, timed};
+use super::auth::{LoggedIn, login};
+use super::connect::connect;
 use super::imap_error;
+use crate::error::{NetError, NetResult};
+use crate::login::LoginAuth;
+use crate::transport::{MailStream, ServerTarget, Timeouts, timed};
 use async_imap::Session;
 use async_imap::types::{Fetch, Flag, NameAttribute};
 use futures_util::StreamExt;
@@ -73,7 +75,6 @@ pub struct ImapSession {
     server: String,
     capabilities: HashSet<String>,
     timeout: std::time::Duration,
-    greeting: String,
     /// `ENABLE QRESYNC`: not sent yet (None), on (it cannot be undone in
     /// a session), or refused by the server.
     qresync_enabled: Option<bool>,
@@ -82,23 +83,23 @@ pub struct ImapSession {
 impl ImapSession {
     /// Connects, logs in and reads the capabilities.
     pub async fn open(
-        target: &ImapTarget,
-        auth: &ImapAuth,
+        target: &ServerTarget,
+        auth: &LoginAuth,
         timeouts: Timeouts,
-    ) -> SyncResult<ImapSession> {
+    ) -> NetResult<ImapSession> {
         let greeted = connect(target, timeouts).await?;
-        let greeting = greeted.greeting.clone();
         let logged_in = login(target, greeted, auth, timeouts).await?;
-        ImapSession::logged_in(target, logged_in.session, greeting, timeouts).await
+        ImapSession::logged_in(target, logged_in, timeouts).await
     }
 
-    /// Wraps a session that just logged in.
-    pub(crate) async fn logged_in(
-        target: &ImapTarget,
-        mut session: Session<MailStream>,
-        greeting: String,
+    /// Wraps a session that just logged in (the connection test logs in
+    /// step by step, then carries on here).
+    pub async fn logged_in(
+        target: &ServerTarget,
+        logged_in: LoggedIn,
         timeouts: Timeouts,
-    ) -> SyncResult<ImapSession> {
+    ) -> NetResult<ImapSession> {
+        let mut session = logged_in.session;
         let server = target.server();
         // Capabilities may change at login (RFC 3501 6.2), so ask afterwards.
         let caps = timed("CAPABILITY", timeouts.command, async {
@@ -121,7 +122,6 @@ impl ImapSession {
             server,
             capabilities,
             timeout: timeouts.command,
-            greeting,
             qresync_enabled: None,
         })
     }
@@ -131,18 +131,13 @@ impl ImapSession {
         &self.server
     }
 
-    /// The server's greeting, e.g. `OK Dovecot ready.`
-    pub fn greeting(&self) -> &str {
-        &self.greeting
-    }
-
     pub fn has_capability(&self, cap: &str) -> bool {
         self.capabilities.contains(&cap.to_uppercase())
     }
 
     /// Every mailbox, with special-use attributes when the server has
     /// RFC 6154 (`LIST "" "*" RETURN (SPECIAL-USE)`).
-    pub async fn list(&mut self) -> SyncResult<Vec<MailboxInfo>> {
+    pub async fn list(&mut self) -> NetResult<Vec<MailboxInfo>> {
         let pattern = if self.has_capability("SPECIAL-USE") {
             "\"*\" RETURN (SPECIAL-USE)"
         } else {
@@ -174,7 +169,7 @@ impl ImapSession {
 
     /// SELECT, with CONDSTORE when the server has it (so HIGHESTMODSEQ is
     /// reported and flag changes can be asked for by mod-sequence).
-    pub async fn select(&mut self, mailbox: &str, condstore: bool) -> SyncResult<Selected> {
+    pub async fn select(&mut self, mailbox: &str, condstore: bool) -> NetResult<Selected> {
         let server = self.server.clone();
         let session = &mut self.session;
         let mb = timed("SELECT", self.timeout, async {
@@ -187,7 +182,7 @@ impl ImapSession {
         })
         .await?;
         let uidvalidity = mb.uid_validity.ok_or_else(|| {
-            SyncError::Protocol(format!(
+            NetError::Protocol(format!(
                 "{server} gave no UIDVALIDITY for {mailbox:?}: it cannot be synced incrementally"
             ))
         })?;
@@ -208,7 +203,7 @@ impl ImapSession {
         set: &str,
         query: &str,
         wanted: impl Fn(u32) -> bool,
-    ) -> SyncResult<Vec<FetchedMessage>> {
+    ) -> NetResult<Vec<FetchedMessage>> {
         let server = self.server.clone();
         let timeout = self.timeout;
         let mut stream = timed("UID FETCH", timeout, async {
@@ -222,7 +217,7 @@ impl ImapSession {
         loop {
             let next = tokio::time::timeout(timeout, stream.next())
                 .await
-                .map_err(|_| SyncError::Timeout {
+                .map_err(|_| NetError::Timeout {
                     what: "UID FETCH".into(),
                     after: timeout,
                 })?;
@@ -242,7 +237,7 @@ impl ImapSession {
     }
 
     /// `UID SEARCH query`, sorted.
-    pub async fn uid_search(&mut self, query: &str) -> SyncResult<BTreeSet<u32>> {
+    pub async fn uid_search(&mut self, query: &str) -> NetResult<BTreeSet<u32>> {
         let server = self.server.clone();
         let session = &mut self.session;
         timed("UID SEARCH", self.timeout, async {

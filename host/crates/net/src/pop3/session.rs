@@ -2,13 +2,12 @@
 //! sizes, RETR, DELE, QUIT), each under the per-command deadline, with
 //! errors that name the server and the command.
 
-use super::super::error::{SyncError, SyncResult};
-use super::super::imap::ImapAuth;
-use super::super::imap::auth::LoginMechanism;
-use super::super::transport::{ServerTarget, Timeouts, timed};
 use super::auth::{PopClient, login};
 use super::connect::{Greeted, connect};
 use super::pop_error;
+use crate::error::{NetError, NetResult};
+use crate::login::{LoginAuth, LoginMechanism};
+use crate::transport::{ServerTarget, Timeouts, timed};
 use async_pop::error::ErrorKind;
 use async_pop::response::list::ListResponse;
 use async_pop::response::types::DataType;
@@ -31,7 +30,6 @@ pub struct Pop3Session {
     /// How the login went through, for the connection test.
     mechanism: LoginMechanism,
     server: String,
-    greeting: String,
     timeouts: Timeouts,
 }
 
@@ -39,9 +37,9 @@ impl Pop3Session {
     /// Connects and logs in.
     pub async fn open(
         target: &ServerTarget,
-        auth: &ImapAuth,
+        auth: &LoginAuth,
         timeouts: Timeouts,
-    ) -> SyncResult<Self> {
+    ) -> NetResult<Self> {
         let greeted = connect(target, timeouts).await?;
         Self::login(target, greeted, auth, timeouts).await
     }
@@ -50,16 +48,14 @@ impl Pop3Session {
     pub async fn login(
         target: &ServerTarget,
         greeted: Greeted,
-        auth: &ImapAuth,
+        auth: &LoginAuth,
         timeouts: Timeouts,
-    ) -> SyncResult<Self> {
-        let greeting = greeted.greeting.clone();
+    ) -> NetResult<Self> {
         let (client, mechanism) = login(target, greeted, auth, timeouts).await?;
         Ok(Self {
             client,
             mechanism,
             server: target.server(),
-            greeting,
             timeouts,
         })
     }
@@ -72,18 +68,13 @@ impl Pop3Session {
         self.mechanism
     }
 
-    /// The server's greeting, without `+OK`.
-    pub fn greeting(&self) -> &str {
-        &self.greeting
-    }
-
     /// Every message with its UIDL and size, in server order.
-    pub async fn listing(&mut self) -> SyncResult<Vec<ServerMessage>> {
+    pub async fn listing(&mut self) -> NetResult<Vec<ServerMessage>> {
         let server = self.server.clone();
         let client = &mut self.client;
         let (uidls, sizes) = timed("UIDL and LIST", self.timeouts.command, async {
             let uidls = client.uidl(None).await.map_err(|e| match e.kind() {
-                ErrorKind::FeatureUnsupported => SyncError::Protocol(format!(
+                ErrorKind::FeatureUnsupported => NetError::Protocol(format!(
                     "{server} does not offer UIDL, which Mailroom needs to download each \
                      message once; use IMAP for this account if the server has it"
                 )),
@@ -97,7 +88,7 @@ impl Pop3Session {
         })
         .await?;
         let unreadable =
-            |what: &str| SyncError::Protocol(format!("{}: unreadable {what} answer", self.server));
+            |what: &str| NetError::Protocol(format!("{}: unreadable {what} answer", self.server));
         let sizes: HashMap<usize, u64> = match sizes {
             ListResponse::Multiple(list) => list
                 .items()
@@ -126,7 +117,7 @@ impl Pop3Session {
     }
 
     /// The raw message, as stored on the server.
-    pub async fn retr(&mut self, number: usize) -> SyncResult<Vec<u8>> {
+    pub async fn retr(&mut self, number: usize) -> NetResult<Vec<u8>> {
         let server = self.server.clone();
         let client = &mut self.client;
         let what = format!("RETR {number}");
@@ -141,7 +132,7 @@ impl Pop3Session {
     }
 
     /// Marks a message for deletion; QUIT applies it.
-    pub async fn dele(&mut self, number: usize) -> SyncResult<()> {
+    pub async fn dele(&mut self, number: usize) -> NetResult<()> {
         let server = self.server.clone();
         let client = &mut self.client;
         let what = format!("DELE {number}");
@@ -157,7 +148,7 @@ impl Pop3Session {
 
     /// Ends the session. This is what makes DELE take effect, so its
     /// failure is an error (the deletions did not happen).
-    pub async fn quit(mut self) -> SyncResult<()> {
+    pub async fn quit(mut self) -> NetResult<()> {
         let server = self.server.clone();
         let client = &mut self.client;
         timed("QUIT", self.timeouts.command, async {

@@ -5,8 +5,8 @@
 //! first message, and the answer to the server's error challenge; the
 //! protocols only move the bytes.
 
-use super::error::{SyncError, SyncResult};
-use super::transport::ServerTarget;
+use crate::error::{NetError, NetResult};
+use crate::transport::ServerTarget;
 
 /// An OAuth2 SASL mechanism.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl OAuthMechanism {
     /// OAUTHBEARER when the server advertises it, else XOAUTH2. A server
     /// with neither cannot take a token at all: the error says so and lists
     /// what it does offer, so the admin can pick a password login instead.
-    pub fn choose(target: &ServerTarget, advertised: &[String]) -> SyncResult<OAuthMechanism> {
+    pub fn choose(target: &ServerTarget, advertised: &[String]) -> NetResult<OAuthMechanism> {
         let offers =
             |m: OAuthMechanism| advertised.iter().any(|a| a.eq_ignore_ascii_case(m.name()));
         if offers(OAuthMechanism::OAuthBearer) {
@@ -41,7 +41,7 @@ impl OAuthMechanism {
         } else {
             advertised.join(", ")
         };
-        Err(SyncError::Protocol(format!(
+        Err(NetError::Protocol(format!(
             "{} offers no OAuth login (neither OAUTHBEARER nor XOAUTH2), only: {offered}; \
              connect this account with a password or app password, or enable OAuth on the server",
             target.server()
@@ -98,7 +98,7 @@ fn gs2_saslname(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailroom_store::Security;
+    use mailroom_core::security::Security;
 
     fn target() -> ServerTarget {
         ServerTarget {

@@ -1,56 +1,37 @@
-//! The connection test of a POP3 account: the shared network steps (DNS,
-//! TCP, implicit TLS), then the `+OK` greeting, STLS when the account asks
-//! for it, login, and the message listing (in the report's folder-list
-//! step: POP3 has one mailbox). Same report, same provider diagnosis as
-//! IMAP, with `pop3` as the protocol.
+//! The connection test of a POP3 server: after the shared network steps,
+//! the `+OK` greeting, STLS when the account asks for it, the login, and
+//! the message listing (in the report's folder-list step: POP3 has one
+//! mailbox). Same report, same provider diagnosis as IMAP, with `pop3` as
+//! the protocol.
 
-use super::super::account::imap_auth;
-use super::super::diagnose::{ConnectionReport, Step, Tester, verify_words};
-use super::super::error::SyncError;
-use super::super::imap::ImapAuth;
-use super::super::provider::Diagnoser;
-use super::super::transport::{ServerTarget, Timeouts};
-use super::connect::{Greeted, read_greeting, stls};
-use super::session::Pop3Session;
-use mailroom_store::{Account, Security, Store, StoreResult};
+use super::report::{ServerReport, Step};
+use super::tester::{Protocol, Tester, verify_words};
+use crate::provider::Diagnoser;
+use mailroom_net::pop3::connect::{Greeted, read_greeting, stls};
+use mailroom_net::{LoginAuth, NetError, Pop3Session, Security, ServerTarget, Timeouts};
 use std::time::Instant;
 
-/// Tests a stored POP3 account with its credentials. Only a store failure
-/// is an error; every connection problem is in the report.
-pub async fn test_account(
-    store: &Store,
-    account: &Account,
+/// Tests `target` with `auth` (or, without usable credentials, up to the
+/// login, which fails with why), step by step.
+pub(super) async fn test(
     target: &ServerTarget,
-    diagnoser: &dyn Diagnoser,
-    timeouts: Timeouts,
-) -> StoreResult<ConnectionReport> {
-    match imap_auth(store, account).await {
-        Ok(auth) => Ok(test_connection(target, &auth, timeouts, diagnoser).await),
-        Err(SyncError::Store(e)) => Err(e),
-        // No credentials: the network steps are still worth testing.
-        Err(e) => {
-            let mut t = Tester::new(target, diagnoser, "pop3");
-            if reach(&mut t, target, timeouts).await.is_some() {
-                t.fail::<()>(Step::Login, Instant::now(), e).await;
-            }
-            Ok(t.finish())
-        }
-    }
-}
-
-/// Tests `target` with `auth`, step by step.
-pub async fn test_connection(
-    target: &ServerTarget,
-    auth: &ImapAuth,
+    auth: Result<LoginAuth, NetError>,
     timeouts: Timeouts,
     diagnoser: &dyn Diagnoser,
-) -> ConnectionReport {
-    let mut t = Tester::new(target, diagnoser, "pop3");
+) -> ServerReport {
+    let mut t = Tester::new(target, diagnoser, Protocol::Pop3);
     let Some(greeted) = reach(&mut t, target, timeouts).await else {
         return t.finish();
     };
     let start = Instant::now();
-    let mut session = match Pop3Session::login(target, greeted, auth, timeouts).await {
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(e) => {
+            t.fail::<()>(Step::Login, start, e).await;
+            return t.finish();
+        }
+    };
+    let mut session = match Pop3Session::login(target, greeted, &auth, timeouts).await {
         Ok(s) => s,
         Err(e) => {
             t.fail::<()>(Step::Login, start, e).await;

@@ -8,8 +8,8 @@
 //! opt-out still checks the handshake signatures, it only stops asking who
 //! issued the certificate.
 
-use super::error::{SyncError, SyncResult};
-use mailroom_store::Security;
+use crate::error::{NetError, NetResult};
+use mailroom_core::security::Security;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -23,7 +23,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 
 /// Where and how to connect.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,10 +59,13 @@ impl Default for Timeouts {
     }
 }
 
+/// A TLS connection to a mail server.
+pub type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
+
 /// Plain TCP or TLS over TCP, as one type for the protocol clients.
 pub enum MailStream {
     Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream>),
 }
 
 impl std::fmt::Debug for MailStream {
@@ -119,11 +121,11 @@ impl AsyncWrite for MailStream {
 pub async fn timed<T>(
     what: &str,
     after: Duration,
-    fut: impl Future<Output = SyncResult<T>>,
-) -> SyncResult<T> {
+    fut: impl Future<Output = NetResult<T>>,
+) -> NetResult<T> {
     match tokio::time::timeout(after, fut).await {
         Ok(result) => result,
-        Err(_) => Err(SyncError::Timeout {
+        Err(_) => Err(NetError::Timeout {
             what: what.to_owned(),
             after,
         }),
@@ -131,18 +133,18 @@ pub async fn timed<T>(
 }
 
 /// DNS: the addresses of the target's host.
-pub async fn resolve(target: &ServerTarget, timeouts: Timeouts) -> SyncResult<Vec<SocketAddr>> {
+pub async fn resolve(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Vec<SocketAddr>> {
     let server = target.server();
     timed("the DNS lookup", timeouts.connect, async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
-            .map_err(|e| SyncError::Connect {
+            .map_err(|e| NetError::Connect {
                 server: server.clone(),
                 reason: format!("the host name does not resolve: {e}"),
             })?
             .collect();
         if addrs.is_empty() {
-            return Err(SyncError::Connect {
+            return Err(NetError::Connect {
                 server: server.clone(),
                 reason: "the host name has no addresses".into(),
             });
@@ -157,7 +159,7 @@ pub async fn tcp_connect(
     target: &ServerTarget,
     addrs: &[SocketAddr],
     timeouts: Timeouts,
-) -> SyncResult<TcpStream> {
+) -> NetResult<TcpStream> {
     let mut last = String::from("no address to connect to");
     for addr in addrs {
         match tokio::time::timeout(timeouts.connect, TcpStream::connect(addr)).await {
@@ -180,7 +182,7 @@ pub async fn tcp_connect(
             }
         }
     }
-    Err(SyncError::Connect {
+    Err(NetError::Connect {
         server: target.server(),
         reason: last,
     })
@@ -191,14 +193,14 @@ pub async fn tls_handshake(
     target: &ServerTarget,
     tcp: TcpStream,
     timeouts: Timeouts,
-) -> SyncResult<TlsStream<TcpStream>> {
+) -> NetResult<TlsStream> {
     let server = target.server();
-    let name = ServerName::try_from(target.host.clone()).map_err(|_| SyncError::Tls {
+    let name = ServerName::try_from(target.host.clone()).map_err(|_| NetError::Tls {
         server: server.clone(),
         reason: format!("{:?} is not a valid TLS server name", target.host),
         certificate: false,
     })?;
-    let config = client_config(target.tls_verify).map_err(|reason| SyncError::Tls {
+    let config = client_config(target.tls_verify).map_err(|reason| NetError::Tls {
         server: server.clone(),
         reason,
         certificate: false,
@@ -211,6 +213,15 @@ pub async fn tls_handshake(
             .map_err(|e| tls_error(target, e))
     })
     .await
+}
+
+/// The negotiated TLS version, e.g. `TLSv1.3`, for the connection test.
+pub fn tls_version(tls: &TlsStream) -> String {
+    tls.get_ref()
+        .1
+        .protocol_version()
+        .map(|v| format!("{v:?}").replace('_', "."))
+        .unwrap_or_else(|| "TLS".into())
 }
 
 /// One client config per verification mode for the whole process: building
@@ -290,7 +301,7 @@ impl ServerCertVerifier for AnyCertificate {
 }
 
 /// Words an admin can act on for a failed handshake.
-fn tls_error(target: &ServerTarget, e: std::io::Error) -> SyncError {
+fn tls_error(target: &ServerTarget, e: std::io::Error) -> NetError {
     let server = target.server();
     let rustls_error = e
         .get_ref()
@@ -304,7 +315,7 @@ fn tls_error(target: &ServerTarget, e: std::io::Error) -> SyncError {
             ),
             _ => e.to_string(),
         };
-        return SyncError::Tls {
+        return NetError::Tls {
             server,
             reason,
             certificate: false,
@@ -344,7 +355,7 @@ fn tls_error(target: &ServerTarget, e: std::io::Error) -> SyncError {
         ),
         other => (other.to_string(), false),
     };
-    SyncError::Tls {
+    NetError::Tls {
         server,
         reason,
         certificate,

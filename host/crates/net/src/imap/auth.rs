@@ -1,56 +1,18 @@
-//! Logging in: LOGIN or SASL PLAIN with a password (or app password), SASL
+//! Logging in to IMAP: LOGIN or SASL PLAIN with a password (or app password), SASL
 //! OAUTHBEARER or XOAUTH2 with an OAuth access token, whichever the server
-//! advertises (OAUTHBEARER first; see [`crate::oauth_sasl`]). A
-//! rejection becomes [`SyncError::Auth`] with the server's own words, which
+//! advertises (OAUTHBEARER first; see [`crate::sasl`]). A
+//! rejection becomes [`NetError::Auth`](crate::NetError::Auth) with the server's own words, which
 //! is what an admin needs to tell a wrong password from a disabled account.
 
-use super::super::error::{SyncError, SyncResult};
-use super::super::oauth_sasl::{OAuthMechanism, error_detail};
-use super::connect::{Greeted, ImapTarget, MailStream, Timeouts, timed};
+use super::connect::Greeted;
 use super::server_words;
+use crate::error::{NetError, NetResult};
+use crate::login::{LoginAuth, LoginMechanism};
+use crate::sasl::{OAuthMechanism, error_detail};
+use crate::transport::{MailStream, ServerTarget, Timeouts, timed};
 use async_imap::imap_proto::{Capability, Response};
 use async_imap::types::UnsolicitedResponse;
 use async_imap::{Authenticator, Client, Session};
-use mailroom_store::Secret;
-
-/// Credentials for one login.
-#[derive(Clone, Debug)]
-pub enum ImapAuth {
-    /// A password or app-specific password.
-    Password { username: String, password: Secret },
-    /// An OAuth2 access token, sent with SASL XOAUTH2.
-    OAuth2 {
-        username: String,
-        access_token: Secret,
-    },
-}
-
-impl ImapAuth {
-    pub fn username(&self) -> &str {
-        match self {
-            ImapAuth::Password { username, .. } | ImapAuth::OAuth2 { username, .. } => username,
-        }
-    }
-}
-
-/// How a login went through, for the connection test's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginMechanism {
-    /// IMAP LOGIN, or POP3's own choice of USER/PASS or PLAIN.
-    Password,
-    SaslPlain,
-    OAuth(OAuthMechanism),
-}
-
-impl LoginMechanism {
-    pub fn describe(self) -> &'static str {
-        match self {
-            LoginMechanism::Password => "a password",
-            LoginMechanism::SaslPlain => "SASL PLAIN",
-            LoginMechanism::OAuth(m) => m.name(),
-        }
-    }
-}
 
 /// A session that just logged in, and how.
 pub struct LoggedIn {
@@ -60,17 +22,17 @@ pub struct LoggedIn {
 
 /// Logs in on a greeted connection.
 pub async fn login(
-    target: &ImapTarget,
+    target: &ServerTarget,
     greeted: Greeted,
-    auth: &ImapAuth,
+    auth: &LoginAuth,
     timeouts: Timeouts,
-) -> SyncResult<LoggedIn> {
+) -> NetResult<LoggedIn> {
     let mut client = greeted.client;
     timed("the login", timeouts.command, async {
         match auth {
             // LOGIN takes quoted strings, which are ASCII; anything else goes
             // through SASL PLAIN, which carries UTF-8 (RFC 4616).
-            ImapAuth::Password { username, password }
+            LoginAuth::Password { username, password }
                 if username.is_ascii() && password.expose().is_ascii() =>
             {
                 let session = client
@@ -82,7 +44,7 @@ pub async fn login(
                     mechanism: LoginMechanism::Password,
                 })
             }
-            ImapAuth::Password { username, password } => {
+            LoginAuth::Password { username, password } => {
                 let plain = Plain {
                     response: format!("\0{username}\0{}", password.expose()).into_bytes(),
                 };
@@ -95,7 +57,7 @@ pub async fn login(
                     mechanism: LoginMechanism::SaslPlain,
                 })
             }
-            ImapAuth::OAuth2 {
+            LoginAuth::OAuth2 {
                 username,
                 access_token,
             } => {
@@ -109,7 +71,7 @@ pub async fn login(
                 };
                 let result = client.authenticate(mechanism.name(), &mut exchange).await;
                 let session = result.map_err(|(e, _)| match exchange.server_error.take() {
-                    Some(detail) => SyncError::Auth {
+                    Some(detail) => NetError::Auth {
                         server_says: format!("{} ({detail})", server_words(&e)),
                     },
                     None => rejected(target, &e),
@@ -128,9 +90,9 @@ pub async fn login(
 /// CAPABILITY answer), asked for because after STARTTLS, or when the
 /// greeting carries none, nothing else says.
 async fn auth_mechanisms(
-    target: &ImapTarget,
+    target: &ServerTarget,
     client: &mut Client<MailStream>,
-) -> SyncResult<Vec<String>> {
+) -> NetResult<Vec<String>> {
     // async-imap parses the untagged answer but hands it only to a channel.
     let (tx, rx) = async_channel::unbounded();
     client
@@ -154,17 +116,17 @@ async fn auth_mechanisms(
 
 /// A failed login: the server's NO/BAD is an auth error; a dropped
 /// connection is not the user's password's fault.
-fn rejected(target: &ImapTarget, e: &async_imap::error::Error) -> SyncError {
+fn rejected(target: &ServerTarget, e: &async_imap::error::Error) -> NetError {
     use async_imap::error::Error;
     match e {
-        Error::No(_) | Error::Bad(_) => SyncError::Auth {
+        Error::No(_) | Error::Bad(_) => NetError::Auth {
             server_says: server_words(e),
         },
-        Error::Io(_) | Error::ConnectionLost => SyncError::Connect {
+        Error::Io(_) | Error::ConnectionLost => NetError::Connect {
             server: target.server(),
             reason: format!("the connection dropped during login: {e}"),
         },
-        other => SyncError::Protocol(format!("login: {other}")),
+        other => NetError::Protocol(format!("login: {other}")),
     }
 }
 
