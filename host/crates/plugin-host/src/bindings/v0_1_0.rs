@@ -86,44 +86,10 @@ pub fn add_to_linker<T: host::Host + types::Host + 'static>(
     ClassifierPlugin::add_to_linker::<T, wasmtime::component::HasSelf<T>>(linker, |state| state)
 }
 
-impl From<types::PluginKind> for crate::PluginKind {
-    fn from(kind: types::PluginKind) -> Self {
-        match kind {
-            types::PluginKind::Provider => Self::Provider,
-            types::PluginKind::FilterImporter => Self::FilterImporter,
-            types::PluginKind::Workflow => Self::Workflow,
-            types::PluginKind::Classifier => Self::Classifier,
-        }
-    }
-}
-
+/// 0.1.0's metadata has 0.2.0's shape: one conversion (latest's) serves both.
 impl From<types::Metadata> for crate::PluginMetadata {
     fn from(m: types::Metadata) -> Self {
-        use crate::metadata::{ConfigKey, Permission};
-        Self {
-            name: m.name,
-            version: m.version,
-            kind: m.kind.into(),
-            description: m.description,
-            config_keys: m
-                .config_keys
-                .into_iter()
-                .map(|k| ConfigKey {
-                    name: k.name,
-                    description: k.description,
-                    required: k.required,
-                    default_value: k.default_value,
-                })
-                .collect(),
-            permissions: m
-                .permissions
-                .into_iter()
-                .map(|p| match p {
-                    types::Permission::KeyValue => Permission::KeyValue,
-                    types::Permission::OutboundHttp(hosts) => Permission::OutboundHttp(hosts),
-                })
-                .collect(),
-        }
+        adapt::Adapt::<super::latest::types::Metadata>::adapt(m).into()
     }
 }
 

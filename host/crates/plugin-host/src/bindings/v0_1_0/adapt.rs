@@ -112,6 +112,55 @@ macro_rules! same_enum {
     };
 }
 
+// ---- metadata (unchanged in 0.2.0; adapted so one conversion serves both) ----
+
+same_enum!(
+    old::PluginKind,
+    new::PluginKind {
+        Provider,
+        FilterImporter,
+        Workflow,
+        Classifier
+    }
+);
+same_record!(
+    old::ConfigKey,
+    new::ConfigKey {
+        name,
+        description,
+        required,
+        default_value
+    }
+);
+same_record!(
+    old::Metadata,
+    new::Metadata {
+        name,
+        version,
+        kind,
+        description,
+        config_keys,
+        permissions
+    }
+);
+
+impl Adapt<new::Permission> for old::Permission {
+    fn adapt(self) -> new::Permission {
+        match self {
+            old::Permission::KeyValue => new::Permission::KeyValue,
+            old::Permission::OutboundHttp(hosts) => new::Permission::OutboundHttp(hosts),
+        }
+    }
+}
+impl Adapt<old::Permission> for new::Permission {
+    fn adapt(self) -> old::Permission {
+        match self {
+            new::Permission::KeyValue => old::Permission::KeyValue,
+            new::Permission::OutboundHttp(hosts) => old::Permission::OutboundHttp(hosts),
+        }
+    }
+}
+
 // ---- types: messages and mailboxes (inputs and `normalize`'s output) ----
 
 same_record!(old::Address, new::Address { name, email });
