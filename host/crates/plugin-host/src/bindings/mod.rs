@@ -38,6 +38,44 @@ pub fn add_to_linker(
     Ok(())
 }
 
+/// The names every version module exports, over its own `bindgen!` worlds
+/// (the same in every version; only the WIT behind them differs), and the
+/// linking of its imports.
+macro_rules! version_exports {
+    () => {
+        pub use classifier_world::mailroom::plugin::{host, types};
+        pub use classifier_world::{ClassifierPlugin, ClassifierPluginPre};
+        pub use filter_importer_world::{FilterImporterPlugin, FilterImporterPluginPre};
+        pub use provider_world::{ProviderPlugin, ProviderPluginPre};
+        pub use workflow_world::{WorkflowPlugin, WorkflowPluginPre};
+
+        pub mod provider {
+            pub use super::provider_world::exports::mailroom::plugin::provider::*;
+        }
+        pub mod filter_importer {
+            pub use super::filter_importer_world::exports::mailroom::plugin::filter_importer::*;
+        }
+        pub mod workflow {
+            pub use super::workflow_world::exports::mailroom::plugin::workflow::*;
+        }
+        pub mod classifier {
+            pub use super::classifier_world::exports::mailroom::plugin::classifier::*;
+        }
+
+        super::world_pre!();
+
+        /// Adds the contract's imports (`host`, and the type-only `types`) to a linker.
+        pub fn add_to_linker<T: host::Host + types::Host + 'static>(
+            linker: &mut wasmtime::component::Linker<T>,
+        ) -> wasmtime::Result<()> {
+            ClassifierPlugin::add_to_linker::<T, wasmtime::component::HasSelf<T>>(linker, |state| {
+                state
+            })
+        }
+    };
+}
+use version_exports;
+
 /// The per-kind world types of one version: `WorldPre` (an enum with one
 /// pre-instantiated world per kind) and its constructor. Expanded in each
 /// version's module, where the bindgen types are in scope.

@@ -58,33 +58,7 @@ mod workflow_world {
     });
 }
 
-pub use classifier_world::mailroom::plugin::{host, types};
-pub use classifier_world::{ClassifierPlugin, ClassifierPluginPre};
-pub use filter_importer_world::{FilterImporterPlugin, FilterImporterPluginPre};
-pub use provider_world::{ProviderPlugin, ProviderPluginPre};
-pub use workflow_world::{WorkflowPlugin, WorkflowPluginPre};
-
-pub mod provider {
-    pub use super::provider_world::exports::mailroom::plugin::provider::*;
-}
-pub mod filter_importer {
-    pub use super::filter_importer_world::exports::mailroom::plugin::filter_importer::*;
-}
-pub mod workflow {
-    pub use super::workflow_world::exports::mailroom::plugin::workflow::*;
-}
-pub mod classifier {
-    pub use super::classifier_world::exports::mailroom::plugin::classifier::*;
-}
-
-super::world_pre!();
-
-/// Adds the contract's imports (`host`, and the type-only `types`) to a linker.
-pub fn add_to_linker<T: host::Host + types::Host + 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-) -> wasmtime::Result<()> {
-    ClassifierPlugin::add_to_linker::<T, wasmtime::component::HasSelf<T>>(linker, |state| state)
-}
+super::version_exports!();
 
 /// 0.1.0's metadata has 0.2.0's shape: one conversion (latest's) serves both.
 impl From<types::Metadata> for crate::PluginMetadata {
