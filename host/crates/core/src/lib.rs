@@ -1,5 +1,5 @@
 //! The values every layer of the host shares and nothing else: typed ids,
-//! the clock, the retry backoff, MIME parsing into the fields the store and
+//! the clock, the retry backoff, MIME parsing and indexing into the fields the store and
 //! plugins see, a parallel map over the machine's cores, and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod clock;
 pub mod ids;
 pub mod mime;
+pub mod mime_index;
 pub mod parallel;
 pub mod secret;
 pub mod security;

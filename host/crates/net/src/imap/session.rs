@@ -25,6 +25,8 @@ pub use watch::{FolderStatus, IdleEnd};
 // QRESYNC and COPYUID: commands whose answers are read response by response.
 mod raw;
 pub use raw::{CopyUid, QresyncChanges};
+#[cfg(feature = "fuzzing")]
+pub use raw::fuzz_raw_responses;
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -93,20 +93,10 @@ impl ImapSession {
             "SELECT {} (QRESYNC ({uidvalidity} {modseq}))",
             quoted(mailbox)?
         );
-        let mut out = QresyncChanges::default();
-        let mut counters = Counters::default();
-        self.run_raw("SELECT", &command, |r| {
-            counters.read(r);
-            match r {
-                Response::Vanished { uids, .. } => {
-                    out.vanished.extend(uids.iter().flat_map(|r| r.clone()));
-                }
-                Response::Fetch(_, attrs) => out.changed.extend(flag_change(attrs)),
-                _ => {}
-            }
-        })
-        .await?;
-        Ok((counters.into_selected(&self.server, mailbox)?, out))
+        let mut reader = QresyncSelect::default();
+        self.run_raw("SELECT", &command, |r| reader.read(r)).await?;
+        let QresyncSelect { counters, changes } = reader;
+        Ok((counters.into_selected(&self.server, mailbox)?, changes))
     }
 
     /// `UID MOVE set mailbox` (RFC 6851; needs MOVE), with the server's
@@ -126,13 +116,8 @@ impl ImapSession {
     async fn run_with_copyuid(&mut self, what: &str, command: &str) -> NetResult<Option<CopyUid>> {
         let mut copied = None;
         self.run_raw(what, command, |r| {
-            // MOVE says it in an untagged OK, COPY in the tagged one.
-            let outcome = match r {
-                Response::Data { outcome, .. } | Response::Done { outcome, .. } => outcome,
-                _ => return,
-            };
-            if let Some(ResponseCode::CopyUid(uidvalidity, from, to)) = &outcome.code {
-                copied = copy_uid(*uidvalidity, from, to);
+            if let Some(c) = copy_uid_in(r) {
+                copied = Some(c);
             }
         })
         .await?;
@@ -187,6 +172,71 @@ impl ImapSession {
                 };
             }
         }
+    }
+}
+
+/// What a `SELECT … (QRESYNC …)` answer says, read response by response.
+#[derive(Default)]
+struct QresyncSelect {
+    counters: Counters,
+    changes: QresyncChanges,
+}
+
+impl QresyncSelect {
+    fn read(&mut self, r: &Response<'_>) {
+        self.counters.read(r);
+        match r {
+            Response::Vanished { uids, .. } => {
+                self.changes
+                    .vanished
+                    .extend(uids.iter().flat_map(|r| r.clone()));
+            }
+            Response::Fetch(_, attrs) => self.changes.changed.extend(flag_change(attrs)),
+            _ => {}
+        }
+    }
+}
+
+/// The COPYUID a response carries, if any: MOVE says it in an untagged
+/// OK, COPY in the tagged one.
+fn copy_uid_in(r: &Response<'_>) -> Option<CopyUid> {
+    let outcome = match r {
+        Response::Data { outcome, .. } | Response::Done { outcome, .. } => outcome,
+        _ => return None,
+    };
+    match &outcome.code {
+        Some(ResponseCode::CopyUid(uidvalidity, from, to)) => copy_uid(*uidvalidity, from, to),
+        _ => None,
+    }
+}
+
+/// Feeds raw server bytes through everything this module reads itself
+/// (SELECT counters, QRESYNC changes, COPYUID, a NO's words), the way a
+/// session would: the fuzz target's entry point (`fuzz/`). Checks the
+/// promises callers rely on and panics when one is broken.
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_raw_responses(mut bytes: &[u8]) {
+    let mut reader = QresyncSelect::default();
+    while let Ok((rest, response)) = Response::parse(bytes) {
+        reader.read(&response);
+        if let Some(c) = copy_uid_in(&response) {
+            assert!(c.uids.len() <= MAX_COPYUID_UIDS);
+        }
+        if let Response::Done { outcome, .. } = &response {
+            let words = format!("code: {:?}, info: {:?}", outcome.code, outcome.information);
+            let _ = super::super::server_words(&ImapError::No(words));
+        }
+        if rest.len() >= bytes.len() {
+            break;
+        }
+        bytes = rest;
+    }
+    let QresyncSelect { counters, changes } = reader;
+    let had_uidvalidity = counters.uidvalidity.is_some();
+    assert_eq!(counters.into_selected("server", "INBOX").is_ok(), had_uidvalidity);
+    for m in &changes.changed {
+        assert!(!m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Recent")));
+        assert!(m.flags.windows(2).all(|w| w[0] < w[1]), "flags sorted, no repeats");
     }
 }
 
@@ -358,5 +408,27 @@ mod tests {
             (7, vec!["\\Seen".to_owned()], Some(42))
         );
         assert!(flag_change(&[AttributeValue::ModSeq(1)]).is_none());
+    }
+
+    /// Found by fuzz/imap_responses: imap-proto 0.17.0 panicked on this
+    /// line, crashing the sync task that read it (vendor/imap-proto fixes
+    /// it). A server's SELECT answer is read whatever bytes follow a code.
+    #[test]
+    fn a_response_code_followed_by_bytes_that_are_not_utf8_parses() {
+        let answer: &[&[u8]] = &[
+            b"* 3 EXISTS\r\n",
+            b"* OK [UIDVALIDITY 3857529045]\xff\xff\xff\t UIDs valid\r\n",
+            b"* OK [UIDNEXT 4392]\xc3 Predicted next UID\r\n",
+            b"* 49 FETCH (UID 117 FLAGS (\\Seen \\Recent) MODSEQ (9))\r\n",
+        ];
+        let mut reader = QresyncSelect::default();
+        for line in answer {
+            let (rest, response) = Response::parse(line).expect("a response");
+            assert!(rest.is_empty());
+            reader.read(&response);
+        }
+        let selected = reader.counters.into_selected("server", "INBOX").expect("selected");
+        assert_eq!((selected.exists, selected.uidvalidity, selected.uidnext), (3, 3_857_529_045, Some(4392)));
+        assert_eq!(reader.changes.changed[0].flags, ["\\Seen"]);
     }
 }
