@@ -13,13 +13,15 @@
 //!   to [`SUMMARY_CHARS`];
 //! - the signature block, read into a contact card ([`signature`]).
 //!
-//! Quoted replies (`> …`, `On … wrote:`) and the signature are removed before
-//! sentiment, intent and summary, so a reply is judged by what its sender
-//! wrote.
+//! Every analysis reads the sender's own text only ([`reply`]: no quoted or
+//! forwarded message, footer or disclaimer), and sentiment, intent and
+//! summary read it without the signature, so a reply is judged by what its
+//! sender wrote and the card describes its sender.
 
 #![forbid(unsafe_code)]
 
 pub mod intent;
+pub mod reply;
 pub mod sentiment;
 pub mod signature;
 pub mod text;
@@ -30,6 +32,8 @@ pub use signature::Signature;
 
 /// Longest summary, in characters.
 pub const SUMMARY_CHARS: usize = 200;
+/// Most sentences in a summary.
+pub const SUMMARY_SENTENCES: usize = 3;
 
 /// What the classifier reads: a subject and a plain-text body.
 #[derive(Clone, Copy, Debug)]
@@ -71,7 +75,7 @@ pub struct Analysis {
 
 /// Classifies one message.
 pub fn classify(email: &Email<'_>) -> Analysis {
-    let lines = text::own_lines(email.text_body);
+    let lines = reply::own_text(email.text_body).lines;
     let (own_end, signature) = match signature::split(&lines) {
         Some((start, block)) => {
             let card = signature::parse(&block);
@@ -131,11 +135,11 @@ fn summary_start(lines: &[&str]) -> Option<usize> {
     })
 }
 
-/// The summary of `body` (greeting already skipped): reads sentences only
-/// until it is full.
+/// The summary of `body` (greeting already skipped): up to
+/// [`SUMMARY_SENTENCES`] sentences, reading only until it is full.
 fn summary_of(body: &str) -> Option<String> {
     let mut summary = String::new();
-    for sentence in text::Sentences::new(body) {
+    for sentence in text::Sentences::new(body).take(SUMMARY_SENTENCES) {
         let sentence = text::squash_spaces(sentence);
         let needed = sentence.chars().count() + usize::from(!summary.is_empty());
         if summary.chars().count() + needed <= SUMMARY_CHARS {

@@ -193,7 +193,8 @@ const STREET_WORDS: &[&str] = &[
 ];
 
 /// The signature lines of the sender's own text, and the index where they
-/// start; `None` when no signature is recognised.
+/// start (a closing such as `Thanks,` included); `None` when no signature is
+/// recognised. The lines may be empty: a bare closing.
 pub fn split(lines: &[&str]) -> Option<(usize, Vec<String>)> {
     // 1. The standard delimiter ("-- ", often trimmed to "--").
     if let Some(at) = lines.iter().rposition(|l| l.trim_end() == "--") {
@@ -212,9 +213,8 @@ pub fn split(lines: &[&str]) -> Option<(usize, Vec<String>)> {
                 block.push(rest.to_string());
             }
             block.extend(block_after(lines, at + 1));
-            if block.is_empty() {
-                return None;
-            }
+            // A closing with nothing after it still ends the message proper
+            // (the summary stops there); the card is then empty.
             return Some((at, block));
         }
     }

@@ -278,9 +278,8 @@ fn pinned_analyses() {
             sentiment: label("negative", 0.6113503),
             intent: label("complaint", 0.42726982),
             summary: Some(
-                "Guten Tag Frau Müller, wir haben die Rechnung IMMER NOCH nicht erhalten. Das ist \
-                 ÄRGERLICH! Don’t you think that’s wrong? İstanbul office’s students' fees were \
-                 charged twice."
+                "wir haben die Rechnung IMMER NOCH nicht erhalten. Das ist ÄRGERLICH! Don’t you \
+                 think that’s wrong?"
                     .to_string(),
             ),
             signature: Some(Signature {
@@ -297,7 +296,7 @@ fn pinned_analyses() {
             summary: Some(
                 "Just checking in: any update on the order? The item arrived damaged and the \
                  replacement never arrived; still waiting. This is the worst, most frustrating \
-                 experience. I want my money back."
+                 experience."
                     .to_string(),
             ),
             signature: Some(card("Sam")),
@@ -316,9 +315,16 @@ fn pinned_analyses() {
             tags: vec![],
         },
     ];
-    for ((subject, body), expected) in PINNED.into_iter().zip(expected) {
-        assert_eq!(run(subject, body), expected, "subject {subject:?}");
-    }
+    let mismatches: Vec<String> = PINNED
+        .into_iter()
+        .zip(expected)
+        .filter_map(|((subject, body), expected)| {
+            let got = run(subject, body);
+            (got != expected)
+                .then(|| format!("subject {subject:?}:\n{got:#?}\nexpected\n{expected:#?}"))
+        })
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }
 
 /// FNV-1a, 64 bit: a stable fingerprint (std's hasher may change between
@@ -365,7 +371,7 @@ fn public_data_analyses_unchanged() {
     assert_eq!(texts.len(), 4041, "the data set changed");
     assert_eq!(
         hash,
-        0x2d42_304a_e0bc_931f,
+        0x194f_9b18_725b_944b,
         "fingerprint of {} analyses",
         texts.len()
     );
