@@ -5,7 +5,7 @@
 //! intent needs a minimum score, else the message is `other`.
 
 use crate::text::Tokens;
-use crate::words::{WordTable, word_hash};
+use crate::words::{WordTable, first_word, word_hash};
 
 /// What the sender wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,15 +160,6 @@ fn phrases_starting(word: &str, hash: u32) -> std::ops::Range<usize> {
             first_word(PHRASES[range(v).start].0.as_bytes()) == word.as_bytes()
         })
         .map_or(0..0, range)
-}
-
-/// The phrase's bytes up to its first space.
-const fn first_word(phrase: &[u8]) -> &[u8] {
-    let mut n = 0;
-    while n < phrase.len() && phrase[n] != b' ' {
-        n += 1;
-    }
-    phrase.split_at(n).0
 }
 
 const fn same_bytes(a: &[u8], b: &[u8]) -> bool {

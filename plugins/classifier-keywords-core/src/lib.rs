@@ -25,6 +25,7 @@ pub mod reply;
 pub mod sentiment;
 pub mod signature;
 pub mod text;
+pub mod vader;
 pub mod words;
 
 pub use intent::Intent;
@@ -71,6 +72,30 @@ pub struct Analysis {
     /// E.g. `urgent`, `follow-up`, `billing`, `attachment`, `out-of-office`,
     /// `thanks`, `newsletter`; strongest first.
     pub tags: Vec<Label>,
+    /// Why: the features behind the labels, strongest first per part.
+    pub reasons: Vec<Reason>,
+}
+
+/// What a [`Reason`] explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Sentiment,
+    Intent,
+}
+
+/// One feature behind a label: its name (`lexicon:late`, `cue:still
+/// waiting`, `model:request`), the text it fired on and its weight (for,
+/// positive; against, negative).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub part: Part,
+    pub label: String,
+    pub feature: String,
+    /// The sentence the feature fired in.
+    pub text: String,
+    /// Found in the subject rather than the body.
+    pub in_subject: bool,
+    pub weight: f32,
 }
 
 /// Classifies one message.
@@ -91,13 +116,27 @@ pub fn classify(email: &Email<'_>) -> Analysis {
 
     // Sentiment of the body; the subject joins in only when the body is silent
     // (subjects are terse and often just a topic).
-    let mut mood = sentiment::analyze(&body_tokens);
+    let mut mood = sentiment::analyze(&own_text);
+    let mut mood_in_subject = false;
     if mood.label == "neutral" {
-        let from_subject = sentiment::analyze(&subject_tokens);
+        let from_subject = sentiment::analyze(email.subject);
         if from_subject.label != "neutral" {
             mood = from_subject;
+            mood_in_subject = true;
         }
     }
+    let reasons: Vec<Reason> = mood
+        .evidence
+        .iter()
+        .map(|cue| Reason {
+            part: Part::Sentiment,
+            label: mood.label.to_string(),
+            feature: cue.feature.clone(),
+            text: cue.sentence.clone(),
+            in_subject: mood_in_subject,
+            weight: cue.weight.abs() / 4.0,
+        })
+        .collect();
     let intent = intent::analyze(&subject_tokens, &body_tokens);
 
     // The summary reads the same text from the first line after the greeting:
@@ -113,6 +152,7 @@ pub fn classify(email: &Email<'_>) -> Analysis {
         summary,
         signature,
         tags: intent.tags.iter().map(|(t, s)| Label::new(t, *s)).collect(),
+        reasons,
     }
 }
 

@@ -5,7 +5,7 @@
 //! The logic lives in `classifier-keywords-core` so the host can benchmark
 //! the same code natively.
 
-use classifier_keywords_core::{Analysis, Email, Signature};
+use classifier_keywords_core::{Analysis, Email, Part, Signature};
 use mailroom_plugin_sdk::prelude::*;
 
 pub struct KeywordClassifier;
@@ -73,9 +73,21 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
             .into_iter()
             .map(|t| ScoredLabel::new(t.label, t.score))
             .collect(),
-        // The keyword rules do not record which words decided a label yet.
-        reasons: Vec::new(),
+        reasons: analysis.reasons.into_iter().map(reason).collect(),
     }
+}
+
+fn reason(r: classifier_keywords_core::Reason) -> Reason {
+    let part = match r.part {
+        Part::Sentiment => ClassificationPart::Sentiment,
+        Part::Intent => ClassificationPart::Intent,
+    };
+    let source = if r.in_subject {
+        TextSource::Subject
+    } else {
+        TextSource::TextBody
+    };
+    Reason::new(part, r.label, r.feature, r.weight).found(source, r.text, None)
 }
 
 fn card(sig: Signature, sender: Option<String>) -> ContactCard {
