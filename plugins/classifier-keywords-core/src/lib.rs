@@ -20,7 +20,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod features;
 pub mod intent;
+pub mod model;
 pub mod reply;
 pub mod sentiment;
 pub mod signature;
@@ -125,7 +127,7 @@ pub fn classify(email: &Email<'_>) -> Analysis {
             mood_in_subject = true;
         }
     }
-    let reasons: Vec<Reason> = mood
+    let mut reasons: Vec<Reason> = mood
         .evidence
         .iter()
         .map(|cue| Reason {
@@ -137,7 +139,32 @@ pub fn classify(email: &Email<'_>) -> Analysis {
             weight: cue.weight.abs() / 4.0,
         })
         .collect();
-    let intent = intent::analyze(&subject_tokens, &body_tokens);
+    // The model reads the body from after the greeting: "Hi Ann," asks
+    // nothing.
+    let body_from = summary_start(own).map_or(own_text.len(), |skip| {
+        own[..skip].iter().map(|l| l.len() + 1).sum::<usize>()
+    });
+    let subject_sentences = text::sentences(email.subject);
+    let body_sentences = text::sentences(own_text.get(body_from..).unwrap_or(""));
+    let asks: Vec<intent::Ask> = subject_sentences
+        .iter()
+        .map(|s| (*s, true))
+        .chain(body_sentences.iter().map(|s| (*s, false)))
+        .map(|(sentence, in_subject)| intent::Ask {
+            sentence,
+            probability: model::request_probability(sentence),
+            in_subject,
+        })
+        .collect();
+    let intent = intent::analyze(&subject_tokens, &body_tokens, &asks);
+    reasons.extend(intent.evidence.iter().map(|e| Reason {
+        part: Part::Intent,
+        label: intent.intent.label().to_string(),
+        feature: e.feature.clone(),
+        text: e.text.clone(),
+        in_subject: e.in_subject,
+        weight: e.weight,
+    }));
 
     // The summary reads the same text from the first line after the greeting:
     // a suffix of `own_text`, so it needs no second copy.

@@ -7,7 +7,9 @@
 
 pub mod data;
 pub mod metrics;
+pub mod parakweet;
 pub mod replies;
+pub mod requests;
 
 /// What went wrong reading the evaluation data.
 #[derive(Debug, thiserror::Error)]
