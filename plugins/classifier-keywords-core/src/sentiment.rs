@@ -133,7 +133,9 @@ static COMPLAINT_STARTS: WordTable = first_words(COMPLAINT_CUES);
 pub fn analyze(text: &str) -> Sentiment {
     let text = vader::replace_emojis(text);
     let mut compounds = Vec::new();
-    let mut cues: Vec<Cue> = Vec::new();
+    // Cues are collected without their sentence (most are dropped below);
+    // the sentence is copied for the few kept.
+    let mut cues: Vec<(Cue, &str)> = Vec::new();
     for sentence in Sentences::new(&text) {
         // Sentences without sentiment do not dilute those with it: a long
         // factual message with one angry sentence is an angry message.
@@ -157,9 +159,16 @@ pub fn analyze(text: &str) -> Sentiment {
     };
     // Evidence for the label: the cues pointing its way, strongest first.
     let sign = compound.signum() as f32;
-    cues.retain(|c| label != "neutral" && c.weight * sign > 0.0);
-    cues.sort_by(|a, b| b.weight.abs().total_cmp(&a.weight.abs()));
+    cues.retain(|(c, _)| label != "neutral" && c.weight * sign > 0.0);
+    cues.sort_by(|(a, _), (b, _)| b.weight.abs().total_cmp(&a.weight.abs()));
     cues.truncate(3);
+    let cues = cues
+        .into_iter()
+        .map(|(cue, sentence)| Cue {
+            sentence: sentence.to_string(),
+            ..cue
+        })
+        .collect();
     Sentiment {
         label,
         score: score.clamp(0.0, 1.0) as f32,
@@ -170,7 +179,7 @@ pub fn analyze(text: &str) -> Sentiment {
 
 /// The compound score of one sentence, `None` when it has no words; adds
 /// the features that fired to `cues`.
-fn sentence_compound(sentence: &str, cues: &mut Vec<Cue>) -> Option<f64> {
+fn sentence_compound<'s>(sentence: &'s str, cues: &mut Vec<(Cue, &'s str)>) -> Option<f64> {
     let words = vader::words_and_emoticons(sentence);
     if words.is_empty() {
         return None;
@@ -183,19 +192,25 @@ fn sentence_compound(sentence: &str, cues: &mut Vec<Cue>) -> Option<f64> {
     let mut sentiments = vader::but_check(&lower, sentiments);
     for (k, &v) in sentiments.iter().enumerate() {
         if v != 0.0 {
-            cues.push(Cue {
-                feature: format!("lexicon:{}", lower[k]),
-                sentence: sentence.to_string(),
-                weight: v as f32,
-            });
+            cues.push((
+                Cue {
+                    feature: format!("lexicon:{}", lower[k]),
+                    sentence: String::new(),
+                    weight: v as f32,
+                },
+                sentence,
+            ));
         }
     }
     for (_, _, phrase) in phrase_hits(&lower, COMPLAINT_CUES, &COMPLAINT_STARTS) {
-        cues.push(Cue {
-            feature: format!("cue:{phrase}"),
-            sentence: sentence.to_string(),
-            weight: COMPLAINT_CUE as f32,
-        });
+        cues.push((
+            Cue {
+                feature: format!("cue:{phrase}"),
+                sentence: String::new(),
+                weight: COMPLAINT_CUE as f32,
+            },
+            sentence,
+        ));
         sentiments.push(COMPLAINT_CUE);
     }
     Some(vader::score_valence(&sentiments, sentence).compound)

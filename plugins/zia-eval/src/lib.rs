@@ -10,6 +10,8 @@ pub mod metrics;
 pub mod parakweet;
 pub mod replies;
 pub mod requests;
+pub mod sentiment;
+pub mod signatures;
 
 /// What went wrong reading the evaluation data.
 #[derive(Debug, thiserror::Error)]

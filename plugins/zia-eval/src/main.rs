@@ -1,7 +1,7 @@
 //! Prints the classifier's measured quality on held-out data (see the
 //! crate docs). `cargo run --release --manifest-path plugins/Cargo.toml -p zia-eval`
 
-use zia_eval::{parakweet, replies, requests};
+use zia_eval::{parakweet, replies, requests, sentiment, signatures};
 
 fn main() -> Result<(), zia_eval::EvalError> {
     let split = parakweet::load()?;
@@ -29,6 +29,22 @@ fn main() -> Result<(), zia_eval::EvalError> {
         fixtures.len(),
         outcomes.iter().filter(|o| o.summary_exact).count(),
         fixtures.len()
+    );
+    let m = sentiment::evaluate()?;
+    println!(
+        "sentiment, business-mail sentences ({}): macro-F1 Mailroom {:.3}, VADER {:.3}",
+        m.sentences, m.mailroom, m.vader
+    );
+    let s = signatures::evaluate()?;
+    println!(
+        "signatures, Enron set ({} messages): line P {:.3}  R {:.3}  F1 {:.3}; {} cards, wrong person {} ({:.1} %)",
+        s.messages,
+        s.lines.precision(),
+        s.lines.recall(),
+        s.lines.f1(),
+        s.cards,
+        s.wrong_person,
+        100.0 * s.wrong_person_rate()
     );
     Ok(())
 }
