@@ -278,6 +278,18 @@ pub fn looks_like_name(text: &str) -> bool {
     if words.is_empty() || words.len() > 4 || closing_rest(text).is_some() {
         return false;
     }
+    // Initials alone ("BT") say too little to be a card's name.
+    if words.iter().all(|w| !w.chars().any(char::is_lowercase)) {
+        return false;
+    }
+    // Attachment and document titles ("Certification Document") are
+    // capitalised too.
+    if words
+        .iter()
+        .any(|w| NOT_NAME_WORDS.contains(&w.to_lowercase().as_str()))
+    {
+        return false;
+    }
     words.iter().all(|w| {
         let mut chars = w.chars();
         chars.next().is_some_and(char::is_uppercase)
@@ -285,6 +297,35 @@ pub fn looks_like_name(text: &str) -> bool {
                 .all(|c| c.is_alphabetic() || matches!(c, '.' | '-' | '\''))
     })
 }
+
+/// Words of document titles and attachment names, never of a person's name.
+const NOT_NAME_WORDS: &[&str] = &[
+    "document",
+    "documents",
+    "attachment",
+    "attachments",
+    "attached",
+    "report",
+    "agreement",
+    "contract",
+    "schedule",
+    "form",
+    "forms",
+    "spreadsheet",
+    "presentation",
+    "memo",
+    "invoice",
+    "certification",
+    "certificate",
+    "file",
+    "files",
+    "draft",
+    "summary",
+    "proposal",
+    "policy",
+    "minutes",
+    "agenda",
+];
 
 /// Reads the contact card from signature lines.
 pub fn parse(lines: &[String]) -> Signature {
@@ -511,6 +552,15 @@ mod tests {
             sig("First paragraph.\n\nSecond paragraph is a full sentence here."),
             None
         );
+    }
+
+    #[test]
+    fn titles_and_initials_are_not_names() {
+        assert!(!looks_like_name("Certification Document"));
+        assert!(!looks_like_name("BT"));
+        assert!(looks_like_name("Diane"));
+        assert!(looks_like_name("J. R. Smith"));
+        assert_eq!(sig("Here it is.\n\nCertification Document\n"), None);
     }
 
     #[test]

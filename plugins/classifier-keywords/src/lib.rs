@@ -131,5 +131,18 @@ mod tests {
         assert_eq!(card.job_title.as_deref(), Some("Head of Sales"));
         assert_eq!(card.emails, ["anna@example.se"]);
         assert_eq!(card.phones, ["+46 8 123 456 78"]);
+        // The intent's reason names the phrase that decided it.
+        let intent_reasons: Vec<_> = c
+            .reasons
+            .iter()
+            .filter(|r| r.part == ClassificationPart::Intent)
+            .collect();
+        assert!(
+            intent_reasons
+                .iter()
+                .any(|r| r.label == "meeting" && r.feature.starts_with("cue:")),
+            "{intent_reasons:?}"
+        );
+        assert!(intent_reasons.iter().all(|r| r.evidence.is_some()));
     }
 }

@@ -74,7 +74,9 @@ fn score_message(raw: &str, scores: &mut SignatureScores) {
         return;
     }
     scores.cards += 1;
-    let truth_text = truth.join("\n");
+    // Spacing differs between a line and the card's field ("Barry  Lee").
+    let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let truth_text = squash(&truth.join("\n"));
     let facts: Vec<&str> = card
         .name
         .iter()
@@ -82,7 +84,7 @@ fn score_message(raw: &str, scores: &mut SignatureScores) {
         .chain(card.emails.iter().map(String::as_str))
         .chain(card.phones.iter().map(String::as_str))
         .collect();
-    if !facts.iter().any(|f| truth_text.contains(f)) {
+    if !facts.iter().any(|f| truth_text.contains(&squash(f))) {
         scores.wrong_person += 1;
     }
 }
