@@ -28,6 +28,7 @@ pub mod sentiment;
 pub mod signature;
 pub mod text;
 pub mod vader;
+pub mod when;
 pub mod words;
 
 pub use intent::Intent;
