@@ -52,6 +52,31 @@ fn complaint_end_to_end() {
     assert_eq!(s.website.as_deref(), Some("www.millersons.example"));
 }
 
+/// The complaints the host's end-to-end tests run through the plugin
+/// (`host/tests/all/example_plugins.rs`, `pipeline.rs`): a complaint, and
+/// negative, even though each also asks for something ("Please fix this").
+#[test]
+fn host_test_complaints_stay_complaints() {
+    for (subject, body) in [
+        (
+            "Still broken - very disappointed",
+            "Hello,\r\n\r\nthis is the third time I write: the export is still broken and nobody \
+             answers. I am very disappointed and frustrated with your service. Please fix this \
+             immediately or refund the invoice.\r\n\r\nBest regards,\r\nDana Client\r\nPhone: +1 555 0100\r\n",
+        ),
+        (
+            "Still broken - very disappointed",
+            "The export is still broken and nobody answers. I am very disappointed and frustrated. \
+             Please fix this immediately.\r\n",
+        ),
+    ] {
+        let a = run(subject, body);
+        assert_eq!(a.intent.label, "complaint", "{a:?}");
+        assert_eq!(a.sentiment.label, "negative", "{a:?}");
+        assert!(a.summary.is_some_and(|s| !s.is_empty()));
+    }
+}
+
 #[test]
 fn reasons_name_what_decided() {
     let a = run("Where is my order?", COMPLAINT);
