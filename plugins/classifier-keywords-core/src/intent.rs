@@ -1,11 +1,15 @@
-//! Intent and tags from weighted phrases.
+//! Intent and tags: the learned request model ([`crate::model`]) per
+//! sentence, and weighted phrases for the more specific intents and tags.
 //!
 //! Each phrase votes for an intent (or a tag) with a weight; the subject
-//! counts double because people state their purpose there. The winning
-//! intent needs a minimum score, else the message is `other`.
+//! counts double because people state their purpose there. A specific
+//! intent (complaint, meeting, purchase, unsubscribe) with enough evidence
+//! wins; otherwise a sentence the model reads as asking for something makes
+//! the message a `request` (a `question` when that sentence is a plain
+//! question); otherwise `?`s make it a `question`, else it is `other`.
 
 use crate::text::Tokens;
-use crate::words::{WordTable, word_hash};
+use crate::words::{WordTable, first_word, word_hash};
 
 /// What the sender wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,12 +77,38 @@ pub struct IntentResult {
     pub score: f32,
     /// Tags with confidence, strongest first.
     pub tags: Vec<(&'static str, f32)>,
+    /// What decided the intent, strongest first.
+    pub evidence: Vec<Evidence>,
 }
 
-/// Scores the subject and the sender's own text.
-pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
+/// One thing that decided the intent: `model:request` on a sentence or
+/// `cue:PHRASE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub feature: String,
+    pub text: String,
+    pub in_subject: bool,
+    pub weight: f32,
+}
+
+/// A sentence and the model's probability that it asks for something.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask<'a> {
+    pub sentence: &'a str,
+    pub probability: f32,
+    pub in_subject: bool,
+}
+
+/// The model's verdict needs at least this probability.
+const ASKS: f32 = 0.5;
+
+/// Scores the subject and the sender's own text, given the model's verdict
+/// on each of their sentences.
+pub fn analyze(subject: &Tokens, body: &Tokens, asks: &[Ask<'_>]) -> IntentResult {
     let mut intents = [0.0f32; 6];
     let mut tags: Vec<(&'static str, f32)> = Vec::new();
+    // (phrase index, in subject, weight) of each intent vote.
+    let mut fired: Vec<(usize, bool, f32)> = Vec::new();
     for (tokens, weight) in [(subject, SUBJECT_WEIGHT), (body, 1.0)] {
         let mut hits = vec![0u32; PHRASES.len()];
         for pos in 0..tokens.len() {
@@ -100,7 +130,10 @@ pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
                 }
                 hits[index] += 1;
                 match vote {
-                    Vote::Intent(intent) => intents[slot(intent)] += w * weight,
+                    Vote::Intent(intent) => {
+                        intents[slot(intent)] += w * weight;
+                        fired.push((index, weight == SUBJECT_WEIGHT, w * weight));
+                    }
                     Vote::Tag(tag) => match tags.iter_mut().find(|(t, _)| *t == tag) {
                         Some(entry) => entry.1 += w * weight,
                         None => tags.push((tag, w * weight)),
@@ -112,18 +145,65 @@ pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
     }
 
     let total: f32 = intents.iter().sum();
-    let (best, best_score) = Intent::SCORED
-        .iter()
-        .map(|&intent| (intent, intents[slot(intent)]))
-        .fold((Other, 0.0f32), |acc, x| if x.1 > acc.1 { x } else { acc });
-    let (intent, score) = if best_score < MIN_INTENT {
-        // Confidence in "other" falls as the evidence for something grows.
-        (Other, 1.0 - best_score / MIN_INTENT * 0.5)
-    } else {
-        let share = best_score / total;
-        let strength = 1.0 - (-best_score / 2.0).exp();
-        (best, share * strength)
+    let share = |intent: Intent| {
+        let score = intents[slot(intent)];
+        score / total * (1.0 - (-score / 2.0).exp())
     };
+    let specific = [Complaint, Meeting, Purchase, Unsubscribe]
+        .into_iter()
+        .map(|intent| (intent, intents[slot(intent)]))
+        .filter(|&(_, score)| score >= MIN_INTENT)
+        .fold(None, |best: Option<(Intent, f32)>, x| match best {
+            Some(b) if b.1 >= x.1 => Some(b),
+            _ => Some(x),
+        });
+    let best_ask = asks
+        .iter()
+        .copied()
+        .max_by(|a, b| a.probability.total_cmp(&b.probability));
+    let question_score = intents[slot(Question)];
+    let mut evidence = Vec::new();
+    let (intent, score) = match (specific, best_ask) {
+        (Some((intent, score)), _) if score >= question_score => (intent, share(intent)),
+        (_, Some(ask)) if ask.probability >= ASKS => {
+            for a in asks.iter().filter(|a| a.probability >= ASKS).take(3) {
+                evidence.push(Evidence {
+                    feature: "model:request".to_string(),
+                    text: a.sentence.to_string(),
+                    in_subject: a.in_subject,
+                    weight: a.probability,
+                });
+            }
+            let intent = if is_plain_question(ask.sentence) {
+                Question
+            } else {
+                Request
+            };
+            (intent, ask.probability)
+        }
+        _ if question_score >= MIN_INTENT => (Question, share(Question)),
+        (Some((intent, _)), _) => (intent, share(intent)),
+        _ => {
+            let p = best_ask.map_or(0.0, |a| a.probability);
+            (Other, 1.0 - p)
+        }
+    };
+    if evidence.is_empty() && intent != Other {
+        for &(index, in_subject, w) in &fired {
+            let (phrase, vote, _) = PHRASES[index];
+            if matches!(vote, Vote::Intent(i) if i == intent) {
+                evidence.push(Evidence {
+                    feature: format!("cue:{phrase}"),
+                    text: phrase.to_string(),
+                    in_subject,
+                    weight: w,
+                });
+            }
+        }
+        evidence.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        evidence.dedup_by(|a, b| a.feature == b.feature);
+        evidence.truncate(3);
+    }
 
     tags.retain(|(_, s)| *s >= MIN_TAG);
     let mut tags: Vec<_> = tags
@@ -135,7 +215,43 @@ pub fn analyze(subject: &Tokens, body: &Tokens) -> IntentResult {
         intent,
         score: score.clamp(0.0, 1.0),
         tags,
+        evidence,
     }
+}
+
+/// A question asking for information ("When is the deadline?") rather than
+/// for an action ("Could you send it?").
+fn is_plain_question(sentence: &str) -> bool {
+    let trimmed = sentence.trim();
+    let first = trimmed
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_lowercase();
+    trimmed.ends_with('?')
+        && matches!(
+            first.as_str(),
+            "what"
+                | "when"
+                | "where"
+                | "why"
+                | "how"
+                | "who"
+                | "which"
+                | "whose"
+                | "is"
+                | "are"
+                | "was"
+                | "were"
+                | "does"
+                | "do"
+                | "did"
+                | "has"
+                | "have"
+                | "any"
+                | "anyone"
+        )
+        && !trimmed.to_lowercase().contains("please")
 }
 
 fn slot(intent: Intent) -> usize {
@@ -160,15 +276,6 @@ fn phrases_starting(word: &str, hash: u32) -> std::ops::Range<usize> {
             first_word(PHRASES[range(v).start].0.as_bytes()) == word.as_bytes()
         })
         .map_or(0..0, range)
-}
-
-/// The phrase's bytes up to its first space.
-const fn first_word(phrase: &[u8]) -> &[u8] {
-    let mut n = 0;
-    while n < phrase.len() && phrase[n] != b' ' {
-        n += 1;
-    }
-    phrase.split_at(n).0
 }
 
 const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -403,7 +510,19 @@ mod tests {
     use super::*;
 
     fn intent(subject: &str, body: &str) -> Intent {
-        analyze(&Tokens::new(subject), &Tokens::new(body)).intent
+        let asks: Vec<Ask> = [(subject, true), (body, false)]
+            .into_iter()
+            .flat_map(|(text, in_subject)| {
+                crate::text::sentences(text)
+                    .into_iter()
+                    .map(move |sentence| Ask {
+                        sentence,
+                        probability: crate::model::request_probability(sentence),
+                        in_subject,
+                    })
+            })
+            .collect();
+        analyze(&Tokens::new(subject), &Tokens::new(body), &asks).intent
     }
 
     #[test]
@@ -462,6 +581,7 @@ mod tests {
         let r = analyze(
             &Tokens::new("URGENT: invoice overdue"),
             &Tokens::new("Please see the attached invoice."),
+            &[],
         );
         let names: Vec<_> = r.tags.iter().map(|t| t.0).collect();
         assert!(names.contains(&"urgent"), "{names:?}");

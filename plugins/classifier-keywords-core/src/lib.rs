@@ -13,16 +13,22 @@
 //!   to [`SUMMARY_CHARS`];
 //! - the signature block, read into a contact card ([`signature`]).
 //!
-//! Quoted replies (`> …`, `On … wrote:`) and the signature are removed before
-//! sentiment, intent and summary, so a reply is judged by what its sender
-//! wrote.
+//! Every analysis reads the sender's own text only ([`reply`]: no quoted or
+//! forwarded message, footer or disclaimer), and sentiment, intent and
+//! summary read it without the signature, so a reply is judged by what its
+//! sender wrote and the card describes its sender.
 
 #![forbid(unsafe_code)]
 
+pub mod features;
 pub mod intent;
+pub mod model;
+pub mod reply;
 pub mod sentiment;
 pub mod signature;
 pub mod text;
+pub mod vader;
+pub mod when;
 pub mod words;
 
 pub use intent::Intent;
@@ -30,6 +36,8 @@ pub use signature::Signature;
 
 /// Longest summary, in characters.
 pub const SUMMARY_CHARS: usize = 200;
+/// Most sentences in a summary.
+pub const SUMMARY_SENTENCES: usize = 3;
 
 /// What the classifier reads: a subject and a plain-text body.
 #[derive(Clone, Copy, Debug)]
@@ -67,11 +75,35 @@ pub struct Analysis {
     /// E.g. `urgent`, `follow-up`, `billing`, `attachment`, `out-of-office`,
     /// `thanks`, `newsletter`; strongest first.
     pub tags: Vec<Label>,
+    /// Why: the features behind the labels, strongest first per part.
+    pub reasons: Vec<Reason>,
+}
+
+/// What a [`Reason`] explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Sentiment,
+    Intent,
+}
+
+/// One feature behind a label: its name (`lexicon:late`, `cue:still
+/// waiting`, `model:request`), the text it fired on and its weight (for,
+/// positive; against, negative).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub part: Part,
+    pub label: String,
+    pub feature: String,
+    /// The sentence the feature fired in.
+    pub text: String,
+    /// Found in the subject rather than the body.
+    pub in_subject: bool,
+    pub weight: f32,
 }
 
 /// Classifies one message.
 pub fn classify(email: &Email<'_>) -> Analysis {
-    let lines = text::own_lines(email.text_body);
+    let lines = reply::own_text(email.text_body).lines;
     let (own_end, signature) = match signature::split(&lines) {
         Some((start, block)) => {
             let card = signature::parse(&block);
@@ -87,14 +119,53 @@ pub fn classify(email: &Email<'_>) -> Analysis {
 
     // Sentiment of the body; the subject joins in only when the body is silent
     // (subjects are terse and often just a topic).
-    let mut mood = sentiment::analyze(&body_tokens);
+    let mut mood = sentiment::analyze(&own_text);
+    let mut mood_in_subject = false;
     if mood.label == "neutral" {
-        let from_subject = sentiment::analyze(&subject_tokens);
+        let from_subject = sentiment::analyze(email.subject);
         if from_subject.label != "neutral" {
             mood = from_subject;
+            mood_in_subject = true;
         }
     }
-    let intent = intent::analyze(&subject_tokens, &body_tokens);
+    let mut reasons: Vec<Reason> = mood
+        .evidence
+        .iter()
+        .map(|cue| Reason {
+            part: Part::Sentiment,
+            label: mood.label.to_string(),
+            feature: cue.feature.clone(),
+            text: cue.sentence.clone(),
+            in_subject: mood_in_subject,
+            weight: cue.weight.abs() / 4.0,
+        })
+        .collect();
+    // The model reads the body from after the greeting: "Hi Ann," asks
+    // nothing.
+    let body_from = summary_start(own).map_or(own_text.len(), |skip| {
+        own[..skip].iter().map(|l| l.len() + 1).sum::<usize>()
+    });
+    let subject_sentences = text::sentences(email.subject);
+    let body_sentences = text::sentences(own_text.get(body_from..).unwrap_or(""));
+    let asks: Vec<intent::Ask> = subject_sentences
+        .iter()
+        .map(|s| (*s, true))
+        .chain(body_sentences.iter().map(|s| (*s, false)))
+        .map(|(sentence, in_subject)| intent::Ask {
+            sentence,
+            probability: model::request_probability(sentence),
+            in_subject,
+        })
+        .collect();
+    let intent = intent::analyze(&subject_tokens, &body_tokens, &asks);
+    reasons.extend(intent.evidence.iter().map(|e| Reason {
+        part: Part::Intent,
+        label: intent.intent.label().to_string(),
+        feature: e.feature.clone(),
+        text: e.text.clone(),
+        in_subject: e.in_subject,
+        weight: e.weight,
+    }));
 
     // The summary reads the same text from the first line after the greeting:
     // a suffix of `own_text`, so it needs no second copy.
@@ -109,6 +180,7 @@ pub fn classify(email: &Email<'_>) -> Analysis {
         summary,
         signature,
         tags: intent.tags.iter().map(|(t, s)| Label::new(t, *s)).collect(),
+        reasons,
     }
 }
 
@@ -131,11 +203,11 @@ fn summary_start(lines: &[&str]) -> Option<usize> {
     })
 }
 
-/// The summary of `body` (greeting already skipped): reads sentences only
-/// until it is full.
+/// The summary of `body` (greeting already skipped): up to
+/// [`SUMMARY_SENTENCES`] sentences, reading only until it is full.
 fn summary_of(body: &str) -> Option<String> {
     let mut summary = String::new();
-    for sentence in text::Sentences::new(body) {
+    for sentence in text::Sentences::new(body).take(SUMMARY_SENTENCES) {
         let sentence = text::squash_spaces(sentence);
         let needed = sentence.chars().count() + usize::from(!summary.is_empty());
         if summary.chars().count() + needed <= SUMMARY_CHARS {

@@ -193,7 +193,8 @@ const STREET_WORDS: &[&str] = &[
 ];
 
 /// The signature lines of the sender's own text, and the index where they
-/// start; `None` when no signature is recognised.
+/// start (a closing such as `Thanks,` included); `None` when no signature is
+/// recognised. The lines may be empty: a bare closing.
 pub fn split(lines: &[&str]) -> Option<(usize, Vec<String>)> {
     // 1. The standard delimiter ("-- ", often trimmed to "--").
     if let Some(at) = lines.iter().rposition(|l| l.trim_end() == "--") {
@@ -212,9 +213,8 @@ pub fn split(lines: &[&str]) -> Option<(usize, Vec<String>)> {
                 block.push(rest.to_string());
             }
             block.extend(block_after(lines, at + 1));
-            if block.is_empty() {
-                return None;
-            }
+            // A closing with nothing after it still ends the message proper
+            // (the summary stops there); the card is then empty.
             return Some((at, block));
         }
     }
@@ -278,6 +278,18 @@ pub fn looks_like_name(text: &str) -> bool {
     if words.is_empty() || words.len() > 4 || closing_rest(text).is_some() {
         return false;
     }
+    // Initials alone ("BT") say too little to be a card's name.
+    if words.iter().all(|w| !w.chars().any(char::is_lowercase)) {
+        return false;
+    }
+    // Attachment and document titles ("Certification Document") are
+    // capitalised too.
+    if words
+        .iter()
+        .any(|w| NOT_NAME_WORDS.contains(&w.to_lowercase().as_str()))
+    {
+        return false;
+    }
     words.iter().all(|w| {
         let mut chars = w.chars();
         chars.next().is_some_and(char::is_uppercase)
@@ -285,6 +297,35 @@ pub fn looks_like_name(text: &str) -> bool {
                 .all(|c| c.is_alphabetic() || matches!(c, '.' | '-' | '\''))
     })
 }
+
+/// Words of document titles and attachment names, never of a person's name.
+const NOT_NAME_WORDS: &[&str] = &[
+    "document",
+    "documents",
+    "attachment",
+    "attachments",
+    "attached",
+    "report",
+    "agreement",
+    "contract",
+    "schedule",
+    "form",
+    "forms",
+    "spreadsheet",
+    "presentation",
+    "memo",
+    "invoice",
+    "certification",
+    "certificate",
+    "file",
+    "files",
+    "draft",
+    "summary",
+    "proposal",
+    "policy",
+    "minutes",
+    "agenda",
+];
 
 /// Reads the contact card from signature lines.
 pub fn parse(lines: &[String]) -> Signature {
@@ -511,6 +552,15 @@ mod tests {
             sig("First paragraph.\n\nSecond paragraph is a full sentence here."),
             None
         );
+    }
+
+    #[test]
+    fn titles_and_initials_are_not_names() {
+        assert!(!looks_like_name("Certification Document"));
+        assert!(!looks_like_name("BT"));
+        assert!(looks_like_name("Diane"));
+        assert!(looks_like_name("J. R. Smith"));
+        assert_eq!(sig("Here it is.\n\nCertification Document\n"), None);
     }
 
     #[test]

@@ -1,59 +1,9 @@
-//! Text clean-up shared by the analyses: reply cut-off, quoted lines,
-//! greetings, tokens and sentences.
+//! Text clean-up shared by the analyses: greetings, tokens and sentences.
 //!
 //! Everything works on borrowed slices of the input; the only allocation is
 //! the lower-cased copy of the words that tokens point into.
 
 use crate::words::{HASH_SEED, finish, mix, word_hash};
-
-/// The part of a body written by the sender: everything before the quoted
-/// message a reply carries (`On … wrote:`, `-----Original Message-----`, an
-/// Outlook `From:` block), without `>`-quoted lines.
-pub fn own_lines(body: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut has_text = false;
-    for line in body.lines() {
-        let trimmed = line.trim();
-        if has_text && is_reply_header(trimmed) {
-            break;
-        }
-        if trimmed.starts_with('>') {
-            continue;
-        }
-        has_text |= !trimmed.is_empty();
-        lines.push(line.trim_end());
-    }
-    lines
-}
-
-/// Compares ASCII letters case-insensitively and everything else exactly,
-/// as `to_ascii_lowercase` would, without copying the line (this runs for
-/// every line).
-fn is_reply_header(line: &str) -> bool {
-    let bytes = line.as_bytes();
-    // Every header below starts with one of these: most lines stop here.
-    if !matches!(
-        bytes.first().map(u8::to_ascii_lowercase),
-        Some(b'-' | b'_' | b'o' | b'a' | b'l' | b'e' | b'f')
-    ) {
-        return false;
-    }
-    let starts =
-        |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    let ends = |p: &str| {
-        bytes.len() >= p.len() && bytes[bytes.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
-    };
-    starts("-----original message")
-        || starts("----- original message")
-        || starts("-----ursprüngliche nachricht")
-        || starts("________________________________")
-        || starts("----- forwarded by")
-        || (starts("on ") && ends("wrote:"))
-        || (starts("am ") && ends("schrieb:"))
-        || (starts("le ") && (ends("a écrit :") || ends("a écrit:")))
-        || (starts("el ") && ends("escribió:"))
-        || (starts("from:") && line.contains('@'))
-}
 
 /// Whether a line is a salutation such as `Hi John,` or `Dear Sir or Madam,`.
 pub fn is_greeting(line: &str) -> bool {
@@ -79,6 +29,31 @@ pub fn is_greeting(line: &str) -> bool {
         "ciao",
         "beste",
         "geachte",
+        "guten tag",
+        "guten morgen",
+        "moin",
+        "salut",
+        "buenos días",
+        "buenas tardes",
+        "estimado",
+        "estimada",
+        "olá",
+        "bom dia",
+        "boa tarde",
+        "prezado",
+        "prezada",
+        "goedemorgen",
+        "goedemiddag",
+        "buongiorno",
+        "gentile",
+        "egregio",
+        "добрый день",
+        "доброе утро",
+        "добрый вечер",
+        "здравствуйте",
+        "привет",
+        "уважаемый",
+        "уважаемая",
     ];
     let starts = OPENERS.iter().any(|o| {
         lower.starts_with(o)
@@ -464,17 +439,6 @@ pub fn squash_spaces(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cuts_quoted_reply() {
-        let body = "Sounds good.\n\nOn Mon, 3 Jun 2024, Ann <a@x.org> wrote:\n> old text\n";
-        assert_eq!(own_lines(body), vec!["Sounds good.", ""]);
-    }
-
-    #[test]
-    fn drops_quote_marks_inline() {
-        assert_eq!(own_lines("> a\nb\n> c"), vec!["b"]);
-    }
 
     #[test]
     fn tokens_lower_case_and_emphasis() {

@@ -21,6 +21,28 @@ pub const fn word_hash(bytes: &[u8]) -> u32 {
     finish(hash, bytes.len())
 }
 
+/// The phrase's bytes up to its first space.
+pub const fn first_word(phrase: &[u8]) -> &[u8] {
+    let mut n = 0;
+    while n < phrase.len() && phrase[n] != b' ' {
+        n += 1;
+    }
+    phrase.split_at(n).0
+}
+
+/// The first words of a phrase table (`(phrase, value)` pairs), each
+/// mapped to the index of a phrase it starts: a token that is not in it
+/// starts no phrase.
+pub const fn first_words<T: Copy>(phrases: &[(&str, T)]) -> WordTable {
+    let mut table = WordTable::new();
+    let mut i = 0;
+    while i < phrases.len() {
+        table.insert(word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
+        i += 1;
+    }
+    table
+}
+
 pub(crate) const HASH_SEED: u64 = 0x243f_6a88_85a3_08d3;
 
 pub(crate) const fn mix(hash: u64, chunk: u64) -> u64 {
@@ -32,19 +54,20 @@ pub(crate) const fn finish(hash: u64, len: usize) -> u32 {
     mix(hash, len as u64) as u32
 }
 
-/// Slots of a [`WordTable`]: a power of two, at most a third full for the
-/// tables here so a miss (most words) usually ends at the first empty slot.
-const SLOTS: usize = 1024;
+/// Slots of a [`WordTable`] unless it says otherwise: a power of two, at
+/// most a third full for the phrase tables so a miss (most words) usually
+/// ends at the first empty slot.
+const DEFAULT_SLOTS: usize = 1024;
 
 /// A hash table from words to `u32` values, built at compile time (no set-up
 /// in a fresh plugin instance) by linear probing. Lookups take the word's
 /// [`word_hash`] and a check that the entry found really is the word.
-pub struct WordTable {
+pub struct WordTable<const SLOTS: usize = DEFAULT_SLOTS> {
     hashes: [u32; SLOTS],
     values: [u32; SLOTS],
 }
 
-impl WordTable {
+impl<const SLOTS: usize> WordTable<SLOTS> {
     const EMPTY: u32 = u32::MAX;
 
     pub const fn new() -> Self {
@@ -78,9 +101,27 @@ impl WordTable {
             slot = (slot + 1) % SLOTS;
         }
     }
+
+    /// Like [`WordTable::get`], but of several entries for the same word the
+    /// one inserted last (a word list where a later line overrides an
+    /// earlier one).
+    pub fn get_last(&self, hash: u32, is_word: impl Fn(u32) -> bool) -> Option<u32> {
+        let mut slot = hash as usize % SLOTS;
+        let mut found = None;
+        loop {
+            let value = self.values[slot];
+            if value == Self::EMPTY {
+                return found;
+            }
+            if self.hashes[slot] == hash && is_word(value) {
+                found = Some(value);
+            }
+            slot = (slot + 1) % SLOTS;
+        }
+    }
 }
 
-impl Default for WordTable {
+impl<const SLOTS: usize> Default for WordTable<SLOTS> {
     fn default() -> Self {
         Self::new()
     }

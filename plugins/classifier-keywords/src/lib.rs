@@ -5,7 +5,7 @@
 //! The logic lives in `classifier-keywords-core` so the host can benchmark
 //! the same code natively.
 
-use classifier_keywords_core::{Analysis, Email, Signature};
+use classifier_keywords_core::{Analysis, Email, Part, Signature, reply, when};
 use mailroom_plugin_sdk::prelude::*;
 
 pub struct KeywordClassifier;
@@ -40,6 +40,9 @@ mailroom_plugin_sdk::export_classifier!(KeywordClassifier);
 /// sender's address for the contact card and the meeting participants).
 pub fn to_classification(message: &Message, analysis: Analysis) -> Classification {
     let sender = message.from_email().map(str::to_string);
+    let meeting_time = (analysis.intent.label == "meeting")
+        .then(|| meeting_start(message))
+        .flatten();
     let activities = if analysis.intent.label == "meeting" {
         vec![Activity {
             kind: ActivityKind::Meeting,
@@ -47,8 +50,7 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
                 "" => "Meeting".to_string(),
                 subject => subject.to_string(),
             },
-            // Keywords cannot read dates reliably; the user fills in the time.
-            starts_at: None,
+            starts_at: meeting_time.as_ref().map(|(w, _)| w.epoch_ms),
             duration_minutes: None,
             location: None,
             participants: sender.iter().cloned().collect(),
@@ -73,9 +75,47 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
             .into_iter()
             .map(|t| ScoredLabel::new(t.label, t.score))
             .collect(),
-        // The keyword rules do not record which words decided a label yet.
-        reasons: Vec::new(),
+        reasons: analysis
+            .reasons
+            .into_iter()
+            .map(reason)
+            .chain(meeting_time.map(|(w, source)| {
+                Reason::new(ClassificationPart::Activity, "", "time:written", 1.0)
+                    .at(0)
+                    .found(source, w.text, None)
+            }))
+            .collect(),
     }
+}
+
+/// The meeting's start written in the subject or the sender's own text,
+/// resolved against the Date header (its time and UTC offset).
+fn meeting_start(message: &Message) -> Option<(when::When, TextSource)> {
+    let reference = when::Reference {
+        epoch_ms: message.date?,
+        offset_minutes: message
+            .header("Date")
+            .and_then(when::header_offset_minutes)
+            .unwrap_or(0),
+    };
+    if let Some(w) = when::resolve(&message.subject, reference) {
+        return Some((w, TextSource::Subject));
+    }
+    let own = reply::own_text(&message.text_body).lines.join("\n");
+    when::resolve(&own, reference).map(|w| (w, TextSource::TextBody))
+}
+
+fn reason(r: classifier_keywords_core::Reason) -> Reason {
+    let part = match r.part {
+        Part::Sentiment => ClassificationPart::Sentiment,
+        Part::Intent => ClassificationPart::Intent,
+    };
+    let source = if r.in_subject {
+        TextSource::Subject
+    } else {
+        TextSource::TextBody
+    };
+    Reason::new(part, r.label, r.feature, r.weight).found(source, r.text, None)
 }
 
 fn card(sig: Signature, sender: Option<String>) -> ContactCard {
@@ -101,6 +141,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn meeting_time_from_the_subject_and_the_date_header() {
+        let message = Message {
+            subject: "Meeting Wed 12 Nov 15:00 UTC".into(),
+            text_body: "Hi, can we meet to go through the agenda?\n\nAnna\n".into(),
+            from: vec![Address::new(Some("Anna Berg"), "anna@example.se")],
+            // Mon, 10 Nov 2025 09:00:00 +0100
+            date: Some(1_762_761_600_000),
+            headers: vec![Header {
+                name: "Date".into(),
+                value: "Mon, 10 Nov 2025 09:00:00 +0100".into(),
+            }],
+            ..Default::default()
+        };
+        let c = KeywordClassifier::classify(message).unwrap();
+        assert_eq!(c.activities.len(), 1);
+        // Wed, 12 Nov 2025 15:00:00 UTC
+        assert_eq!(c.activities[0].starts_at, Some(1_762_959_600_000));
+        let reason = c
+            .reasons
+            .iter()
+            .find(|r| r.part == ClassificationPart::Activity)
+            .unwrap();
+        assert_eq!(reason.evidence.as_ref().unwrap().text, "Wed 12 Nov 15:00");
+    }
+
+    #[test]
     fn meeting_with_signature() {
         let message = Message {
             subject: "Re: Call next week".into(),
@@ -119,5 +185,18 @@ mod tests {
         assert_eq!(card.job_title.as_deref(), Some("Head of Sales"));
         assert_eq!(card.emails, ["anna@example.se"]);
         assert_eq!(card.phones, ["+46 8 123 456 78"]);
+        // The intent's reason names the phrase that decided it.
+        let intent_reasons: Vec<_> = c
+            .reasons
+            .iter()
+            .filter(|r| r.part == ClassificationPart::Intent)
+            .collect();
+        assert!(
+            intent_reasons
+                .iter()
+                .any(|r| r.label == "meeting" && r.feature.starts_with("cue:")),
+            "{intent_reasons:?}"
+        );
+        assert!(intent_reasons.iter().all(|r| r.evidence.is_some()));
     }
 }
