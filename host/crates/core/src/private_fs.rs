@@ -45,12 +45,10 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn mode(path: &Path) -> u32 {
-        std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
-    }
-
     #[test]
     fn directories_and_files_are_created_owner_only() {
+        let mode =
+            |path: &Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
         let root = std::env::temp_dir().join(format!("mailroom-private-{}", std::process::id()));
         let dir = root.join("a/b");
         create_private_dir(&dir).expect("dir");

@@ -102,32 +102,9 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
     let schema = format!("{base}/openapi.json");
     let report = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-report");
 
-    let schemathesis = |token: String, operations: [&str; 2]| {
-        let mut c = Command::new(bin.join("schemathesis"));
-        c.args(["run", &schema])
-            .args(["--header", &format!("Authorization: Bearer {token}")])
-            .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
-            .args(["--phases", "examples,coverage,fuzzing,stateful"])
-            .args(["--max-examples", "15", "--workers", "1", "--seed", "1", "--request-timeout", "10"])
-            .args(operations)
-            .arg("--report-dir")
-            .arg(&report)
-            // Its cache (`.schemathesis/`) goes there too, not into the source tree.
-            .current_dir(env!("CARGO_TARGET_TMPDIR"))
-            .env("NO_COLOR", "1");
-        c
-    };
-    let skipped = format!("^({OUTBOUND}|{})$", DESTRUCTIVE.trim_start_matches("^(").trim_end_matches(")$"));
-    let main = schemathesis(f.admin_a_token.clone(), ["--exclude-operation-id-regex", skipped.as_str()]);
-    let destructive = schemathesis(throwaway, ["--include-operation-id-regex", DESTRUCTIVE]);
-    for (mut command, what) in [(main, "Schemathesis"), (destructive, "Schemathesis (destructive operations, throwaway org)")] {
-        let out = tokio::task::spawn_blocking(move || run(&mut command, what)).await.expect("run");
-        assert!(out.contains("passed"), "{what}:\n{out}");
-    }
-    // The admin of org A still works: the main pass did not lock itself out.
-    app.get("/v1/me", &f.admin_a_token).await.ok(axum::http::StatusCode::OK);
-
-    // A client generated from the document, used for a few calls.
+    let base_url = base.clone();
+    // First a client generated from the document, used for a few calls on
+    // the fixture's data (Schemathesis then changes the org's data at will).
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-client");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("dir");
@@ -155,11 +132,12 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/all/api/openapi_client/use_client.py");
     let account = f.account_a.to_string();
     let token = f.admin_a_token.clone();
+    let python = bin.join("python");
     let out = tokio::task::spawn_blocking(move || {
         run(
-            Command::new(bin.join("python"))
+            Command::new(python)
                 .arg(script)
-                .args([&base, &token, &account])
+                .args([&base_url, &token, &account])
                 .env("PYTHONPATH", &work),
             "the generated Python client",
         )
@@ -167,4 +145,29 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
     .await
     .expect("client");
     assert!(out.contains("generated client: ok"), "{out}");
+
+    let schemathesis = |token: String, operations: [&str; 2]| {
+        let mut c = Command::new(bin.join("schemathesis"));
+        c.args(["run", &schema])
+            .args(["--header", &format!("Authorization: Bearer {token}")])
+            .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
+            .args(["--phases", "examples,coverage,fuzzing,stateful"])
+            .args(["--max-examples", "15", "--workers", "1", "--seed", "1", "--request-timeout", "10"])
+            .args(operations)
+            .arg("--report-dir")
+            .arg(&report)
+            // Its cache (`.schemathesis/`) goes there too, not into the source tree.
+            .current_dir(env!("CARGO_TARGET_TMPDIR"))
+            .env("NO_COLOR", "1");
+        c
+    };
+    let skipped = format!("^({OUTBOUND}|{})$", DESTRUCTIVE.trim_start_matches("^(").trim_end_matches(")$"));
+    let main = schemathesis(f.admin_a_token.clone(), ["--exclude-operation-id-regex", skipped.as_str()]);
+    let destructive = schemathesis(throwaway, ["--include-operation-id-regex", DESTRUCTIVE]);
+    for (mut command, what) in [(main, "Schemathesis"), (destructive, "Schemathesis (destructive operations, throwaway org)")] {
+        let out = tokio::task::spawn_blocking(move || run(&mut command, what)).await.expect("run");
+        assert!(out.contains("passed"), "{what}:\n{out}");
+    }
+    // The admin of org A still works: the main pass did not lock itself out.
+    app.get("/v1/me", &f.admin_a_token).await.ok(axum::http::StatusCode::OK);
 }

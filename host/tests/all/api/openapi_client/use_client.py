@@ -28,7 +28,8 @@ assert page is not None and [c.id for c in page.items] == [created.id], page
 
 # Every documented sharing value, as the generated enum sends it.
 for sharing in Sharing:
-    account_view = set_sharing.sync(id=account, client=client, body=SharingRequest(sharing=sharing, users=[]))
-    assert account_view is not None and account_view.sharing == sharing, (sharing, account_view)
+    answer = set_sharing.sync_detailed(id=account, client=client, body=SharingRequest(sharing=sharing, users=[]))
+    assert answer.status_code == 200, (sharing, answer.status_code, answer.content)
+    assert answer.parsed.sharing == sharing, (sharing, answer.parsed)
 
 print("generated client: ok")
