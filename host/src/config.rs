@@ -8,6 +8,7 @@ use mailroom_plugin_host::Limits;
 use mailroom_plugin_host::registry::RegistrySettings;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -95,6 +96,40 @@ impl Default for SyncSettings {
     }
 }
 
+/// What the HTTP server allows a client, against slow, noisy or hostile ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Failed authentications an address may make per minute before it is
+    /// answered 429 (valid tokens are never counted).
+    pub auth_failures_per_minute: NonZeroU32,
+    /// Failed authentications an address may make at once.
+    pub auth_failure_burst: NonZeroU32,
+    /// Seconds a client has to send a request's headers, counted from the
+    /// connection's start or the end of its previous response: a client
+    /// trickling headers, or a kept-alive connection left idle, is closed.
+    pub header_read_timeout_secs: u64,
+    /// Open connections one client address may hold.
+    pub connections_per_address: usize,
+    /// Longest request target (path and query) answered; longer is 414.
+    pub max_uri_bytes: usize,
+    /// Most bytes of request headers answered; more is 431.
+    pub max_header_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            auth_failures_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            auth_failure_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            header_read_timeout_secs: 30,
+            connections_per_address: 64,
+            max_uri_bytes: 8 << 10,
+            max_header_bytes: 32 << 10,
+        }
+    }
+}
+
 /// Everything `mailroom serve` needs to know.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -112,6 +147,7 @@ pub struct Settings {
     pub limits: BodyLimits,
     pub plugins: PluginDefaults,
     pub sync: SyncSettings,
+    pub http: HttpSettings,
 }
 
 impl Default for Settings {
@@ -128,6 +164,7 @@ impl Default for Settings {
             limits: BodyLimits::default(),
             plugins: PluginDefaults::default(),
             sync: SyncSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -278,6 +315,18 @@ impl Settings {
             return Err(value(
                 "plugins",
                 "memory_mib, input_mib, output_kib and failure_threshold must be above 0",
+            ));
+        }
+        let h = &self.http;
+        if h.header_read_timeout_secs == 0
+            || h.connections_per_address == 0
+            || h.max_uri_bytes == 0
+            || h.max_header_bytes == 0
+        {
+            return Err(value(
+                "http",
+                "header_read_timeout_secs, connections_per_address, \
+                 max_uri_bytes and max_header_bytes must be above 0",
             ));
         }
         if self.sync.poll_seconds == 0 {

@@ -178,6 +178,9 @@ impl From<AuthError> for ApiError {
             AuthError::Missing | AuthError::Malformed | AuthError::Invalid => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
             }
+            AuthError::TooManyFailures { .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", e.to_string())
+            }
             AuthError::NotAdmin => Self::forbidden(e.to_string()),
             AuthError::Store(s) => s.into(),
         }
@@ -187,7 +190,16 @@ impl From<AuthError> for ApiError {
 /// The auth extractors' rejection answers in the same shape as everything else.
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AuthError::TooManyFailures { retry_after } => Some(retry_after.as_secs().max(1)),
+            _ => None,
+        };
         let mut response = ApiError::from(self).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if response.status() == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -7,12 +7,17 @@
 //! `email` / `primary_email`, `secondary_emails` / `other_emails` (separated
 //! by `;`, `,` or spaces), `owner` (a user's email or id); any other column
 //! becomes a free-form field of the record.
+//!
+//! An email may belong to one record of a kind: a row whose email (compared
+//! case-insensitively) is on an earlier row or on an existing record is
+//! reported, not imported, so an import run twice creates nothing twice.
 
 use super::error::ApiError;
 use mailroom_core::ids::UserId;
 use mailroom_store::contacts::validate_crm_record;
-use mailroom_store::{NewCrmRecord, User};
+use mailroom_store::{NewCrmRecord, User, normalize_email};
 use serde::Serialize;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// A row that was not imported, and why.
@@ -171,6 +176,50 @@ fn build(
     Ok(new)
 }
 
+/// A checked record's emails as the store keeps them (lower-cased).
+pub fn emails_of(record: &NewCrmRecord) -> Vec<String> {
+    record
+        .primary_email
+        .iter()
+        .chain(&record.secondary_emails)
+        .filter_map(|e| normalize_email(e).ok())
+        .collect()
+}
+
+/// Splits checked rows into those to import and those whose email is
+/// already taken, by an earlier row or by an existing record of the kind
+/// (`existing`: lower-cased email and the id of the record having it).
+pub fn reject_duplicates(
+    rows: Vec<GoodRow>,
+    existing: &[(String, String)],
+    what: &str,
+) -> (Vec<GoodRow>, Vec<RowError>) {
+    let existing: HashMap<&str, &str> = existing
+        .iter()
+        .map(|(email, id)| (email.as_str(), id.as_str()))
+        .collect();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let (mut good, mut errors) = (Vec::new(), Vec::new());
+    for row in rows {
+        let emails = emails_of(&row.record);
+        let clash = emails.iter().find_map(|e| {
+            if let Some(id) = existing.get(e.as_str()) {
+                Some(format!("{e} is already the email of {what} {id}; update that {what} instead"))
+            } else {
+                seen.get(e).map(|line| format!("{e} is also on line {line}; keep one of the rows"))
+            }
+        });
+        match clash {
+            Some(message) => errors.push(RowError { row: row.row, message }),
+            None => {
+                seen.extend(emails.into_iter().map(|e| (e, row.row)));
+                good.push(row);
+            }
+        }
+    }
+    (good, errors)
+}
+
 fn owner(value: &str, users: &[User]) -> Result<UserId, String> {
     users
         .iter()
@@ -246,6 +295,30 @@ mod tests {
         let err = parse_csv(b"email\nx@example.com\n", &[]).unwrap_err();
         assert_eq!(err.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         assert!(err.message.contains("name"), "{}", err.message);
+    }
+
+    #[test]
+    fn duplicate_emails_are_reported_against_earlier_rows_and_existing_records() {
+        let (good, errors) = parse_csv(
+            b"name,email,other_emails\n\
+              Ann,ann@example.com,\n\
+              Ann again,ANN@Example.com,\n\
+              Bob,bob@example.com,\n\
+              Bea,bea@example.com,Bob@example.COM\n\
+              Old,old@example.com,\n",
+            &[],
+        )
+        .expect("parse");
+        assert!(errors.is_empty(), "{errors:?}");
+        let existing = [("old@example.com".to_owned(), "con_1".to_owned())];
+        let (good, errors) = reject_duplicates(good, &existing, "contact");
+        let names: Vec<&str> = good.iter().map(|g| g.record.name.as_str()).collect();
+        assert_eq!(names, ["Ann", "Bob"]);
+        let rows: Vec<u64> = errors.iter().map(|e| e.row).collect();
+        assert_eq!(rows, [3, 5, 6], "{errors:?}");
+        assert!(errors[0].message.contains("line 2"), "{errors:?}");
+        assert!(errors[1].message.contains("bob@example.com is also on line 4"), "{errors:?}");
+        assert!(errors[2].message.contains("contact con_1"), "{errors:?}");
     }
 
     #[test]

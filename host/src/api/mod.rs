@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod contacts;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod import;
 pub mod messages;
@@ -21,12 +22,14 @@ pub mod oauth;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
+pub mod request_head;
 pub mod send;
 pub mod tokens;
 pub mod users;
 
 pub use error::{ApiError, ApiResult};
 
+use crate::auth::failures::{AuthFailures, FailureBudget};
 use crate::config::Settings;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -53,6 +56,8 @@ pub struct AppState {
     /// Syncs and push watchers; one per process so every sync of an
     /// account shares its connection budget.
     pub sync: mailroom_sync::scheduler::SyncScheduler,
+    /// Failed authentications per client address (429 past the budget).
+    pub auth_failures: Arc<AuthFailures>,
 }
 
 impl AppState {
@@ -62,7 +67,12 @@ impl AppState {
             registry.clone(),
             settings.scheduler_settings(),
         );
+        let auth_failures = Arc::new(AuthFailures::new(FailureBudget {
+            per_minute: settings.http.auth_failures_per_minute,
+            burst: settings.http.auth_failure_burst,
+        }));
         Self {
+            auth_failures,
             sync,
             store,
             registry,
@@ -70,6 +80,12 @@ impl AppState {
             http_metrics: Arc::default(),
             outbox_wakeup: Arc::default(),
         }
+    }
+}
+
+impl FromRef<AppState> for Arc<AuthFailures> {
+    fn from_ref(state: &AppState) -> Arc<AuthFailures> {
+        state.auth_failures.clone()
     }
 }
 
@@ -98,11 +114,13 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document and the router it describes.
 pub fn api(settings: &Settings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/v1", v1(settings))
         .routes(routes!(healthz))
         .routes(routes!(metrics::metrics))
-        .split_for_parts()
+        .split_for_parts();
+    openapi::document_stack_answers(&mut doc);
+    (router, doc)
 }
 
 /// The whole application, ready to serve.
@@ -130,6 +148,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            request_head::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         // Every route but the upload and import ones (which set their own) takes
@@ -138,11 +160,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The answer of `/healthz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` (a failing check answers 503).
+    pub status: &'static str,
+}
+
 /// Liveness: the process serves and its database answers.
 #[utoipa::path(
     get, path = "/healthz", tag = "system", security(()),
     responses(
-        (status = 200, description = "serving", body = String, example = json!({"status": "ok"})),
+        (status = 200, description = "serving", body = Health, example = json!({"status": "ok"})),
         (status = 503, description = "the database does not answer", body = error::ErrorBody),
     )
 )]
@@ -151,11 +180,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         .fetch_one(state.store.pool())
         .await
     {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok" })),
-        )
-            .into_response(),
+        Ok(_) => (StatusCode::OK, axum::Json(Health { status: "ok" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database does not answer");
             ApiError::new(

@@ -5,13 +5,20 @@
 //! Tokens are `mr_` + 32 random bytes in base64url, created by the store,
 //! which keeps only their sha256. An unknown, revoked or malformed token and
 //! a deactivated user all get the same 401, so a caller learns nothing about
-//! which tokens exist.
+//! which tokens exist. Failures are logged with the client address and
+//! budgeted per address ([`failures`]): past the budget the answer is 429.
 
-use axum::extract::{FromRef, FromRequestParts};
+pub mod failures;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use mailroom_core::ids::{OrgId, TokenId, UserId};
+use failures::AuthFailures;
 use mailroom_store::{AuthContext, Role, Store, StoreError};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Who is calling: resolved once per request from the bearer token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +57,9 @@ pub enum AuthError {
     /// Unknown, revoked, or belonging to a deactivated user.
     #[error("the token is not valid (unknown, revoked, or its user is deactivated)")]
     Invalid,
+    /// Too many failed authentications from the client's address.
+    #[error("too many failed authentications from this address; try again in {} s", retry_after.as_secs().max(1))]
+    TooManyFailures { retry_after: Duration },
     #[error("only an org admin may do this")]
     NotAdmin,
     #[error(transparent)]
@@ -77,16 +87,48 @@ pub fn bearer_token(value: &str) -> Result<&str, AuthError> {
     Ok(token)
 }
 
+/// The client's address as the connection shows it (unspecified when the
+/// router runs without connection info, as in tests).
+pub fn client_address(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
 /// Resolves the request's principal, caching it in the request so several
-/// extractors in one handler cost one lookup.
-async fn principal(parts: &mut Parts, store: &Store) -> Result<Principal, AuthError> {
+/// extractors in one handler cost one lookup. A presented credential that
+/// fails is logged and counted against the client's address.
+async fn principal<S>(parts: &mut Parts, state: &S) -> Result<Principal, AuthError>
+where
+    Store: FromRef<S>,
+    Arc<AuthFailures>: FromRef<S>,
+{
     if let Some(p) = parts.extensions.get::<Principal>() {
         return Ok(p.clone());
     }
     let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
-    let value = header.to_str().map_err(|_| AuthError::Malformed)?;
-    let token = bearer_token(value)?;
-    let context = store.authenticate(token).await?.ok_or(AuthError::Invalid)?;
+    let resolved = match header.to_str() {
+        Ok(value) => match bearer_token(value) {
+            Ok(token) => Store::from_ref(state)
+                .authenticate(token)
+                .await?
+                .ok_or(AuthError::Invalid),
+            Err(e) => Err(e),
+        },
+        Err(_) => Err(AuthError::Malformed),
+    };
+    let context = match resolved {
+        Ok(context) => context,
+        Err(e) => {
+            let client = client_address(parts);
+            tracing::warn!(client = %client, reason = %e, path = %parts.uri.path(), "authentication failed");
+            return Err(match Arc::<AuthFailures>::from_ref(state).failed(client) {
+                Some(retry_after) => AuthError::TooManyFailures { retry_after },
+                None => e,
+            });
+        }
+    };
     let p = Principal::from(context);
     parts.extensions.insert(p.clone());
     Ok(p)
@@ -95,26 +137,26 @@ async fn principal(parts: &mut Parts, store: &Store) -> Result<Principal, AuthEr
 impl<S> FromRequestParts<S> for AuthUser
 where
     Store: FromRef<S>,
+    Arc<AuthFailures>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let store = Store::from_ref(state);
-        principal(parts, &store).await.map(AuthUser)
+        principal(parts, state).await.map(AuthUser)
     }
 }
 
 impl<S> FromRequestParts<S> for AuthAdmin
 where
     Store: FromRef<S>,
+    Arc<AuthFailures>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let store = Store::from_ref(state);
-        let p = principal(parts, &store).await?;
+        let p = principal(parts, state).await?;
         if !p.is_admin() {
             return Err(AuthError::NotAdmin);
         }

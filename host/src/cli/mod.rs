@@ -2,6 +2,7 @@
 //! subcommand's work lives in its own module; this one only wires them.
 
 pub mod account;
+pub mod connections;
 pub mod demo;
 pub mod org;
 pub mod plugin;

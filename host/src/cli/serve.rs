@@ -74,7 +74,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
             .await
         }
         Some(key_file) => {
-            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            mailroom_core::private_fs::create_private_dir(&settings.data_dir).with_context(|| {
                 format!(
                     "cannot create data directory {}",
                     settings.data_dir.display()
@@ -121,6 +121,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
+    let state_http = state.settings.http;
     let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
     let worker = tokio::spawn(mailroom_pipeline::run_worker(pipeline));
     // The outbox: queued mail goes out, woken by each API send.
@@ -138,14 +139,11 @@ pub async fn serve(
     let scheduler = state.sync.clone();
     let syncing = tokio::spawn(scheduler.clone().run());
     let app = api::router(state);
-    // Connect info lets /metrics tell loopback scrapers from others.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("the HTTP server failed")?;
+    // Connections carry their client address (for /metrics' loopback rule
+    // and the failed-authentication budget).
+    super::connections::serve(listener, app, state_http, shutdown)
+        .await
+        .context("the HTTP server failed")?;
     // Stopping between runs is safe: a run's results commit with its end.
     worker.abort();
     // Every outbox step commits its own state change; an entry cut off

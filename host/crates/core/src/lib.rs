@@ -1,6 +1,7 @@
 //! The values every layer of the host shares and nothing else: typed ids,
-//! the clock, the retry backoff, MIME parsing and indexing into the fields the store and
-//! plugins see, a parallel map over the machine's cores, and the two values
+//! the clock, the retry backoff, MIME parsing and indexing into the fields
+//! the store and plugins see, a parallel map over the machine's cores,
+//! owner-only file creation ([`private_fs`]), and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
 //! ([`secret::Secret`]). It depends on no other Mailroom
@@ -12,5 +13,6 @@ pub mod ids;
 pub mod mime;
 pub mod mime_index;
 pub mod parallel;
+pub mod private_fs;
 pub mod secret;
 pub mod security;

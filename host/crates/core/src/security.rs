@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Transport security: implicit TLS, STARTTLS, or none (loopback/testing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Security {
     /// TLS from the first byte (IMAPS 993, POP3S 995, SMTPS 465).
     #[serde(rename = "tls")]

@@ -24,7 +24,9 @@ impl ArtifactCache {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let dir = root.join(format!("{:016x}", hasher.finish()));
-        std::fs::create_dir_all(&dir)?;
+        // Owner-only: compiled code the host will run must not be writable,
+        // nor readable, by other users.
+        mailroom_core::private_fs::create_private_dir(&dir)?;
         Ok(Self { dir })
     }
 
@@ -58,9 +60,13 @@ impl ArtifactCache {
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     let name: u64 = rand::random();
     let path = dir.join(format!(".tmp-{name:016x}"));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&path)?;
     Ok((path, file))
 }

@@ -86,13 +86,34 @@ impl PluginMetrics {
     }
 }
 
+/// The schema of `latency_buckets_us` as sent: an array of two-item arrays.
+fn bucket_pairs() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .prefix_items([
+            ObjectBuilder::new().schema_type(Type::String).build(),
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::UInt64,
+                )))
+                .minimum(Some(0))
+                .build(),
+        ])
+        .items(ArrayItems::False)
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct MetricsSnapshot {
     pub calls: u64,
     /// Failures by kind (only kinds that happened).
     pub failures: BTreeMap<String, u64>,
-    /// Calls per latency bucket (upper bound in µs → count, not cumulative).
-    #[schema(value_type = Vec<Vec<Object>>)]
+    /// Calls per latency bucket: `[upper bound in µs, count]` pairs (not
+    /// cumulative; the last bound is `+Inf`).
+    #[schema(schema_with = bucket_pairs)]
     pub latency_buckets_us: Vec<(String, u64)>,
     pub latency_sum_us: u64,
     pub peak_memory_bytes: u64,

@@ -117,11 +117,36 @@ pub struct Store {
     recently_parsed: Arc<recently_parsed::RecentlyParsed>,
 }
 
+/// Creates the SQLite file of `url` owner-only before SQLite opens it (its
+/// WAL and SHM files then get the same mode); in-memory databases have none.
+fn make_sqlite_file_private(url: &str) -> StoreResult<()> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    for path in [file.to_owned(), with_suffix(file, "-wal"), with_suffix(file, "-shm")] {
+        if path == file || path.exists() {
+            mailroom_core::private_fs::make_private_file(&path).map_err(|e| {
+                StoreError::Invalid(format!("cannot make {} owner-only: {e}", path.display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn with_suffix(file: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
 impl Store {
     /// Opens (creating on first start) the data directory, the secret key
     /// and the database, and applies pending migrations.
     pub async fn open(config: &StoreConfig) -> StoreResult<Store> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        mailroom_core::private_fs::create_private_dir(&config.data_dir).map_err(|e| {
             StoreError::Invalid(format!(
                 "cannot create data directory {}: {e}",
                 config.data_dir.display()
@@ -145,6 +170,9 @@ impl Store {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            make_sqlite_file_private(&url)?;
+        }
         let options = match backend {
             Backend::Sqlite => AnyPoolOptions::new()
                 // WAL lets readers run beside the one writer; writers queue

@@ -200,6 +200,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let mut user = user_from_row(&row)?;
+        let deactivating = user.active && update.active == Some(false);
         if let Some(name) = &update.display_name {
             user.display_name = clean_display_name(name)?;
         }
@@ -224,6 +225,18 @@ impl Store {
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
+        if deactivating {
+            // Revoked, not merely unusable while deactivated: reactivating the
+            // user must not bring back tokens that may have leaked meanwhile.
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now_ms())
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         let admins: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = TRUE",
         )
@@ -239,7 +252,7 @@ impl Store {
         Ok(user)
     }
 
-    /// Activates or deactivates a user (a deactivated user's tokens stop working).
+    /// Activates or deactivates a user (deactivating revokes the user's tokens).
     pub async fn set_user_active(
         &self,
         org: &OrgId,

@@ -17,6 +17,9 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("PATCH", "/v1/users/{id}"),
     ("POST", "/v1/users/{id}/deactivate"),
     ("POST", "/v1/users/{id}/activate"),
+    ("GET", "/v1/users/{id}/tokens"),
+    ("POST", "/v1/users/{id}/tokens"),
+    ("DELETE", "/v1/users/{id}/tokens/{token}"),
     ("POST", "/v1/accounts/{id}/lock"),
     ("POST", "/v1/accounts/{id}/unlock"),
     ("POST", "/v1/plugins"),
@@ -72,7 +75,7 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
     match (method.as_str(), path) {
         ("POST", "/v1/users") => j(json!({"email": "new@x.example"})),
         ("PATCH", "/v1/users/{id}") => j(json!({"display_name": "Renamed"})),
-        ("POST", "/v1/tokens") => j(json!({"name": "t"})),
+        ("POST", "/v1/tokens") | ("POST", "/v1/users/{id}/tokens") => j(json!({"name": "t"})),
         ("POST", "/v1/accounts") => j(account_json("sweep@x.example")),
         ("PATCH", "/v1/accounts/{id}") => j(json!({"display_name": "Renamed"})),
         ("PUT", "/v1/accounts/{id}/credentials") => j(json!({"password": "pw"})),
@@ -128,7 +131,9 @@ fn concrete(path: &str, f: &Fixture) -> String {
         assert!(!path.contains('{'), "no fixture resource for {path}");
         String::new()
     };
-    path.replace("{id}", &id).replace("{name}", &id)
+    path.replace("{id}", &id)
+        .replace("{name}", &id)
+        .replace("{token}", f.admin_a_token_id.as_str())
 }
 
 async fn call(app: &App, method: &Method, path: &str, f: &Fixture, token: Option<&str>) -> Resp {
@@ -207,11 +212,19 @@ mailroom_store::both_backends! {
             ).await;
             r.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
         }
-        // Deactivating the user stops their token; reactivating restores it.
+        // Deactivating the user revokes their tokens: reactivating does not
+        // bring them back; an admin issues a new one.
         app.post(&format!("/v1/users/{}/deactivate", f.user_a), &f.admin_a_token).await.ok(StatusCode::OK);
         app.get("/v1/me", &f.user_a_token).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
         app.post(&format!("/v1/users/{}/activate", f.user_a), &f.admin_a_token).await.ok(StatusCode::OK);
-        app.get("/v1/me", &f.user_a_token).await.ok(StatusCode::OK);
+        app.get("/v1/me", &f.user_a_token).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+        let listed = app.get(&format!("/v1/users/{}/tokens", f.user_a), &f.admin_a_token).await.ok(StatusCode::OK);
+        assert!(listed.as_array().expect("tokens").iter().all(|t| t["revoked_at"].is_i64()), "{listed}");
+        let issued = app.json(Method::POST, &format!("/v1/users/{}/tokens", f.user_a), &f.admin_a_token, json!({"name": "back"}))
+            .await.ok(StatusCode::CREATED);
+        let user_token = issued["token"].as_str().expect("token").to_owned();
+        assert_eq!(app.get("/v1/me", &user_token).await.ok(StatusCode::OK)["user"]["id"], json!(f.user_a));
+        let f = Fixture { user_a_token: user_token, ..f };
         // A revoked token is refused; the user's other tokens keep working.
         let created = app.json(Method::POST, "/v1/tokens", &f.user_a_token, json!({"name": "laptop"})).await.ok(StatusCode::CREATED);
         let second = created["token"].as_str().expect("token").to_owned();
@@ -222,4 +235,60 @@ mailroom_store::both_backends! {
         app.get("/v1/me", &second).await.error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
         app.get("/v1/me", &f.user_a_token).await.ok(StatusCode::OK);
     }
+}
+
+/// `GET /v1/me` with `token` from `client`, as the server's connection info shows it.
+async fn me_from(app: &App, client: &str, token: &str) -> Resp {
+    let addr: std::net::SocketAddr = client.parse().expect("address");
+    app.call(
+        axum::http::Request::builder()
+            .uri("/v1/me")
+            .header("authorization", format!("Bearer {token}"))
+            .extension(axum::extract::ConnectInfo(addr))
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn failed_authentications_are_logged_and_limited_per_address_without_slowing_valid_tokens() {
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let mut settings = test_settings();
+    settings.http.auth_failure_burst = std::num::NonZeroU32::new(3).expect("nonzero");
+    settings.http.auth_failures_per_minute = std::num::NonZeroU32::new(1).expect("nonzero");
+    let app = App::with_settings(db.store.clone(), settings);
+    let f = fixture(&app).await;
+    let bad = "mr_bm90LWEtcmVhbC10b2tlbg";
+    for _ in 0..3 {
+        me_from(&app, "203.0.113.9:40000", bad)
+            .await
+            .error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+    }
+    let r = me_from(&app, "203.0.113.9:40001", bad).await;
+    let message = r.error(StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests"));
+    assert!(message.contains("try again"), "{message}");
+    let retry: u64 = r.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // A valid token from the same address is served at once, every time.
+    for _ in 0..20 {
+        me_from(&app, "203.0.113.9:40002", &f.user_a_token)
+            .await
+            .ok(StatusCode::OK);
+    }
+    // Another address has its own budget.
+    me_from(&app, "198.51.100.7:40000", bad)
+        .await
+        .error(StatusCode::UNAUTHORIZED, Some("unauthorized"));
+    let logs = logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("authentication failed") && l.contains("203.0.113.9")),
+        "no failure logged with the client address"
+    );
+    assert!(!logs.contains(bad), "the presented token reached the log");
 }

@@ -5,8 +5,12 @@
 mod api_account_sync;
 mod api_accounts;
 mod api_auth;
+mod api_connections;
 mod api_crm_messages;
+mod api_crm_records;
 mod api_demo;
 mod api_errors;
+mod api_openapi;
 mod api_plugins;
+mod api_schemathesis;
 mod api_system;

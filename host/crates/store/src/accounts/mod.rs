@@ -29,6 +29,9 @@ macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        // Says for the OpenAPI document what the per-variant renames say
+        // for serde (utoipa documented the variant names, `Imap`, without it).
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }

@@ -97,6 +97,13 @@ both_backends! {
         s.set_user_active(&org, &bob.id, false).await.expect("deactivate");
         assert!(s.authenticate(bt.secret.expose()).await.expect("auth").is_none());
         assert!(matches!(s.create_token(&org, &bob.id, "again").await, Err(StoreError::Invalid(_))));
+        // Reactivating does not bring back the tokens issued before.
+        s.set_user_active(&org, &bob.id, true).await.expect("reactivate");
+        assert!(s.authenticate(bt.secret.expose()).await.expect("auth").is_none());
+        let listed = s.list_tokens(&org, &bob.id).await.expect("list");
+        assert!(listed.iter().all(|t| t.revoked_at.is_some()), "{listed:?}");
+        let fresh = s.create_token(&org, &bob.id, "after").await.expect("new token");
+        assert!(s.authenticate(fresh.secret.expose()).await.expect("auth").is_some());
         assert!(matches!(s.create_token(&other, &bob.id, "x").await, Err(StoreError::NotFound(_))));
     }
 
@@ -128,6 +135,20 @@ async fn open_creates_data_dir_key_and_sqlite_file() {
     let store = Store::open(&config).await.expect("open");
     assert_eq!(store.backend(), Backend::Sqlite);
     let (org, _) = org_with_admin(&store, "acme").await;
+    // Owner-only, whatever the umask: the directory, the database and its
+    // WAL and SHM files (present while the store is open).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |name: &str| {
+            let path = if name.is_empty() { data.clone() } else { data.join(name) };
+            std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+        };
+        assert_eq!(mode(""), 0o700);
+        for file in [SQLITE_FILE.to_owned(), format!("{SQLITE_FILE}-wal"), format!("{SQLITE_FILE}-shm"), secrets::KEY_FILE.to_owned()] {
+            assert_eq!(mode(&file), 0o600, "{file}");
+        }
+    }
     store.close().await;
     assert!(data.join(secrets::KEY_FILE).exists());
     assert!(data.join(SQLITE_FILE).exists());
