@@ -5,8 +5,10 @@
 mod api_account_sync;
 mod api_accounts;
 mod api_auth;
+mod api_connection_rules;
 mod api_crm_messages;
 mod api_demo;
 mod api_errors;
 mod api_plugins;
+mod api_sync_lease;
 mod api_system;
