@@ -68,7 +68,7 @@ fn big_mail(n: usize) -> Vec<u8> {
     let mut line = 0usize;
     while raw.len() < 5 * 1024 * 1024 {
         line += 1;
-        let text = if line % 1_000 == 0 {
+        let text = if line.is_multiple_of(1_000) {
             format!(".{n} line {line} starts with a dot\r\n")
         } else {
             format!("{n} line {line}: attachment-like filler 0123456789abcdef\r\n")
