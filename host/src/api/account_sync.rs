@@ -11,7 +11,8 @@ use crate::auth::AuthUser;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mailroom_core::ids::AccountId;
-use mailroom_store::ServerChangesStatus;
+use mailroom_store::{ServerChangesStatus, SyncLease};
+use std::time::Duration;
 use mailroom_sync::diagnose::{ConnectionReport, test_account};
 use mailroom_sync::{PluginProvider, Timeouts};
 use serde::Serialize;
@@ -57,12 +58,21 @@ pub async fn test_connection(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncStarted {
     pub account: AccountId,
-    /// Where to watch progress: the account's `status`, `last_sync_at`, `last_error`.
+    /// Where to watch progress: the account's `status`, `last_sync_at`,
+    /// `last_error`, `sync_lease`.
     pub status_url: String,
+    /// Set when another node (server or command line) holds the account's
+    /// sync lease: this sync starts when that lease ends, or lapses if its
+    /// holder died (`until`, unless renewed; a live holder renews it).
+    pub waiting_for_lease: Option<SyncLease>,
 }
 
+/// How long "sync now" keeps waiting for a lease a live node keeps renewing.
+const LEASE_PATIENCE: Duration = Duration::from_secs(30 * 60);
+
 /// Starts a sync of the account in the background (202). A sync already
-/// running for it (here or on another node) makes this one wait its turn.
+/// running for it (here or on another node) makes this one wait its turn;
+/// `waiting_for_lease` then says whose, and until when at most.
 #[utoipa::path(post, path = "/accounts/{id}/sync", tag = "accounts", params(("id" = String, Path)),
     responses((status = 202, body = SyncStarted), (status = 404, body = ErrorBody)))]
 pub async fn sync_now(
@@ -72,9 +82,10 @@ pub async fn sync_now(
 ) -> ApiResult<(StatusCode, Json<SyncStarted>)> {
     let account = visible(&state, &p, &AccountId(id)).await?;
     let scheduler = state.sync.clone();
+    let waiting_for_lease = scheduler.waiting_for(&p.org, &account.id).await?;
     let (org, id) = (p.org.clone(), account.id.clone());
     tokio::spawn(async move {
-        if let Err(e) = scheduler.sync_one(&org, &id).await {
+        if let Err(e) = scheduler.sync_when_free(&org, &id, LEASE_PATIENCE).await {
             tracing::warn!(org = %org, account = %id, error = %e, "requested sync failed");
         }
     });
@@ -84,6 +95,7 @@ pub async fn sync_now(
         Json(SyncStarted {
             account: account.id,
             status_url,
+            waiting_for_lease,
         }),
     ))
 }

@@ -149,6 +149,12 @@ pub async fn update_account(
             "only an org admin may give an account to another user",
         ));
     }
+    if let Some(incoming) = &update.incoming {
+        super::new_account::check_plain_text("incoming", incoming)?;
+    }
+    if let Some(Some(outgoing)) = &update.outgoing {
+        super::new_account::check_plain_text("outgoing", outgoing)?;
+    }
     let account = state.store.update_account(&p.org, &id, &update).await?;
     super::audit::record(
         &state,
@@ -381,6 +387,7 @@ mod tests {
             status: mailroom_store::AccountStatus::New,
             last_error: None,
             last_sync_at: None,
+            sync_lease: None,
             created_at: 0,
             updated_at: 0,
         };

@@ -89,6 +89,23 @@ impl FromRef<AppState> for Arc<AuthFailures> {
     }
 }
 
+impl AppState {
+    /// The same state with its scheduler taking leases as `node`, the
+    /// identity this server keeps across restarts (see
+    /// [`SyncScheduler::recover`](mailroom_sync::scheduler::SyncScheduler::recover)).
+    pub fn with_node_identity(mut self, node: String) -> Self {
+        self.sync = mailroom_sync::scheduler::SyncScheduler::new(
+            self.store.clone(),
+            self.registry.clone(),
+            mailroom_sync::scheduler::SchedulerSettings {
+                node: Some(node),
+                ..self.settings.scheduler_settings()
+            },
+        );
+        self
+    }
+}
+
 impl FromRef<AppState> for Store {
     fn from_ref(state: &AppState) -> Store {
         state.store.clone()

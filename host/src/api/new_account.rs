@@ -120,6 +120,20 @@ fn server(preset: &provider::ServerPreset) -> ServerSettings {
     }
 }
 
+/// An unencrypted server (`security: none`) is for this machine only: the
+/// same rule the protocol clients keep at connect time
+/// ([`mailroom_net::transport::refuse_plain_text`]), told at once here.
+pub fn check_plain_text(which: &str, server: &ServerSettings) -> ApiResult<()> {
+    if server.security != Security::None || mailroom_net::transport::is_loopback(&server.host) {
+        return Ok(());
+    }
+    Err(ApiError::unprocessable(format!(
+        "`{which}.security: none` would send the login in plain text to {}, which is not this \
+         machine: use \"tls\" or \"starttls\" (plain text is for a server on this machine only)",
+        server.host
+    )))
+}
+
 /// Builds the store's `NewAccount`, taking servers left out from `preset`.
 pub fn new_account(
     req: CreateAccount,
@@ -157,6 +171,10 @@ pub fn new_account(
     let outgoing = req
         .outgoing
         .or_else(|| preset.and_then(|i| i.smtp.as_ref()).map(server));
+    check_plain_text("incoming", &incoming)?;
+    if let Some(outgoing) = &outgoing {
+        check_plain_text("outgoing", outgoing)?;
+    }
     let display_name = if req.display_name.trim().is_empty() {
         req.email.clone()
     } else {

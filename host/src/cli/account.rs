@@ -12,6 +12,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_store::{Account, AccountLease};
+use mailroom_sync::coordination::Lease;
+use mailroom_sync::scheduler::SchedulerSettings;
 use mailroom_sync::diagnose::{StepReport, StepStatus, test_account};
 use mailroom_sync::imap::folder_mapping::{
     FolderMappingChange, account_folders, change_folder_mapping,
@@ -170,21 +172,35 @@ async fn sync(state: &AppState, account: &Account) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    // The same lease the server's scheduler takes: never two syncs of one account.
+    // The same lease the server's scheduler takes, as short and renewed
+    // the same way: never two syncs of one account, and a killed command
+    // holds the account up for a minute at most.
     let node = format!("cli-{}", std::process::id());
-    if !state
-        .store
-        .try_lease_account(org, id, AccountLease::Sync, &node, 15 * 60 * 1000)
-        .await?
-    {
-        anyhow::bail!("account {id} is being synced right now (by a server?); try again later");
+    let lease = Lease::new(
+        state.store.clone(),
+        AccountLease::Sync,
+        node,
+        SchedulerSettings::default().lease,
+    );
+    if !lease.take(org, id).await? {
+        let holder = state
+            .store
+            .account_lease(org, id, AccountLease::Sync)
+            .await?
+            .map(|l| {
+                let secs = ((l.until - mailroom_store::now_ms()).max(0) + 999) / 1000;
+                format!(" by {} (its lease lapses in {secs} s unless renewed)", l.node)
+            })
+            .unwrap_or_default();
+        anyhow::bail!("account {id} is being synced right now{holder}; try again later");
     }
     let mut bytes = 0u64;
-    let report = sync_account(
+    let mapper = provider(state, account);
+    let work = sync_account(
         &state.store,
         org,
         id,
-        &provider(state, account),
+        &mapper,
         |p| match p {
             SyncProgress::Folders { total } => bar.set_message(format!("{total} folders")),
             SyncProgress::FolderStarted {
@@ -201,13 +217,12 @@ async fn sync(state: &AppState, account: &Account) -> anyhow::Result<()> {
             }
             SyncProgress::FolderDone(_) => {}
         },
-    )
-    .await;
+    );
+    let report = lease
+        .holding(org, id, work)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("another node took the account over during the sync"))?;
     bar.finish_and_clear();
-    state
-        .store
-        .release_account_lease(org, id, AccountLease::Sync, &node)
-        .await?;
     let report = report.map_err(|e| anyhow::anyhow!("sync failed: {e}"))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     println!("{bytes} bytes downloaded");

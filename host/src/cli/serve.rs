@@ -105,7 +105,28 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         std::sync::Arc::new(store.clone()),
         settings.registry_settings(),
     );
-    Ok(AppState::new(store, registry, settings))
+    let node = node_identity(&settings.data_dir)?;
+    Ok(AppState::new(store, registry, settings).with_node_identity(node))
+}
+
+/// This server's identity in account leases, kept in `<data-dir>/node-id`
+/// (created on first start): a restarted server knows the leases its
+/// previous run left (a crash, `kill -9`) as its own and gives them back
+/// at once. Servers sharing one PostgreSQL each have their own data
+/// directory, hence their own identity.
+fn node_identity(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let id = mailroom_sync::scheduler::new_node_id();
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&path, format!("{id}\n")))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
 }
 
 pub async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -137,6 +158,9 @@ pub async fn serve(
     // Push watchers (IDLE, STATUS polls) for IMAP accounts, full syncs
     // for the rest.
     let scheduler = state.sync.clone();
+    if let Err(e) = scheduler.recover().await {
+        tracing::warn!(error = %e, "cannot give back the leases of this server's previous run; they lapse within a minute");
+    }
     let syncing = tokio::spawn(scheduler.clone().run());
     let app = api::router(state);
     // Connections carry their client address (for /metrics' loopback rule

@@ -324,6 +324,28 @@ impl Dovecot {
         u32::try_from(next.saturating_sub(1)).expect("uid fits u32")
     }
 
+    /// Delivers many messages into the INBOX of `user` at once by writing
+    /// them into its Maildir (`new/`), as a local delivery agent does:
+    /// thousands in the time `seed` takes for a few dozen. Dovecot indexes
+    /// them when a client next looks.
+    pub fn seed_inbox_many<'a>(&self, user: &str, messages: impl IntoIterator<Item = &'a [u8]>) {
+        let id = identity(self.dir.path());
+        let maildir = self.dir.path().join("home").join(user).join("Maildir");
+        for sub in ["", "cur", "new", "tmp"] {
+            let dir = maildir.join(sub);
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+            std::os::unix::fs::chown(&dir, Some(id.uid), Some(id.gid))
+                .unwrap_or_else(|e| panic!("chown {}: {e}", dir.display()));
+        }
+        let tag = random_u64();
+        for (i, raw) in messages.into_iter().enumerate() {
+            let path = maildir.join("new").join(format!("1700000000.M{i}P{tag:x}.mailroom-test"));
+            std::fs::write(&path, raw).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            std::os::unix::fs::chown(&path, Some(id.uid), Some(id.gid))
+                .unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));
+        }
+    }
+
     /// Runs `doveadm -c CONF ARGS…` and returns its stdout; panics with its
     /// output when it fails.
     pub fn doveadm(&self, args: &[&str]) -> String {

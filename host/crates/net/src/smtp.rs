@@ -16,14 +16,14 @@
 
 use crate::error::{NetError, NetResult};
 use crate::login::{LoginAuth, LoginMechanism};
-use crate::transport::{MailStream, ServerTarget, Timeouts, timed};
+use crate::transport::{MailStream, ServerTarget, Timeouts, refuse_plain_text, timed};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use mailroom_core::security::Security;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -49,24 +49,6 @@ impl SmtpError {
             error,
             transient: true,
         }
-    }
-}
-
-/// Credentials in plain text go to this machine only.
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || IpAddr::from_str(host.trim_start_matches('[').trim_end_matches(']'))
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
-fn plain_text_refused(target: &ServerTarget) -> NetError {
-    NetError::Tls {
-        server: target.server(),
-        reason: "refusing to send a password in plain text: use STARTTLS (port 587) or \
-                 TLS (port 465); plain SMTP is only for a server on this machine"
-            .into(),
-        certificate: false,
     }
 }
 
@@ -108,8 +90,10 @@ fn transport(
     let tls = match target.security {
         Security::Tls => Tls::Wrapper(tls_parameters(target)?),
         Security::Starttls => Tls::Required(tls_parameters(target)?),
-        Security::None if is_loopback(&target.host) => Tls::None,
-        Security::None => return Err(plain_text_refused(target)),
+        Security::None => {
+            refuse_plain_text(target)?;
+            Tls::None
+        }
     };
     let (credentials, mechanisms, _) = credentials(auth);
     Ok(
@@ -237,9 +221,7 @@ pub async fn login(
     auth: &LoginAuth,
     timeouts: Timeouts,
 ) -> NetResult<LoginMechanism> {
-    if target.security == Security::None && !is_loopback(&target.host) {
-        return Err(plain_text_refused(target));
-    }
+    refuse_plain_text(target)?;
     let (credentials, mechanisms, mechanism) = credentials(auth);
     timed("the login", timeouts.command, async {
         greeted
@@ -389,6 +371,7 @@ fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::is_loopback;
     use mailroom_core::secret::Secret;
 
     #[tokio::test]

@@ -15,7 +15,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -117,6 +118,33 @@ impl AsyncWrite for MailStream {
     }
 }
 
+/// True for this machine: `localhost` or a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || IpAddr::from_str(host.trim_start_matches('[').trim_end_matches(']'))
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+/// The one rule for unencrypted connections, for every protocol: a login
+/// (a password, a token) crosses the network in plain text only to this
+/// machine. Checked before any connection is made, whatever the stored
+/// account says.
+pub fn refuse_plain_text(target: &ServerTarget) -> NetResult<()> {
+    if target.security != Security::None || is_loopback(&target.host) {
+        return Ok(());
+    }
+    Err(NetError::Tls {
+        server: target.server(),
+        reason: format!(
+            "refusing to send a login in plain text to {}, which is not this machine: use \
+             TLS or STARTTLS (IMAP 993 or 143, POP3 995 or 110, SMTP 465 or 587)",
+            target.host
+        ),
+        certificate: false,
+    })
+}
+
 /// Runs `fut` with a deadline; `what` names the step in the error.
 pub async fn timed<T>(
     what: &str,
@@ -132,8 +160,10 @@ pub async fn timed<T>(
     }
 }
 
-/// DNS: the addresses of the target's host.
+/// DNS: the addresses of the target's host. The first step of every
+/// connection, so the plain-text rule ([`refuse_plain_text`]) is kept here.
 pub async fn resolve(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Vec<SocketAddr>> {
+    refuse_plain_text(target)?;
     let server = target.server();
     timed("the DNS lookup", timeouts.connect, async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))

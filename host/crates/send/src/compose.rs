@@ -342,6 +342,7 @@ mod tests {
             status: AccountStatus::Ok,
             last_error: None,
             last_sync_at: None,
+            sync_lease: None,
             created_at: 0,
             updated_at: 0,
         }

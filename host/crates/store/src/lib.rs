@@ -39,7 +39,7 @@ mod tests;
 
 pub use accounts::{
     Account, AccountLease, AccountSecrets, AccountStatus, AccountUpdate, AuthKind, Credentials,
-    FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent,
+    FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent, SyncLease,
 };
 pub use audit::AuditEntry;
 pub use contacts::{

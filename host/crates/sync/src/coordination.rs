@@ -6,6 +6,7 @@
 
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_store::{AccountLease, Store, StoreResult};
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -112,6 +113,49 @@ impl Lease {
         self.store
             .try_lease_account(org, account, self.kind, &self.node, ttl_ms)
             .await
+    }
+
+    /// The node this lease is taken for.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Renews the lease every third of its life; returns when another node
+    /// has it (or the account is gone). A store error is retried at the
+    /// next renewal: the lease outlives two missed ones. This is what lets
+    /// leases be short: a node that dies stops renewing, and its lease
+    /// lapses within one TTL instead of after the longest possible sync.
+    pub async fn keep(&self, org: &OrgId, account: &AccountId) {
+        loop {
+            tokio::time::sleep(self.ttl / 3).await;
+            match self.take(org, account).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(org = %org, account = %account, lease = ?self.kind, "the lease passed to another node");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(org = %org, account = %account, lease = ?self.kind, error = %e, "cannot renew the lease");
+                }
+            }
+        }
+    }
+
+    /// Runs `work` under the lease (already taken), renewing it meanwhile,
+    /// and gives it back after. `None` when the lease was lost midway: the
+    /// work is dropped, since another node now does it.
+    pub async fn holding<T>(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        work: impl Future<Output = T>,
+    ) -> Option<T> {
+        let out = tokio::select! {
+            out = work => Some(out),
+            () = self.keep(org, account) => None,
+        };
+        self.release(org, account).await;
+        out
     }
 
     /// Gives the lease back; a failure only delays other nodes until it

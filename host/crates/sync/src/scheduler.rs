@@ -15,7 +15,7 @@ use super::{PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_wit
 use mailroom_core::backoff::Backoff;
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_plugin_host::registry::PluginRegistry;
-use mailroom_store::{AccountLease, Protocol, Store};
+use mailroom_store::{AccountLease, Protocol, Store, StoreResult, SyncLease};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -30,9 +30,16 @@ pub struct SchedulerSettings {
     pub interval: Duration,
     /// Accounts synced at once by this node.
     pub concurrent_accounts: usize,
-    /// How long a lease holds before another node may take the account over
-    /// (renewed by finishing; longer than any sync should take).
+    /// How long a sync lease holds unless renewed. A sync renews it every
+    /// third of this while it runs, so this bounds how long a node that
+    /// died mid-sync keeps the account from everyone else, not how long a
+    /// sync may take.
     pub lease: Duration,
+    /// This node's identity in leases. A node that restarts with the same
+    /// identity gives back, at start ([`SyncScheduler::recover`]), every
+    /// lease it held: nothing of its past life can still be running.
+    /// `None`: a new random identity each start (leases then lapse).
+    pub node: Option<String>,
     /// The wait before an account that failed is tried again (and a push
     /// connection that failed is reopened).
     pub backoff: Backoff,
@@ -51,7 +58,8 @@ impl Default for SchedulerSettings {
         Self {
             interval: Duration::from_secs(60),
             concurrent_accounts: 4,
-            lease: Duration::from_secs(15 * 60),
+            lease: Duration::from_secs(60),
+            node: None,
             backoff: Backoff {
                 base: Duration::from_secs(30),
                 max: Duration::from_secs(30 * 60),
@@ -66,14 +74,30 @@ impl Default for SchedulerSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
-    #[error("account is being synced by another worker")]
-    Busy,
+    #[error(
+        "the account is being synced by {} (its lease lapses in {} s unless renewed); \
+         this sync waits for it",
+        .0.node, seconds_until(.0.until)
+    )]
+    Busy(SyncLease),
+    #[error("another node took the account over during the sync (this node stalled past its lease)")]
+    LeaseLost,
     #[error("this account uses POP3, which has no push")]
     NoPush,
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error(transparent)]
     Store(#[from] mailroom_store::StoreError),
+}
+
+/// A fresh random node identity for leases, e.g. `node-3f9c…`.
+pub fn new_node_id() -> String {
+    format!("node-{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+/// Whole seconds from now until `at` (unix ms), 0 when past.
+fn seconds_until(at: i64) -> i64 {
+    ((at - mailroom_store::now_ms()).max(0) + 999) / 1000
 }
 
 #[derive(Clone)]
@@ -151,7 +175,7 @@ impl Drop for Watchers {
 
 impl SyncScheduler {
     pub fn new(store: Store, registry: Arc<PluginRegistry>, settings: SchedulerSettings) -> Self {
-        let node = format!("node-{}", hex::encode(rand::random::<[u8; 6]>()));
+        let node = settings.node.clone().unwrap_or_else(new_node_id);
         Self {
             lease: Lease::new(
                 store.clone(),
@@ -225,21 +249,29 @@ impl SyncScheduler {
         let _connection = slot.connection().await;
         let _turn = slot.sync_turn().await;
         if !self.lease.take(org, account).await? {
-            return Err(ScheduleError::Busy);
+            return Err(match self.waiting_for(org, account).await? {
+                Some(held) => ScheduleError::Busy(held),
+                // Released between the two looks: the next try gets it.
+                None => ScheduleError::Busy(SyncLease {
+                    node: "another node".into(),
+                    until: mailroom_store::now_ms(),
+                }),
+            });
         }
         let key = (org.clone(), account.clone());
         self.leased.lock().insert(key.clone());
-        let result = sync_account_with(
+        let work = sync_account_with(
             &self.store,
             org,
             account,
             &provider,
             &self.settings.sync,
             |_| {},
-        )
-        .await
-        .map_err(ScheduleError::from);
-        self.lease.release(org, account).await;
+        );
+        let result = match self.lease.holding(org, account, work).await {
+            Some(result) => result.map_err(ScheduleError::from),
+            None => Err(ScheduleError::LeaseLost),
+        };
         self.leased.lock().remove(&key);
         match &result {
             Ok(_) => {
@@ -248,6 +280,56 @@ impl SyncScheduler {
             Err(_) => self.start_backoff(account),
         }
         result
+    }
+
+    /// [`sync_one`](Self::sync_one), and while another node's lease holds
+    /// the account, again when it ends or lapses: what "sync now" means
+    /// when a crashed node left its lease behind. Gives up when the holder
+    /// keeps renewing for longer than `patience` (a live node syncs the
+    /// account meanwhile, which is what was asked for).
+    pub async fn sync_when_free(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        patience: Duration,
+    ) -> Result<SyncReport, ScheduleError> {
+        let give_up = Instant::now() + patience;
+        loop {
+            match self.sync_one(org, account).await {
+                Err(ScheduleError::Busy(held)) if Instant::now() < give_up => {
+                    let left = held.until.saturating_sub(mailroom_store::now_ms());
+                    let wait = Duration::from_millis(u64::try_from(left).unwrap_or(0))
+                        .clamp(Duration::from_millis(200), self.lease.ttl());
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The sync lease another node holds on the account now, if any: a
+    /// sync asked for here waits until it ends or lapses.
+    pub async fn waiting_for(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+    ) -> StoreResult<Option<SyncLease>> {
+        let held = self
+            .store
+            .account_lease(org, account, AccountLease::Sync)
+            .await?;
+        Ok(held.filter(|l| l.node != self.lease.node()))
+    }
+
+    /// At start: gives back the leases this node's identity held before a
+    /// restart (a crash, `kill -9`), so its accounts sync at once instead
+    /// of when those leases lapse. Returns how many there were.
+    pub async fn recover(&self) -> StoreResult<u64> {
+        let released = self.store.release_leases_of_node(self.lease.node()).await?;
+        if released > 0 {
+            tracing::info!(node = self.lease.node(), released, "gave back the leases of this node's previous run");
+        }
+        Ok(released)
     }
 
     /// Starts the account's push watcher unless one runs; returns its

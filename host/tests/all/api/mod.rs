@@ -5,6 +5,7 @@
 mod api_account_sync;
 mod api_accounts;
 mod api_auth;
+mod api_connection_rules;
 mod api_connections;
 mod api_crm_messages;
 mod api_crm_records;
@@ -13,4 +14,5 @@ mod api_errors;
 mod api_openapi;
 mod api_plugins;
 mod api_schemathesis;
+mod api_sync_lease;
 mod api_system;

@@ -7,4 +7,5 @@ use super::imap_sync::support;
 
 mod pop3_support;
 mod sync_connection;
+mod large_mailboxes;
 mod sync_mailbox;

@@ -1,135 +1,145 @@
-//! Logging in to POP3: a password (or app password) with `async-pop`'s
-//! login, which uses SASL PLAIN when the server offers it and USER/PASS
+//! Logging in to POP3 after the server's capabilities (CAPA, RFC 2449):
+//! a password with SASL PLAIN (RFC 5034) when CAPA lists it, USER/PASS
 //! otherwise; an OAuth access token with SASL OAUTHBEARER or XOAUTH2,
-//! whichever the server lists in its CAPA `SASL` line (OAUTHBEARER first;
-//! see [`crate::sasl`]). A rejection becomes
-//! [`NetError::Auth`] with the server's own words.
+//! whichever the CAPA `SASL` line lists (OAUTHBEARER first; see
+//! [`crate::sasl`]). A rejection becomes [`NetError::Auth`] with the
+//! server's own words; a command line never names the credential in an
+//! error.
 
-use super::connect::{Greeted, Pop3Stream};
-use super::pop_error;
+use super::wire::{Reply, Wire};
 use crate::error::{NetError, NetResult};
 use crate::login::{LoginAuth, LoginMechanism};
-use crate::sasl::OAuthMechanism;
-use crate::transport::{ServerTarget, Timeouts, timed};
-use async_pop::Client;
-use async_pop::error::{Error as PopError, ErrorKind};
-use async_pop::request::Request;
-use async_pop::response::capability::Capability;
-use async_pop::sasl::Authenticator;
+use crate::sasl::{OAuthMechanism, error_detail};
+use crate::transport::ServerTarget;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
-pub type PopClient = Client<Pop3Stream>;
+/// A CAPA answer is a few lines; more than this is not a POP3 server.
+const MAX_CAPA_BYTES: u64 = 64 * 1024;
 
-/// Hands the greeted stream to `async-pop` (which asks for CAPA) and logs
-/// in; returns the client and how it logged in.
+/// What the server says it can do (its CAPA lines, upper-cased).
+#[derive(Clone, Debug, Default)]
+pub struct Capabilities {
+    lines: Vec<String>,
+}
+
+impl Capabilities {
+    /// Asks with CAPA; a server that predates it (`-ERR`) offers nothing
+    /// beyond RFC 1939, which USER/PASS needs no more than.
+    pub async fn ask(wire: &mut Wire) -> NetResult<Self> {
+        let lines = match wire.multiline("CAPA", "CAPA", MAX_CAPA_BYTES).await? {
+            Ok(body) => String::from_utf8_lossy(&body)
+                .lines()
+                .map(|l| l.trim().to_uppercase())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Ok(Self { lines })
+    }
+
+    /// The mechanisms of the `SASL` line.
+    pub fn sasl(&self) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("SASL "))
+            .flat_map(|m| m.split_whitespace().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Logs in on `wire`, whose capabilities are `caps`; returns how.
 pub async fn login(
     target: &ServerTarget,
-    greeted: Greeted,
+    wire: &mut Wire,
+    caps: &Capabilities,
     auth: &LoginAuth,
-    timeouts: Timeouts,
-) -> NetResult<(PopClient, LoginMechanism)> {
-    let server = target.server();
-    let mut client = timed("CAPA", timeouts.command, async {
-        async_pop::new(Pop3Stream::new(greeted))
-            .await
-            .map_err(|e| pop_error(&server, "CAPA", e))
-    })
-    .await?;
-    timed("the login", timeouts.command, async {
-        match auth {
-            LoginAuth::Password { username, password } => client
-                .login(username, password.expose())
-                .await
-                .map(|_| (client, LoginMechanism::Password))
-                .map_err(|e| rejected(&server, e)),
-            LoginAuth::OAuth2 {
-                username,
-                access_token,
-            } => {
-                let mechanism = OAuthMechanism::choose(target, &sasl_mechanisms(&client))?;
-                let initial = mechanism.initial_response(target, username, access_token.expose());
-                let exchange = OAuthSasl {
-                    mechanism,
-                    initial: String::from_utf8_lossy(&initial).into_owned(),
-                };
-                match client.auth(exchange).await {
-                    Ok(_) => Ok((client, LoginMechanism::OAuth(mechanism))),
-                    Err(e) if matches!(e.kind(), ErrorKind::UnexpectedResponse) => {
-                        Err(oauth_refusal(&server, client, mechanism).await)
-                    }
-                    Err(e) => Err(rejected(&server, e)),
-                }
+) -> NetResult<LoginMechanism> {
+    match auth {
+        LoginAuth::Password { username, password } => {
+            if caps.sasl().iter().any(|m| m == "PLAIN") {
+                let response = format!("\0{username}\0{}", password.expose());
+                sasl(wire, "PLAIN", response.as_bytes(), b"").await?;
+                return Ok(LoginMechanism::SaslPlain);
             }
+            accepted(wire.command("USER", &format!("USER {username}")).await?)?;
+            accepted(
+                wire.command("PASS", &format!("PASS {}", password.expose()))
+                    .await?,
+            )?;
+            Ok(LoginMechanism::Password)
         }
-    })
-    .await
-}
-
-/// The mechanisms of the CAPA `SASL` line.
-fn sasl_mechanisms(client: &PopClient) -> Vec<String> {
-    client
-        .capabilities()
-        .iter()
-        .filter_map(|c| match c {
-            Capability::Sasl(mechanisms) => Some(mechanisms),
-            _ => None,
-        })
-        .flatten()
-        .map(|m| String::from_utf8_lossy(m).trim().to_uppercase())
-        .collect()
-}
-
-/// OAUTHBEARER or XOAUTH2 with the token in the AUTH command itself.
-struct OAuthSasl {
-    mechanism: OAuthMechanism,
-    initial: String,
-}
-
-impl Authenticator for OAuthSasl {
-    fn mechanism(&self) -> &str {
-        self.mechanism.name()
-    }
-
-    fn auth(&self) -> Option<String> {
-        Some(self.initial.clone())
+        LoginAuth::OAuth2 {
+            username,
+            access_token,
+        } => {
+            let mechanism = OAuthMechanism::choose(target, &caps.sasl())?;
+            let initial = mechanism.initial_response(target, username, access_token.expose());
+            sasl(
+                wire,
+                mechanism.name(),
+                &initial,
+                mechanism.answer_to_error(),
+            )
+            .await?;
+            Ok(LoginMechanism::OAuth(mechanism))
+        }
     }
 }
 
-/// On a bad token the server sends its error as a SASL challenge and waits
-/// for the mechanism's answer before its `-ERR`; `async-pop` stops at the
-/// challenge, so the exchange is finished here to get the server's words.
-async fn oauth_refusal(server: &str, client: PopClient, mechanism: OAuthMechanism) -> NetError {
-    use base64::Engine as _;
-    let refused = || NetError::Auth {
-        server_says: "the server refused the OAuth access token".into(),
-    };
-    let Some(mut stream) = client.into_inner() else {
-        return refused();
-    };
-    let answer = base64::engine::general_purpose::STANDARD.encode(mechanism.answer_to_error());
-    if stream.send_bytes(answer).await.is_err() {
-        return refused();
+/// `AUTH mechanism initial-response` (RFC 5034). A challenge after it is
+/// the error challenge of an OAuth mechanism, answered with `answer_to_error` so that the server finishes
+/// with its `-ERR`; the challenge's words join the error, since they say
+/// why (e.g. `{"status":"invalid_token"}`).
+async fn sasl(
+    wire: &mut Wire,
+    mechanism: &str,
+    initial: &[u8],
+    answer_to_error: &[u8],
+) -> NetResult<()> {
+    let what = format!("AUTH {mechanism}");
+    let mut reply = wire
+        .command(
+            &what,
+            &format!("AUTH {mechanism} {}", BASE64.encode(initial)),
+        )
+        .await?;
+    let mut detail = None;
+    // One round for the error challenge; a server that keeps challenging
+    // gets `*` (cancel, RFC 5034) and must then answer -ERR.
+    for answer in [BASE64.encode(answer_to_error), "*".to_owned()] {
+        let Reply::Challenge(challenge) = &reply else {
+            break;
+        };
+        detail = BASE64
+            .decode(challenge.as_bytes())
+            .ok()
+            .and_then(|c| error_detail(&c))
+            .or(detail);
+        wire.send(&what, &answer).await?;
+        reply = wire.status(&what).await?;
     }
-    // Any non-SASL command reads the final status line.
-    let Ok(status_line) = "quit".parse::<Request>() else {
-        return refused();
-    };
-    match stream.read_response(status_line).await {
-        Err(e) => rejected(server, e),
-        Ok(_) => refused(),
+    match (accepted(reply), detail) {
+        (Err(NetError::Auth { server_says }), Some(detail)) => Err(NetError::Auth {
+            server_says: format!("{server_says} ({detail})"),
+        }),
+        (result, _) => result,
     }
 }
 
-/// A failed login: the server's `-ERR` is an auth error; a dropped
-/// connection is not the password's fault.
-fn rejected(server: &str, e: PopError) -> NetError {
-    match e.kind() {
-        ErrorKind::ServerError(words) => NetError::Auth {
-            server_says: words.trim().to_owned(),
-        },
-        ErrorKind::Io(io) => NetError::Connect {
-            server: server.to_owned(),
-            reason: format!("the connection dropped during login: {io}"),
-        },
-        _ => NetError::Protocol(format!("{server}, login: {e}")),
+/// `+OK` goes on; `-ERR` is a rejected login with the server's words.
+fn accepted(reply: Reply) -> NetResult<()> {
+    match reply {
+        Reply::Ok(_) => Ok(()),
+        Reply::Err(words) => Err(NetError::Auth {
+            server_says: if words.is_empty() {
+                "the server refused the login".into()
+            } else {
+                words
+            },
+        }),
+        Reply::Challenge(_) => Err(NetError::Protocol(
+            "the server kept asking for more during the login".into(),
+        )),
     }
 }

@@ -1,22 +1,14 @@
 //! Getting a greeted POP3 connection: the shared transport (DNS, TCP, TLS:
 //! [`crate::transport`]), the server's `+OK` greeting, and STLS
-//! (RFC 2595), which `async-pop` does not implement: the greeting and the
-//! upgrade are done here, and the client is handed the TLS stream with the
-//! greeting replayed in front of it.
-//!
-//! The stream given to `async-pop` also turns the end of the connection
-//! into an error: `async-pop` would otherwise poll a closed socket forever,
-//! and a server (or proxy) that hangs up mid-RETR must end the sync with a
-//! connection error, not a spinning task.
+//! (RFC 2595). Up to here lines are read a byte at a time, since what
+//! follows STLS belongs to TLS; after it, [`super::wire`] reads buffered.
 
 use crate::error::{NetError, NetResult};
 use crate::transport::{
     MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
 };
 use mailroom_core::security::Security;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server line longer than this is not POP3 (RFC 2449 allows 512 octets).
 const MAX_LINE: usize = 1024;
@@ -119,7 +111,7 @@ pub async fn stls(
 }
 
 /// One CRLF-terminated line, read a byte at a time: nothing after it may
-/// be consumed, since the bytes that follow belong to TLS or `async-pop`.
+/// be consumed, since the bytes that follow may belong to TLS.
 async fn read_line(server: &str, stream: &mut MailStream) -> NetResult<String> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
@@ -149,68 +141,5 @@ fn broken(server: &str, e: &std::io::Error) -> NetError {
     NetError::Connect {
         server: server.to_owned(),
         reason: format!("the connection broke: {e}"),
-    }
-}
-
-/// The stream `async-pop` reads: the greeting replayed first (it insists on
-/// reading one), then the connection, whose end is an error.
-pub struct Pop3Stream {
-    inner: MailStream,
-    replay: Vec<u8>,
-    replayed: usize,
-}
-
-impl Pop3Stream {
-    pub fn new(greeted: Greeted) -> Self {
-        Self {
-            inner: greeted.stream,
-            replay: format!("+OK {}\r\n", greeted.greeting).into_bytes(),
-            replayed: 0,
-        }
-    }
-}
-
-impl AsyncRead for Pop3Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        if this.replayed < this.replay.len() {
-            let rest = &this.replay[this.replayed..];
-            let n = rest.len().min(buf.remaining());
-            buf.put_slice(&rest[..n]);
-            this.replayed += n;
-            return Poll::Ready(Ok(()));
-        }
-        let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) if buf.filled().len() == before && buf.remaining() > 0 => {
-                Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the server closed the connection",
-                )))
-            }
-            other => other,
-        }
-    }
-}
-
-impl AsyncWrite for Pop3Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }

@@ -11,7 +11,7 @@ mod sync_state;
 
 pub use credentials::{AccountSecrets, Credentials};
 pub(crate) use repo::visible_to_sql;
-pub use sync_state::AccountLease;
+pub use sync_state::{AccountLease, SyncLease};
 
 use super::db::{from_json, get_bool, get_opt_bool};
 use super::users::normalize_email;
@@ -129,6 +129,10 @@ pub struct Account {
     pub status: AccountStatus,
     pub last_error: Option<String>,
     pub last_sync_at: Option<i64>,
+    /// The sync lease a node holds on the account now, if any: while
+    /// another node's lease holds, a sync asked for here waits for it to
+    /// end or lapse (a lease that is not renewed lapses within a minute).
+    pub sync_lease: Option<SyncLease>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -280,7 +284,7 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, org_id, owner_id, protocol, provid
     incoming_secret IS NOT NULL AS has_password, outgoing_secret IS NOT NULL AS has_outgoing_password, \
     oauth_refresh_token IS NOT NULL AS has_oauth_refresh_token, oauth_access_expires_at, tls_verify, \
     from_addresses, default_from, sharing, locked_by_admin, pop3_keep_on_server, store_sent, \
-    store_sent_learned, folder_overrides, status, last_error, last_sync_at, created_at, updated_at";
+    store_sent_learned, folder_overrides, status, last_error, last_sync_at, lease_owner, lease_expires_at, created_at, updated_at";
 
 /// Maps a row selected with [`ACCOUNT_COLUMNS`]; `shared_with` is filled by the caller.
 pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
@@ -335,6 +339,15 @@ pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
         status: parse_enum(row, "status", AccountStatus::parse)?,
         last_error: row.try_get("last_error")?,
         last_sync_at: row.try_get("last_sync_at")?,
+        sync_lease: match (
+            row.try_get::<Option<String>, _>("lease_owner")?,
+            row.try_get::<Option<i64>, _>("lease_expires_at")?,
+        ) {
+            (Some(node), Some(until)) if until >= mailroom_core::clock::now_ms() => {
+                Some(SyncLease { node, until })
+            }
+            _ => None,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

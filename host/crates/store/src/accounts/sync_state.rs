@@ -29,7 +29,64 @@ impl AccountLease {
     }
 }
 
+/// A sync lease someone holds on an account: which node, and until when
+/// (unix ms) it holds unless renewed. A node renews its lease while its
+/// sync runs, so a lease that is not renewed is a dead node's, and lapses.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SyncLease {
+    /// The node (server process or CLI) that holds it.
+    pub node: String,
+    /// When it lapses unless renewed, in unix milliseconds.
+    pub until: i64,
+}
+
 impl Store {
+    /// Who holds the `kind` lease of an account now (`None` when free or
+    /// lapsed).
+    pub async fn account_lease(
+        &self,
+        org: &OrgId,
+        id: &AccountId,
+        kind: AccountLease,
+    ) -> StoreResult<Option<SyncLease>> {
+        let (owner, expires) = kind.columns();
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {owner} AS node, {expires} AS until FROM mail_accounts \
+             WHERE org_id = $1 AND id = $2",
+        )))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Err(crate::StoreError::NotFound("account"));
+        };
+        let node: Option<String> = row.try_get("node")?;
+        let until: Option<i64> = row.try_get("until")?;
+        Ok(match (node, until) {
+            (Some(node), Some(until)) if until >= now_ms() => Some(SyncLease { node, until }),
+            _ => None,
+        })
+    }
+
+    /// Gives back every lease `node` holds, of every kind: a node that
+    /// restarts with the identity it had calls this first, since nothing
+    /// it held before can still be running.
+    pub async fn release_leases_of_node(&self, node: &str) -> StoreResult<u64> {
+        let mut released = 0;
+        for kind in [AccountLease::Sync, AccountLease::Push] {
+            let (owner, expires) = kind.columns();
+            let done = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE mail_accounts SET {owner} = NULL, {expires} = NULL WHERE {owner} = $1",
+            )))
+            .bind(node)
+            .execute(self.pool())
+            .await?;
+            released += done.rows_affected();
+        }
+        Ok(released)
+    }
+
     /// Records the account's sync state and its last error (`None` clears it).
     pub async fn set_account_status(
         &self,

@@ -7,7 +7,9 @@
 use super::report::{ServerReport, Step, StepReport, StepStatus};
 use crate::error::SyncError;
 use crate::provider::{ConnectionProblem, Diagnoser, ProblemStep};
-use mailroom_net::transport::{TlsStream, resolve, tcp_connect, tls_handshake, tls_version};
+use mailroom_net::transport::{
+    TlsStream, refuse_plain_text, resolve, tcp_connect, tls_handshake, tls_version,
+};
 use mailroom_net::{LoginAuth, MailStream, NetError, Security, ServerTarget, Timeouts};
 use mailroom_store::StoreResult;
 use std::time::Instant;
@@ -85,6 +87,10 @@ impl<'a> Tester<'a> {
     pub(super) async fn transport(&mut self, timeouts: Timeouts) -> Option<MailStream> {
         let target = self.target;
         let start = Instant::now();
+        // Refused before any connection: it is the TLS setting that is wrong.
+        if let Err(e) = refuse_plain_text(target) {
+            return self.fail(Step::Tls, start, e).await;
+        }
         let addrs = match resolve(target, timeouts).await {
             Ok(a) => a,
             Err(e) => return self.fail(Step::Dns, start, e).await,

@@ -18,16 +18,13 @@ use super::super::batch::plan_batches;
 use super::super::credentials::{incoming_login, incoming_target, login_with_refresh};
 use super::super::error::SyncResult;
 use super::super::report::{FolderReport, SyncProgress, SyncReport};
-use mailroom_net::pop3::{Pop3Session, ServerMessage};
+use mailroom_net::pop3::{MAX_MESSAGE_BYTES, Pop3Session, ServerMessage};
 use mailroom_store::{Account, IncomingMessage, Location, Store};
 use std::collections::HashSet;
 
 /// The one folder POP3 has, as reports name it.
 pub const INBOX: &str = "INBOX";
 
-/// `async-pop` refuses answers over 20 MiB; LIST sizes above this (with
-/// room for byte-stuffing) are not downloaded, and stay on the server.
-const MAX_RETR_BYTES: u64 = 20 * 1024 * 1024 - 512 * 1024;
 
 /// Connects, downloads what is new, deletes what is stored when the account
 /// does not keep mail on the server, and quits.
@@ -102,7 +99,7 @@ async fn sync_inbox(
         .filter(|m| !stored.contains(&m.uidl) && seen.insert(m.uidl.as_str()))
         .collect();
     let (pending, too_large): (Vec<&ServerMessage>, Vec<&ServerMessage>) =
-        new.into_iter().partition(|m| m.size <= MAX_RETR_BYTES);
+        new.into_iter().partition(|m| m.size <= MAX_MESSAGE_BYTES);
     if !too_large.is_empty() {
         report.error = Some(too_large_words(&too_large));
     }
@@ -172,6 +169,6 @@ fn too_large_words(messages: &[&ServerMessage]) -> String {
          ({} MiB); they stay on the server (use IMAP for this account to get them)",
         messages.len(),
         largest.div_ceil(1024 * 1024),
-        MAX_RETR_BYTES / (1024 * 1024)
+        MAX_MESSAGE_BYTES / (1024 * 1024)
     )
 }

@@ -205,7 +205,7 @@ impl Watcher {
                     self.push_lease.release(&self.org, &self.account).await;
                     return;
                 }
-                () = self.keep_push_lease() => {
+                () = self.push_lease.keep(&self.org, &self.account) => {
                     bump(&self.stats.leases_lost, 1);
                     // What the other node did meanwhile is not known here.
                     state.next_full = Instant::now();
@@ -234,25 +234,6 @@ impl Watcher {
                     state.seen.clear();
                     let wait = self.backoff.delay(failures);
                     tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    /// Renews the push lease every third of its life; returns when another
-    /// node has it (or the account is gone). A store error is retried at
-    /// the next renewal: the lease outlives two missed ones.
-    async fn keep_push_lease(&self) {
-        loop {
-            tokio::time::sleep(self.push_lease.ttl() / 3).await;
-            match self.push_lease.take(&self.org, &self.account).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(org = %self.org, account = %self.account, "the push lease passed to another node");
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(org = %self.org, account = %self.account, error = %e, "cannot renew the push lease");
                 }
             }
         }
@@ -426,16 +407,19 @@ impl Watcher {
         if !self.lease.take(&self.org, &self.account).await? {
             return Ok(None);
         }
-        let result = super::sync_on_session(
+        let mut progress = |_| {};
+        let work = super::sync_on_session(
             session,
             &self.store,
             account,
             scope,
             &self.options,
-            &mut |_| {},
-        )
-        .await;
-        self.lease.release(&self.org, &self.account).await;
+            &mut progress,
+        );
+        let Some(result) = self.lease.holding(&self.org, &self.account, work).await else {
+            // Another node took the account over; it syncs it now.
+            return Ok(None);
+        };
         super::record_outcome(&self.store, account, &result).await?;
         result.map(Some)
     }
