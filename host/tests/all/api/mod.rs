@@ -8,5 +8,6 @@ mod api_auth;
 mod api_crm_messages;
 mod api_demo;
 mod api_errors;
+mod api_mailbox_state;
 mod api_plugins;
 mod api_system;
