@@ -1,7 +1,9 @@
 //! Stored mail over HTTP: a filtered list with opaque cursor pagination, one
 //! message with its parsed content, the raw bytes as `message/rfc822`, and
-//! the user's state on a message. A non-admin sees only mail seen through an
-//! account they may see; anything else is 404.
+//! the message's state in each mailbox. A non-admin sees only mail held by
+//! an account they may see (and only those accounts' locations and
+//! states), changes state only in accounts they own; anything else is
+//! 404 (or 403 for a mailbox shared with them to read).
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -11,6 +13,7 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use mailroom_core::ids::{AccountId, ContactId, LeadId, MessageId};
+use mailroom_store::mailbox_state::Access;
 use mailroom_core::mime::{self, AttachmentInfo};
 use mailroom_store::message_query::{
     MessageDetail, MessageFilter, MessagePage, MessageState, MessageStateUpdate,
@@ -96,25 +99,15 @@ pub async fn list_messages(
     ))
 }
 
-/// The message if the caller may see it: an admin always, a user when one
-/// of its locations is in an account they may see.
+/// How `p` sees and changes mailbox state: every mailbox for an admin.
+fn access(p: &Principal) -> Access<'_> {
+    Access::of(&p.user, p.is_admin())
+}
+
+/// The message as the caller may see it (an admin always, a user through
+/// the accounts they may see), else 404.
 async fn visible(state: &AppState, p: &Principal, id: &MessageId) -> ApiResult<MessageDetail> {
-    let detail = state.store.get_message(&p.org, id).await?;
-    if p.is_admin() {
-        return Ok(detail);
-    }
-    let mut accounts: Vec<&AccountId> = detail.locations.iter().map(|l| &l.account).collect();
-    accounts.dedup();
-    for account in accounts {
-        if state
-            .store
-            .account_visible_to(&p.org, account, &p.user)
-            .await?
-        {
-            return Ok(detail);
-        }
-    }
-    Err(ApiError::not_found("message"))
+    Ok(state.store.get_message_as(&p.org, id, access(p)).await?)
 }
 
 /// A message: index fields, addresses, locations, and its parsed content.
@@ -188,11 +181,15 @@ pub async fn raw_message(
         .into_response())
 }
 
-/// Changes the user's state on a message (folder, labels, read, starred, reminder).
+/// Changes the message's state (folder, labels, read, starred, reminder) in
+/// the mailboxes of the caller's own accounts (every mailbox for an admin);
+/// only those accounts' servers hear of it. A mailbox shared with the
+/// caller is read-only to them (403).
 #[utoipa::path(patch, path = "/messages/{id}/state", tag = "messages",
     params(("id" = String, Path)),
     request_body = MessageStateUpdate,
     responses((status = 200, body = MessageState),
+        (status = 403, description = "the caller may only read the message's mailboxes", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn update_state(
@@ -202,11 +199,23 @@ pub async fn update_state(
     Json(update): Json<MessageStateUpdate>,
 ) -> ApiResult<Json<MessageState>> {
     let id = MessageId(id);
-    visible(&state, &p, &id).await?;
+    let mailboxes = state
+        .store
+        .message_mailboxes(&p.org, &id, access(&p))
+        .await?;
+    if mailboxes.is_empty() {
+        return Err(ApiError::not_found("message"));
+    }
+    if !mailboxes.iter().any(|m| m.can_change) {
+        return Err(ApiError::forbidden(
+            "this message is in a mailbox shared with you to read; only the account's owner \
+             or an org admin may change its state",
+        ));
+    }
     Ok(Json(
         state
             .store
-            .update_message_state(&p.org, &id, &update)
+            .update_message_state_as(&p.org, &id, &update, access(&p))
             .await?,
     ))
 }

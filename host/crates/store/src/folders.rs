@@ -4,6 +4,7 @@
 //! Roles are strings: one of [`STANDARD_ROLES`] or `custom:<name>` for a
 //! SalesInbox folder an org made up.
 
+use super::mailbox_state::{folder_of, refile_folder};
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::{AccountId, FolderId, OrgId};
@@ -151,7 +152,8 @@ impl Store {
     }
 
     /// Records a folder the server listed (or refreshes its attributes and
-    /// role); its sync checkpoint is kept.
+    /// role, re-filing its messages when the role changed); its sync
+    /// checkpoint is kept.
     pub async fn upsert_folder(
         &self,
         org: &OrgId,
@@ -164,6 +166,15 @@ impl Store {
         if info.name.is_empty() {
             return Err(StoreError::Invalid("folder name must not be empty".into()));
         }
+        let mut tx = self.begin_write().await?;
+        let before = sqlx::query(
+            "SELECT id, role FROM folders WHERE org_id = $1 AND account_id = $2 AND name = $3",
+        )
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .bind(&info.name)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO folders (id, org_id, account_id, name, delimiter, special_use, role) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, name) DO UPDATE SET \
@@ -175,9 +186,19 @@ impl Store {
         .bind(&info.name)
         .bind(info.delimiter.clone())
         .bind(info.special_use.clone())
-        .bind(role)
-        .execute(self.pool())
+        .bind(role.clone())
+        .execute(&mut *tx)
         .await?;
+        if let Some(before) = before {
+            let old_role: Option<String> = before.try_get("role")?;
+            let id = FolderId(before.try_get("id")?);
+            let (old, new) = (
+                folder_of(&info.name, old_role.as_deref()),
+                folder_of(&info.name, role.as_deref()),
+            );
+            refile_folder(&mut tx, org, &id, &old, &new).await?;
+        }
+        tx.commit().await?;
         let sql = format!(
             "SELECT {FOLDER_COLUMNS} FROM folders WHERE org_id = $1 AND account_id = $2 AND name = $3"
         );
@@ -202,17 +223,21 @@ impl Store {
     }
 
     /// The account's folders by name.
-    /// How many messages the account has stored: distinct messages, and
-    /// locations per folder.
+    /// How many messages the account's mailbox holds, and locations per
+    /// folder.
     pub async fn account_message_counts(
         &self,
         org: &OrgId,
         account: &AccountId,
     ) -> StoreResult<AccountMessageCounts> {
-        let messages: i64 = sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT message_id) FROM message_locations \
-             WHERE org_id = $1 AND account_id = $2",
-        )
+        // The mailbox's messages: a POP3 download counts after the server
+        // deleted it (see `mailbox_state::held_sql`).
+        let sql = format!(
+            "SELECT COUNT(*) FROM mailbox_state ms JOIN mail_accounts a ON a.id = ms.account_id \
+             WHERE ms.org_id = $1 AND ms.account_id = $2 AND {}",
+            super::mailbox_state::held_sql("ms")
+        );
+        let messages: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(org.as_str())
         .bind(account.as_str())
         .fetch_one(self.pool())
@@ -253,6 +278,8 @@ impl Store {
         rows.iter().map(folder_from_row).collect()
     }
 
+    /// Gives the folder a role (or none); the messages stored from it
+    /// that sit in its old mailbox folder are re-filed to the new one.
     pub async fn set_folder_role(
         &self,
         org: &OrgId,
@@ -260,13 +287,19 @@ impl Store {
         role: Option<&str>,
     ) -> StoreResult<Folder> {
         let role = role.map(check_role).transpose()?;
+        let before = self.get_folder(org, id).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE folders SET role = $1 WHERE org_id = $2 AND id = $3")
-            .bind(role)
+            .bind(role.clone())
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
         crate::db::expect_found(&done, "folder")?;
+        let old = folder_of(&before.name, before.role.as_deref());
+        let new = folder_of(&before.name, role.as_deref());
+        refile_folder(&mut tx, org, id, &old, &new).await?;
+        tx.commit().await?;
         self.get_folder(org, id).await
     }
 

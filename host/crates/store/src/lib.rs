@@ -15,6 +15,7 @@ mod db;
 mod error;
 pub mod folders;
 pub mod locations;
+pub mod mailbox_state;
 pub mod message_query;
 pub mod messages;
 /// The index lives beside the parser in `mailroom-core` (pure, so it is
@@ -48,6 +49,7 @@ pub use contacts::{
 pub use error::{StoreError, StoreResult};
 pub use folders::{AccountMessageCounts, Folder, FolderCheckpoint, FolderInfo};
 pub use locations::{MessageFingerprint, MovedTo, RelocatedUid, ServerFlags, StoredUid};
+pub use mailbox_state::{Access, MailboxState};
 pub use mailroom_core::clock::now_ms;
 pub use message_query::{
     MessageAddress, MessageDetail, MessageFilter, MessageLocation, MessagePage, MessageState,

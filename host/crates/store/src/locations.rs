@@ -3,11 +3,12 @@
 //! two-way flag sync), re-found locations after a UIDVALIDITY change,
 //! where written-back moves put their messages (COPYUID), and the UIDLs
 //! stored for a POP3 account. Messages are never touched here; of the
-//! user's state only read/starred, when the server's `\Seen` or `\Flagged`
-//! changes.
+//! mailbox's state only read/starred, when the server's `\Seen` or
+//! `\Flagged` changes.
 
 use super::db::SqlBuilder;
 use super::folders::{FolderCheckpoint, write_checkpoint};
+use super::mailbox_state::follow_server_folders;
 use super::messages::{Location, upsert_location};
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::ids::{AccountId, FolderId, MessageId, OrgId};
@@ -453,7 +454,7 @@ async fn write_server_flags(
     let mut changed = 0;
     for c in changes {
         let row = sqlx::query(
-            "SELECT message_id, flags FROM message_locations \
+            "SELECT message_id, account_id, flags FROM message_locations \
              WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
         )
         .bind(org.as_str())
@@ -463,6 +464,7 @@ async fn write_server_flags(
         .await?;
         let Some(row) = row else { continue };
         let message: String = row.try_get("message_id")?;
+        let account: String = row.try_get("account_id")?;
         let old: String = row.try_get("flags")?;
         let old: Vec<String> = old.split_whitespace().map(str::to_owned).collect();
         let mut sorted_old = old.clone();
@@ -490,20 +492,24 @@ async fn write_server_flags(
         ] {
             let now_set = has_flag(&c.flags, flag);
             if has_flag(&old, flag) == now_set
-                || super::server_changes::change_pending(tx, org, &message, kind).await?
+                || super::server_changes::change_pending(tx, org, &account, &message, kind)
+                    .await?
             {
                 continue;
             }
+            // Only this account's mailbox: another mailbox holding the same
+            // message keeps its own read and starred.
             // `column` is one of two literals above, never input.
             let sql = format!(
-                "UPDATE message_state SET {column} = $1, updated_at = $2 \
-                 WHERE org_id = $3 AND message_id = $4"
+                "UPDATE mailbox_state SET {column} = $1, updated_at = $2 \
+                 WHERE org_id = $3 AND message_id = $4 AND account_id = $5"
             );
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(now_set)
                 .bind(now)
                 .bind(org.as_str())
                 .bind(message.as_str())
+                .bind(account.as_str())
                 .execute(&mut **tx)
                 .await?;
         }
@@ -512,6 +518,8 @@ async fn write_server_flags(
 }
 
 /// Drops the folder's locations at these UIDs; returns how many there were.
+/// A message that left the folder but sits in another folder of the
+/// account was moved on the server: its mailbox follows.
 async fn delete_folder_uids(
     tx: &mut Transaction<'static, Any>,
     org: &OrgId,
@@ -519,16 +527,32 @@ async fn delete_folder_uids(
     uids: &[u32],
 ) -> StoreResult<u64> {
     let mut removed = 0;
+    let mut left = Vec::new();
     for uid in uids {
-        removed += sqlx::query(
-            "DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3",
+        let gone: Option<String> = sqlx::query_scalar(
+            "DELETE FROM message_locations WHERE org_id = $1 AND folder_id = $2 AND uid = $3 \
+             RETURNING message_id",
         )
         .bind(org.as_str())
         .bind(folder.as_str())
         .bind(i64::from(*uid))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(message) = gone {
+            removed += 1;
+            left.push(MessageId(message));
+        }
+    }
+    if !left.is_empty() {
+        let account: Option<String> =
+            sqlx::query_scalar("SELECT account_id FROM folders WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(folder.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(account) = account {
+            follow_server_folders(tx, org, &AccountId(account), &left).await?;
+        }
     }
     Ok(removed)
 }

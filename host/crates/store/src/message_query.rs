@@ -5,14 +5,12 @@
 //! pair of the last item, opaque to clients; a page continues strictly after
 //! it, so messages arriving meanwhile never make one appear twice.
 
-use super::accounts::visible_to_sql;
-use super::db::{Arg, SqlBuilder, from_json, get_bool, like_escape};
+use super::db::{Arg, SqlBuilder, get_bool, like_escape};
 use super::mime_index::AddressField;
-use super::server_changes::ServerChangeKind;
+use super::mailbox_state::{Access, MailboxState, held_sql, push_visible, state_from_row};
 use super::{Store, StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use mailroom_core::clock::now_ms;
 use mailroom_core::ids::{AccountId, ContactId, FolderId, LeadId, MessageId, OrgId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -60,10 +58,14 @@ pub struct MessageSummary {
     pub size: i64,
     pub has_attachments: bool,
     pub snippet: String,
+    /// The account whose mailbox `state` is: the first (by id) the caller
+    /// may see that matches the filter.
+    pub mailbox: AccountId,
     pub state: MessageState,
 }
 
-/// The user's view of a message; survives resyncs (keyed by message).
+/// A message's state in one mailbox (see `mailbox_state`); survives
+/// resyncs and server-side moves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MessageState {
     pub folder: String,
@@ -97,7 +99,10 @@ pub struct MessageDetail {
     pub header_message_id: Option<String>,
     pub in_reply_to: Option<String>,
     pub addresses: Vec<MessageAddress>,
+    /// Where it sits on servers, in accounts the caller may see.
     pub locations: Vec<MessageLocation>,
+    /// Its state in each mailbox the caller may see.
+    pub mailboxes: Vec<MailboxState>,
     pub parse_problem: Option<String>,
 }
 
@@ -144,7 +149,8 @@ fn decode_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 }
 
 const SUMMARY_COLUMNS: &str = "m.id, m.subject, m.from_address, m.from_name, m.sent_at, m.received_at, \
-    m.sort_at, m.size, m.has_attachments, m.snippet, s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at";
+    m.sort_at, m.size, m.has_attachments, m.snippet, s.account_id, s.folder, s.labels, s.is_read, s.is_starred, \
+    s.reminder_at";
 
 fn summary_from_row(row: &AnyRow) -> StoreResult<MessageSummary> {
     Ok(MessageSummary {
@@ -158,17 +164,8 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<MessageSummary> {
         size: row.try_get("size")?,
         has_attachments: get_bool(row, "has_attachments")?,
         snippet: row.try_get("snippet")?,
+        mailbox: AccountId(row.try_get("account_id")?),
         state: state_from_row(row)?,
-    })
-}
-
-fn state_from_row(row: &AnyRow) -> StoreResult<MessageState> {
-    Ok(MessageState {
-        folder: row.try_get("folder")?,
-        labels: from_json(&row.try_get::<String, _>("labels")?)?,
-        read: get_bool(row, "is_read")?,
-        starred: get_bool(row, "is_starred")?,
-        reminder_at: row.try_get("reminder_at")?,
     })
 }
 
@@ -181,23 +178,36 @@ pub struct PipelineSource {
     pub folder: Option<FolderId>,
 }
 
-fn check_labels(labels: &[String]) -> StoreResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for l in labels {
-        let l = l.trim();
-        if l.is_empty() || l.len() > 100 || l.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(format!(
-                "label {l:?} must be 1 to 100 printable characters"
-            )));
-        }
-        if !out.iter().any(|o| o == l) {
-            out.push(l.to_owned());
-        }
+/// Picks the mailbox whose state a list row shows: the first (by account
+/// id) the caller may see that matches the filter's mailbox conditions
+/// (account, folder, read, starred). One row per message, so a message
+/// held by two of the caller's mailboxes is listed once.
+fn push_chosen_mailbox(q: &mut SqlBuilder, filter: &MessageFilter) {
+    q.push(
+        " AND s.account_id = (SELECT MIN(ms.account_id) FROM mailbox_state ms \
+         JOIN mail_accounts a ON a.id = ms.account_id \
+         WHERE ms.org_id = m.org_id AND ms.message_id = m.id",
+    );
+    if let Some(account) = &filter.account {
+        q.push(" AND ms.account_id = ")
+            .bind_text(account.as_str())
+            .push(" AND ")
+            .push(&held_sql("ms"));
     }
-    if out.len() > 100 {
-        return Err(StoreError::Invalid("at most 100 labels per message".into()));
+    let access = filter.visible_to.as_ref().map_or(Access::Org, Access::User);
+    push_visible(q, access, "ms");
+    if let Some(folder) = &filter.folder {
+        // Standard roles match in any case; a folder's own name as spelt.
+        let folder = super::folders::check_role(folder).unwrap_or_else(|_| folder.trim().to_owned());
+        q.push(" AND ms.folder = ").bind_text(folder);
     }
-    Ok(out)
+    if let Some(read) = filter.read {
+        q.push(" AND ms.is_read = ").bind(Arg::Bool(read));
+    }
+    if let Some(starred) = filter.starred {
+        q.push(" AND ms.is_starred = ").bind(Arg::Bool(starred));
+    }
+    q.push(")");
 }
 
 impl Store {
@@ -211,30 +221,11 @@ impl Store {
     ) -> StoreResult<MessagePage> {
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let mut q = SqlBuilder::new(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM messages m JOIN message_state s \
+            "SELECT {SUMMARY_COLUMNS} FROM messages m JOIN mailbox_state s \
              ON s.org_id = m.org_id AND s.message_id = m.id WHERE m.org_id = "
         ));
         q.bind_text(org.as_str());
-        if let Some(account) = &filter.account {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM message_locations l WHERE l.org_id = m.org_id \
-                    AND l.message_id = m.id AND l.account_id = ",
-            )
-            .bind_text(account.as_str())
-            .push(")");
-        }
-        if let Some(user) = &filter.visible_to {
-            let n = q.arg(Arg::Text(user.as_str().to_owned()));
-            q.push(&format!(
-                " AND EXISTS (SELECT 1 FROM message_locations l JOIN mail_accounts a ON a.id = l.account_id \
-                 WHERE l.org_id = m.org_id AND l.message_id = m.id AND {})",
-                visible_to_sql(n)
-            ));
-        }
-        if let Some(folder) = &filter.folder {
-            q.push(" AND s.folder = ")
-                .bind_text(folder.trim().to_lowercase());
-        }
+        push_chosen_mailbox(&mut q, filter);
         if let Some(address) = &filter.address {
             q.push(" AND m.id IN (SELECT x.message_id FROM message_addresses x WHERE x.org_id = m.org_id AND x.address = ")
                 .bind_text(address.trim().to_lowercase())
@@ -273,12 +264,6 @@ impl Store {
         if let Some(after) = filter.after {
             q.push(" AND m.sort_at >= ").bind_i64(after);
         }
-        if let Some(read) = filter.read {
-            q.push(" AND s.is_read = ").bind(Arg::Bool(read));
-        }
-        if let Some(starred) = filter.starred {
-            q.push(" AND s.is_starred = ").bind(Arg::Bool(starred));
-        }
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
             let a = q.arg(Arg::I64(at));
@@ -305,15 +290,32 @@ impl Store {
         Ok(MessagePage { items, next_cursor })
     }
 
-    /// One message with its addresses and server locations.
+    /// One message with its addresses, server locations and mailbox
+    /// states, as the org sees it (every mailbox).
     pub async fn get_message(&self, org: &OrgId, id: &MessageId) -> StoreResult<MessageDetail> {
+        self.get_message_as(org, id, Access::Org).await
+    }
+
+    /// One message as `access` sees it: its state is that of the first
+    /// mailbox they may see, and only those mailboxes and their accounts'
+    /// locations are listed. `NotFound` when they may see none.
+    pub async fn get_message_as(
+        &self,
+        org: &OrgId,
+        id: &MessageId,
+        access: Access<'_>,
+    ) -> StoreResult<MessageDetail> {
+        let mailboxes = self.message_mailboxes(org, id, access).await?;
+        let first = mailboxes.first().ok_or(StoreError::NotFound("message"))?;
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, m.header_message_id, m.in_reply_to, m.parse_problem FROM messages m \
-             JOIN message_state s ON s.org_id = m.org_id AND s.message_id = m.id WHERE m.org_id = $1 AND m.id = $2"
+             JOIN mailbox_state s ON s.org_id = m.org_id AND s.message_id = m.id \
+             WHERE m.org_id = $1 AND m.id = $2 AND s.account_id = $3"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(id.as_str())
+            .bind(first.account.as_str())
             .fetch_optional(self.pool())
             .await?
             .ok_or(StoreError::NotFound("message"))?;
@@ -339,7 +341,13 @@ impl Store {
             header_message_id: row.try_get("header_message_id")?,
             in_reply_to: row.try_get("in_reply_to")?,
             addresses,
-            locations: self.message_locations(org, id).await?,
+            locations: self
+                .message_locations(org, id)
+                .await?
+                .into_iter()
+                .filter(|l| mailboxes.iter().any(|m| m.account == l.account))
+                .collect(),
+            mailboxes,
             parse_problem: row.try_get("parse_problem")?,
         })
     }
@@ -388,11 +396,12 @@ impl Store {
     ) -> StoreResult<HashMap<MessageId, PipelineSource>> {
         let mut sources = HashMap::new();
         for chunk in ids.chunks(500) {
+            // The state is that of the mailbox of the first location.
             let mut q = SqlBuilder::new(
                 "SELECT s.message_id, s.folder, s.labels, s.is_read, s.is_starred, s.reminder_at, \
-                 l.account_id, l.folder_id FROM message_state s \
+                 l.account_id, l.folder_id FROM mailbox_state s \
                  JOIN message_locations l ON l.org_id = s.org_id AND l.message_id = s.message_id \
-                 WHERE s.org_id = ",
+                 AND l.account_id = s.account_id WHERE s.org_id = ",
             );
             q.bind_text(org.as_str());
             // The first location of each message (one row per location).
@@ -425,85 +434,6 @@ impl Store {
                 .await?;
         raw.flatten().ok_or(StoreError::NotFound("message"))
     }
-
-    /// Changes the user's state on a message, and queues the read, starred
-    /// and folder parts for the servers that hold it, in one transaction.
-    pub async fn update_message_state(
-        &self,
-        org: &OrgId,
-        id: &MessageId,
-        update: &MessageStateUpdate,
-    ) -> StoreResult<MessageState> {
-        let q = state_update_sql(org, id, update)?;
-        let mut tx = self.begin_write().await?;
-        if q.query().execute(&mut *tx).await?.rows_affected() == 0 {
-            return Err(StoreError::NotFound("message"));
-        }
-        let kinds = server_change_kinds(update)?;
-        super::server_changes::enqueue_for_update(&mut tx, org, id, &kinds).await?;
-        tx.commit().await?;
-        Ok(self.get_message(org, id).await?.summary.state)
-    }
-}
-
-/// The parts of a state update the servers holding the message must
-/// hear of: read, starred and the folder (labels and reminders are
-/// Mailroom's own).
-pub(crate) fn server_change_kinds(
-    update: &MessageStateUpdate,
-) -> StoreResult<Vec<ServerChangeKind>> {
-    let mut kinds = Vec::new();
-    if let Some(read) = update.read {
-        kinds.push(ServerChangeKind::Read(read));
-    }
-    if let Some(starred) = update.starred {
-        kinds.push(ServerChangeKind::Starred(starred));
-    }
-    if let Some(folder) = &update.folder {
-        kinds.push(ServerChangeKind::Folder(super::folders::check_role(
-            folder,
-        )?));
-    }
-    Ok(kinds)
-}
-
-/// The statement that applies a state update; shared by the API's direct
-/// update and the pipeline, which applies it inside its own transaction.
-pub(crate) fn state_update_sql(
-    org: &OrgId,
-    id: &MessageId,
-    update: &MessageStateUpdate,
-) -> StoreResult<SqlBuilder> {
-    let folder = update
-        .folder
-        .as_deref()
-        .map(super::folders::check_role)
-        .transpose()?;
-    let labels = update.labels.as_deref().map(check_labels).transpose()?;
-    let labels_json = labels.as_ref().map(super::db::to_json).transpose()?;
-    let mut q = SqlBuilder::new("UPDATE message_state SET updated_at = ");
-    q.bind_i64(now_ms());
-    if let Some(folder) = folder {
-        q.push(", folder = ").bind_text(folder);
-    }
-    if let Some(labels) = labels_json {
-        q.push(", labels = ").bind_text(labels);
-    }
-    if let Some(read) = update.read {
-        q.push(", is_read = ").bind(Arg::Bool(read));
-    }
-    if let Some(starred) = update.starred {
-        q.push(", is_starred = ").bind(Arg::Bool(starred));
-    }
-    if let Some(reminder) = update.reminder_at {
-        q.push(", reminder_at = ")
-            .bind(reminder.map_or(Arg::NullI64, Arg::I64));
-    }
-    q.push(" WHERE org_id = ")
-        .bind_text(org.as_str())
-        .push(" AND message_id = ")
-        .bind_text(id.as_str());
-    Ok(q)
 }
 
 #[cfg(test)]

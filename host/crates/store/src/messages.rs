@@ -1,13 +1,17 @@
 //! Message ingestion: the one path by which mail enters the store (sync,
 //! send, the demo). A message is stored once per org under the sha256 of its
 //! raw bytes; where it was seen on a server is a separate location row.
-//! Ingesting the same bytes again adds or refreshes a location and nothing
-//! else, so resyncs and UIDVALIDITY changes never duplicate mail or reset the
-//! user's state. A batch (with its folder checkpoint) is one transaction:
+//! Ingesting the same bytes again adds or refreshes a location (and, the
+//! first time an account holds it, that mailbox's state) and nothing else,
+//! so resyncs and UIDVALIDITY changes never duplicate mail or reset the
+//! mailbox's state. A batch (with its folder checkpoint) is one transaction:
 //! after a crash either all of it is stored or none of it.
 
 use super::db::{Arg, insert_rows, insert_rows_then};
 use super::folders::{FolderCheckpoint, write_checkpoint};
+use super::mailbox_state::{
+    STATE_INSERT, STATE_KEEP, folder_of, follow_server_folders, initial_state_row,
+};
 use super::mime_index::{MimeIndex, index_parsed};
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::clock::now_ms;
@@ -17,7 +21,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::Transaction;
 use sqlx::any::Any;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Where a message was seen.
@@ -84,10 +88,6 @@ fn sort_time(sent_at: Option<i64>, received_at: i64) -> i64 {
     }
 }
 
-fn flag_set(flags: &[String], flag: &str) -> bool {
-    flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
-}
-
 impl Store {
     /// Stores one message seen at `location` of `account`.
     pub async fn ingest_message(
@@ -152,17 +152,27 @@ impl Store {
         let mut raws = Vec::new();
         let mut locations: BTreeMap<String, Vec<Arg>> = BTreeMap::new();
         let mut first_seen = HashSet::new();
+        let mut states: BTreeMap<&str, Vec<Arg>> = BTreeMap::new();
+        let mut imap_seen: BTreeSet<MessageId> = BTreeSet::new();
         for i in order {
             let (item, (id, index, message)) = (&items[i], &parsed[i]);
             // The same bytes twice in one batch: only the first is new.
             let new = inserted.contains(id.as_str()) && first_seen.insert(id.as_str());
-            if new {
-                let role = match &item.location {
-                    Location::Imap { folder, .. } => roles.get(folder).cloned().flatten(),
+            // The account's mailbox holds it from its first sighting there.
+            states.entry(id.as_str()).or_insert_with(|| {
+                let folder = match &item.location {
+                    Location::Imap { folder, .. } => roles.get(folder).cloned(),
                     Location::Pop3 { .. } => None,
                     Location::Local { role, .. } => Some(role.clone()),
                 };
-                deferred.add(org, id, item, index, role.as_deref(), now);
+                let folder = folder.unwrap_or_else(|| "inbox".to_owned());
+                initial_state_row(org, account, id, &item.location, &folder, now)
+            });
+            if matches!(item.location, Location::Imap { .. }) {
+                imap_seen.insert(id.clone());
+            }
+            if new {
+                deferred.add(org, id, index, now);
                 // Its pipeline run is queued in this transaction.
                 self.recently_parsed.put(org, id, message.clone());
                 raws.push(vec![
@@ -195,6 +205,21 @@ impl Store {
             LOCATION_UPSERT,
         )
         .await?;
+        let first_held: HashSet<String> = insert_rows_then(
+            &mut tx,
+            STATE_INSERT,
+            states.into_values().collect(),
+            &format!("{STATE_KEEP} RETURNING message_id"),
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get("message_id"))
+        .collect::<Result<_, _>>()?;
+        // A message the mailbox held already, seen in another folder now,
+        // may have been moved on the server.
+        imap_seen.retain(|id| !first_held.contains(id.as_str()));
+        let moved: Vec<MessageId> = imap_seen.into_iter().collect();
+        follow_server_folders(&mut tx, org, account, &moved).await?;
         deferred.write(&mut tx).await?;
         if let Some(cp) = checkpoint {
             write_checkpoint(&mut tx, org, cp).await?;
@@ -203,15 +228,16 @@ impl Store {
         Ok(out.into_iter().flatten().collect())
     }
 
-    /// The role of every folder the batch mentions; also checks that each
-    /// folder belongs to the account (and so to the org).
+    /// The mailbox folder (see `mailbox_state::folder_of`) of every server
+    /// folder the batch mentions; also checks that each folder belongs to
+    /// the account (and so to the org).
     async fn folder_roles(
         &self,
         org: &OrgId,
         account: &AccountId,
         items: &[IncomingMessage<'_>],
         checkpoint: Option<&FolderCheckpoint>,
-    ) -> StoreResult<HashMap<FolderId, Option<String>>> {
+    ) -> StoreResult<HashMap<FolderId, String>> {
         let mut roles = HashMap::new();
         let folders = items
             .iter()
@@ -228,7 +254,7 @@ impl Store {
             if &f.account != account {
                 return Err(StoreError::NotFound("folder"));
             }
-            roles.insert(folder.clone(), f.role);
+            roles.insert(folder.clone(), folder_of(&f.name, f.role.as_deref()));
         }
         Ok(roles)
     }
@@ -279,24 +305,15 @@ fn message_row(
 }
 
 /// Rows of new messages written once per batch with multi-row inserts:
-/// addresses, initial user state, and the pending pipeline run.
+/// addresses and the pending pipeline run.
 #[derive(Default)]
 struct Deferred {
     addresses: Vec<Vec<Arg>>,
-    states: Vec<Vec<Arg>>,
     runs: Vec<Vec<Arg>>,
 }
 
 impl Deferred {
-    fn add(
-        &mut self,
-        org: &OrgId,
-        id: &MessageId,
-        item: &IncomingMessage<'_>,
-        ix: &MimeIndex,
-        role: Option<&str>,
-        now: i64,
-    ) {
+    fn add(&mut self, org: &OrgId, id: &MessageId, ix: &MimeIndex, now: i64) {
         let o = || Arg::Text(org.as_str().to_owned());
         let m = || Arg::Text(id.as_str().to_owned());
         for (position, a) in ix.addresses.iter().enumerate() {
@@ -309,21 +326,6 @@ impl Deferred {
                 Arg::from(a.name.clone()),
             ]);
         }
-        let (read, starred) = match &item.location {
-            Location::Imap { flags, .. } => {
-                (flag_set(flags, "\\Seen"), flag_set(flags, "\\Flagged"))
-            }
-            Location::Local { .. } => (true, false),
-            Location::Pop3 { .. } => (false, false),
-        };
-        self.states.push(vec![
-            o(),
-            m(),
-            Arg::Text(role.unwrap_or("inbox").to_owned()),
-            Arg::Bool(read),
-            Arg::Bool(starred),
-            Arg::I64(now),
-        ]);
         self.runs
             .push(vec![o(), m(), Arg::Text("pending".into()), Arg::I64(now)]);
     }
@@ -335,7 +337,6 @@ impl Deferred {
             self.addresses,
         )
         .await?;
-        insert_rows(tx, "INSERT INTO message_state (org_id, message_id, folder, is_read, is_starred, updated_at)", self.states).await?;
         insert_rows(
             tx,
             "INSERT INTO pipeline_runs (org_id, message_id, status, queued_at)",
@@ -356,6 +357,25 @@ pub(super) async fn upsert_location(
 ) -> StoreResult<()> {
     let row = location_row(org, account, id, location, now);
     insert_rows_then(tx, LOCATION_INSERT, vec![row], LOCATION_UPSERT).await?;
+    // A copy found in another account (by Message-ID and size) puts the
+    // message in that account's mailbox too.
+    let folder = match location {
+        Location::Imap { folder, .. } => {
+            let row = sqlx::query("SELECT name, role FROM folders WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(folder.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+            match row {
+                Some(r) => folder_of(&r.try_get::<String, _>("name")?, r.try_get::<Option<String>, _>("role")?.as_deref()),
+                None => "inbox".to_owned(),
+            }
+        }
+        Location::Pop3 { .. } => "inbox".to_owned(),
+        Location::Local { role, .. } => role.clone(),
+    };
+    let state = initial_state_row(org, account, id, location, &folder, now);
+    insert_rows_then(tx, STATE_INSERT, vec![state], STATE_KEEP).await?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! also across crashes and concurrent workers.
 
 use super::db::{Arg, insert_rows};
-use super::message_query::{MessageStateUpdate, server_change_kinds, state_update_sql};
+use super::mailbox_state::{apply_update, mailbox_accounts};
+use super::message_query::MessageStateUpdate;
 use super::{Store, StoreResult};
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::{MessageId, OrgId};
@@ -106,12 +107,9 @@ impl Store {
                 ]);
             }
             if let Some(update) = &results.state {
-                state_update_sql(org, message, update)?
-                    .query()
-                    .execute(&mut *tx)
-                    .await?;
-                let kinds = server_change_kinds(update)?;
-                super::server_changes::enqueue_for_update(&mut tx, org, message, &kinds).await?;
+                // The org's rules act on every mailbox holding the message.
+                let accounts = mailbox_accounts(&mut tx, org, message).await?;
+                apply_update(&mut tx, org, message, update, &accounts).await?;
             }
         }
         insert_rows(

@@ -1,8 +1,8 @@
 //! The queue of user changes to write back to IMAP servers (two-way state).
 //!
-//! A change of read, starred or folder is queued for every account that
-//! holds the message on an IMAP server, inside the transaction that changes
-//! the user's state, so a change the user was told about is never lost. A
+//! A change of read, starred or folder is queued for each account whose
+//! mailbox state changed and that holds the message on an IMAP server (see
+//! `mailbox_state`), inside the transaction that changes that state, so a change the user was told about is never lost. A
 //! row is keyed by (account, message, kind): a later change of the same
 //! kind replaces the earlier one, so the server gets the last wish only.
 //! The executor (`sync::imap::writeback`) deletes a row once the server
@@ -12,6 +12,7 @@
 //! overwrite the user's state (see `locations::apply_server_flags`): the
 //! local change is newer until it is written.
 
+use super::db::SqlBuilder;
 use super::{Store, StoreResult};
 use mailroom_core::backoff::{self, Backoff};
 use mailroom_core::clock::now_ms;
@@ -101,25 +102,35 @@ pub const RETRY_BACKOFF: Backoff = Backoff {
 };
 
 /// Queues `kinds` (the server side of a state update, see
-/// `message_query`) inside the caller's transaction: one change per kind
-/// per account that holds the message on an IMAP server.
+/// `mailbox_state`) inside the caller's transaction: one change per kind
+/// per account of `changed` that holds the message on an IMAP server. No
+/// other account hears of it: its mailbox state did not change.
 pub(crate) async fn enqueue_for_update(
     tx: &mut Transaction<'static, Any>,
     org: &OrgId,
     message: &MessageId,
     kinds: &[ServerChangeKind],
+    changed: &[AccountId],
 ) -> StoreResult<()> {
-    if kinds.is_empty() {
+    if kinds.is_empty() || changed.is_empty() {
         return Ok(());
     }
-    let accounts: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT account_id FROM message_locations \
-         WHERE org_id = $1 AND message_id = $2 AND uid IS NOT NULL ORDER BY account_id",
-    )
-    .bind(org.as_str())
-    .bind(message.as_str())
-    .fetch_all(&mut **tx)
-    .await?;
+    let mut q = SqlBuilder::new(
+        "SELECT DISTINCT account_id FROM message_locations WHERE uid IS NOT NULL AND org_id = ",
+    );
+    q.bind_text(org.as_str())
+        .push(" AND message_id = ")
+        .bind_text(message.as_str())
+        .push(" AND account_id IN ")
+        .bind_list(changed.iter().map(AccountId::as_str))
+        .push(" ORDER BY account_id");
+    let accounts: Vec<String> = q
+        .into_query()
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("account_id"))
+        .collect::<Result<_, _>>()?;
     let now = now_ms();
     for account in &accounts {
         for kind in kinds {
@@ -145,21 +156,24 @@ pub(crate) async fn enqueue_for_update(
     Ok(())
 }
 
-/// Whether a change of `kind` of the message waits to be written: then the
-/// user's value wins over what a server reports.
+/// Whether a change of `kind` of the message in the account's mailbox
+/// waits to be written: then the user's value wins over what the server
+/// reports.
 pub(crate) async fn change_pending(
     tx: &mut Transaction<'static, Any>,
     org: &OrgId,
+    account: &str,
     message: &str,
     kind: &str,
 ) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM server_changes WHERE org_id = $1 AND message_id = $2 \
-         AND kind = $3 AND status = 'pending'",
+         AND kind = $3 AND status = 'pending' AND account_id = $4",
     )
     .bind(org.as_str())
     .bind(message)
     .bind(kind)
+    .bind(account)
     .fetch_one(&mut **tx)
     .await?;
     Ok(n > 0)
@@ -204,6 +218,21 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Whether the account has changes waiting and due now (failed moves
+    /// left out: they wait for a folder, not for a connection).
+    pub async fn server_changes_due(&self, org: &OrgId, account: &AccountId) -> StoreResult<bool> {
+        let due: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 AS one FROM server_changes WHERE org_id = $1 \
+             AND account_id = $2 AND status = 'pending' AND next_attempt_at <= $3 LIMIT 1) due",
+        )
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(due > 0)
     }
 
     /// Records how an attempt ended. A change replaced meanwhile (newer

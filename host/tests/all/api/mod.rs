@@ -11,6 +11,7 @@ mod api_crm_messages;
 mod api_crm_records;
 mod api_demo;
 mod api_errors;
+mod api_mailbox_state;
 mod api_openapi;
 mod api_plugins;
 mod api_schemathesis;

@@ -10,5 +10,6 @@ pub(crate) mod support;
 mod sync_connection;
 mod sync_mailbox;
 mod sync_push;
+mod sync_push_state;
 mod sync_qresync;
 mod sync_writeback;

@@ -22,7 +22,7 @@ const BOUND: Duration = Duration::from_secs(20);
 
 /// Push settings for tests: quick retries, a short debounce, and polls
 /// rare enough that only push can explain prompt INBOX delivery.
-fn settings() -> SchedulerSettings {
+pub(super) fn settings() -> SchedulerSettings {
     SchedulerSettings {
         backoff: Backoff {
             base: Duration::from_millis(200),
@@ -39,16 +39,25 @@ fn settings() -> SchedulerSettings {
 }
 
 /// Waits until `check` holds, failing after [`BOUND`].
-async fn eventually<F, Fut>(what: &str, mut check: F)
+async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + BOUND;
+    eventually_within(what, BOUND, check).await;
+}
+
+/// Waits until `check` holds, failing after `bound`.
+pub(super) async fn eventually_within<F, Fut>(what: &str, bound: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
     while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{what}: not within {BOUND:?}"
+            "{what}: not within {bound:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -61,15 +70,15 @@ async fn stored(store: &Store, subject: &str) -> bool {
 
 /// A scheduler with the generic provider, watching a fresh account of
 /// `dovecot` (reached through `via` when given), after its first full sync.
-struct Watched {
+pub(super) struct Watched {
     scheduler: SyncScheduler,
-    org: OrgId,
-    account: AccountId,
+    pub(super) org: OrgId,
+    pub(super) account: AccountId,
     stats: Arc<WatchStats>,
 }
 
 impl Watched {
-    async fn start(
+    pub(super) async fn start(
         store: &Store,
         dovecot: &Dovecot,
         via: Option<SocketAddr>,
@@ -105,7 +114,7 @@ impl Watched {
         w
     }
 
-    fn counts(&self) -> WatchCounts {
+    pub(super) fn counts(&self) -> WatchCounts {
         self.stats.counts()
     }
 }

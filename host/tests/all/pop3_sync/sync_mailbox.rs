@@ -205,3 +205,45 @@ async fn connection_cut_mid_retr_loses_deletes_and_duplicates_nothing() {
     );
     assert_eq!(count(s, "SELECT COUNT(*) FROM pipeline_runs").await, 6);
 }
+
+/// A downloaded POP3 message belongs to its account and inbox for good:
+/// with keep-on-server off the server forgets it, the owner does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_every_download_with_keep_on_server_off_then_on() {
+    use mailroom::store::{Access, AccountUpdate, MessageFilter, NewUser, Role};
+    let db = mailroom::store::testing::TestDb::sqlite().await;
+    let s = &db.store;
+    let t = tenant(s).await;
+    let owner = s
+        .create_user(&t.org, &NewUser { email: "pat@acme.example".into(), display_name: "Pat".into(), role: Role::User, licensed: true })
+        .await
+        .expect("user")
+        .id;
+    let d = Dovecot::start(Layout::SpecialUse);
+    let user = d.user().name.clone();
+    for i in 0..3 {
+        d.seed(&user, "INBOX", &mail(i, &format!("taken {i}"), 1_000));
+    }
+    let acc = pop3_account(s, &t, &d, Pop3::plain(&d).deleting()).await;
+    let to_pat = AccountUpdate { owner: Some(owner.clone()), ..Default::default() };
+    s.update_account(&t.org, &acc, &to_pat).await.expect("owned by a user");
+    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {}).await.expect("sync off");
+    assert_eq!(on_server(&d), 0, "downloaded and deleted from the server");
+
+    let keep = AccountUpdate { pop3_keep_on_server: Some(true), ..Default::default() };
+    s.update_account(&t.org, &acc, &keep).await.expect("keep on");
+    for i in 3..5 {
+        d.seed(&user, "INBOX", &mail(i, &format!("kept {i}"), 1_000));
+    }
+    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {}).await.expect("sync on");
+    assert_eq!(on_server(&d), 2);
+
+    let owners_inbox = MessageFilter { account: Some(acc.clone()), folder: Some("inbox".into()), visible_to: Some(owner.clone()), ..Default::default() };
+    let page = s.list_messages(&t.org, &owners_inbox, None, None).await.expect("owner's inbox");
+    assert_eq!(page.items.len(), 5, "the owner sees every message: {:?}", page.items.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert_eq!(s.account_message_counts(&t.org, &acc).await.expect("counts").messages, 5, "the account view counts them");
+    let (gone, _) = by_subject(s, &t.org, "taken 0").await;
+    let seen = s.get_message_as(&t.org, &gone, Access::User(&owner)).await.expect("the owner opens a deleted download");
+    assert_eq!(seen.summary.mailbox, acc);
+    assert_eq!(seen.summary.state.folder, "inbox");
+}

@@ -2,6 +2,7 @@
 //! (`both_backends!`), against real databases.
 
 mod accounts;
+mod mailbox_state;
 mod crm_audit_pipeline;
 mod messages;
 mod oauth;

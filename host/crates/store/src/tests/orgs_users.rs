@@ -7,7 +7,7 @@ both_backends! {
     async fn migrations_apply_on_fresh_db(db) {
         // Connecting ran the migrations; every table is there and empty.
         for table in ["orgs", "users", "api_tokens", "mail_accounts", "folders", "messages",
-                      "message_raw", "message_addresses", "message_locations", "message_state",
+                      "message_raw", "message_addresses", "message_locations", "mailbox_state",
                       "pipeline_runs", "crm_records", "crm_emails", "plugins", "plugin_versions",
                       "plugin_blobs", "plugin_kv", "plugin_events", "audit_log", "outbox"] {
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))

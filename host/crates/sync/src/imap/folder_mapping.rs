@@ -80,6 +80,21 @@ pub fn role_source(folder: &Folder, account: &Account) -> Option<RoleSource> {
     Some(RoleSource::Provider)
 }
 
+/// Orders folders so that, of two with one role (say two `sent` folders),
+/// the one a move goes to comes first: the one mapped to it by hand, else
+/// the one the server marks with it (INBOX, special-use), else the first
+/// by name. Map a folder to choose.
+pub fn by_preference(folders: &mut [Folder], account: &Account) {
+    folders.sort_by_key(|f| {
+        let rank = match role_source(f, account) {
+            Some(RoleSource::Manual) => 0,
+            Some(RoleSource::Server) => 1,
+            _ => 2,
+        };
+        (rank, f.name.clone())
+    });
+}
+
 /// The account's folders with their roles and counts.
 pub async fn account_folders(store: &Store, account: &Account) -> StoreResult<AccountFolders> {
     let counts = store

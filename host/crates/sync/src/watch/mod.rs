@@ -30,7 +30,7 @@ use mailroom_net::imap::{FolderStatus, IdleEnd, ImapSession};
 use mailroom_store::{Account, AccountStatus, Folder, Protocol, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -52,6 +52,10 @@ pub struct WatchSettings {
     /// How long the push lease holds unless renewed (every third of it):
     /// after a node dies, another takes its push over within about 1.5×.
     pub push_lease: Duration,
+    /// How often a connection checks for the user's changes waiting to be
+    /// written to the server (made on any node), so they reach it within
+    /// seconds rather than at the next full sync.
+    pub writeback_check: Duration,
 }
 
 impl Default for WatchSettings {
@@ -63,6 +67,7 @@ impl Default for WatchSettings {
             idle_restart: None,
             keepalive: Duration::from_secs(5 * 60),
             push_lease: Duration::from_secs(2 * 60),
+            writeback_check: Duration::from_secs(1),
         }
     }
 }
@@ -265,7 +270,7 @@ impl Watcher {
             if Instant::now() >= state.next_full {
                 inbox_selected = false;
                 if self
-                    .sync(&mut session, &account, Scope::All(self.mapper.as_ref()))
+                    .sync(&mut session, Scope::All(self.mapper.as_ref()))
                     .await?
                     .is_some()
                 {
@@ -282,7 +287,7 @@ impl Watcher {
                 }
             }
             if Instant::now() >= state.next_poll {
-                if self.poll(&mut session, &account, state, !push).await? {
+                if self.poll(&mut session, state, !push).await? {
                     inbox_selected = false;
                 }
                 state.next_poll = Instant::now() + self.settings.poll_interval;
@@ -292,13 +297,18 @@ impl Watcher {
                 tokio::select! {
                     () = tokio::time::sleep_until(wake) => continue,
                     () = self.slot.contended() => return Ok(self.step_aside(session).await),
+                    () = self.changes_waiting() => {
+                        self.write_back(&mut session).await?;
+                        inbox_selected = false;
+                        continue;
+                    }
                 }
             }
             if state.inbox_dirty || !inbox_selected {
                 // INBOX is selected by a sync, never a bare SELECT: mail
                 // arriving between a sync and IDLE would go unnoticed.
                 let pushed = state.inbox_dirty;
-                if self.sync_inbox(&mut session, &account).await? {
+                if self.sync_inbox(&mut session).await? {
                     state.inbox_dirty = false;
                     if pushed {
                         bump(&self.stats.pushes, 1);
@@ -314,11 +324,18 @@ impl Watcher {
             bump(&self.stats.idles, 1);
             let restart_at = Instant::now() + self.idle_restart;
             let until = wake.min(restart_at);
+            let changes = AtomicBool::new(false);
+            let interrupt = async {
+                tokio::select! {
+                    () = self.slot.contended() => {}
+                    () = self.changes_waiting() => changes.store(true, Ordering::SeqCst),
+                }
+            };
             let (back, end) = session
                 .idle(
                     until.saturating_duration_since(Instant::now()),
                     self.settings.keepalive.min(self.idle_restart),
-                    self.slot.contended(),
+                    interrupt,
                 )
                 .await?;
             session = back;
@@ -329,9 +346,40 @@ impl Watcher {
                 }
                 IdleEnd::TimeUp if restart_at <= wake => bump(&self.stats.idle_restarts, 1),
                 IdleEnd::TimeUp => {}
+                IdleEnd::Interrupted if changes.load(Ordering::SeqCst) => {
+                    self.write_back(&mut session).await?;
+                    inbox_selected = false;
+                }
                 IdleEnd::Interrupted => return Ok(self.step_aside(session).await),
             }
         }
+    }
+
+    /// Resolves once the user's changes to this account wait to be
+    /// written to the server and are due.
+    async fn changes_waiting(&self) {
+        loop {
+            tokio::time::sleep(self.settings.writeback_check).await;
+            match self
+                .store
+                .server_changes_due(&self.org, &self.account)
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::debug!(account = %self.account, error = %e, "cannot look for changes to write back");
+                }
+            }
+        }
+    }
+
+    /// Writes the user's waiting changes on this connection (a sync of no
+    /// folder: write-back alone), under the account's turn and lease.
+    async fn write_back(&self, session: &mut ImapSession) -> SyncResult<()> {
+        self.sync(session, Scope::Only(self.mapper.as_ref(), &[]))
+            .await?;
+        Ok(())
     }
 
     async fn step_aside(&self, session: ImapSession) -> ConnectionEnd {
@@ -346,7 +394,6 @@ impl Watcher {
     async fn poll(
         &self,
         session: &mut ImapSession,
-        account: &Account,
         state: &mut WatchState,
         with_inbox: bool,
     ) -> SyncResult<bool> {
@@ -377,11 +424,7 @@ impl Watcher {
         bump(&self.stats.polls, 1);
         let synced = changed.is_empty()
             || self
-                .sync(
-                    session,
-                    account,
-                    Scope::Only(self.mapper.as_ref(), &changed),
-                )
+                .sync(session, Scope::Only(self.mapper.as_ref(), &changed))
                 .await?
                 .is_some();
         if !synced {
@@ -400,13 +443,23 @@ impl Watcher {
     async fn sync(
         &self,
         session: &mut ImapSession,
-        account: &Account,
         scope: Scope<'_>,
     ) -> SyncResult<Option<SyncReport>> {
         let _turn = self.slot.sync_turn().await;
         if !self.lease.take(&self.org, &self.account).await? {
             return Ok(None);
         }
+        // The account as it is now, not as it was when this connection
+        // opened: a folder mapping (or any setting) changed since must hold
+        // for this sync, or its roles would be reset from a stale copy.
+        let current = match self.store.get_account(&self.org, &self.account).await {
+            Ok(current) => current,
+            Err(e) => {
+                self.lease.release(&self.org, &self.account).await;
+                return Err(e.into());
+            }
+        };
+        let account = &current;
         let mut progress = |_| {};
         let work = super::sync_on_session(
             session,
@@ -426,14 +479,14 @@ impl Watcher {
 
     /// Syncs INBOX and leaves it selected; false (INBOX selected, not
     /// synced) when another node holds the lease or INBOX is not known yet.
-    async fn sync_inbox(&self, session: &mut ImapSession, account: &Account) -> SyncResult<bool> {
+    async fn sync_inbox(&self, session: &mut ImapSession) -> SyncResult<bool> {
         // Whatever the server said about earlier folders is done with.
         session.take_mailbox_changes();
         let folders = self.store.list_folders(&self.org, &self.account).await?;
         if let Some(inbox) = folders.into_iter().find(is_inbox) {
             let only = [inbox.id];
             if self
-                .sync(session, account, Scope::Only(self.mapper.as_ref(), &only))
+                .sync(session, Scope::Only(self.mapper.as_ref(), &only))
                 .await?
                 .is_some()
             {

@@ -53,7 +53,8 @@ pub async fn write_back(
     if changes.is_empty() {
         return Ok(WriteBackReport::default());
     }
-    let folders = store.list_folders(org, &account.id).await?;
+    let mut folders = store.list_folders(org, &account.id).await?;
+    super::folder_mapping::by_preference(&mut folders, account);
     let mut locations = Vec::with_capacity(changes.len());
     for c in &changes {
         locations.push(imap_locations(store, account, &c.message).await?);
