@@ -62,9 +62,9 @@ both_backends! {
         assert_eq!(queued_accounts(s, &org).await, [a.id.as_str()], "write-back only to alice's account");
         // Each sees only their own account's location and mailbox.
         let as_alice = s.get_message_as(&org, &id, Access::User(&alice)).await.expect("alice");
-        assert_eq!(as_alice.locations.iter().map(|l| l.account.clone()).collect::<Vec<_>>(), [a.id.clone()]);
-        assert_eq!(as_alice.mailboxes.iter().map(|m| m.account.clone()).collect::<Vec<_>>(), [a.id.clone()]);
-        assert_eq!(as_carol.locations.iter().map(|l| l.account.clone()).collect::<Vec<_>>(), [c.id.clone()]);
+        assert_eq!(as_alice.locations.iter().map(|l| l.account.clone()).collect::<Vec<_>>(), std::slice::from_ref(&a.id));
+        assert_eq!(as_alice.mailboxes.iter().map(|m| m.account.clone()).collect::<Vec<_>>(), std::slice::from_ref(&a.id));
+        assert_eq!(as_carol.locations.iter().map(|l| l.account.clone()).collect::<Vec<_>>(), std::slice::from_ref(&c.id));
         // Lists filter on the caller's own mailbox state.
         let carol_trash = MessageFilter { folder: Some("trash".into()), visible_to: Some(carol.clone()), ..Default::default() };
         assert!(s.list_messages(&org, &carol_trash, None, None).await.expect("list").items.is_empty());
