@@ -748,3 +748,5 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
     assert!(text.contains("mailroom:plugin/host@0.1.0"), "{text}");
     assert!(text.contains("0.1.0, 0.2.0"), "{text}");
 }
+
+mod liveness;
