@@ -77,6 +77,12 @@ fn call<'a>(
 }
 
 fn benches(c: &mut Criterion) {
+    // Calls are async; one current-thread runtime drives them, as a
+    // pipeline task would.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
     let engine = PluginEngine::new(&EngineSettings::default()).expect("engine");
     let scope = Arc::new(PluginScope::isolated(OrgId::from("bench"), "bench"));
     let trivial = load(&engine, artifacts::TRIVIAL);
@@ -121,16 +127,14 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("trivial", |b| {
         b.iter(|| {
-            call(&engine, &trivial, &scope)
-                .classify(black_box(&empty))
+            rt.block_on(call(&engine, &trivial, &scope).classify(black_box(&empty)))
                 .result
                 .expect("call")
         })
     });
     g.bench_function("classifier_2kb", |b| {
         b.iter(|| {
-            call(&engine, &classifier, &scope)
-                .classify(black_box(&message))
+            rt.block_on(call(&engine, &classifier, &scope).classify(black_box(&message)))
                 .result
                 .expect("call")
         })
@@ -138,8 +142,7 @@ fn benches(c: &mut Criterion) {
     let js = load(&engine, artifacts::JS_CLASSIFIER);
     g.bench_function("js_classifier_2kb", |b| {
         b.iter(|| {
-            call(&engine, &js, &scope)
-                .classify(black_box(&message))
+            rt.block_on(call(&engine, &js, &scope).classify(black_box(&message)))
                 .result
                 .expect("call")
         })
@@ -164,9 +167,12 @@ fn benches(c: &mut Criterion) {
             std::thread::scope(|s| {
                 for _ in 0..threads {
                     s.spawn(|| {
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_time()
+                            .build()
+                            .expect("runtime");
                         for _ in 0..per_thread {
-                            call(&engine, &classifier, &scope)
-                                .classify(&message)
+                            rt.block_on(call(&engine, &classifier, &scope).classify(&message))
                                 .result
                                 .expect("call");
                         }

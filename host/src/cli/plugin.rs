@@ -79,21 +79,29 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
     // A local, throwaway engine: nothing is cached or stored.
-    tokio::task::spawn_blocking(move || {
-        let engine = PluginEngine::new(&EngineSettings::default())?;
-        match cmd {
-            PluginCommand::Check { file } => check(&engine, &file),
-            PluginCommand::Run(args) => run_plugin(&engine, args),
-        }
-    })
-    .await?
+    let engine = PluginEngine::new(&EngineSettings::default())?;
+    match cmd {
+        PluginCommand::Check { file } => check(&engine, &file).await,
+        PluginCommand::Run(args) => run_plugin(&engine, args).await,
+    }
+}
+
+/// Compiles a component off the async threads (it can take seconds).
+async fn load(
+    engine: &Arc<PluginEngine>,
+    bytes: Vec<u8>,
+) -> Result<Arc<mailroom_plugin_host::LoadedComponent>, mailroom_plugin_host::PluginError> {
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || engine.load(&bytes))
+        .await
+        .map_err(|e| mailroom_plugin_host::PluginError::Host(format!("compile task failed: {e}")))?
 }
 
 fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
+async fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
     let bytes = read(file)?;
     println!("file:      {} ({} bytes)", file.display(), bytes.len());
     println!("sha256:    {}", hex::encode(sha2::Sha256::digest(&bytes)));
@@ -103,7 +111,7 @@ fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
         println!("exports:   {}", list_or_none(&shape.exports));
     }
     if problems.is_empty() {
-        match engine.load(&bytes) {
+        match load(engine, bytes.clone()).await {
             Ok(component) => {
                 println!("kind:      {}", component.world.kind);
                 println!(
@@ -118,7 +126,7 @@ fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
                     scope,
                     limits: Limits::default(),
                 };
-                match call.metadata().result {
+                match call.metadata().await.result {
                     Ok(meta) => {
                         println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
                         if meta.kind != component.world.kind {
@@ -155,9 +163,11 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
+async fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
     let bytes = read(&args.file)?;
-    let component = engine.load(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let component = load(engine, bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut limits = Limits::default();
     limits.deadline_ms = args.deadline_ms.unwrap_or(limits.deadline_ms);
     limits.memory_bytes = args.memory_mib.map_or(limits.memory_bytes, |m| m << 20);
@@ -171,6 +181,7 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
     let isolated = Arc::new(PluginScope::isolated(OrgId::from("local"), "run"));
     let metadata = call(isolated)
         .metadata()
+        .await
         .result
         .map_err(|e| anyhow::anyhow!("metadata: {e}"))?;
     let scope = Arc::new(PluginScope {
@@ -203,7 +214,7 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
     };
 
     let (result, report) = match component.world.kind {
-        PluginKind::Classifier => json(call(scope).classify(&message()?)),
+        PluginKind::Classifier => json(call(scope).classify(&message()?).await),
         PluginKind::Workflow => {
             let trigger = match args.trigger {
                 Trigger::Incoming => workflow::Trigger::Incoming,
@@ -216,7 +227,7 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
                 classifications: vec![],
                 links: vec![],
             };
-            json(call(scope).on_event(&event))
+            json(call(scope).on_event(&event).await)
         }
         PluginKind::Provider => {
             if let Some(name) = &args.mailbox {
@@ -225,7 +236,7 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
                     delimiter: Some("/".into()),
                     attributes: args.attributes.clone(),
                 };
-                json(call(scope).map_folder(&mailbox))
+                json(call(scope).map_folder(&mailbox).await)
             } else if let Some(error) = &args.error {
                 let problem = provider::ConnectionProblem {
                     step: provider::ConnectionStep::Login,
@@ -233,11 +244,11 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
                     server: "localhost".into(),
                     message: error.clone(),
                 };
-                json(call(scope).diagnose(&problem))
+                json(call(scope).diagnose(&problem).await)
             } else if args.eml.is_some() {
-                json(call(scope).normalize(&message()?))
+                json(call(scope).normalize(&message()?).await)
             } else {
-                json(call(scope).provider_info())
+                json(call(scope).provider_info().await)
             }
         }
         PluginKind::FilterImporter => {
@@ -248,9 +259,9 @@ fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result<()> {
             let data = read(path)?;
             let format = match &args.format {
                 Some(f) => f.clone(),
-                None => pick_format(engine, &component, path)?,
+                None => pick_format(engine, &component, path).await?,
             };
-            json(call(scope).import_filters(&format, &data))
+            json(call(scope).import_filters(&format, &data).await)
         }
     };
     let output = serde_json::json!({
@@ -275,7 +286,7 @@ fn json<T: serde::Serialize>(
     (result, outcome.report)
 }
 
-fn pick_format(
+async fn pick_format(
     engine: &Arc<PluginEngine>,
     component: &Arc<mailroom_plugin_host::LoadedComponent>,
     path: &Path,
@@ -288,6 +299,7 @@ fn pick_format(
         limits: Limits::default(),
     }
     .filter_formats()
+    .await
     .result
     .map_err(|e| anyhow::anyhow!("formats: {e}"))?;
     let ext = path

@@ -34,6 +34,16 @@ pub fn engine() -> Arc<PluginEngine> {
         .clone()
 }
 
+/// Runs one plugin call (async, with its timers) to completion from
+/// synchronous test code.
+pub fn blocking<F: std::future::Future>(call: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime")
+        .block_on(call)
+}
+
 pub fn wasm(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read plugin artifact {path}: {e}"))
 }

@@ -1,6 +1,7 @@
 //! The bundled example plugins — one per world, plus the JavaScript one —
 //! loaded by the host and called through the contract on real input.
 
+use crate::common::blocking;
 use mailroom::ids::OrgId;
 use mailroom::mime;
 use mailroom::plugin::bindings::latest::provider::{ConnectionProblem, ConnectionStep};
@@ -56,8 +57,7 @@ fn the_keyword_classifier_reads_a_complaint() {
     let engine = engine();
     let component = load(artifacts::CLASSIFIER_KEYWORDS);
     assert_eq!(component.world.kind, PluginKind::Classifier);
-    let c = call(&engine, &component)
-        .classify(&message(COMPLAINT))
+    let c = blocking(call(&engine, &component).classify(&message(COMPLAINT)))
         .result
         .expect("classify");
     assert_eq!(
@@ -78,13 +78,11 @@ fn the_javascript_classifier_runs_in_the_same_host() {
     let engine = engine();
     let component = load(artifacts::JS_CLASSIFIER);
     assert_eq!(component.world.kind, PluginKind::Classifier);
-    let meta = call(&engine, &component)
-        .metadata()
+    let meta = blocking(call(&engine, &component).metadata())
         .result
         .expect("metadata");
     assert_eq!(meta.kind, PluginKind::Classifier);
-    let c = call(&engine, &component)
-        .classify(&message(COMPLAINT))
+    let c = blocking(call(&engine, &component).classify(&message(COMPLAINT)))
         .result
         .expect("classify");
     assert!(
@@ -105,8 +103,7 @@ fn the_follow_up_workflow_creates_a_task_for_a_reply() {
         classifications: vec![],
         links: vec![],
     };
-    let actions = call(&engine, &component)
-        .on_event(&event)
+    let actions = blocking(call(&engine, &component).on_event(&event))
         .result
         .expect("on-event");
     assert!(
@@ -120,8 +117,7 @@ fn the_follow_up_workflow_creates_a_task_for_a_reply() {
         ..event
     };
     assert!(
-        call(&engine, &component)
-            .on_event(&outgoing)
+        blocking(call(&engine, &component).on_event(&outgoing))
             .result
             .expect("on-event")
             .is_empty()
@@ -138,8 +134,7 @@ fn the_generic_provider_maps_folders_of_servers_without_special_use() {
             delimiter: Some(delimiter.into()),
             attributes: attributes.iter().map(|a| a.to_string()).collect(),
         };
-        call(&engine, &component)
-            .map_folder(&mailbox)
+        blocking(call(&engine, &component).map_folder(&mailbox))
             .result
             .expect("map-folder")
     };
@@ -156,8 +151,7 @@ fn the_generic_provider_maps_folders_of_servers_without_special_use() {
         server: "imap.example.com".into(),
         message: "NO [AUTHENTICATIONFAILED] Authentication failed.".into(),
     };
-    let diagnosis = call(&engine, &component)
-        .diagnose(&problem)
+    let diagnosis = blocking(call(&engine, &component).diagnose(&problem))
         .result
         .expect("diagnose");
     assert!(diagnosis.is_some_and(|d| !d.advice.is_empty()));
@@ -172,8 +166,7 @@ fn the_gmail_importer_reads_every_sample_export_and_reports_broken_xml() {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
         let path = entry.expect("entry").path();
         let data = std::fs::read(&path).expect("read");
-        let imported = call(&engine, &component)
-            .import_filters("gmail-xml", &data)
+        let imported = blocking(call(&engine, &component).import_filters("gmail-xml", &data))
             .result
             .expect("call")
             .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
@@ -183,8 +176,7 @@ fn the_gmail_importer_reads_every_sample_export_and_reports_broken_xml() {
 
     let broken =
         b"<?xml version='1.0'?>\n<feed>\n<entry><apps:property name='from' value='a'/>\n</feedx>";
-    let err = call(&engine, &component)
-        .import_filters("gmail-xml", broken)
+    let err = blocking(call(&engine, &component).import_filters("gmail-xml", broken))
         .result
         .expect("call")
         .unwrap_err();

@@ -61,7 +61,7 @@ async fn install(reg: &PluginRegistry, org: &OrgId, path: &str) -> String {
 }
 
 async fn classify(
-    reg: &PluginRegistry,
+    reg: &Arc<PluginRegistry>,
     org: &OrgId,
     name: &str,
     msg: Message,
@@ -78,7 +78,7 @@ async fn classify(
 }
 
 /// A well-behaved plugin answers; used after each hostile call to show the host still serves.
-async fn still_serving(reg: &PluginRegistry, org: &OrgId) {
+async fn still_serving(reg: &Arc<PluginRegistry>, org: &OrgId) {
     let c = classify(reg, org, "probe", message("still here", ""))
         .await
         .expect("probe still answers");
@@ -437,7 +437,7 @@ fn labels(c: &Classification) -> Vec<String> {
 }
 
 async fn running(
-    reg: &PluginRegistry,
+    reg: &Arc<PluginRegistry>,
     org: &OrgId,
 ) -> Arc<mailroom::plugin::registry::ActivePlugin> {
     reg.plugins_for(org, PluginKind::Classifier, None)
@@ -748,3 +748,5 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
     assert!(text.contains("mailroom:plugin/host@0.1.0"), "{text}");
     assert!(text.contains("0.1.0, 0.2.0"), "{text}");
 }
+
+mod liveness;

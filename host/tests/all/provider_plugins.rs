@@ -3,6 +3,7 @@
 //! auth methods, quirks) and the diagnoses admins read must hold as the host
 //! sees them, not only in the plugins' own unit tests.
 
+use crate::common::blocking;
 use mailroom::ids::OrgId;
 use mailroom::plugin::bindings::latest::provider::{
     AuthMethod, ConnectionProblem, ConnectionStep, ProviderInfo, Security, ServerPreset,
@@ -63,8 +64,7 @@ fn providers() -> &'static [Bundled] {
             .map(|(name, bytes)| (name, load(bytes)))
             .filter(|(_, c)| c.world.kind == PluginKind::Provider)
             .map(|(name, c)| {
-                let info = call(&engine, &c)
-                    .provider_info()
+                let info = blocking(call(&engine, &c).provider_info())
                     .result
                     .unwrap_or_else(|e| panic!("{name}: info: {e}"));
                 (name.to_string(), c, info)
@@ -93,8 +93,7 @@ fn diagnose(component: &LoadedComponent, step: ConnectionStep, server: &str, sai
         server: server.into(),
         message: said.into(),
     };
-    let d = call(&engine(), component)
-        .diagnose(&problem)
+    let d = blocking(call(&engine(), component).diagnose(&problem))
         .result
         .expect("diagnose")
         .unwrap_or_else(|| panic!("no diagnosis for {said:?}"));
@@ -108,8 +107,7 @@ fn map(component: &LoadedComponent, name: &str, attributes: &[&str]) -> Option<F
         delimiter: Some("/".into()),
         attributes: attributes.iter().map(|a| a.to_string()).collect(),
     };
-    call(&engine(), component)
-        .map_folder(&mailbox)
+    blocking(call(&engine(), component).map_folder(&mailbox))
         .result
         .expect("map-folder")
 }
@@ -133,8 +131,7 @@ fn every_service_is_bundled_once_with_sound_presets() {
 
     let mut owner_of_domain: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, component, info) in providers {
-        let meta = call(&engine(), component)
-            .metadata()
+        let meta = blocking(call(&engine(), component).metadata())
             .result
             .expect("metadata");
         assert_eq!(&meta.name, name);
@@ -256,12 +253,11 @@ fn zoho_presets_follow_the_orgs_region_and_account_kind() {
     let engine = engine();
     let (zoho, default) = provider("zoho");
     assert_eq!(default.imap.unwrap().host, "imap.zoho.com");
-    let info = call_with(
+    let info = blocking(call_with(
         &engine,
         &zoho,
         &[("region", "eu"), ("organisation", "true")],
-    )
-    .provider_info()
+    ).provider_info())
     .result
     .expect("info");
     assert_eq!(info.imap.unwrap().host, "imappro.zoho.eu");

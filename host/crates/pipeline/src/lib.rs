@@ -129,8 +129,8 @@ impl Pipeline {
     }
 
     /// What the org's plugins make of one message; nothing is stored. The
-    /// reads come first, then every plugin call in one chain (one trip to a
-    /// blocking thread per message, see `PluginChain`).
+    /// reads come first, then every plugin call in one chain (one task per
+    /// message, see `PluginChain`).
     async fn evaluate(
         &self,
         cache: &context::BatchCache,
@@ -161,7 +161,7 @@ impl Pipeline {
         };
         let (mut results, wanted) = self
             .registry
-            .run_chain(move |chain| stages.run(chain))
+            .run_chain(move |chain| async move { stages.run(&chain).await })
             .await
             .map_err(PipelineError::Plugin)?;
         actions::apply(&ctx.state, wanted, &mut results);
@@ -186,14 +186,14 @@ struct Stages {
 impl Stages {
     /// Runs the stages in order; a failing plugin is recorded in the
     /// results and the next one runs.
-    fn run(self, chain: &mut PluginChain) -> (RunResults, Vec<(String, Action)>) {
+    async fn run(self, chain: &PluginChain) -> (RunResults, Vec<(String, Action)>) {
         let mut results = RunResults::default();
         let mut message = self.message.clone();
 
         // 1. Provider quirks. The host's identity fields are not the plugin's
         //    to change: they are put back whatever it returns.
         if let Some(plugin) = &self.provider {
-            match chain.call(plugin, |call| call.normalize(&message)) {
+            match chain.call(plugin, |call| call.normalize(&message)).await {
                 Ok(normalized) => message = context::keep_identity(normalized, &self.message),
                 Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
             }
@@ -204,7 +204,7 @@ impl Stages {
         // 3. Classifiers, in the org's order.
         let mut classifications: Vec<Classification> = Vec::new();
         for plugin in &self.classifiers {
-            match chain.call(plugin, |call| call.classify(&message)) {
+            match chain.call(plugin, |call| call.classify(&message)).await {
                 Ok(c) => {
                     let json = serde_json::to_value(&c).unwrap_or(serde_json::Value::Null);
                     let version = plugin.version.metadata.version.clone();
@@ -226,7 +226,7 @@ impl Stages {
         };
         let mut wanted: Vec<(String, Action)> = Vec::new();
         'workflows: for plugin in &self.workflows {
-            match chain.call(plugin, |call| call.on_event(&event)) {
+            match chain.call(plugin, |call| call.on_event(&event)).await {
                 Ok(list) => {
                     for action in list {
                         let stop = matches!(action, Action::Stop);

@@ -1,5 +1,5 @@
 //! The process's one wasmtime engine: configuration (pooling allocator,
-//! epoch interruption), the epoch ticker, the linker with exactly the granted
+//! async calls, epoch interruption), the epoch ticker, the linker with exactly the granted
 //! imports, and loading components — each content hash compiled once,
 //! precompiled artifacts reused from disk.
 
@@ -19,7 +19,8 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the epoch advances; deadlines are counted in these ticks.
+/// How often the epoch advances: a running plugin returns to the async
+/// executor (and has its wall-clock deadline checked) once per tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 #[derive(Clone, Debug)]
@@ -87,6 +88,8 @@ impl PluginEngine {
             .total_core_instances(settings.max_instances * 8)
             .total_memories(settings.max_instances * 2)
             .total_tables(settings.max_instances * 4)
+            // Every call runs on a fiber whose stack comes from the pool.
+            .total_stacks(settings.max_instances)
             .max_memories_per_module(2)
             .max_tables_per_module(4)
             .table_elements(200_000)
@@ -108,6 +111,10 @@ impl PluginEngine {
         let mut config = Config::new();
         config
             .wasm_component_model(true)
+            // Calls are async (`invoke.rs`): a plugin waiting in a WASI host
+            // call (a sleep, a poll that never fires) is a pending future,
+            // dropped at the deadline; running wasm yields back at every
+            // epoch tick.
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .max_wasm_stack(1 << 20)
@@ -115,7 +122,7 @@ impl PluginEngine {
         let engine = Engine::new(&config).map_err(host_error)?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host_error)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(host_error)?;
         // The `host` imports of every supported contract version.
         bindings::add_to_linker(&mut linker).map_err(host_error)?;
 

@@ -1,12 +1,14 @@
 //! One plugin call: a fresh `Store` and instance from the component's
 //! `InstancePre`, the deadline, memory cap and size caps switched on, the
 //! typed export called, and whatever went wrong turned into a `PluginError`.
-//! Calls are synchronous and must run on a blocking thread (the registry does
-//! that); the epoch deadline bounds how long one can take.
+//! Calls are async: running wasm yields to the executor at every epoch tick
+//! and traps once the wall-clock deadline has passed, and a call still
+//! waiting at its deadline (in a WASI sleep or poll) is dropped, so every
+//! call ends by its deadline whatever the plugin does.
 
-use super::bindings::dispatch::{WorldPre, WrongWorld};
+use super::bindings::dispatch::WrongWorld;
 use super::bindings::latest as api;
-use super::engine::{EPOCH_TICK, LoadedComponent, PluginEngine};
+use super::engine::{LoadedComponent, PluginEngine};
 use super::error::PluginError;
 use super::limits::Limits;
 use super::metadata::PluginMetadata;
@@ -40,62 +42,91 @@ pub struct Call<'a> {
     pub limits: Limits,
 }
 
+/// One bounded call: a fresh store under the call's limits, `$call` (an
+/// expression over the world `$pre` and the store `$store`) awaited until it
+/// finishes or the wall-clock deadline passes, then the outcome. A macro
+/// rather than a function taking a closure: the call's future borrows the
+/// store and the caller's input at once.
+macro_rules! bounded_call {
+    ($self:ident, $input:expr, |$pre:ident, $store:ident| $call:expr) => {{
+        let mut running = match $self.start($input) {
+            Ok(running) => running,
+            Err(refused) => return refused,
+        };
+        let $pre = &$self.component.pre;
+        let $store = &mut running.store;
+        let raw = tokio::time::timeout(running.deadline, $call).await;
+        running.finish(raw)
+    }};
+}
+
 impl Call<'_> {
-    pub fn metadata(self) -> Outcome<PluginMetadata> {
-        self.run(0, |pre, store| Ok(Ok(pre.metadata(store)?)))
+    pub async fn metadata(self) -> Outcome<PluginMetadata> {
+        bounded_call!(self, 0, |pre, store| async {
+            Ok(Ok(pre.metadata(store).await?))
+        })
     }
 
-    pub fn classify(self, message: &api::types::Message) -> Outcome<api::types::Classification> {
-        let input = message_size(message);
-        self.run(input, |pre, store| pre.classify(store, message))
+    pub async fn classify(
+        self,
+        message: &api::types::Message,
+    ) -> Outcome<api::types::Classification> {
+        bounded_call!(self, message_size(message), |pre, store| pre
+            .classify(store, message))
     }
 
-    pub fn on_event(self, event: &api::workflow::Event) -> Outcome<Vec<api::types::Action>> {
-        let input = message_size(&event.message);
-        self.run(input, |pre, store| pre.on_event(store, event))
+    pub async fn on_event(self, event: &api::workflow::Event) -> Outcome<Vec<api::types::Action>> {
+        bounded_call!(self, message_size(&event.message), |pre, store| pre
+            .on_event(store, event))
     }
 
-    pub fn provider_info(self) -> Outcome<api::provider::ProviderInfo> {
-        self.run(0, |pre, store| Ok(Ok(pre.provider_info(store)?)))
+    pub async fn provider_info(self) -> Outcome<api::provider::ProviderInfo> {
+        bounded_call!(self, 0, |pre, store| async {
+            Ok(Ok(pre.provider_info(store).await?))
+        })
     }
 
-    pub fn map_folder(
+    pub async fn map_folder(
         self,
         mailbox: &api::types::Mailbox,
     ) -> Outcome<Option<api::types::FolderRole>> {
-        let input = mailbox.name.len() as u64;
-        self.run(input, |pre, store| Ok(Ok(pre.map_folder(store, mailbox)?)))
+        bounded_call!(self, mailbox.name.len() as u64, |pre, store| async {
+            Ok(Ok(pre.map_folder(store, mailbox).await?))
+        })
     }
 
-    pub fn normalize(self, message: &api::types::Message) -> Outcome<api::types::Message> {
-        let input = message_size(message);
-        self.run(input, |pre, store| pre.normalize(store, message))
+    pub async fn normalize(self, message: &api::types::Message) -> Outcome<api::types::Message> {
+        bounded_call!(self, message_size(message), |pre, store| pre
+            .normalize(store, message))
     }
 
-    pub fn diagnose(
+    pub async fn diagnose(
         self,
         problem: &api::provider::ConnectionProblem,
     ) -> Outcome<Option<api::provider::Diagnosis>> {
-        let input = problem.message.len() as u64;
-        self.run(input, |pre, store| Ok(Ok(pre.diagnose(store, problem)?)))
+        bounded_call!(self, problem.message.len() as u64, |pre, store| async {
+            Ok(Ok(pre.diagnose(store, problem).await?))
+        })
     }
 
-    pub fn filter_formats(self) -> Outcome<Vec<api::filter_importer::FilterFormat>> {
-        self.run(0, |pre, store| Ok(Ok(pre.filter_formats(store)?)))
+    pub async fn filter_formats(self) -> Outcome<Vec<api::filter_importer::FilterFormat>> {
+        bounded_call!(self, 0, |pre, store| async {
+            Ok(Ok(pre.filter_formats(store).await?))
+        })
     }
 
     /// A structured import error (the user's file is broken) is a successful
     /// call: it is the inner `Err`, and it does not count against the plugin.
     /// Every rule gets its `source` (format and file hash) from the host,
     /// whichever contract version the importer was built against.
-    pub fn import_filters(
+    pub async fn import_filters(
         self,
         format: &str,
         data: &[u8],
     ) -> Outcome<Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>>
     {
-        let mut outcome = self.run(data.len() as u64, |pre, store| {
-            Ok(Ok(pre.import_filters(store, format, data)?))
+        let mut outcome: Outcome<_> = bounded_call!(self, data.len() as u64, |pre, store| async {
+            Ok(Ok(pre.import_filters(store, format, data).await?))
         });
         if let Ok(Ok(imported)) = &mut outcome.result {
             record_rule_sources(imported, format, data);
@@ -103,39 +134,74 @@ impl Call<'_> {
         outcome
     }
 
-    /// Runs `call` on a fresh instance under the limits. `call` returns the
-    /// plugin's own `Result` (an `Err` is the plugin reporting failure).
-    fn run<R: Serialize>(
-        self,
-        input_bytes: u64,
-        call: impl FnOnce(&WorldPre, &mut Store<InvocationState>) -> wasmtime::Result<Result<R, String>>,
-    ) -> Outcome<R> {
+    /// A fresh store under the limits, or the refusal if the input is too large.
+    fn start<R>(&self, input_bytes: u64) -> Result<Running, Outcome<R>> {
         let limits = self.limits;
         if input_bytes > limits.input_bytes {
-            return Outcome {
+            return Err(Outcome {
                 result: Err(PluginError::InputTooLarge {
                     size: input_bytes,
                     limit: limits.input_bytes,
                 }),
                 report: CallReport::default(),
-            };
+            });
         }
         let started = Instant::now();
+        let deadline = Duration::from_millis(limits.deadline_ms);
         let mut store = Store::new(
             self.engine.wasmtime(),
             InvocationState::new(self.scope.clone(), limits.memory_bytes),
         );
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(deadline_ticks(limits.deadline_ms));
-        store.epoch_deadline_trap();
+        // Running wasm comes back to the executor at every epoch tick; there
+        // the wall-clock deadline is checked, so a busy machine (ticks late
+        // or far apart) neither stretches nor shortens it.
+        let ends_at = started + deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= ends_at {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
+        Ok(Running {
+            store,
+            started,
+            deadline,
+            limits,
+        })
+    }
+}
 
-        let raw = call(&self.component.pre, &mut store);
-        let elapsed = started.elapsed();
-        let state = store.into_data();
+/// A call under way: its store and when it started.
+struct Running {
+    store: Store<InvocationState>,
+    started: Instant,
+    deadline: Duration,
+    limits: Limits,
+}
+
+/// What the plugin's export returned: the call's own `Result` inside, a
+/// trap or host error outside.
+type RawResult<R> = wasmtime::Result<Result<R, String>>;
+
+impl Running {
+    /// Turns what the call did into its outcome. `Elapsed` is a call still
+    /// waiting at its deadline (inside a WASI host call: wasm code itself
+    /// traps at the deadline): its future, host futures included, is gone.
+    fn finish<R: Serialize>(
+        self,
+        raw: Result<RawResult<R>, tokio::time::error::Elapsed>,
+    ) -> Outcome<R> {
+        let elapsed = self.started.elapsed();
+        let limits = self.limits;
+        let state = self.store.into_data();
         let result = match raw {
-            Ok(Ok(value)) => check_output_size(&value, limits.output_bytes).map(|()| value),
-            Ok(Err(reported)) => Err(PluginError::Reported(truncate(reported, 2048))),
-            Err(e) => Err(failure(e, &state, &limits)),
+            Err(_) => Err(PluginError::DeadlineExceeded(limits.deadline_ms)),
+            Ok(Ok(Ok(value))) => check_output_size(&value, limits.output_bytes).map(|()| value),
+            Ok(Ok(Err(reported))) => Err(PluginError::Reported(truncate(reported, 2048))),
+            Ok(Err(e)) => Err(failure(e, &state, &limits)),
         };
         let kv_changes = if result.is_ok() {
             state.kv_changes
@@ -151,11 +217,6 @@ impl Call<'_> {
             },
         }
     }
-}
-
-fn deadline_ticks(deadline_ms: u64) -> u64 {
-    // +1: the current tick may be about to end, so a deadline is never shorter than asked.
-    deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1
 }
 
 /// Fills in what only the host knows of each imported rule's source: the

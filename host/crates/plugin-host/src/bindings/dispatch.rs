@@ -43,16 +43,28 @@ macro_rules! metadata {
     ($pre:expr, $store:expr, $version:ident) => {
         match $pre {
             $version::WorldPre::Provider(p) => {
-                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+                p.instantiate_async(&mut *$store)
+                    .await?
+                    .call_metadata(&mut *$store)
+                    .await?
             }
             $version::WorldPre::FilterImporter(p) => {
-                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+                p.instantiate_async(&mut *$store)
+                    .await?
+                    .call_metadata(&mut *$store)
+                    .await?
             }
             $version::WorldPre::Workflow(p) => {
-                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+                p.instantiate_async(&mut *$store)
+                    .await?
+                    .call_metadata(&mut *$store)
+                    .await?
             }
             $version::WorldPre::Classifier(p) => {
-                p.instantiate(&mut *$store)?.call_metadata(&mut *$store)?
+                p.instantiate_async(&mut *$store)
+                    .await?
+                    .call_metadata(&mut *$store)
+                    .await?
             }
         }
     };
@@ -70,156 +82,170 @@ impl WorldPre {
         }
     }
 
-    pub fn metadata(&self, store: &mut Store<State>) -> wasmtime::Result<PluginMetadata> {
+    pub async fn metadata(&self, store: &mut Store<State>) -> wasmtime::Result<PluginMetadata> {
         Ok(match self {
             Self::V0_1_0(pre) => metadata!(pre, store, old).into(),
             Self::V0_2_0(pre) => metadata!(pre, store, api).into(),
         })
     }
 
-    pub fn classify(
+    pub async fn classify(
         &self,
         store: &mut Store<State>,
         message: &api::types::Message,
     ) -> wasmtime::Result<Result<api::types::Classification, String>> {
         match self {
             Self::V0_2_0(api::WorldPre::Classifier(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_classifier()
-                .call_classify(&mut *store, message),
+                .call_classify(&mut *store, message).await,
             Self::V0_1_0(old::WorldPre::Classifier(p)) => {
                 let message: old::types::Message = message.clone().adapt();
-                Ok(p.instantiate(&mut *store)?
+                Ok(p.instantiate_async(&mut *store)
+                .await?
                     .mailroom_plugin_classifier()
-                    .call_classify(&mut *store, &message)?
+                    .call_classify(&mut *store, &message).await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Classifier)),
         }
     }
 
-    pub fn on_event(
+    pub async fn on_event(
         &self,
         store: &mut Store<State>,
         event: &api::workflow::Event,
     ) -> wasmtime::Result<Result<Vec<api::types::Action>, String>> {
         match self {
             Self::V0_2_0(api::WorldPre::Workflow(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_workflow()
-                .call_on_event(&mut *store, event),
+                .call_on_event(&mut *store, event).await,
             Self::V0_1_0(old::WorldPre::Workflow(p)) => {
                 let event: old::workflow::Event = event.clone().adapt();
-                Ok(p.instantiate(&mut *store)?
+                Ok(p.instantiate_async(&mut *store)
+                .await?
                     .mailroom_plugin_workflow()
-                    .call_on_event(&mut *store, &event)?
+                    .call_on_event(&mut *store, &event).await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Workflow)),
         }
     }
 
-    pub fn provider_info(
+    pub async fn provider_info(
         &self,
         store: &mut Store<State>,
     ) -> wasmtime::Result<api::provider::ProviderInfo> {
         match self {
             Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_provider()
-                .call_info(&mut *store),
+                .call_info(&mut *store).await,
             Self::V0_1_0(old::WorldPre::Provider(p)) => Ok(p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_provider()
-                .call_info(&mut *store)?
+                .call_info(&mut *store).await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::Provider)),
         }
     }
 
-    pub fn map_folder(
+    pub async fn map_folder(
         &self,
         store: &mut Store<State>,
         mailbox: &api::types::Mailbox,
     ) -> wasmtime::Result<Option<api::types::FolderRole>> {
         match self {
             Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_provider()
-                .call_map_folder(&mut *store, mailbox),
+                .call_map_folder(&mut *store, mailbox).await,
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let mailbox: old::types::Mailbox = mailbox.clone().adapt();
-                Ok(p.instantiate(&mut *store)?
+                Ok(p.instantiate_async(&mut *store)
+                .await?
                     .mailroom_plugin_provider()
-                    .call_map_folder(&mut *store, &mailbox)?
+                    .call_map_folder(&mut *store, &mailbox).await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
         }
     }
 
-    pub fn normalize(
+    pub async fn normalize(
         &self,
         store: &mut Store<State>,
         message: &api::types::Message,
     ) -> wasmtime::Result<Result<api::types::Message, String>> {
         match self {
             Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_provider()
-                .call_normalize(&mut *store, message),
+                .call_normalize(&mut *store, message).await,
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let message: old::types::Message = message.clone().adapt();
-                Ok(p.instantiate(&mut *store)?
+                Ok(p.instantiate_async(&mut *store)
+                .await?
                     .mailroom_plugin_provider()
-                    .call_normalize(&mut *store, &message)?
+                    .call_normalize(&mut *store, &message).await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
         }
     }
 
-    pub fn diagnose(
+    pub async fn diagnose(
         &self,
         store: &mut Store<State>,
         problem: &api::provider::ConnectionProblem,
     ) -> wasmtime::Result<Option<api::provider::Diagnosis>> {
         match self {
             Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_provider()
-                .call_diagnose(&mut *store, problem),
+                .call_diagnose(&mut *store, problem).await,
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let problem: old::provider::ConnectionProblem = problem.clone().adapt();
-                Ok(p.instantiate(&mut *store)?
+                Ok(p.instantiate_async(&mut *store)
+                .await?
                     .mailroom_plugin_provider()
-                    .call_diagnose(&mut *store, &problem)?
+                    .call_diagnose(&mut *store, &problem).await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
         }
     }
 
-    pub fn filter_formats(
+    pub async fn filter_formats(
         &self,
         store: &mut Store<State>,
     ) -> wasmtime::Result<Vec<api::filter_importer::FilterFormat>> {
         match self {
             Self::V0_2_0(api::WorldPre::FilterImporter(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_filter_importer()
-                .call_formats(&mut *store),
+                .call_formats(&mut *store).await,
             Self::V0_1_0(old::WorldPre::FilterImporter(p)) => Ok(p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_filter_importer()
-                .call_formats(&mut *store)?
+                .call_formats(&mut *store).await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::FilterImporter)),
         }
     }
 
     #[allow(clippy::type_complexity)]
-    pub fn import_filters(
+    pub async fn import_filters(
         &self,
         store: &mut Store<State>,
         format: &str,
@@ -229,13 +255,15 @@ impl WorldPre {
     > {
         match self {
             Self::V0_2_0(api::WorldPre::FilterImporter(p)) => p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_filter_importer()
-                .call_import_filters(&mut *store, format, data),
+                .call_import_filters(&mut *store, format, data).await,
             Self::V0_1_0(old::WorldPre::FilterImporter(p)) => Ok(p
-                .instantiate(&mut *store)?
+                .instantiate_async(&mut *store)
+                .await?
                 .mailroom_plugin_filter_importer()
-                .call_import_filters(&mut *store, format, data)?
+                .call_import_filters(&mut *store, format, data).await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::FilterImporter)),
         }

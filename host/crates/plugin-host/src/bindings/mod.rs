@@ -65,7 +65,7 @@ macro_rules! version_exports {
         super::world_pre!();
 
         /// Adds the contract's imports (`host`, and the type-only `types`) to a linker.
-        pub fn add_to_linker<T: host::Host + types::Host + 'static>(
+        pub fn add_to_linker<T: host::Host + types::Host + Send + 'static>(
             linker: &mut wasmtime::component::Linker<T>,
         ) -> wasmtime::Result<()> {
             ClassifierPlugin::add_to_linker::<T, wasmtime::component::HasSelf<T>>(linker, |state| {

@@ -16,6 +16,9 @@ mod classifier_world {
         world: "classifier-plugin",
         path: "../../../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
+        // Async calls: a call can then be cut off at its deadline even while
+        // the plugin waits inside a WASI host call (see `invoke.rs`).
+        exports: { default: async },
     });
 }
 
@@ -25,6 +28,9 @@ mod provider_world {
         world: "provider-plugin",
         path: "../../../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
+        // Async calls: a call can then be cut off at its deadline even while
+        // the plugin waits inside a WASI host call (see `invoke.rs`).
+        exports: { default: async },
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
             "mailroom:plugin/host": super::classifier_world::mailroom::plugin::host,
@@ -38,6 +44,9 @@ mod filter_importer_world {
         world: "filter-importer-plugin",
         path: "../../../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
+        // Async calls: a call can then be cut off at its deadline even while
+        // the plugin waits inside a WASI host call (see `invoke.rs`).
+        exports: { default: async },
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
             "mailroom:plugin/host": super::classifier_world::mailroom::plugin::host,
@@ -51,6 +60,9 @@ mod workflow_world {
         world: "workflow-plugin",
         path: "../../../wit/v0.1.0",
         additional_derives: [serde::Serialize, serde::Deserialize],
+        // Async calls: a call can then be cut off at its deadline even while
+        // the plugin waits inside a WASI host call (see `invoke.rs`).
+        exports: { default: async },
         with: {
             "mailroom:plugin/types": super::classifier_world::mailroom::plugin::types,
             "mailroom:plugin/host": super::classifier_world::mailroom::plugin::host,

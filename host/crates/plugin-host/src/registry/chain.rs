@@ -1,14 +1,14 @@
-//! Several plugin calls on one blocking thread. Plugin calls are synchronous
-//! and go to tokio's blocking pool; each hand-off there and back costs two
-//! thread wake-ups, which measured about a tenth of the sync benchmark's
-//! CPU when the pipeline made one per call. So the pipeline makes all of a
-//! message's calls (normalize, classifiers, workflows) in one chain, and a
-//! single call is a chain of one.
+//! Several plugin calls whose bookkeeping is done together. The pipeline
+//! makes all of a message's calls (normalize, classifiers, workflows) in one
+//! chain, and a single call is a chain of one.
 //!
 //! Every call in a chain runs under its plugin's limits exactly as a single
 //! call does; its key-value writes are visible to the next call at once, and
 //! the bookkeeping that touches the database (persisting key-value writes,
-//! failure events, disabling) runs when the chain returns (`runtime.rs`).
+//! failure events, disabling) runs when the chain's work is done
+//! (`runtime.rs`). A chain runs as its own task, so the calls of different
+//! chains run in parallel on the executor's threads, and its bookkeeping
+//! happens even if whoever asked stops waiting.
 
 use super::storage::{KvChange, apply_kv_changes};
 use super::{ActivePlugin, KvCell, PluginRegistry, RegistrySettings};
@@ -16,14 +16,15 @@ use crate::engine::PluginEngine;
 use crate::error::PluginError;
 use crate::invoke::{Call, CallReport, Outcome};
 use crate::state::PluginScope;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Makes plugin calls on the current (blocking) thread; see the module doc.
+/// Makes plugin calls and keeps them for their bookkeeping; see the module doc.
 pub struct PluginChain {
     engine: Arc<PluginEngine>,
     settings: RegistrySettings,
-    finished: Vec<FinishedCall>,
+    finished: Mutex<Vec<FinishedCall>>,
 }
 
 /// A call made in a chain, waiting for its bookkeeping.
@@ -34,22 +35,26 @@ pub(super) struct FinishedCall {
 }
 
 impl PluginChain {
-    /// Calls `plugin` now, on this thread.
-    pub fn call<T>(
-        &mut self,
-        plugin: &Arc<ActivePlugin>,
-        request: impl FnOnce(Call<'_>) -> Outcome<T>,
-    ) -> Result<T, PluginError> {
+    /// Calls `plugin`: `request` picks the export and its input.
+    pub async fn call<'c, T, F>(
+        &'c self,
+        plugin: &'c Arc<ActivePlugin>,
+        request: impl FnOnce(Call<'c>) -> F,
+    ) -> Result<T, PluginError>
+    where
+        F: Future<Output = Outcome<T>>,
+    {
         let Outcome { result, report } = request(Call {
             engine: &self.engine,
             component: &plugin.component,
             scope: Arc::new(scope_for(&self.settings, plugin)),
             limits: plugin.record.limits.unwrap_or(self.settings.default_limits),
-        });
+        })
+        .await;
         if result.is_ok() && !report.kv_changes.is_empty() {
             apply_to_cell(&plugin.kv, &kv_changes(&report.kv_changes));
         }
-        self.finished.push(FinishedCall {
+        self.finished.lock().push(FinishedCall {
             plugin: plugin.clone(),
             report,
             error: result.as_ref().err().cloned(),
@@ -59,28 +64,35 @@ impl PluginChain {
 }
 
 impl PluginRegistry {
-    /// Runs `chain` on one blocking thread, then does the bookkeeping of
-    /// every call it made. Fails only if the blocking task itself did (a
-    /// panic in host code); plugin failures are in the chain's own results.
-    pub async fn run_chain<R: Send + 'static>(
-        &self,
-        chain: impl FnOnce(&mut PluginChain) -> R + Send + 'static,
-    ) -> Result<R, PluginError> {
-        let mut calls = PluginChain {
+    /// Runs `work` (which makes its plugin calls on the chain it is given)
+    /// as its own task, then does the bookkeeping of every call it made.
+    /// Fails only if the task itself did (a panic in host code); plugin
+    /// failures are in the chain's own results.
+    pub async fn run_chain<R, W>(
+        self: &Arc<Self>,
+        work: impl FnOnce(Arc<PluginChain>) -> W,
+    ) -> Result<R, PluginError>
+    where
+        W: Future<Output = R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let chain = Arc::new(PluginChain {
             engine: self.engine.clone(),
             settings: self.settings.clone(),
-            finished: Vec::new(),
-        };
-        let (result, calls) = tokio::task::spawn_blocking(move || {
-            let result = chain(&mut calls);
-            (result, calls)
+            finished: Mutex::default(),
+        });
+        let work = work(chain.clone());
+        let registry = self.clone();
+        tokio::spawn(async move {
+            let result = work.await;
+            let finished = std::mem::take(&mut *chain.finished.lock());
+            for call in finished {
+                registry.settle(call).await;
+            }
+            result
         })
         .await
-        .map_err(|e| PluginError::Host(format!("plugin call task failed: {e}")))?;
-        for call in calls.finished {
-            self.settle(call).await;
-        }
-        Ok(result)
+        .map_err(|e| PluginError::Host(format!("plugin call task failed: {e}")))
     }
 }
 

@@ -35,8 +35,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
-pub use runtime::PluginCall;
-
 #[derive(Clone, Debug)]
 pub struct RegistrySettings {
     /// Consecutive failures after which a plugin is disabled for the org.
@@ -278,21 +276,21 @@ impl PluginRegistry {
         let engine = self.engine.clone();
         let scope = Arc::new(PluginScope::isolated(org.clone(), "(admission)"));
         let limits = self.settings.default_limits;
-        let joined = tokio::task::spawn_blocking(move || {
+        let (component, bytes) = tokio::task::spawn_blocking(move || {
             let component = engine.load(&bytes)?;
-            let metadata = Call {
-                engine: &engine,
-                component: &component,
-                scope,
-                limits,
-            }
-            .metadata()
-            .result?;
-            Ok::<_, PluginError>((component, metadata, bytes))
+            Ok::<_, PluginError>((component, bytes))
         })
         .await
-        .map_err(|e| PluginError::Host(format!("admission task failed: {e}")))?;
-        let (component, metadata, bytes) = joined?;
+        .map_err(|e| PluginError::Host(format!("admission task failed: {e}")))??;
+        let metadata = Call {
+            engine: &self.engine,
+            component: &component,
+            scope,
+            limits,
+        }
+        .metadata()
+        .await
+        .result?;
         validate_metadata(&metadata, &component)?;
         Ok((component, metadata, bytes))
     }

@@ -1,5 +1,5 @@
-//! Calling an org's plugins: each call runs on a blocking thread under the
-//! plugin's limits (a chain of one, `chain.rs`), its metrics are recorded,
+//! Calling an org's plugins: each call runs under the plugin's limits (a
+//! chain of one, `chain.rs`), its metrics are recorded,
 //! its key-value writes persisted, and failures counted — N in a row disable the plugin for the org with an
 //! event saying why. The caller always gets a `Result` and goes on.
 
@@ -8,77 +8,77 @@ use super::storage::{KvChange, PluginEventKind};
 use super::{ActivePlugin, PluginRegistry};
 use crate::bindings::latest as api;
 use crate::error::PluginError;
-use crate::invoke::{Call, Outcome};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// A typed request to a plugin; built by the callers below.
-pub type PluginCall<T> = Box<dyn FnOnce(Call<'_>) -> Outcome<T> + Send + 'static>;
+/// Runs one call of `$plugin` as a chain of one (`$call` picks the export
+/// and its input, which the call's task owns) and returns its result.
+macro_rules! one_call {
+    ($registry:ident, $plugin:ident, |$call:ident| $request:expr) => {{
+        let $plugin = $plugin.clone();
+        $registry
+            .run_chain(move |chain| async move { chain.call(&$plugin, |$call| $request).await })
+            .await?
+    }};
+}
 
 impl PluginRegistry {
     pub async fn classify(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         message: api::types::Message,
     ) -> Result<api::types::Classification, PluginError> {
-        self.call(plugin, Box::new(move |call| call.classify(&message)))
-            .await
+        one_call!(self, plugin, |call| call.classify(&message))
     }
 
     pub async fn on_event(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         event: api::workflow::Event,
     ) -> Result<Vec<api::types::Action>, PluginError> {
-        self.call(plugin, Box::new(move |call| call.on_event(&event)))
-            .await
+        one_call!(self, plugin, |call| call.on_event(&event))
     }
 
     pub async fn provider_info(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
     ) -> Result<api::provider::ProviderInfo, PluginError> {
-        self.call(plugin, Box::new(|call| call.provider_info()))
-            .await
+        one_call!(self, plugin, |call| call.provider_info())
     }
 
     pub async fn map_folder(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         mailbox: api::types::Mailbox,
     ) -> Result<Option<api::types::FolderRole>, PluginError> {
-        self.call(plugin, Box::new(move |call| call.map_folder(&mailbox)))
-            .await
+        one_call!(self, plugin, |call| call.map_folder(&mailbox))
     }
 
     pub async fn normalize(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         message: api::types::Message,
     ) -> Result<api::types::Message, PluginError> {
-        self.call(plugin, Box::new(move |call| call.normalize(&message)))
-            .await
+        one_call!(self, plugin, |call| call.normalize(&message))
     }
 
     pub async fn diagnose(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         problem: api::provider::ConnectionProblem,
     ) -> Result<Option<api::provider::Diagnosis>, PluginError> {
-        self.call(plugin, Box::new(move |call| call.diagnose(&problem)))
-            .await
+        one_call!(self, plugin, |call| call.diagnose(&problem))
     }
 
     pub async fn filter_formats(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
     ) -> Result<Vec<api::filter_importer::FilterFormat>, PluginError> {
-        self.call(plugin, Box::new(|call| call.filter_formats()))
-            .await
+        one_call!(self, plugin, |call| call.filter_formats())
     }
 
     pub async fn import_filters(
-        &self,
+        self: &Arc<Self>,
         plugin: &Arc<ActivePlugin>,
         format: String,
         data: Vec<u8>,
@@ -86,22 +86,7 @@ impl PluginRegistry {
         Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>,
         PluginError,
     > {
-        self.call(
-            plugin,
-            Box::new(move |call| call.import_filters(&format, &data)),
-        )
-        .await
-    }
-
-    /// Runs one call of `plugin` and does the bookkeeping around it.
-    pub async fn call<T: Send + 'static>(
-        &self,
-        plugin: &Arc<ActivePlugin>,
-        request: PluginCall<T>,
-    ) -> Result<T, PluginError> {
-        let plugin = plugin.clone();
-        self.run_chain(move |chain| chain.call(&plugin, request))
-            .await?
+        one_call!(self, plugin, |call| call.import_filters(&format, &data))
     }
 
     /// The bookkeeping of a finished call: metrics, key-value writes
