@@ -51,7 +51,12 @@ macro_rules! bounded_call {
     ($self:ident, $input:expr, |$pre:ident, $store:ident| $call:expr) => {{
         let mut running = match $self.start($input) {
             Ok(running) => running,
-            Err(refused) => return refused,
+            Err(refused) => {
+                return Outcome {
+                    result: Err(refused),
+                    report: CallReport::default(),
+                };
+            }
         };
         let $pre = &$self.component.pre;
         let $store = &mut running.store;
@@ -135,15 +140,12 @@ impl Call<'_> {
     }
 
     /// A fresh store under the limits, or the refusal if the input is too large.
-    fn start<R>(&self, input_bytes: u64) -> Result<Running, Outcome<R>> {
+    fn start(&self, input_bytes: u64) -> Result<Running, PluginError> {
         let limits = self.limits;
         if input_bytes > limits.input_bytes {
-            return Err(Outcome {
-                result: Err(PluginError::InputTooLarge {
-                    size: input_bytes,
-                    limit: limits.input_bytes,
-                }),
-                report: CallReport::default(),
+            return Err(PluginError::InputTooLarge {
+                size: input_bytes,
+                limit: limits.input_bytes,
             });
         }
         let started = Instant::now();
