@@ -68,10 +68,11 @@ pub struct FolderMappingChange {
     pub role: Option<String>,
 }
 
-/// Where the folder's current role came from.
-pub fn role_source(folder: &Folder, account: &Account) -> Option<RoleSource> {
+/// Where the folder's current role came from, given the account's manual
+/// mapping (`overrides`).
+pub fn role_source(folder: &Folder, overrides: &BTreeMap<String, String>) -> Option<RoleSource> {
     folder.role.as_ref()?;
-    if manual_role(&account.folder_overrides, &folder.name).is_some() {
+    if manual_role(overrides, &folder.name).is_some() {
         return Some(RoleSource::Manual);
     }
     if server_role(&stored_mailbox(folder)) == folder.role.as_deref() {
@@ -85,8 +86,12 @@ pub fn role_source(folder: &Folder, account: &Account) -> Option<RoleSource> {
 /// the one the server marks with it (INBOX, special-use), else the first
 /// by name. Map a folder to choose.
 pub fn by_preference(folders: &mut [Folder], account: &Account) {
+    sort_by_preference(folders, &account.folder_overrides);
+}
+
+fn sort_by_preference(folders: &mut [Folder], overrides: &BTreeMap<String, String>) {
     folders.sort_by_key(|f| {
-        let rank = match role_source(f, account) {
+        let rank = match role_source(f, overrides) {
             Some(RoleSource::Manual) => 0,
             Some(RoleSource::Server) => 1,
             _ => 2,
@@ -105,7 +110,7 @@ pub async fn account_folders(store: &Store, account: &Account) -> StoreResult<Ac
         .await?
         .into_iter()
         .map(|f| FolderView {
-            role_source: role_source(&f, account),
+            role_source: role_source(&f, &account.folder_overrides),
             messages: counts.by_folder.get(&f.id).copied().unwrap_or(0),
             id: f.id.0,
             display_name: display_name(&f.name),
@@ -163,5 +168,55 @@ fn stored_mailbox(folder: &Folder) -> MailboxInfo {
         name: folder.name.clone(),
         delimiter: folder.delimiter.clone(),
         attributes: folder.special_use.iter().cloned().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent_folder(name: &str, special_use: Option<&str>) -> Folder {
+        Folder {
+            id: name.into(),
+            org: "org_1".into(),
+            account: "acc_1".into(),
+            name: name.into(),
+            delimiter: Some(".".into()),
+            special_use: special_use.map(str::to_owned),
+            role: Some("sent".into()),
+            uidvalidity: None,
+            last_uid: 0,
+            highestmodseq: None,
+            last_synced_at: None,
+        }
+    }
+
+    fn order(folders: &mut [Folder], overrides: &BTreeMap<String, String>) -> Vec<String> {
+        sort_by_preference(folders, overrides);
+        folders.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// Of several `sent` folders, a move to `sent` goes to the one mapped by
+    /// hand, else the one the server marks `\Sent`, else the first by name
+    /// of those a provider recognised.
+    #[test]
+    fn the_mapped_folder_wins_then_the_servers_then_the_first_by_name() {
+        let mut folders = vec![
+            sent_folder("INBOX.Sent Items", None),
+            sent_folder("INBOX.Gesendete Objekte", None),
+            sent_folder("INBOX.Sent", Some("\\Sent")),
+        ];
+        assert_eq!(
+            order(&mut folders, &BTreeMap::new()),
+            ["INBOX.Sent", "INBOX.Gesendete Objekte", "INBOX.Sent Items"]
+        );
+        let mapped = BTreeMap::from([("INBOX.Sent Items".to_owned(), "sent".to_owned())]);
+        assert_eq!(
+            order(&mut folders, &mapped),
+            ["INBOX.Sent Items", "INBOX.Sent", "INBOX.Gesendete Objekte"]
+        );
+        assert_eq!(role_source(&folders[0], &mapped), Some(RoleSource::Manual));
+        assert_eq!(role_source(&folders[1], &mapped), Some(RoleSource::Server));
+        assert_eq!(role_source(&folders[2], &mapped), Some(RoleSource::Provider));
     }
 }
