@@ -106,9 +106,13 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
     let mut entries = 0u32;
     loop {
         // Where this event starts: after the previous one and any white space.
+        // quick-xml skips a byte-order mark on its own, so its position can
+        // fall inside a character of `text` (a second BOM): slice only on
+        // a character boundary (found by fuzz/gmail_filters).
         let previous = reader.buffer_position() as usize;
-        let position = text[previous.min(text.len())..]
-            .find(|c: char| !c.is_whitespace())
+        let position = text
+            .get(previous.min(text.len())..)
+            .and_then(|rest| rest.find(|c: char| !c.is_whitespace()))
             .map_or(previous, |skip| previous + skip);
         let event = reader.read_event().map_err(|e| {
             let at = line_column(text, reader.error_position() as usize);

@@ -220,3 +220,18 @@ fn rules_and_warnings_carry_their_source() {
         assert_eq!(w.filter_id, None);
     }
 }
+
+/// Found by fuzz/gmail_filters: a file starting with two byte-order marks
+/// panicked (a position inside the second one). It reads like the same file
+/// with one.
+#[test]
+fn two_byte_order_marks_read_like_one() {
+    for body in ["m".to_owned(), feed(&[&[("from", "a@b.c"), ("label", "x")]])] {
+        let once = import(format!("\u{feff}{body}").as_bytes()).map(|r| r.rules.len());
+        let twice = import(format!("\u{feff}\u{feff}{body}").as_bytes()).map(|r| r.rules.len());
+        assert_eq!(once.is_ok(), twice.is_ok(), "{body}");
+        if let (Ok(a), Ok(b)) = (once, twice) {
+            assert_eq!(a, b);
+        }
+    }
+}
