@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(!e.message.is_empty(), "an error says what was wrong");
             if let Some(line) = e.line {
                 let lines = data.iter().filter(|b| **b == b'\n').count() + 1;
-                assert!(line >= 1 && line as usize <= lines, "line {line} of {lines}");
+                assert!(
+                    line >= 1 && line as usize <= lines,
+                    "line {line} of {lines}"
+                );
             }
         }
     }

@@ -113,7 +113,14 @@ async fn create<Id: CrmId>(
 ) -> ApiResult<CrmRecord<Id>> {
     let record = state.store.crm_create::<Id>(&p.org, new).await?;
     let detail = serde_json::json!({ "owner": record.owner });
-    super::audit::record(state, p, &format!("{}.create", Id::KIND), record.id.as_str(), detail).await;
+    super::audit::record(
+        state,
+        p,
+        &format!("{}.create", Id::KIND),
+        record.id.as_str(),
+        detail,
+    )
+    .await;
     Ok(record)
 }
 
@@ -134,7 +141,14 @@ async fn update<Id: CrmId>(
     if record.owner != current.owner {
         detail["owner"] = serde_json::json!({ "from": current.owner, "to": record.owner });
     }
-    super::audit::record(state, p, &format!("{}.update", Id::KIND), id.as_str(), detail).await;
+    super::audit::record(
+        state,
+        p,
+        &format!("{}.update", Id::KIND),
+        id.as_str(),
+        detail,
+    )
+    .await;
     Ok(record)
 }
 
@@ -143,7 +157,14 @@ async fn delete<Id: CrmId>(state: &AppState, p: &Principal, id: Id) -> ApiResult
     check_owner_act(p, &record, "delete it")?;
     state.store.crm_delete::<Id>(&p.org, &id).await?;
     let detail = serde_json::json!({ "name": record.name });
-    super::audit::record(state, p, &format!("{}.delete", Id::KIND), id.as_str(), detail).await;
+    super::audit::record(
+        state,
+        p,
+        &format!("{}.delete", Id::KIND),
+        id.as_str(),
+        detail,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -178,9 +178,11 @@ impl From<AuthError> for ApiError {
             AuthError::Missing | AuthError::Malformed | AuthError::Invalid => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
             }
-            AuthError::TooManyFailures { .. } => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", e.to_string())
-            }
+            AuthError::TooManyFailures { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                e.to_string(),
+            ),
             AuthError::NotAdmin => Self::forbidden(e.to_string()),
             AuthError::Store(s) => s.into(),
         }

@@ -92,8 +92,23 @@ mod tests {
         .expect("csv");
         let text = String::from_utf8(csv).expect("utf-8");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
-        assert_eq!(header, ["name", "email", "secondary_emails", "owner", "'@note", "seats"]);
+        let header: Vec<String> = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "name",
+                "email",
+                "secondary_emails",
+                "owner",
+                "'@note",
+                "seats"
+            ]
+        );
         let row = reader.records().next().expect("row").expect("row");
         assert_eq!(&row[0], "'=HYPERLINK(\"http://evil.example\")");
         assert_eq!(&row[2], "a@example.org;b@example.org");

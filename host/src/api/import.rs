@@ -204,13 +204,19 @@ pub fn reject_duplicates(
         let emails = emails_of(&row.record);
         let clash = emails.iter().find_map(|e| {
             if let Some(id) = existing.get(e.as_str()) {
-                Some(format!("{e} is already the email of {what} {id}; update that {what} instead"))
+                Some(format!(
+                    "{e} is already the email of {what} {id}; update that {what} instead"
+                ))
             } else {
-                seen.get(e).map(|line| format!("{e} is also on line {line}; keep one of the rows"))
+                seen.get(e)
+                    .map(|line| format!("{e} is also on line {line}; keep one of the rows"))
             }
         });
         match clash {
-            Some(message) => errors.push(RowError { row: row.row, message }),
+            Some(message) => errors.push(RowError {
+                row: row.row,
+                message,
+            }),
             None => {
                 seen.extend(emails.into_iter().map(|e| (e, row.row)));
                 good.push(row);
@@ -317,7 +323,12 @@ mod tests {
         let rows: Vec<u64> = errors.iter().map(|e| e.row).collect();
         assert_eq!(rows, [3, 5, 6], "{errors:?}");
         assert!(errors[0].message.contains("line 2"), "{errors:?}");
-        assert!(errors[1].message.contains("bob@example.com is also on line 4"), "{errors:?}");
+        assert!(
+            errors[1]
+                .message
+                .contains("bob@example.com is also on line 4"),
+            "{errors:?}"
+        );
         assert!(errors[2].message.contains("contact con_1"), "{errors:?}");
     }
 

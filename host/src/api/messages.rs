@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use mailroom_core::ids::{AccountId, ContactId, LeadId, MessageId};
-use mailroom_store::mailbox_state::Access;
 use mailroom_core::mime::{self, AttachmentInfo};
+use mailroom_store::mailbox_state::Access;
 use mailroom_store::message_query::{
     MessageDetail, MessageFilter, MessagePage, MessageState, MessageStateUpdate,
 };

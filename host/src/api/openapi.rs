@@ -52,13 +52,41 @@ impl Modify for BearerAuth {
 /// every operation it applies to, so the document lists every status a
 /// client can meet (generated clients and Schemathesis check this).
 const STACK_ANSWERS: [(&str, &str, Applies); 7] = [
-    ("400", "a path or query value of the wrong type, an unknown query parameter, or a body that is not well-formed", Applies::Input),
-    ("401", "no token, or one that is unknown, revoked or of a deactivated user", Applies::Secured),
-    ("404", "nothing with that id in the caller's org", Applies::PathParameters),
-    ("413", "the body is over the route's size limit", Applies::Body),
-    ("415", "the body is not of the documented content type", Applies::Body),
-    ("422", "the body does not match its schema, or a value (e.g. a cursor) is invalid", Applies::Input),
-    ("429", "too many failed authentications from this address; wait `Retry-After` seconds", Applies::Secured),
+    (
+        "400",
+        "a path or query value of the wrong type, an unknown query parameter, or a body that is not well-formed",
+        Applies::Input,
+    ),
+    (
+        "401",
+        "no token, or one that is unknown, revoked or of a deactivated user",
+        Applies::Secured,
+    ),
+    (
+        "404",
+        "nothing with that id in the caller's org",
+        Applies::PathParameters,
+    ),
+    (
+        "413",
+        "the body is over the route's size limit",
+        Applies::Body,
+    ),
+    (
+        "415",
+        "the body is not of the documented content type",
+        Applies::Body,
+    ),
+    (
+        "422",
+        "the body does not match its schema, or a value (e.g. a cursor) is invalid",
+        Applies::Input,
+    ),
+    (
+        "429",
+        "too many failed authentications from this address; wait `Retry-After` seconds",
+        Applies::Secured,
+    ),
 ];
 
 #[derive(Clone, Copy)]
@@ -92,9 +120,9 @@ pub fn document_stack_answers(doc: &mut Doc) {
             for (status, description, applies) in STACK_ANSWERS {
                 let applies = match applies {
                     Applies::Input => !parameters.is_empty() || operation.request_body.is_some(),
-                    Applies::PathParameters => {
-                        parameters.iter().any(|p| p.parameter_in == ParameterIn::Path)
-                    }
+                    Applies::PathParameters => parameters
+                        .iter()
+                        .any(|p| p.parameter_in == ParameterIn::Path),
                     Applies::Secured => !open,
                     Applies::Body => operation.request_body.is_some(),
                 };

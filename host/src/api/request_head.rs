@@ -23,7 +23,9 @@ pub fn check(request: &Request, max_uri_bytes: usize, max_header_bytes: usize) -
         return Some(ApiError::new(
             StatusCode::URI_TOO_LONG,
             "uri_too_long",
-            format!("the request target is {target} bytes; at most {max_uri_bytes} are accepted (send long input in the body)"),
+            format!(
+                "the request target is {target} bytes; at most {max_uri_bytes} are accepted (send long input in the body)"
+            ),
         ));
     }
     let headers = request.headers();

@@ -155,7 +155,10 @@ pub async fn revoke_user_token(
     Path((user, token)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (user, token) = (UserId(user), TokenId(token));
-    state.store.revoke_token(&p.org, Some(&user), &token).await?;
+    state
+        .store
+        .revoke_token(&p.org, Some(&user), &token)
+        .await?;
     super::audit::record(
         &state,
         &p,

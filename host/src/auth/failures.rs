@@ -84,7 +84,10 @@ mod tests {
             assert_eq!(f.failed(a), None);
         }
         let wait = f.failed(a).expect("over budget");
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(10), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
         assert_eq!(f.failed(b), None);
     }
 
@@ -94,6 +97,9 @@ mod tests {
         assert_eq!(f.failed("2001:db8::1".parse().expect("ip")), None);
         assert!(f.failed("2001:db8::2:3".parse().expect("ip")).is_some());
         assert_eq!(f.failed("2001:db8:0:1::1".parse().expect("ip")), None);
-        assert_eq!(bucket("::ffff:192.0.2.7".parse().expect("ip")), "192.0.2.7".parse::<IpAddr>().expect("ip"));
+        assert_eq!(
+            bucket("::ffff:192.0.2.7".parse().expect("ip")),
+            "192.0.2.7".parse::<IpAddr>().expect("ip")
+        );
     }
 }

@@ -13,11 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_store::{Account, AccountLease};
 use mailroom_sync::coordination::Lease;
-use mailroom_sync::scheduler::SchedulerSettings;
 use mailroom_sync::diagnose::{StepReport, StepStatus, test_account};
 use mailroom_sync::imap::folder_mapping::{
     FolderMappingChange, account_folders, change_folder_mapping,
 };
+use mailroom_sync::scheduler::SchedulerSettings;
 use mailroom_sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
 
 /// Which account, and where the server's data is.
@@ -189,35 +189,32 @@ async fn sync(state: &AppState, account: &Account) -> anyhow::Result<()> {
             .await?
             .map(|l| {
                 let secs = ((l.until - mailroom_store::now_ms()).max(0) + 999) / 1000;
-                format!(" by {} (its lease lapses in {secs} s unless renewed)", l.node)
+                format!(
+                    " by {} (its lease lapses in {secs} s unless renewed)",
+                    l.node
+                )
             })
             .unwrap_or_default();
         anyhow::bail!("account {id} is being synced right now{holder}; try again later");
     }
     let mut bytes = 0u64;
     let mapper = provider(state, account);
-    let work = sync_account(
-        &state.store,
-        org,
-        id,
-        &mapper,
-        |p| match p {
-            SyncProgress::Folders { total } => bar.set_message(format!("{total} folders")),
-            SyncProgress::FolderStarted {
-                folder, messages, ..
-            } => {
-                bar.set_message(folder);
-                bar.inc_length(messages);
-            }
-            SyncProgress::BatchCommitted {
-                messages, bytes: b, ..
-            } => {
-                bytes += b;
-                bar.inc(messages);
-            }
-            SyncProgress::FolderDone(_) => {}
-        },
-    );
+    let work = sync_account(&state.store, org, id, &mapper, |p| match p {
+        SyncProgress::Folders { total } => bar.set_message(format!("{total} folders")),
+        SyncProgress::FolderStarted {
+            folder, messages, ..
+        } => {
+            bar.set_message(folder);
+            bar.inc_length(messages);
+        }
+        SyncProgress::BatchCommitted {
+            messages, bytes: b, ..
+        } => {
+            bytes += b;
+            bar.inc(messages);
+        }
+        SyncProgress::FolderDone(_) => {}
+    });
     let report = lease
         .holding(org, id, work)
         .await

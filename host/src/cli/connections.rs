@@ -145,7 +145,11 @@ mod tests {
     fn the_canned_answer_has_its_declared_length() {
         let text = std::str::from_utf8(TOO_MANY_CONNECTIONS).expect("utf-8");
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{}", body.len());
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{}",
+            body.len()
+        );
         let v: serde_json::Value = serde_json::from_str(body).expect("json");
         assert_eq!(v["error"]["code"], "too_many_connections");
     }

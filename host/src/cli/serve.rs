@@ -74,12 +74,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
             .await
         }
         Some(key_file) => {
-            mailroom_core::private_fs::create_private_dir(&settings.data_dir).with_context(|| {
-                format!(
-                    "cannot create data directory {}",
-                    settings.data_dir.display()
-                )
-            })?;
+            mailroom_core::private_fs::create_private_dir(&settings.data_dir).with_context(
+                || {
+                    format!(
+                        "cannot create data directory {}",
+                        settings.data_dir.display()
+                    )
+                },
+            )?;
             let key = LoadedKey::load_or_create_file(key_file)?;
             let url = match &settings.database_url {
                 Some(url) => url.clone(),

@@ -253,11 +253,14 @@ fn zoho_presets_follow_the_orgs_region_and_account_kind() {
     let engine = engine();
     let (zoho, default) = provider("zoho");
     assert_eq!(default.imap.unwrap().host, "imap.zoho.com");
-    let info = blocking(call_with(
-        &engine,
-        &zoho,
-        &[("region", "eu"), ("organisation", "true")],
-    ).provider_info())
+    let info = blocking(
+        call_with(
+            &engine,
+            &zoho,
+            &[("region", "eu"), ("organisation", "true")],
+        )
+        .provider_info(),
+    )
     .result
     .expect("info");
     assert_eq!(info.imap.unwrap().host, "imappro.zoho.eu");

@@ -226,7 +226,10 @@ fn rules_and_warnings_carry_their_source() {
 /// with one.
 #[test]
 fn two_byte_order_marks_read_like_one() {
-    for body in ["m".to_owned(), feed(&[&[("from", "a@b.c"), ("label", "x")]])] {
+    for body in [
+        "m".to_owned(),
+        feed(&[&[("from", "a@b.c"), ("label", "x")]]),
+    ] {
         let once = import(format!("\u{feff}{body}").as_bytes()).map(|r| r.rules.len());
         let twice = import(format!("\u{feff}\u{feff}{body}").as_bytes()).map(|r| r.rules.len());
         assert_eq!(once.is_ok(), twice.is_ok(), "{body}");

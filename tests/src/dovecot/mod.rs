@@ -333,13 +333,16 @@ impl Dovecot {
         let maildir = self.dir.path().join("home").join(user).join("Maildir");
         for sub in ["", "cur", "new", "tmp"] {
             let dir = maildir.join(sub);
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
             std::os::unix::fs::chown(&dir, Some(id.uid), Some(id.gid))
                 .unwrap_or_else(|e| panic!("chown {}: {e}", dir.display()));
         }
         let tag = random_u64();
         for (i, raw) in messages.into_iter().enumerate() {
-            let path = maildir.join("new").join(format!("1700000000.M{i}P{tag:x}.mailroom-test"));
+            let path = maildir
+                .join("new")
+                .join(format!("1700000000.M{i}P{tag:x}.mailroom-test"));
             std::fs::write(&path, raw).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
             std::os::unix::fs::chown(&path, Some(id.uid), Some(id.gid))
                 .unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));

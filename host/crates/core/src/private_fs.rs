@@ -47,8 +47,13 @@ mod tests {
 
     #[test]
     fn directories_and_files_are_created_owner_only() {
-        let mode =
-            |path: &Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
         let root = std::env::temp_dir().join(format!("mailroom-private-{}", std::process::id()));
         let dir = root.join("a/b");
         create_private_dir(&dir).expect("dir");

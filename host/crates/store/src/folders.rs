@@ -238,10 +238,10 @@ impl Store {
             super::mailbox_state::held_sql("ms")
         );
         let messages: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(account.as_str())
-        .fetch_one(self.pool())
-        .await?;
+            .bind(org.as_str())
+            .bind(account.as_str())
+            .fetch_one(self.pool())
+            .await?;
         let rows = sqlx::query(
             "SELECT folder_id, COUNT(*) AS n FROM message_locations \
              WHERE org_id = $1 AND account_id = $2 AND folder_id IS NOT NULL GROUP BY folder_id",

@@ -128,7 +128,11 @@ fn make_sqlite_file_private(url: &str) -> StoreResult<()> {
     if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
         return Ok(());
     }
-    for path in [file.to_owned(), with_suffix(file, "-wal"), with_suffix(file, "-shm")] {
+    for path in [
+        file.to_owned(),
+        with_suffix(file, "-wal"),
+        with_suffix(file, "-shm"),
+    ] {
         if path == file || path.exists() {
             mailroom_core::private_fs::make_private_file(&path).map_err(|e| {
                 StoreError::Invalid(format!("cannot make {} owner-only: {e}", path.display()))

@@ -492,8 +492,7 @@ async fn write_server_flags(
         ] {
             let now_set = has_flag(&c.flags, flag);
             if has_flag(&old, flag) == now_set
-                || super::server_changes::change_pending(tx, org, &account, &message, kind)
-                    .await?
+                || super::server_changes::change_pending(tx, org, &account, &message, kind).await?
             {
                 continue;
             }

@@ -72,7 +72,11 @@ pub(crate) fn held_sql(alias: &str) -> String {
 pub(crate) fn push_visible(q: &mut SqlBuilder, access: Access<'_>, alias: &str) {
     if let Access::User(user) = access {
         let n = q.arg(Arg::Text(user.as_str().to_owned()));
-        q.push(&format!(" AND {} AND {}", visible_to_sql(n), held_sql(alias)));
+        q.push(&format!(
+            " AND {} AND {}",
+            visible_to_sql(n),
+            held_sql(alias)
+        ));
     }
 }
 

@@ -6,8 +6,8 @@
 //! it, so messages arriving meanwhile never make one appear twice.
 
 use super::db::{Arg, SqlBuilder, get_bool, like_escape};
-use super::mime_index::AddressField;
 use super::mailbox_state::{Access, MailboxState, held_sql, push_visible, state_from_row};
+use super::mime_index::AddressField;
 use super::{Store, StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -198,7 +198,8 @@ fn push_chosen_mailbox(q: &mut SqlBuilder, filter: &MessageFilter) {
     push_visible(q, access, "ms");
     if let Some(folder) = &filter.folder {
         // Standard roles match in any case; a folder's own name as spelt.
-        let folder = super::folders::check_role(folder).unwrap_or_else(|_| folder.trim().to_owned());
+        let folder =
+            super::folders::check_role(folder).unwrap_or_else(|_| folder.trim().to_owned());
         q.push(" AND ms.folder = ").bind_text(folder);
     }
     if let Some(read) = filter.read {

@@ -367,7 +367,10 @@ pub(super) async fn upsert_location(
                 .fetch_optional(&mut **tx)
                 .await?;
             match row {
-                Some(r) => folder_of(&r.try_get::<String, _>("name")?, r.try_get::<Option<String>, _>("role")?.as_deref()),
+                Some(r) => folder_of(
+                    &r.try_get::<String, _>("name")?,
+                    r.try_get::<Option<String>, _>("role")?.as_deref(),
+                ),
                 None => "inbox".to_owned(),
             }
         }

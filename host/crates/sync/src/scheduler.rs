@@ -80,7 +80,9 @@ pub enum ScheduleError {
         .0.node, seconds_until(.0.until)
     )]
     Busy(SyncLease),
-    #[error("another node took the account over during the sync (this node stalled past its lease)")]
+    #[error(
+        "another node took the account over during the sync (this node stalled past its lease)"
+    )]
     LeaseLost,
     #[error("this account uses POP3, which has no push")]
     NoPush,
@@ -327,7 +329,11 @@ impl SyncScheduler {
     pub async fn recover(&self) -> StoreResult<u64> {
         let released = self.store.release_leases_of_node(self.lease.node()).await?;
         if released > 0 {
-            tracing::info!(node = self.lease.node(), released, "gave back the leases of this node's previous run");
+            tracing::info!(
+                node = self.lease.node(),
+                released,
+                "gave back the leases of this node's previous run"
+            );
         }
         Ok(released)
     }

@@ -38,7 +38,10 @@ async fn plain_text_to_a_remote_host_is_refused_at_creation_and_change() {
             )
             .await
             .error(StatusCode::UNPROCESSABLE_ENTITY, None);
-        assert!(err.contains("plain text to mail.example.com"), "{protocol}: {err}");
+        assert!(
+            err.contains("plain text to mail.example.com"),
+            "{protocol}: {err}"
+        );
         assert!(err.contains("starttls"), "{protocol}: {err}");
     }
     // This machine is fine, and a change to a remote host is refused.
@@ -107,7 +110,8 @@ async fn an_old_plain_text_account_to_a_remote_host_never_connects() {
         .await
         .expect_err("refused");
         assert!(
-            matches!(&err, SyncError::Net(NetError::Tls { .. })) && err.to_string().contains("plain text"),
+            matches!(&err, SyncError::Net(NetError::Tls { .. }))
+                && err.to_string().contains("plain text"),
             "{protocol}: {err:?}"
         );
         let report = test_account(&db.store, &f.org_a, &id, &NoDiagnoser, Default::default())
@@ -118,6 +122,10 @@ async fn an_old_plain_text_account_to_a_remote_host_never_connects() {
         assert_eq!(tls.status, StepStatus::Failed, "{protocol}: {report:#?}");
         assert!(tls.detail.contains("plain text"), "{}", tls.detail);
         let tcp = report.step(Step::Tcp).expect("tcp step");
-        assert_eq!(tcp.status, StepStatus::Skipped, "no connection was made: {report:#?}");
+        assert_eq!(
+            tcp.status,
+            StepStatus::Skipped,
+            "no connection was made: {report:#?}"
+        );
     }
 }

@@ -7,7 +7,10 @@ use mailroom::store::testing::TestDb;
 use serde_json::{Value, json};
 
 async fn audit_actions(app: &App, admin: &str) -> Vec<(String, String)> {
-    let log = app.get("/v1/audit?limit=1000", admin).await.ok(StatusCode::OK);
+    let log = app
+        .get("/v1/audit?limit=1000", admin)
+        .await
+        .ok(StatusCode::OK);
     log.as_array()
         .expect("entries")
         .iter()
@@ -29,7 +32,12 @@ async fn only_the_owner_or_an_admin_gives_a_record_away_and_every_write_is_audit
 
     for kind in ["contacts", "leads"] {
         let created = app
-            .json(Method::POST, &format!("/v1/{kind}"), admin, json!({"name": "Owned", "owner": f.admin_a}))
+            .json(
+                Method::POST,
+                &format!("/v1/{kind}"),
+                admin,
+                json!({"name": "Owned", "owner": f.admin_a}),
+            )
             .await
             .ok(StatusCode::CREATED);
         let id = created["id"].as_str().expect("id").to_owned();
@@ -43,13 +51,20 @@ async fn only_the_owner_or_an_admin_gives_a_record_away_and_every_write_is_audit
         app.json(Method::PATCH, &path, user, json!({"owner": null}))
             .await
             .error(StatusCode::FORBIDDEN, Some("forbidden"));
-        app.delete(&path, user).await.error(StatusCode::FORBIDDEN, Some("forbidden"));
+        app.delete(&path, user)
+            .await
+            .error(StatusCode::FORBIDDEN, Some("forbidden"));
         let still = app.get(&path, user).await.ok(StatusCode::OK);
         assert_eq!(still["owner"], json!(f.admin_a));
         // Other fields stay open to every user; restating the owner is no change.
-        app.json(Method::PATCH, &path, user, json!({"name": "Renamed", "owner": f.admin_a}))
-            .await
-            .ok(StatusCode::OK);
+        app.json(
+            Method::PATCH,
+            &path,
+            user,
+            json!({"name": "Renamed", "owner": f.admin_a}),
+        )
+        .await
+        .ok(StatusCode::OK);
         // The admin gives it to the user, who may then give it back and delete it.
         app.json(Method::PATCH, &path, admin, json!({"owner": f.user_a}))
             .await
@@ -109,7 +124,13 @@ async fn import_reports_duplicate_emails_and_is_audited() {
                Bob,bob@example.com,ann@example.com\n\
                Cy,cy@example.com,\n";
     let import = |body: &'static str| {
-        app.send(Method::POST, "/v1/contacts/import", Some(user), Some("text/csv"), body.into())
+        app.send(
+            Method::POST,
+            "/v1/contacts/import",
+            Some(user),
+            Some("text/csv"),
+            body.into(),
+        )
     };
     let report = import(csv).await.ok(StatusCode::OK);
     assert_eq!(report["imported"], 2, "{report}");
@@ -117,19 +138,37 @@ async fn import_reports_duplicate_emails_and_is_audited() {
         .as_array()
         .expect("errors")
         .iter()
-        .map(|e| (e["row"].as_u64().unwrap_or(0), e["message"].as_str().unwrap_or("").to_owned()))
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), [2, 4, 5], "{report}");
+    assert_eq!(
+        errors.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [2, 4, 5],
+        "{report}"
+    );
     assert!(errors[0].1.contains(f.contact_a.as_str()), "{errors:?}");
     assert!(errors[1].1.contains("line 3"), "{errors:?}");
     // Run again: everything is a duplicate now, nothing is created twice.
     let again = import(csv).await.ok(StatusCode::OK);
     assert_eq!(again["imported"], 0, "{again}");
-    let page = app.get("/v1/contacts?text=ann&limit=10", user).await.ok(StatusCode::OK);
+    let page = app
+        .get("/v1/contacts?text=ann&limit=10", user)
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
     // A contact's email may still be a lead's.
     let leads = app
-        .send(Method::POST, "/v1/leads/import", Some(user), Some("text/csv"), csv.into())
+        .send(
+            Method::POST,
+            "/v1/leads/import",
+            Some(user),
+            Some("text/csv"),
+            csv.into(),
+        )
         .await
         .ok(StatusCode::OK);
     assert_eq!(leads["imported"], 3, "{leads}");
@@ -169,27 +208,50 @@ async fn export_neutralises_formulas_and_imports_back() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
     let mut reader = csv::Reader::from_reader(r.body.as_ref());
-    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 2, "{}", r.text());
     let cell = |row: &csv::StringRecord, name: &str| {
-        let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} in {header:?}"));
         row[i].to_owned()
     };
-    let evil = rows.iter().find(|r| cell(r, "email") == "evil@example.com").expect("evil row");
-    assert_eq!(cell(evil, "name"), "'=HYPERLINK(\"http://evil.example\",\"x\")");
+    let evil = rows
+        .iter()
+        .find(|r| cell(r, "email") == "evil@example.com")
+        .expect("evil row");
+    assert_eq!(
+        cell(evil, "name"),
+        "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    );
     assert_eq!(cell(evil, "note"), "'@SUM(1)");
     assert_eq!(cell(evil, "phone"), "'-1 555");
     assert_eq!(cell(evil, "plain"), "ok");
     assert_eq!(cell(evil, "owner"), "user@a.example");
     for row in &rows {
         for value in row {
-            assert!(!value.starts_with(['=', '+', '-', '@', '\t', '\r']), "{value:?}");
+            assert!(
+                !value.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{value:?}"
+            );
         }
     }
     // The export is a valid import file (here: for leads, where none of it exists yet).
     let report = app
-        .send(Method::POST, "/v1/leads/import", Some(user), Some("text/csv"), r.body.to_vec())
+        .send(
+            Method::POST,
+            "/v1/leads/import",
+            Some(user),
+            Some("text/csv"),
+            r.body.to_vec(),
+        )
         .await
         .ok(StatusCode::OK);
     assert_eq!(report["imported"], 2, "{report}");

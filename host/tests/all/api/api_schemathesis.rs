@@ -35,7 +35,11 @@ fn run(command: &mut Command, what: &str) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{what} failed ({}):\n{text}", out.status);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{text}",
+        out.status
+    );
     text
 }
 
@@ -59,7 +63,9 @@ fn tools() -> PathBuf {
 }
 
 async fn serve(app: &App) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(mailroom::cli::connections::serve(
@@ -108,7 +114,15 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-client");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("dir");
-    let doc = app.send(axum::http::Method::GET, "/openapi.json", None, None, Vec::new()).await;
+    let doc = app
+        .send(
+            axum::http::Method::GET,
+            "/openapi.json",
+            None,
+            None,
+            Vec::new(),
+        )
+        .await;
     // openapi-python-client cannot read boolean schemas (`items: false`
     // after a tuple's `prefixItems`, valid OpenAPI 3.1): its copy goes
     // without them, the tuples keep their item schemas.
@@ -116,20 +130,35 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
     drop_false_items(&mut doc);
     std::fs::write(work.join("openapi.json"), doc.to_string()).expect("write doc");
     let config = work.join("config.yml");
-    std::fs::write(&config, "project_name_override: mailroom-client\npackage_name_override: mailroom_client\n").expect("config");
+    std::fs::write(
+        &config,
+        "project_name_override: mailroom-client\npackage_name_override: mailroom_client\n",
+    )
+    .expect("config");
     let bin2 = bin.clone();
     let work2 = work.clone();
     tokio::task::spawn_blocking(move || {
         run(
             Command::new(bin2.join("openapi-python-client"))
-                .args(["generate", "--path", "openapi.json", "--config", "config.yml", "--meta", "none", "--output-path", "mailroom_client"])
+                .args([
+                    "generate",
+                    "--path",
+                    "openapi.json",
+                    "--config",
+                    "config.yml",
+                    "--meta",
+                    "none",
+                    "--output-path",
+                    "mailroom_client",
+                ])
                 .current_dir(&work2),
             "openapi-python-client generate",
         )
     })
     .await
     .expect("generate");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/all/api/openapi_client/use_client.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/all/api/openapi_client/use_client.py");
     let account = f.account_a.to_string();
     let token = f.admin_a_token.clone();
     let python = bin.join("python");
@@ -161,13 +190,29 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
             .env("NO_COLOR", "1");
         c
     };
-    let skipped = format!("^({OUTBOUND}|{})$", DESTRUCTIVE.trim_start_matches("^(").trim_end_matches(")$"));
-    let main = schemathesis(f.admin_a_token.clone(), ["--exclude-operation-id-regex", skipped.as_str()]);
+    let skipped = format!(
+        "^({OUTBOUND}|{})$",
+        DESTRUCTIVE.trim_start_matches("^(").trim_end_matches(")$")
+    );
+    let main = schemathesis(
+        f.admin_a_token.clone(),
+        ["--exclude-operation-id-regex", skipped.as_str()],
+    );
     let destructive = schemathesis(throwaway, ["--include-operation-id-regex", DESTRUCTIVE]);
-    for (mut command, what) in [(main, "Schemathesis"), (destructive, "Schemathesis (destructive operations, throwaway org)")] {
-        let out = tokio::task::spawn_blocking(move || run(&mut command, what)).await.expect("run");
+    for (mut command, what) in [
+        (main, "Schemathesis"),
+        (
+            destructive,
+            "Schemathesis (destructive operations, throwaway org)",
+        ),
+    ] {
+        let out = tokio::task::spawn_blocking(move || run(&mut command, what))
+            .await
+            .expect("run");
         assert!(out.contains("passed"), "{what}:\n{out}");
     }
     // The admin of org A still works: the main pass did not lock itself out.
-    app.get("/v1/me", &f.admin_a_token).await.ok(axum::http::StatusCode::OK);
+    app.get("/v1/me", &f.admin_a_token)
+        .await
+        .ok(axum::http::StatusCode::OK);
 }

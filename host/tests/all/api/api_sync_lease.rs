@@ -6,9 +6,9 @@
 
 use crate::common::*;
 use axum::http::{Method, StatusCode};
-use mailroom::store::{AccountLease, Store, StoreConfig};
 use mailroom::ids::AccountId;
 use mailroom::store::testing::TempDir;
+use mailroom::store::{AccountLease, Store, StoreConfig};
 use mailroom_test_servers::{Dovecot, Layout, SilentServer};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -94,7 +94,10 @@ async fn a_killed_sync_holds_the_account_a_minute_at_most_and_the_api_says_why()
         {
             break lease;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "the command never took the lease");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the command never took the lease"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(holder.node, format!("cli-{}", cli.id()));
@@ -121,11 +124,20 @@ async fn a_killed_sync_holds_the_account_a_minute_at_most_and_the_api_says_why()
         .ok(StatusCode::OK);
     assert_eq!(shown["sync_lease"]["node"], holder.node.as_str(), "{shown}");
 
-    let shown = synced_by(&app, &f.admin_a_token, &account, killed + Duration::from_secs(90)).await;
+    let shown = synced_by(
+        &app,
+        &f.admin_a_token,
+        &account,
+        killed + Duration::from_secs(90),
+    )
+    .await;
     eprintln!("synced {:?} after the kill", killed.elapsed());
     assert!(shown["sync_lease"].is_null(), "{shown}");
     let list = app
-        .get(&format!("/v1/messages?account={account}&text=crash"), &f.admin_a_token)
+        .get(
+            &format!("/v1/messages?account={account}&text=crash"),
+            &f.admin_a_token,
+        )
         .await
         .ok(StatusCode::OK);
     assert_eq!(list["items"].as_array().map_or(0, Vec::len), 1, "{list}");
@@ -142,13 +154,26 @@ async fn a_restarted_server_gives_back_its_own_leases_at_once() {
     // What the crashed run left: its lease, good for a long while yet.
     assert!(
         db.store
-            .try_lease_account(&f.org_a, &id, AccountLease::Sync, "server-crashed", 15 * 60_000)
+            .try_lease_account(
+                &f.org_a,
+                &id,
+                AccountLease::Sync,
+                "server-crashed",
+                15 * 60_000
+            )
             .await
             .expect("lease")
     );
     let other = app.state.clone().with_node_identity("server-other".into());
-    assert_eq!(other.sync.recover().await.expect("recover"), 0, "not its lease");
-    let restarted = app.state.clone().with_node_identity("server-crashed".into());
+    assert_eq!(
+        other.sync.recover().await.expect("recover"),
+        0,
+        "not its lease"
+    );
+    let restarted = app
+        .state
+        .clone()
+        .with_node_identity("server-crashed".into());
     assert_eq!(restarted.sync.recover().await.expect("recover"), 1);
     let app = App {
         router: mailroom::api::router(restarted.clone()),
@@ -160,5 +185,11 @@ async fn a_restarted_server_gives_back_its_own_leases_at_once() {
         .await
         .ok(StatusCode::ACCEPTED);
     assert!(answer["waiting_for_lease"].is_null(), "{answer}");
-    synced_by(&app, &f.admin_a_token, &account, started + Duration::from_secs(20)).await;
+    synced_by(
+        &app,
+        &f.admin_a_token,
+        &account,
+        started + Duration::from_secs(20),
+    )
+    .await;
 }

@@ -7,10 +7,10 @@
 
 use super::support::*;
 use super::sync_push::{Watched, eventually_within, settings};
+use mailroom::ids::OrgId;
 use mailroom::store::{MessageStateUpdate, Store};
 use mailroom::sync::NoFolderMapper;
 use mailroom::sync::imap::folder_mapping::{FolderMappingChange, change_folder_mapping};
-use mailroom::ids::OrgId;
 use mailroom_test_servers::{Dovecot, Layout};
 use std::time::Duration;
 
@@ -26,30 +26,67 @@ async fn a_mapping_made_while_pushing_survives_full_syncs_and_refiles_stored_mai
     let user = d.user().name.clone();
     d.seed(&user, "INBOX", &mail(0, "in the inbox", 500));
     for i in 1..=3 {
-        d.seed(&user, "INBOX.Projects", &mail(i, &format!("project {i}"), 500));
+        d.seed(
+            &user,
+            "INBOX.Projects",
+            &mail(i, &format!("project {i}"), 500),
+        );
     }
     let mut quick = settings();
     quick.watch.full_sync_interval = Duration::from_secs(2);
     let w = Watched::start(s, &d, None, quick).await;
     // A folder without a role is its own folder, not the inbox.
-    assert_eq!(folder_of(s, &w.org, "project 1").await, "custom:INBOX.Projects");
+    assert_eq!(
+        folder_of(s, &w.org, "project 1").await,
+        "custom:INBOX.Projects"
+    );
     assert_eq!(folder_of(s, &w.org, "in the inbox").await, "inbox");
 
     let account = s.get_account(&w.org, &w.account).await.expect("account");
-    let change = FolderMappingChange { folder: "INBOX.Projects".into(), role: Some("archive".into()) };
-    change_folder_mapping(s, &account, &NoFolderMapper, &change).await.expect("map");
+    let change = FolderMappingChange {
+        folder: "INBOX.Projects".into(),
+        role: Some("archive".into()),
+    };
+    change_folder_mapping(s, &account, &NoFolderMapper, &change)
+        .await
+        .expect("map");
     for i in 1..=3 {
-        assert_eq!(folder_of(s, &w.org, &format!("project {i}")).await, "archive", "re-filed at once");
+        assert_eq!(
+            folder_of(s, &w.org, &format!("project {i}")).await,
+            "archive",
+            "re-filed at once"
+        );
     }
     // The watcher's full syncs (it connected before the mapping) keep it.
     let before = w.counts().full_syncs;
-    eventually_within("two more full syncs", Duration::from_secs(30), || async { w.counts().full_syncs >= before + 2 }).await;
+    eventually_within("two more full syncs", Duration::from_secs(30), || async {
+        w.counts().full_syncs >= before + 2
+    })
+    .await;
     let folders = s.list_folders(&w.org, &w.account).await.expect("folders");
-    let projects = folders.iter().find(|f| f.name == "INBOX.Projects").expect("INBOX.Projects");
-    assert_eq!(projects.role.as_deref(), Some("archive"), "the mapping holds");
+    let projects = folders
+        .iter()
+        .find(|f| f.name == "INBOX.Projects")
+        .expect("INBOX.Projects");
+    assert_eq!(
+        projects.role.as_deref(),
+        Some("archive"),
+        "the mapping holds"
+    );
     assert_eq!(folder_of(s, &w.org, "project 2").await, "archive");
-    let inbox = mailroom::store::MessageFilter { folder: Some("inbox".into()), ..Default::default() };
-    assert_eq!(s.list_messages(&w.org, &inbox, None, None).await.expect("inbox").items.len(), 1, "only INBOX mail is in the inbox");
+    let inbox = mailroom::store::MessageFilter {
+        folder: Some("inbox".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_messages(&w.org, &inbox, None, None)
+            .await
+            .expect("inbox")
+            .items
+            .len(),
+        1,
+        "only INBOX mail is in the inbox"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,12 +98,25 @@ async fn a_star_reaches_the_server_within_seconds_with_push() {
     let uid = d.seed(&user, "INBOX", &mail(0, "star me", 500));
     let w = Watched::start(s, &d, None, settings()).await;
     let (id, _) = by_subject(s, &w.org, "star me").await;
-    s.update_message_state(&w.org, &id, &MessageStateUpdate { starred: Some(true), ..Default::default() })
-        .await
-        .expect("star");
-    eventually_within("the star is on the server", Duration::from_secs(5), || async {
-        d.flags(&user, "INBOX", uid).iter().any(|f| f == "\\Flagged")
-    })
+    s.update_message_state(
+        &w.org,
+        &id,
+        &MessageStateUpdate {
+            starred: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("star");
+    eventually_within(
+        "the star is on the server",
+        Duration::from_secs(5),
+        || async {
+            d.flags(&user, "INBOX", uid)
+                .iter()
+                .any(|f| f == "\\Flagged")
+        },
+    )
     .await;
 }
 
@@ -85,8 +135,10 @@ async fn a_move_on_the_server_changes_the_folder_within_the_polling_interval() {
     // A move as a mail client makes it: a copy in Trash, gone from INBOX.
     d.seed(&user, "Trash", &raw);
     d.expunge(&user, "INBOX", uid);
-    eventually_within("the message is in the trash", Duration::from_secs(10), || async {
-        folder_of(s, &w.org, "moved away").await == "trash"
-    })
+    eventually_within(
+        "the message is in the trash",
+        Duration::from_secs(10),
+        || async { folder_of(s, &w.org, "moved away").await == "trash" },
+    )
     .await;
 }

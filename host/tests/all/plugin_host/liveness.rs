@@ -26,7 +26,10 @@ async fn a_plugin_waiting_in_a_wasi_poll_is_cut_off_and_counted() {
     still_serving(&reg, &org).await;
     let view = reg.get(&org, "polls-forever").await.expect("get");
     assert_eq!(view.metrics.failures.get("deadline_exceeded"), Some(&1));
-    let events = reg.events(&org, Some("polls-forever"), 10).await.expect("events");
+    let events = reg
+        .events(&org, Some("polls-forever"), 10)
+        .await
+        .expect("events");
     assert!(
         events
             .iter()
@@ -76,7 +79,11 @@ async fn the_deadline_is_wall_clock_time_with_both_cores_busy() {
     let calls: Vec<_> = (0..8)
         .map(|i| {
             let (reg, org) = (reg.clone(), org.clone());
-            let name = if i % 2 == 0 { "infinite-loop" } else { "polls-forever" };
+            let name = if i % 2 == 0 {
+                "infinite-loop"
+            } else {
+                "polls-forever"
+            };
             tokio::spawn(async move {
                 let started = Instant::now();
                 let result = classify(&reg, &org, name, message("hi", "")).await;
@@ -99,7 +106,8 @@ async fn the_deadline_is_wall_clock_time_with_both_cores_busy() {
     }
     for elapsed in &took {
         assert!(
-            *elapsed >= Duration::from_millis(500) && *elapsed <= Duration::from_millis(500) + SLACK,
+            *elapsed >= Duration::from_millis(500)
+                && *elapsed <= Duration::from_millis(500) + SLACK,
             "a 500 ms deadline took {took:?}"
         );
     }

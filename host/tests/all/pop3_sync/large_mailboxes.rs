@@ -50,7 +50,10 @@ async fn five_thousand_messages_are_listed_and_downloaded() {
         .await
         .expect("sync of 5,000 messages");
     eprintln!("POP3: {COUNT} messages synced in {:?}", started.elapsed());
-    assert_eq!((r.new_messages(), r.fetched()), (COUNT as u64, COUNT as u64));
+    assert_eq!(
+        (r.new_messages(), r.fetched()),
+        (COUNT as u64, COUNT as u64)
+    );
     assert_eq!(totals(s).await, (5_000, 5_000, 5_000));
     for i in [0, 97, 98, 2_500, COUNT - 1] {
         by_subject(s, &t.org, &format!("bulk {i}")).await;
@@ -93,7 +96,10 @@ async fn a_hundred_five_megabyte_messages_arrive_byte_for_byte() {
     let r = sync_account_with(s, &t.org, &acc, &NoFolderMapper, &patient(10), |_| {})
         .await
         .expect("sync of 100 messages of 5 MB");
-    eprintln!("POP3: {COUNT} messages of 5 MB synced in {:?}", started.elapsed());
+    eprintln!(
+        "POP3: {COUNT} messages of 5 MB synced in {:?}",
+        started.elapsed()
+    );
     assert_eq!(
         (r.new_messages(), r.deleted_from_server()),
         (COUNT as u64, COUNT as u64)
@@ -101,6 +107,10 @@ async fn a_hundred_five_megabyte_messages_arrive_byte_for_byte() {
     assert_eq!(on_server(&d), 0);
     for (n, raw) in mails.iter().enumerate() {
         let (id, _) = by_subject(s, &t.org, &format!("big {n}")).await;
-        assert_eq!(id, MessageId::of_raw(raw), "message {n} is the server's bytes");
+        assert_eq!(
+            id,
+            MessageId::of_raw(raw),
+            "message {n} is the server's bytes"
+        );
     }
 }

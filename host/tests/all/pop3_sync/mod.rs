@@ -5,7 +5,7 @@
 
 use super::imap_sync::support;
 
+mod large_mailboxes;
 mod pop3_support;
 mod sync_connection;
-mod large_mailboxes;
 mod sync_mailbox;

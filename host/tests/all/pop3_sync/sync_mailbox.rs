@@ -215,7 +215,15 @@ async fn the_owner_sees_every_download_with_keep_on_server_off_then_on() {
     let s = &db.store;
     let t = tenant(s).await;
     let owner = s
-        .create_user(&t.org, &NewUser { email: "pat@acme.example".into(), display_name: "Pat".into(), role: Role::User, licensed: true })
+        .create_user(
+            &t.org,
+            &NewUser {
+                email: "pat@acme.example".into(),
+                display_name: "Pat".into(),
+                role: Role::User,
+                licensed: true,
+            },
+        )
         .await
         .expect("user")
         .id;
@@ -225,25 +233,62 @@ async fn the_owner_sees_every_download_with_keep_on_server_off_then_on() {
         d.seed(&user, "INBOX", &mail(i, &format!("taken {i}"), 1_000));
     }
     let acc = pop3_account(s, &t, &d, Pop3::plain(&d).deleting()).await;
-    let to_pat = AccountUpdate { owner: Some(owner.clone()), ..Default::default() };
-    s.update_account(&t.org, &acc, &to_pat).await.expect("owned by a user");
-    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {}).await.expect("sync off");
+    let to_pat = AccountUpdate {
+        owner: Some(owner.clone()),
+        ..Default::default()
+    };
+    s.update_account(&t.org, &acc, &to_pat)
+        .await
+        .expect("owned by a user");
+    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {})
+        .await
+        .expect("sync off");
     assert_eq!(on_server(&d), 0, "downloaded and deleted from the server");
 
-    let keep = AccountUpdate { pop3_keep_on_server: Some(true), ..Default::default() };
-    s.update_account(&t.org, &acc, &keep).await.expect("keep on");
+    let keep = AccountUpdate {
+        pop3_keep_on_server: Some(true),
+        ..Default::default()
+    };
+    s.update_account(&t.org, &acc, &keep)
+        .await
+        .expect("keep on");
     for i in 3..5 {
         d.seed(&user, "INBOX", &mail(i, &format!("kept {i}"), 1_000));
     }
-    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {}).await.expect("sync on");
+    sync_account_with(s, &t.org, &acc, &NoFolderMapper, &options(10), |_| {})
+        .await
+        .expect("sync on");
     assert_eq!(on_server(&d), 2);
 
-    let owners_inbox = MessageFilter { account: Some(acc.clone()), folder: Some("inbox".into()), visible_to: Some(owner.clone()), ..Default::default() };
-    let page = s.list_messages(&t.org, &owners_inbox, None, None).await.expect("owner's inbox");
-    assert_eq!(page.items.len(), 5, "the owner sees every message: {:?}", page.items.iter().map(|m| &m.subject).collect::<Vec<_>>());
-    assert_eq!(s.account_message_counts(&t.org, &acc).await.expect("counts").messages, 5, "the account view counts them");
+    let owners_inbox = MessageFilter {
+        account: Some(acc.clone()),
+        folder: Some("inbox".into()),
+        visible_to: Some(owner.clone()),
+        ..Default::default()
+    };
+    let page = s
+        .list_messages(&t.org, &owners_inbox, None, None)
+        .await
+        .expect("owner's inbox");
+    assert_eq!(
+        page.items.len(),
+        5,
+        "the owner sees every message: {:?}",
+        page.items.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        s.account_message_counts(&t.org, &acc)
+            .await
+            .expect("counts")
+            .messages,
+        5,
+        "the account view counts them"
+    );
     let (gone, _) = by_subject(s, &t.org, "taken 0").await;
-    let seen = s.get_message_as(&t.org, &gone, Access::User(&owner)).await.expect("the owner opens a deleted download");
+    let seen = s
+        .get_message_as(&t.org, &gone, Access::User(&owner))
+        .await
+        .expect("the owner opens a deleted download");
     assert_eq!(seen.summary.mailbox, acc);
     assert_eq!(seen.summary.state.folder, "inbox");
 }

@@ -24,9 +24,9 @@ mod watch;
 pub use watch::{FolderStatus, IdleEnd};
 // QRESYNC and COPYUID: commands whose answers are read response by response.
 mod raw;
-pub use raw::{CopyUid, QresyncChanges};
 #[cfg(feature = "fuzzing")]
 pub use raw::fuzz_raw_responses;
+pub use raw::{CopyUid, QresyncChanges};
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -69,7 +69,11 @@ impl Pop3Session {
 
     /// Every message with its UIDL and size, in server order.
     pub async fn listing(&mut self) -> NetResult<Vec<ServerMessage>> {
-        let uidls = match self.wire.multiline("UIDL", "UIDL", MAX_LISTING_BYTES).await? {
+        let uidls = match self
+            .wire
+            .multiline("UIDL", "UIDL", MAX_LISTING_BYTES)
+            .await?
+        {
             Ok(body) => body,
             Err(words) => {
                 return Err(NetError::Protocol(format!(

@@ -231,9 +231,15 @@ mod tests {
         script.extend_from_slice(b"..stuffed\r\n.\r\n+OK next\r\n");
         expected.extend_from_slice(b".stuffed\r\n");
         let mut wire = wire_to(script).await;
-        assert_eq!(wire.status("UIDL").await.expect("status"), Reply::Ok("5000 messages".into()));
+        assert_eq!(
+            wire.status("UIDL").await.expect("status"),
+            Reply::Ok("5000 messages".into())
+        );
         assert_eq!(wire.body("UIDL", 1 << 20).await.expect("body"), expected);
-        assert_eq!(wire.status("NOOP").await.expect("next"), Reply::Ok("next".into()));
+        assert_eq!(
+            wire.status("NOOP").await.expect("next"),
+            Reply::Ok("next".into())
+        );
     }
 
     #[tokio::test]
@@ -244,14 +250,24 @@ mod tests {
 
         let mut wire = wire_to(b"line\r\nno end".to_vec()).await;
         let err = wire.body("RETR 1", 1 << 20).await.expect_err("cut");
-        assert!(err.to_string().contains("closed the connection during RETR 1"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("closed the connection during RETR 1"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn status_lines_are_told_apart() {
         let mut wire = wire_to(b"-ERR no such message\r\n+ eyJ9\r\nHELLO\r\n".to_vec()).await;
-        assert_eq!(wire.status("x").await.expect("err"), Reply::Err("no such message".into()));
-        assert_eq!(wire.status("x").await.expect("challenge"), Reply::Challenge("eyJ9".into()));
+        assert_eq!(
+            wire.status("x").await.expect("err"),
+            Reply::Err("no such message".into())
+        );
+        assert_eq!(
+            wire.status("x").await.expect("challenge"),
+            Reply::Challenge("eyJ9".into())
+        );
         let err = wire.status("x").await.expect_err("not POP3");
         assert!(err.to_string().contains("not POP3"), "{err}");
     }

@@ -95,17 +95,20 @@ impl WorldPre {
         message: &api::types::Message,
     ) -> wasmtime::Result<Result<api::types::Classification, String>> {
         match self {
-            Self::V0_2_0(api::WorldPre::Classifier(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_classifier()
-                .call_classify(&mut *store, message).await,
+            Self::V0_2_0(api::WorldPre::Classifier(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_classifier()
+                    .call_classify(&mut *store, message)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Classifier(p)) => {
                 let message: old::types::Message = message.clone().adapt();
                 Ok(p.instantiate_async(&mut *store)
-                .await?
+                    .await?
                     .mailroom_plugin_classifier()
-                    .call_classify(&mut *store, &message).await?
+                    .call_classify(&mut *store, &message)
+                    .await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Classifier)),
@@ -118,17 +121,20 @@ impl WorldPre {
         event: &api::workflow::Event,
     ) -> wasmtime::Result<Result<Vec<api::types::Action>, String>> {
         match self {
-            Self::V0_2_0(api::WorldPre::Workflow(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_workflow()
-                .call_on_event(&mut *store, event).await,
+            Self::V0_2_0(api::WorldPre::Workflow(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_workflow()
+                    .call_on_event(&mut *store, event)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Workflow(p)) => {
                 let event: old::workflow::Event = event.clone().adapt();
                 Ok(p.instantiate_async(&mut *store)
-                .await?
+                    .await?
                     .mailroom_plugin_workflow()
-                    .call_on_event(&mut *store, &event).await?
+                    .call_on_event(&mut *store, &event)
+                    .await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Workflow)),
@@ -140,16 +146,19 @@ impl WorldPre {
         store: &mut Store<State>,
     ) -> wasmtime::Result<api::provider::ProviderInfo> {
         match self {
-            Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_provider()
-                .call_info(&mut *store).await,
+            Self::V0_2_0(api::WorldPre::Provider(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_provider()
+                    .call_info(&mut *store)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Provider(p)) => Ok(p
                 .instantiate_async(&mut *store)
                 .await?
                 .mailroom_plugin_provider()
-                .call_info(&mut *store).await?
+                .call_info(&mut *store)
+                .await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::Provider)),
         }
@@ -161,17 +170,20 @@ impl WorldPre {
         mailbox: &api::types::Mailbox,
     ) -> wasmtime::Result<Option<api::types::FolderRole>> {
         match self {
-            Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_provider()
-                .call_map_folder(&mut *store, mailbox).await,
+            Self::V0_2_0(api::WorldPre::Provider(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_provider()
+                    .call_map_folder(&mut *store, mailbox)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let mailbox: old::types::Mailbox = mailbox.clone().adapt();
                 Ok(p.instantiate_async(&mut *store)
-                .await?
+                    .await?
                     .mailroom_plugin_provider()
-                    .call_map_folder(&mut *store, &mailbox).await?
+                    .call_map_folder(&mut *store, &mailbox)
+                    .await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
@@ -184,17 +196,20 @@ impl WorldPre {
         message: &api::types::Message,
     ) -> wasmtime::Result<Result<api::types::Message, String>> {
         match self {
-            Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_provider()
-                .call_normalize(&mut *store, message).await,
+            Self::V0_2_0(api::WorldPre::Provider(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_provider()
+                    .call_normalize(&mut *store, message)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let message: old::types::Message = message.clone().adapt();
                 Ok(p.instantiate_async(&mut *store)
-                .await?
+                    .await?
                     .mailroom_plugin_provider()
-                    .call_normalize(&mut *store, &message).await?
+                    .call_normalize(&mut *store, &message)
+                    .await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
@@ -207,17 +222,20 @@ impl WorldPre {
         problem: &api::provider::ConnectionProblem,
     ) -> wasmtime::Result<Option<api::provider::Diagnosis>> {
         match self {
-            Self::V0_2_0(api::WorldPre::Provider(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_provider()
-                .call_diagnose(&mut *store, problem).await,
+            Self::V0_2_0(api::WorldPre::Provider(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_provider()
+                    .call_diagnose(&mut *store, problem)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::Provider(p)) => {
                 let problem: old::provider::ConnectionProblem = problem.clone().adapt();
                 Ok(p.instantiate_async(&mut *store)
-                .await?
+                    .await?
                     .mailroom_plugin_provider()
-                    .call_diagnose(&mut *store, &problem).await?
+                    .call_diagnose(&mut *store, &problem)
+                    .await?
                     .adapt())
             }
             _ => Err(wrong_world(PluginKind::Provider)),
@@ -229,16 +247,19 @@ impl WorldPre {
         store: &mut Store<State>,
     ) -> wasmtime::Result<Vec<api::filter_importer::FilterFormat>> {
         match self {
-            Self::V0_2_0(api::WorldPre::FilterImporter(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_filter_importer()
-                .call_formats(&mut *store).await,
+            Self::V0_2_0(api::WorldPre::FilterImporter(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_filter_importer()
+                    .call_formats(&mut *store)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::FilterImporter(p)) => Ok(p
                 .instantiate_async(&mut *store)
                 .await?
                 .mailroom_plugin_filter_importer()
-                .call_formats(&mut *store).await?
+                .call_formats(&mut *store)
+                .await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::FilterImporter)),
         }
@@ -254,16 +275,19 @@ impl WorldPre {
         Result<api::filter_importer::ImportedRules, api::filter_importer::ImportError>,
     > {
         match self {
-            Self::V0_2_0(api::WorldPre::FilterImporter(p)) => p
-                .instantiate_async(&mut *store)
-                .await?
-                .mailroom_plugin_filter_importer()
-                .call_import_filters(&mut *store, format, data).await,
+            Self::V0_2_0(api::WorldPre::FilterImporter(p)) => {
+                p.instantiate_async(&mut *store)
+                    .await?
+                    .mailroom_plugin_filter_importer()
+                    .call_import_filters(&mut *store, format, data)
+                    .await
+            }
             Self::V0_1_0(old::WorldPre::FilterImporter(p)) => Ok(p
                 .instantiate_async(&mut *store)
                 .await?
                 .mailroom_plugin_filter_importer()
-                .call_import_filters(&mut *store, format, data).await?
+                .call_import_filters(&mut *store, format, data)
+                .await?
                 .adapt()),
             _ => Err(wrong_world(PluginKind::FilterImporter)),
         }

@@ -11,29 +11,54 @@ use crate::mailbox_state::Access;
 use mailroom_core::ids::{AccountId, FolderId};
 
 async fn user(s: &Store, org: &OrgId, email: &str) -> UserId {
-    s.create_user(org, &NewUser { email: email.into(), display_name: email.into(), role: Role::User, licensed: true })
-        .await
-        .expect("user")
-        .id
+    s.create_user(
+        org,
+        &NewUser {
+            email: email.into(),
+            display_name: email.into(),
+            role: Role::User,
+            licensed: true,
+        },
+    )
+    .await
+    .expect("user")
+    .id
 }
 
 async fn inbox(s: &Store, org: &OrgId, account: &AccountId) -> FolderId {
-    s.upsert_folder(org, account, &FolderInfo { name: "INBOX".into(), delimiter: None, special_use: None }, Some("inbox"))
-        .await
-        .expect("folder")
-        .id
+    s.upsert_folder(
+        org,
+        account,
+        &FolderInfo {
+            name: "INBOX".into(),
+            delimiter: None,
+            special_use: None,
+        },
+        Some("inbox"),
+    )
+    .await
+    .expect("folder")
+    .id
 }
 
 fn at(folder: &FolderId, uid: u32) -> Location {
-    Location::Imap { folder: folder.clone(), uidvalidity: 1, uid, flags: vec![], modseq: None }
+    Location::Imap {
+        folder: folder.clone(),
+        uidvalidity: 1,
+        uid,
+        flags: vec![],
+        modseq: None,
+    }
 }
 
 async fn queued_accounts(s: &Store, org: &OrgId) -> Vec<String> {
-    sqlx::query_scalar("SELECT DISTINCT account_id FROM server_changes WHERE org_id = $1 ORDER BY account_id")
-        .bind(org.as_str())
-        .fetch_all(s.pool())
-        .await
-        .expect("queue")
+    sqlx::query_scalar(
+        "SELECT DISTINCT account_id FROM server_changes WHERE org_id = $1 ORDER BY account_id",
+    )
+    .bind(org.as_str())
+    .fetch_all(s.pool())
+    .await
+    .expect("queue")
 }
 
 both_backends! {

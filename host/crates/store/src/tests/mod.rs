@@ -2,8 +2,8 @@
 //! (`both_backends!`), against real databases.
 
 mod accounts;
-mod mailbox_state;
 mod crm_audit_pipeline;
+mod mailbox_state;
 mod messages;
 mod oauth;
 mod orgs_users;

@@ -141,11 +141,24 @@ async fn open_creates_data_dir_key_and_sqlite_file() {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = |name: &str| {
-            let path = if name.is_empty() { data.clone() } else { data.join(name) };
-            std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+            let path = if name.is_empty() {
+                data.clone()
+            } else {
+                data.join(name)
+            };
+            std::fs::metadata(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .permissions()
+                .mode()
+                & 0o777
         };
         assert_eq!(mode(""), 0o700);
-        for file in [SQLITE_FILE.to_owned(), format!("{SQLITE_FILE}-wal"), format!("{SQLITE_FILE}-shm"), secrets::KEY_FILE.to_owned()] {
+        for file in [
+            SQLITE_FILE.to_owned(),
+            format!("{SQLITE_FILE}-wal"),
+            format!("{SQLITE_FILE}-shm"),
+            secrets::KEY_FILE.to_owned(),
+        ] {
             assert_eq!(mode(&file), 0o600, "{file}");
         }
     }

@@ -217,6 +217,9 @@ mod tests {
         );
         assert_eq!(role_source(&folders[0], &mapped), Some(RoleSource::Manual));
         assert_eq!(role_source(&folders[1], &mapped), Some(RoleSource::Server));
-        assert_eq!(role_source(&folders[2], &mapped), Some(RoleSource::Provider));
+        assert_eq!(
+            role_source(&folders[2], &mapped),
+            Some(RoleSource::Provider)
+        );
     }
 }

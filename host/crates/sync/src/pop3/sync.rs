@@ -25,7 +25,6 @@ use std::collections::HashSet;
 /// The one folder POP3 has, as reports name it.
 pub const INBOX: &str = "INBOX";
 
-
 /// Connects, downloads what is new, deletes what is stored when the account
 /// does not keep mail on the server, and quits.
 pub async fn sync_account(

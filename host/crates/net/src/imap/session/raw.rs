@@ -233,10 +233,16 @@ pub fn fuzz_raw_responses(mut bytes: &[u8]) {
     }
     let QresyncSelect { counters, changes } = reader;
     let had_uidvalidity = counters.uidvalidity.is_some();
-    assert_eq!(counters.into_selected("server", "INBOX").is_ok(), had_uidvalidity);
+    assert_eq!(
+        counters.into_selected("server", "INBOX").is_ok(),
+        had_uidvalidity
+    );
     for m in &changes.changed {
         assert!(!m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Recent")));
-        assert!(m.flags.windows(2).all(|w| w[0] < w[1]), "flags sorted, no repeats");
+        assert!(
+            m.flags.windows(2).all(|w| w[0] < w[1]),
+            "flags sorted, no repeats"
+        );
     }
 }
 
@@ -427,8 +433,14 @@ mod tests {
             assert!(rest.is_empty());
             reader.read(&response);
         }
-        let selected = reader.counters.into_selected("server", "INBOX").expect("selected");
-        assert_eq!((selected.exists, selected.uidvalidity, selected.uidnext), (3, 3_857_529_045, Some(4392)));
+        let selected = reader
+            .counters
+            .into_selected("server", "INBOX")
+            .expect("selected");
+        assert_eq!(
+            (selected.exists, selected.uidvalidity, selected.uidnext),
+            (3, 3_857_529_045, Some(4392))
+        );
         assert_eq!(reader.changes.changed[0].flags, ["\\Seen"]);
     }
 }
