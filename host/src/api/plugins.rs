@@ -13,6 +13,7 @@ use super::extract::{Json, Path, Query, body_bytes, media_type};
 use crate::auth::{AuthAdmin, AuthUser, Principal};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
+use mailroom_core::secret::Secret;
 use mailroom_plugin_host::Limits;
 use mailroom_plugin_host::registry::PluginView;
 use mailroom_plugin_host::registry::storage::{PluginEvent, PluginVersionRecord, Rollout};
@@ -37,6 +38,7 @@ pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(disable_plugin))
         .routes(routes!(set_rollout))
         .routes(routes!(set_config))
+        .routes(routes!(set_secret, delete_secret))
         .routes(routes!(set_position))
         .routes(routes!(set_limits))
         .routes(routes!(rollback_plugin))
@@ -345,6 +347,55 @@ pub async fn set_config(
         serde_json::json!({ "keys": keys }),
     )
     .await
+}
+
+/// A config value to hold as a secret.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretValue {
+    pub value: Secret,
+}
+
+/// Stores one config key of the plugin as a secret: sealed at rest, never
+/// returned (the plugin's `secret_keys` lists its name), given to the plugin
+/// like any config value. Replaces a plain value of the same key (admins only).
+#[utoipa::path(put, path = "/plugins/{name}/secrets/{key}", tag = "plugins",
+    params(("name" = String, Path), ("key" = String, Path)),
+    request_body = SecretValue,
+    responses((status = 200, body = PluginView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_secret(
+    State(state): State<AppState>,
+    AuthAdmin(p): AuthAdmin,
+    Path((name, key)): Path<(String, String)>,
+    Json(secret): Json<SecretValue>,
+) -> ApiResult<Json<PluginView>> {
+    let view = state
+        .registry
+        .set_secret(&p.org, &name, &key, Some(secret.value))
+        .await?;
+    let detail = serde_json::json!({ "key": key });
+    audited(&state, &p, "plugin.secret.set", view, detail).await
+}
+
+/// Removes a secret config key of the plugin; removing one that is not set
+/// changes nothing (admins only).
+#[utoipa::path(delete, path = "/plugins/{name}/secrets/{key}", tag = "plugins",
+    params(("name" = String, Path), ("key" = String, Path)),
+    responses((status = 200, body = PluginView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn delete_secret(
+    State(state): State<AppState>,
+    AuthAdmin(p): AuthAdmin,
+    Path((name, key)): Path<(String, String)>,
+) -> ApiResult<Json<PluginView>> {
+    let view = state.registry.set_secret(&p.org, &name, &key, None).await?;
+    let detail = serde_json::json!({ "key": key });
+    audited(&state, &p, "plugin.secret.remove", view, detail).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

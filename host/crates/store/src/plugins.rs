@@ -8,6 +8,7 @@ use super::{Store, StoreError};
 use async_trait::async_trait;
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
+use mailroom_core::secret::Secret;
 use mailroom_plugin_host::PluginKind;
 use mailroom_plugin_host::registry::storage::{
     KvChange, PluginEvent, PluginEventKind, PluginRecord, PluginVersionRecord, RegistryStorage,
@@ -16,6 +17,8 @@ use mailroom_plugin_host::registry::storage::{
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
 
 impl From<StoreError> for StorageError {
     fn from(e: StoreError) -> Self {
@@ -34,24 +37,67 @@ fn event_kind_str(kind: PluginEventKind) -> Result<String, StorageError> {
     }
 }
 
-fn plugin_from_row(row: &AnyRow) -> Result<PluginRecord, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let limits: Option<String> = row.try_get("limits")?;
-    let failures: i64 = row.try_get("consecutive_failures")?;
-    Ok(PluginRecord {
-        org: OrgId(row.try_get("org_id")?),
-        name: row.try_get("name")?,
-        kind: PluginKind::parse(&kind)
-            .ok_or_else(|| StoreError::Invalid(format!("stored plugin kind {kind:?}")))?,
-        active_seq: row.try_get("active_seq")?,
-        enabled: get_bool(row, "enabled")?,
-        rollout: from_json(&row.try_get::<String, _>("rollout")?)?,
-        position: row.try_get("position")?,
-        config: from_json(&row.try_get::<String, _>("config")?)?,
-        limits: limits.as_deref().map(from_json).transpose()?,
-        disabled_reason: row.try_get("disabled_reason")?,
-        consecutive_failures: u32::try_from(failures).unwrap_or(u32::MAX),
-    })
+/// Binds sealed plugin secrets to their org and plugin, so a value copied
+/// to another row does not open.
+fn secret_config_aad(org: &OrgId, name: &str) -> Vec<u8> {
+    format!("plugins/{org}/{name}/secret_config").into_bytes()
+}
+
+impl Store {
+    fn seal_secret_config(
+        &self,
+        org: &OrgId,
+        name: &str,
+        secrets: &BTreeMap<String, Secret>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        if secrets.is_empty() {
+            return Ok(None);
+        }
+        let plain: BTreeMap<&str, &str> = secrets
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose()))
+            .collect();
+        let json = Zeroizing::new(serde_json::to_vec(&plain)?);
+        self.cipher()
+            .seal(&json, &secret_config_aad(org, name))
+            .map(Some)
+    }
+
+    fn open_secret_config(
+        &self,
+        org: &OrgId,
+        name: &str,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<BTreeMap<String, Secret>, StoreError> {
+        let Some(sealed) = sealed else {
+            return Ok(BTreeMap::new());
+        };
+        let json = Zeroizing::new(self.cipher().open(&sealed, &secret_config_aad(org, name))?);
+        Ok(serde_json::from_slice(&json)?)
+    }
+
+    fn plugin_from_row(&self, row: &AnyRow) -> Result<PluginRecord, StoreError> {
+        let org = OrgId(row.try_get("org_id")?);
+        let name: String = row.try_get("name")?;
+        let kind: String = row.try_get("kind")?;
+        let limits: Option<String> = row.try_get("limits")?;
+        let failures: i64 = row.try_get("consecutive_failures")?;
+        Ok(PluginRecord {
+            secret_config: self.open_secret_config(&org, &name, row.try_get("secret_config")?)?,
+            org,
+            name,
+            kind: PluginKind::parse(&kind)
+                .ok_or_else(|| StoreError::Invalid(format!("stored plugin kind {kind:?}")))?,
+            active_seq: row.try_get("active_seq")?,
+            enabled: get_bool(row, "enabled")?,
+            rollout: from_json(&row.try_get::<String, _>("rollout")?)?,
+            position: row.try_get("position")?,
+            config: from_json(&row.try_get::<String, _>("config")?)?,
+            limits: limits.as_deref().map(from_json).transpose()?,
+            disabled_reason: row.try_get("disabled_reason")?,
+            consecutive_failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        })
+    }
 }
 
 fn version_from_row(row: &AnyRow) -> Result<PluginVersionRecord, StoreError> {
@@ -97,24 +143,28 @@ impl RegistryStorage for Store {
 
     async fn list_plugins(&self, org: &OrgId) -> Result<Vec<PluginRecord>, StorageError> {
         let rows = sqlx::query(
-            "SELECT org_id, name, kind, active_seq, enabled, rollout, position, config, limits, disabled_reason, \
-             consecutive_failures FROM plugins WHERE org_id = $1 ORDER BY kind, position, name",
+            "SELECT org_id, name, kind, active_seq, enabled, rollout, position, config, secret_config, limits, \
+             disabled_reason, consecutive_failures FROM plugins WHERE org_id = $1 ORDER BY kind, position, name",
         )
         .bind(org.as_str())
         .fetch_all(self.pool())
         .await
         .map_err(db)?;
-        Ok(rows.iter().map(plugin_from_row).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(|row| self.plugin_from_row(row))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn save_plugin(&self, r: &PluginRecord) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO plugins (org_id, name, kind, active_seq, enabled, rollout, position, config, limits, \
-             disabled_reason, consecutive_failures) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             disabled_reason, consecutive_failures, secret_config) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (org_id, name) DO UPDATE SET kind = excluded.kind, active_seq = excluded.active_seq, \
              enabled = excluded.enabled, rollout = excluded.rollout, position = excluded.position, \
              config = excluded.config, limits = excluded.limits, disabled_reason = excluded.disabled_reason, \
-             consecutive_failures = excluded.consecutive_failures",
+             consecutive_failures = excluded.consecutive_failures, secret_config = excluded.secret_config",
         )
         .bind(r.org.as_str())
         .bind(r.name.as_str())
@@ -127,6 +177,7 @@ impl RegistryStorage for Store {
         .bind(r.limits.as_ref().map(to_json).transpose()?)
         .bind(r.disabled_reason.clone())
         .bind(i64::from(r.consecutive_failures))
+        .bind(self.seal_secret_config(&r.org, &r.name, &r.secret_config)?)
         .execute(self.pool())
         .await
         .map_err(db)?;

@@ -166,6 +166,35 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
     assert!(m.contains("nope"), "{m}");
+    // A secret config value goes in and never comes out.
+    let r = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/probe/secrets/probe",
+            admin,
+            json!({"value": "tok-4711"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["secret_keys"], json!(["probe"]));
+    assert_eq!(r["config"], json!({}), "the secret replaced the plain value");
+    let shown = app.get("/v1/plugins/probe", admin).await.ok(StatusCode::OK);
+    assert!(!shown.to_string().contains("tok-4711"), "{shown}");
+    let m = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/probe/config",
+            admin,
+            json!({"probe": "x"}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"));
+    assert!(m.contains("held as a secret"), "{m}");
+    let r = app
+        .delete("/v1/plugins/probe/secrets/probe", admin)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["secret_keys"], json!([]));
     let r = app
         .json(
             Method::PUT,
@@ -263,6 +292,8 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
         "plugin.rollout",
         "plugin.position",
         "plugin.config",
+        "plugin.secret.set",
+        "plugin.secret.remove",
         "plugin.limits",
         "plugin.remove",
     ] {
@@ -276,6 +307,7 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
         "{audit}"
     );
     assert!(!audit.to_string().contains("hello"), "{audit}");
+    assert!(!audit.to_string().contains("tok-4711"), "{audit}");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use super::storage::{PluginEventKind, PluginRecord, Rollout};
 use super::{PluginRegistry, PluginView, RegistryError};
 use crate::limits::Limits;
 use mailroom_core::ids::OrgId;
+use mailroom_core::secret::Secret;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -52,13 +53,69 @@ impl PluginRegistry {
         .await
     }
 
-    /// Replaces the plugin's config. Keys the plugin does not declare are refused.
+    /// Replaces the plugin's config. Keys the plugin does not declare are
+    /// refused, and so are keys held as secrets (a key is one or the other).
     pub async fn set_config(
         &self,
         org: &OrgId,
         name: &str,
         config: BTreeMap<String, String>,
     ) -> Result<PluginView, RegistryError> {
+        self.check_declared(org, name, config.keys()).await?;
+        let msg = format!("config set ({} key(s))", config.len());
+        self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
+            if let Some(key) = config.keys().find(|k| record.secret_config.contains_key(*k)) {
+                return Err(RegistryError::Invalid(format!(
+                    "config key `{key}` of plugin `{name}` is held as a secret: \
+                     set it as a secret, or remove the secret first"
+                )));
+            }
+            record.config = config;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores one config value as a secret (sealed at rest, never shown
+    /// again, given to the plugin only), or removes it with `None` (removing
+    /// one that is not there changes nothing). A plain value of the same key
+    /// is dropped: the secret replaces it.
+    pub async fn set_secret(
+        &self,
+        org: &OrgId,
+        name: &str,
+        key: &str,
+        value: Option<Secret>,
+    ) -> Result<PluginView, RegistryError> {
+        self.check_declared(org, name, std::iter::once(&key.to_owned()))
+            .await?;
+        let msg = match value {
+            Some(_) => format!("secret config key `{key}` set"),
+            None => format!("secret config key `{key}` removed"),
+        };
+        self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
+            match value {
+                Some(value) => {
+                    record.config.remove(key);
+                    record.secret_config.insert(key.to_owned(), value);
+                }
+                None => {
+                    record.secret_config.remove(key);
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Refuses config keys the plugin's running version does not declare,
+    /// naming the ones it does.
+    async fn check_declared<'k>(
+        &self,
+        org: &OrgId,
+        name: &str,
+        keys: impl Iterator<Item = &'k String>,
+    ) -> Result<(), RegistryError> {
         let declared: Vec<String> = self
             .active(org, name)
             .await?
@@ -68,28 +125,22 @@ impl PluginRegistry {
             .iter()
             .map(|k| k.name.clone())
             .collect();
-        let unknown: Vec<&String> = config.keys().filter(|k| !declared.contains(k)).collect();
-        if !unknown.is_empty() {
-            return Err(RegistryError::Invalid(format!(
-                "plugin `{name}` does not read config key(s) {}; it declares: {}",
-                unknown
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if declared.is_empty() {
-                    "none".to_owned()
-                } else {
-                    declared.join(", ")
-                }
-            )));
+        let unknown: Vec<String> = keys
+            .filter(|k| !declared.contains(k))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
         }
-        let msg = format!("config set ({} key(s))", config.len());
-        self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
-            record.config = config;
-            Ok(())
-        })
-        .await
+        Err(RegistryError::Invalid(format!(
+            "plugin `{name}` does not read config key(s) {}; it declares: {}",
+            unknown.join(", "),
+            if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared.join(", ")
+            }
+        )))
     }
 
     pub async fn set_position(

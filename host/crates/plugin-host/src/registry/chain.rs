@@ -113,6 +113,14 @@ fn scope_for(settings: &RegistrySettings, plugin: &ActivePlugin) -> PluginScope 
             .iter()
             .map(|(k, v)| (k.clone(), v.clone())),
     );
+    // Secrets reach the plugin like any config value; only the API hides them.
+    config.extend(
+        plugin
+            .record
+            .secret_config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose().to_owned())),
+    );
     PluginScope {
         org: plugin.record.org.clone(),
         plugin: plugin.record.name.clone(),

@@ -244,6 +244,7 @@ impl PluginRegistry {
                     rollout: Rollout::Everyone,
                     position,
                     config: BTreeMap::new(),
+                    secret_config: BTreeMap::new(),
                     limits: None,
                     disabled_reason: None,
                     consecutive_failures: 0,

@@ -6,6 +6,7 @@ use crate::limits::Limits;
 use crate::metadata::PluginMetadata;
 use async_trait::async_trait;
 use mailroom_core::ids::{OrgId, UserId};
+use mailroom_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -42,11 +43,28 @@ pub struct PluginRecord {
     /// Order among plugins of the same kind; lower runs first.
     pub position: i64,
     pub config: BTreeMap<String, String>,
+    /// Config values held as secrets: sealed at rest, write-only through the
+    /// API, given to the plugin only. Shown as their keys (`secret_keys`).
+    #[serde(
+        rename = "secret_keys",
+        serialize_with = "keys_only",
+        skip_deserializing
+    )]
+    #[schema(value_type = Vec<String>)]
+    pub secret_config: BTreeMap<String, Secret>,
     /// Per-plugin overrides of the org's limits.
     pub limits: Option<Limits>,
     /// Why the host disabled it, when it did (e.g. after repeated failures).
     pub disabled_reason: Option<String>,
     pub consecutive_failures: u32,
+}
+
+/// A map shown by its keys alone: how secret config appears to anyone but the plugin.
+fn keys_only<S: serde::Serializer, V>(
+    map: &BTreeMap<String, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(map.keys())
 }
 
 /// One uploaded version of a plugin. Versions are kept for rollback.

@@ -20,6 +20,7 @@ fn record(org: &OrgId, name: &str, position: i64) -> PluginRecord {
         rollout: Rollout::Users(vec![UserId("usr_1".into())]),
         position,
         config: BTreeMap::from([("lang".to_owned(), "en".to_owned())]),
+        secret_config: BTreeMap::from([("api-token".to_owned(), Secret::new("s3cr3t"))]),
         limits: Some(Limits {
             deadline_ms: 500,
             ..Limits::default()
@@ -109,5 +110,30 @@ both_backends! {
         assert!(s.list_versions(&org, "sentiment").await.expect("versions").is_empty());
         assert!(s.kv_load(&org, "sentiment").await.expect("kv").is_empty());
         assert_eq!(s.get_blob(&sha).await.expect("blob stays"), Some(bytes));
+    }
+
+    async fn secret_plugin_config_is_sealed_and_shown_by_key_only(db) {
+        let s = &db.store;
+        let storage: &dyn RegistryStorage = s;
+        let (org, _) = org_with_admin(s, "acme").await;
+        storage.save_plugin(&record(&org, "crm-sync", 1)).await.expect("save");
+        storage.save_plugin(&record(&org, "other", 2)).await.expect("save");
+
+        let sealed: Vec<u8> = sqlx::query_scalar("SELECT secret_config FROM plugins WHERE name = 'crm-sync'")
+            .fetch_one(s.pool()).await.expect("row");
+        assert_eq!(sealed[0], 1, "version byte");
+        assert!(!sealed.windows(6).any(|w| w == b"s3cr3t"), "secret config is plaintext");
+
+        let got = storage.list_plugins(&org).await.expect("list");
+        let plugin = got.iter().find(|p| p.name == "crm-sync").expect("plugin");
+        assert_eq!(plugin.secret_config.get("api-token").map(Secret::expose), Some("s3cr3t"));
+        let json = serde_json::to_value(plugin).expect("json");
+        assert_eq!(json["secret_keys"], serde_json::json!(["api-token"]));
+        assert!(!json.to_string().contains("s3cr3t"), "{json}");
+
+        // Bound to its plugin: copied to another plugin's row, it does not open.
+        sqlx::query("UPDATE plugins SET secret_config = $1 WHERE name = 'other'")
+            .bind(sealed).execute(s.pool()).await.expect("copy");
+        assert!(storage.list_plugins(&org).await.is_err());
     }
 }
