@@ -178,7 +178,7 @@ pub async fn greet(
     stream: MailStream,
     timeouts: Timeouts,
 ) -> NetResult<Greeted> {
-    timed("with a greeting and EHLO", timeouts.command, async {
+    timed("with a greeting and EHLO", timeouts.greeting, async {
         AsyncSmtpConnection::connect_with_transport(Box::new(stream), &ClientId::default())
             .await
             .map(|connection| Greeted { connection })
@@ -202,7 +202,7 @@ pub async fn starttls(
         });
     }
     let parameters = tls_parameters(target)?;
-    timed("STARTTLS", timeouts.connect, async {
+    timed("STARTTLS", timeouts.tls, async {
         greeted
             .connection
             .starttls(parameters, &ClientId::default())
@@ -211,6 +211,34 @@ pub async fn starttls(
     })
     .await?;
     Ok(greeted)
+}
+
+/// SMTP's part of the shared steps ([`crate::steps`]).
+pub struct Smtp;
+
+impl crate::steps::Protocol for Smtp {
+    type Greeted = Greeted;
+    const UPGRADE: &'static str = "STARTTLS";
+
+    async fn greet(
+        target: &ServerTarget,
+        stream: MailStream,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        greet(target, stream, timeouts).await
+    }
+
+    async fn upgrade(
+        target: &ServerTarget,
+        greeted: Greeted,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        starttls(target, greeted, timeouts).await
+    }
+
+    fn describe(greeted: &Greeted) -> String {
+        format!("the server says it is {}", greeted.server_name())
+    }
 }
 
 /// AUTH with `auth`; no mail is sent. A password goes in plain text to a

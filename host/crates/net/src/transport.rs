@@ -43,21 +43,43 @@ impl ServerTarget {
     }
 }
 
-/// Deadlines. `command` applies to each server response: a long FETCH may
-/// take minutes as long as data keeps coming.
+/// Deadlines, one per step of reaching a server: `connect` for the DNS
+/// lookup and the TCP connection, `tls` for a handshake, `greeting` for
+/// the server's first words (for SMTP: and the EHLO answer); `command`
+/// applies to each server response after that: a long FETCH may take
+/// minutes as long as data keeps coming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     pub connect: Duration,
+    pub tls: Duration,
+    pub greeting: Duration,
     pub command: Duration,
 }
 
 impl Default for Timeouts {
+    /// For sync and sending: patient with a slow server.
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(20),
+            tls: Duration::from_secs(20),
+            greeting: Duration::from_secs(30),
             command: Duration::from_secs(60),
         }
     }
+}
+
+impl Timeouts {
+    /// For the connection test, where someone waits for the answer: a port
+    /// that accepts and says nothing is reported within seconds.
+    pub fn connection_test() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            tls: Duration::from_secs(10),
+            greeting: Duration::from_secs(5),
+            command: Duration::from_secs(20),
+        }
+    }
+
 }
 
 /// A TLS connection to a mail server.
@@ -236,7 +258,7 @@ pub async fn tls_handshake(
         certificate: false,
     })?;
     let connector = TlsConnector::from(config);
-    timed("the TLS handshake", timeouts.connect, async {
+    timed("the TLS handshake", timeouts.tls, async {
         connector
             .connect(name, tcp)
             .await

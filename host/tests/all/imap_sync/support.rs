@@ -174,6 +174,8 @@ pub fn options(batch_messages: usize) -> SyncOptions {
 pub fn short_timeouts() -> Timeouts {
     Timeouts {
         connect: Duration::from_secs(2),
+        tls: Duration::from_secs(2),
+        greeting: Duration::from_secs(2),
         command: Duration::from_secs(2),
     }
 }

@@ -341,6 +341,8 @@ pub fn options() -> SendOptions {
         smtp_timeout: Duration::from_secs(5),
         imap_timeouts: Timeouts {
             connect: Duration::from_secs(3),
+            tls: Duration::from_secs(3),
+            greeting: Duration::from_secs(5),
             command: Duration::from_secs(5),
         },
         retry: RetryPolicy {
