@@ -139,6 +139,7 @@ impl Default for HttpSettings {
 pub struct ConnectionTestSettings {
     /// The DNS lookup, and the TCP connection.
     pub connect_secs: u64,
+    /// A TLS handshake (and the STARTTLS/STLS command before it).
     pub tls_secs: u64,
     /// The server's first words (for SMTP: and the EHLO answer).
     pub greeting_secs: u64,
@@ -159,6 +160,7 @@ impl Default for ConnectionTestSettings {
 }
 
 impl ConnectionTestSettings {
+    /// The deadlines the connection test runs under.
     pub fn timeouts(&self) -> Timeouts {
         Timeouts {
             connect: Duration::from_secs(self.connect_secs),

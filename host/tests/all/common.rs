@@ -13,11 +13,36 @@ use mailroom::plugin::registry::PluginRegistry;
 use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::testing::TestDb;
 use mailroom::store::{Location, NewCrmRecord, NewUser, Role, Store};
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_plugin_artifacts as artifacts;
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
+
+/// Creates an org with its first admin whose destination policy allows
+/// this machine: the tests' mail, SMTP and OAuth servers all listen on
+/// loopback, which the default policy refuses. The one place tests open it.
+pub async fn local_org(
+    store: &Store,
+    name: &str,
+    admin_email: &str,
+    admin_name: &str,
+) -> (
+    mailroom::store::Org,
+    mailroom::store::User,
+    mailroom::store::NewToken,
+) {
+    let created = store
+        .create_org_with_admin(name, admin_email, admin_name)
+        .await
+        .expect("create org");
+    store
+        .set_destination_policy(&created.0.id, &DestinationPolicy::allowing_loopback())
+        .await
+        .expect("allow loopback");
+    created
+}
 
 pub fn engine() -> Arc<PluginEngine> {
     static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
@@ -305,14 +330,10 @@ pub fn account_json(email: &str) -> Value {
 pub async fn fixture(app: &App) -> Fixture {
     let store = app.store();
     let unique = hex::encode(rand::random::<[u8; 4]>());
-    let (org_a, admin_a, token_a) = store
-        .create_org_with_admin(&format!("A {unique}"), "admin@a.example", "Admin A")
-        .await
-        .expect("org A");
-    let (org_b, _, token_b) = store
-        .create_org_with_admin(&format!("B {unique}"), "admin@b.example", "Admin B")
-        .await
-        .expect("org B");
+    let (org_a, admin_a, token_a) =
+        local_org(store, &format!("A {unique}"), "admin@a.example", "Admin A").await;
+    let (org_b, _, token_b) =
+        local_org(store, &format!("B {unique}"), "admin@b.example", "Admin B").await;
     let user_a = store
         .create_user(
             &org_a.id,

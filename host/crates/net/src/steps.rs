@@ -92,7 +92,9 @@ pub async fn connect<P: Protocol>(
     // Refused before any connection: it is the TLS setting that is wrong.
     step.run(ConnectStep::Tls, async { refuse_plain_text(target) })
         .await?;
-    let addrs = step.run(ConnectStep::Dns, resolve(target, timeouts)).await?;
+    let addrs = step
+        .run(ConnectStep::Dns, resolve(target, timeouts))
+        .await?;
     let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
     step.passed(
         ConnectStep::Dns,
@@ -109,10 +111,7 @@ pub async fn connect<P: Protocol>(
             let tls = step
                 .run(ConnectStep::Tls, tls_handshake(target, tcp, timeouts))
                 .await?;
-            step.passed(
-                ConnectStep::Tls,
-                format!("{}, {verify}", tls_version(&tls)),
-            );
+            step.passed(ConnectStep::Tls, format!("{}, {verify}", tls_version(&tls)));
             step.greet::<P>(target, MailStream::Tls(Box::new(tls)), timeouts)
                 .await
         }

@@ -170,7 +170,10 @@ async fn a_silent_port_is_reported_within_the_short_step_deadline() {
     assert_eq!(greeting["status"], "failed", "{report:#}");
     assert_eq!(greeting["error_kind"], "timeout", "{report:#}");
     assert!(
-        greeting["detail"].as_str().unwrap_or("").contains("within 5 s"),
+        greeting["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("within 5 s"),
         "{greeting:#}"
     );
     assert!(

@@ -22,10 +22,8 @@ pub struct Tenant {
 }
 
 pub async fn tenant(store: &Store) -> Tenant {
-    let (org, admin, _token) = store
-        .create_org_with_admin("acme", "admin@acme.example", "Admin")
-        .await
-        .expect("create org");
+    let (org, admin, _token) =
+        crate::common::local_org(&store, "acme", "admin@acme.example", "Admin").await;
     Tenant {
         org: org.id,
         admin: admin.id,

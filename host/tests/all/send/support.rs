@@ -51,11 +51,8 @@ impl World {
         let sink = SmtpSink::relay_for(&dovecot);
         sink.set_available(relay_up);
         let db = TestDb::sqlite().await;
-        let (org, admin, token) = db
-            .store
-            .create_org_with_admin("acme", "admin@acme.example", "Admin")
-            .await
-            .expect("create org");
+        let (org, admin, token) =
+            crate::common::local_org(&db.store, "acme", "admin@acme.example", "Admin").await;
         let registry = PluginRegistry::new(
             engine(),
             Arc::new(db.store.clone()),

@@ -83,7 +83,10 @@ impl<'a> Tester<'a> {
     /// [`mailroom_net::steps`]), each recorded as it passes: the greeted
     /// connection, or `None` when a step failed (recorded with the
     /// provider's diagnosis).
-    pub(super) async fn reach<P: steps::Protocol>(&mut self, timeouts: Timeouts) -> Option<P::Greeted> {
+    pub(super) async fn reach<P: steps::Protocol>(
+        &mut self,
+        timeouts: Timeouts,
+    ) -> Option<P::Greeted> {
         let target = self.target;
         match steps::connect::<P>(target, timeouts, self).await {
             Ok(greeted) => Some(greeted),
