@@ -295,7 +295,13 @@ mod tests {
     fn presets_fill_the_servers_left_out() {
         let req =
             request(serde_json::json!({"email": "ann@example.com", "provider_id": "example"}));
-        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        let new = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .expect("new account");
         assert_eq!(
             new.incoming,
             ServerSettings {
@@ -314,13 +320,25 @@ mod tests {
             serde_json::json!({"email": "ann@example.com", "provider_id": "example",
             "incoming": {"host": "mail.example.com", "port": 143, "security": "starttls"}}),
         );
-        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        let new = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .expect("new account");
         assert_eq!(new.incoming.host, "mail.example.com");
         // A protocol the provider has no preset for needs servers.
         let req = request(
             serde_json::json!({"email": "ann@example.com", "provider_id": "example", "protocol": "pop3"}),
         );
-        let err = new_account(req, UserId("usr_a".into()), Some(&info())).unwrap_err();
+        let err = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .unwrap_err();
         assert!(err.message.contains("pop3"), "{}", err.message);
     }
 }

@@ -13,36 +13,13 @@ use mailroom::plugin::registry::PluginRegistry;
 use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::testing::TestDb;
 use mailroom::store::{Location, NewCrmRecord, NewUser, Role, Store};
-use mailroom_core::destinations::DestinationPolicy;
 use mailroom_plugin_artifacts as artifacts;
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
-/// Creates an org with its first admin whose destination policy allows
-/// this machine: the tests' mail, SMTP and OAuth servers all listen on
-/// loopback, which the default policy refuses. The one place tests open it.
-pub async fn local_org(
-    store: &Store,
-    name: &str,
-    admin_email: &str,
-    admin_name: &str,
-) -> (
-    mailroom::store::Org,
-    mailroom::store::User,
-    mailroom::store::NewToken,
-) {
-    let created = store
-        .create_org_with_admin(name, admin_email, admin_name)
-        .await
-        .expect("create org");
-    store
-        .set_destination_policy(&created.0.id, &DestinationPolicy::allowing_loopback())
-        .await
-        .expect("allow loopback");
-    created
-}
+pub use mailroom::store::testing::local_org;
 
 pub fn engine() -> Arc<PluginEngine> {
     static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();

@@ -145,7 +145,7 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
     .await
     .expect("store");
     let (org, admin, _) =
-        crate::common::local_org(&store, "cli", "admin@cli.example", "Admin").await;
+        mailroom::store::testing::local_org(&store, "cli", "admin@cli.example", "Admin").await;
     let account = store
         .create_account(
             &org.id,

@@ -23,7 +23,7 @@ pub struct Tenant {
 
 pub async fn tenant(store: &Store) -> Tenant {
     let (org, admin, _token) =
-        crate::common::local_org(&store, "acme", "admin@acme.example", "Admin").await;
+        mailroom::store::testing::local_org(store, "acme", "admin@acme.example", "Admin").await;
     Tenant {
         org: org.id,
         admin: admin.id,

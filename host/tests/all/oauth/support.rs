@@ -56,7 +56,8 @@ impl World {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone());
         let (org, _admin, token) =
-            crate::common::local_org(&db.store, "acme", "admin@acme.example", "Admin").await;
+            mailroom::store::testing::local_org(&db.store, "acme", "admin@acme.example", "Admin")
+                .await;
         let admin_token = token.secret.expose().to_owned();
         app.json(
             Method::PUT,

@@ -52,7 +52,8 @@ impl World {
         sink.set_available(relay_up);
         let db = TestDb::sqlite().await;
         let (org, admin, token) =
-            crate::common::local_org(&db.store, "acme", "admin@acme.example", "Admin").await;
+            mailroom::store::testing::local_org(&db.store, "acme", "admin@acme.example", "Admin")
+                .await;
         let registry = PluginRegistry::new(
             engine(),
             Arc::new(db.store.clone()),
