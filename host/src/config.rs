@@ -4,12 +4,14 @@
 //! function over a file and an environment lookup so every layer is tested
 //! without touching the process environment.
 
+use mailroom_net::Timeouts;
 use mailroom_plugin_host::Limits;
 use mailroom_plugin_host::registry::RegistrySettings;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./mailroom-data";
@@ -130,6 +132,45 @@ impl Default for HttpSettings {
     }
 }
 
+/// The connection test's deadline per step, in seconds: short, since
+/// someone waits for the answer (sync and sending keep patient ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionTestSettings {
+    /// The DNS lookup, and the TCP connection.
+    pub connect_secs: u64,
+    /// A TLS handshake (and the STARTTLS/STLS command before it).
+    pub tls_secs: u64,
+    /// The server's first words (for SMTP: and the EHLO answer).
+    pub greeting_secs: u64,
+    /// Each command after that: the login, the folder list.
+    pub command_secs: u64,
+}
+
+impl Default for ConnectionTestSettings {
+    fn default() -> Self {
+        let t = Timeouts::connection_test();
+        Self {
+            connect_secs: t.connect.as_secs(),
+            tls_secs: t.tls.as_secs(),
+            greeting_secs: t.greeting.as_secs(),
+            command_secs: t.command.as_secs(),
+        }
+    }
+}
+
+impl ConnectionTestSettings {
+    /// The deadlines the connection test runs under.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(self.connect_secs),
+            tls: Duration::from_secs(self.tls_secs),
+            greeting: Duration::from_secs(self.greeting_secs),
+            command: Duration::from_secs(self.command_secs),
+        }
+    }
+}
+
 /// Everything `mailroom serve` needs to know.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -148,6 +189,7 @@ pub struct Settings {
     pub plugins: PluginDefaults,
     pub sync: SyncSettings,
     pub http: HttpSettings,
+    pub connection_test: ConnectionTestSettings,
 }
 
 impl Default for Settings {
@@ -165,6 +207,7 @@ impl Default for Settings {
             plugins: PluginDefaults::default(),
             sync: SyncSettings::default(),
             http: HttpSettings::default(),
+            connection_test: ConnectionTestSettings::default(),
         }
     }
 }
@@ -327,6 +370,13 @@ impl Settings {
                 "http",
                 "header_read_timeout_secs, connections_per_address, \
                  max_uri_bytes and max_header_bytes must be above 0",
+            ));
+        }
+        let c = &self.connection_test;
+        if [c.connect_secs, c.tls_secs, c.greeting_secs, c.command_secs].contains(&0) {
+            return Err(value(
+                "connection_test",
+                "connect_secs, tls_secs, greeting_secs and command_secs must be above 0",
             ));
         }
         if self.sync.poll_seconds == 0 {

@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use mailroom_core::ids::AccountId;
 use mailroom_store::{ServerChangesStatus, SyncLease};
+use mailroom_sync::PluginProvider;
 use mailroom_sync::diagnose::{ConnectionReport, test_account};
-use mailroom_sync::{PluginProvider, Timeouts};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -49,7 +49,7 @@ pub async fn test_connection(
         &p.org,
         &account.id,
         &diagnoser,
-        Timeouts::default(),
+        state.settings.connection_test.timeouts(),
     )
     .await?;
     Ok(Json(report))

@@ -9,7 +9,7 @@
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
-use super::new_account::{CreateAccount, new_account};
+use super::new_account::{CreateAccount, check_destination, new_account};
 use super::providers::preset_for;
 use crate::auth::{AuthAdmin, AuthUser, Principal};
 use axum::extract::State;
@@ -111,7 +111,8 @@ pub async fn create_account(
         ));
     }
     let preset = preset_for(&state, &p, &mut req).await?;
-    let new = new_account(req, owner, preset.as_ref())?;
+    let policy = state.store.destination_policy(&p.org).await?;
+    let new = new_account(req, owner, preset.as_ref(), &policy)?;
     let account = state.store.create_account(&p.org, &new).await?;
     let detail = serde_json::json!({ "email": account.email, "owner": account.owner });
     super::audit::record(&state, &p, "account.create", account.id.as_str(), detail).await;
@@ -149,11 +150,12 @@ pub async fn update_account(
             "only an org admin may give an account to another user",
         ));
     }
+    let policy = state.store.destination_policy(&p.org).await?;
     if let Some(incoming) = &update.incoming {
-        super::new_account::check_plain_text("incoming", incoming)?;
+        check_destination("incoming", incoming, &policy)?;
     }
     if let Some(Some(outgoing)) = &update.outgoing {
-        super::new_account::check_plain_text("outgoing", outgoing)?;
+        check_destination("outgoing", outgoing, &policy)?;
     }
     let account = state.store.update_account(&p.org, &id, &update).await?;
     super::audit::record(
@@ -355,7 +357,13 @@ mod tests {
         };
         let req = request(serde_json::json!({"email": "ann@example.com",
             "incoming": {"host": "imap.example.com", "port": 993, "security": "tls"}}));
-        let new = new_account(req, UserId("usr_ann".into()), None).expect("new");
+        let new = new_account(
+            req,
+            UserId("usr_ann".into()),
+            None,
+            &mailroom_core::destinations::DestinationPolicy::default(),
+        )
+        .expect("new");
         let mut account = Account {
             id: AccountId("acc_1".into()),
             org: OrgId("org_a".into()),
@@ -388,6 +396,7 @@ mod tests {
             last_error: None,
             last_sync_at: None,
             sync_lease: None,
+            warnings: Vec::new(),
             created_at: 0,
             updated_at: 0,
         };

@@ -11,6 +11,7 @@ pub mod account_sync;
 pub mod accounts;
 pub mod audit;
 pub mod contacts;
+pub mod destinations;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -117,6 +118,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(users::routes())
         .merge(audit::routes())
+        .merge(destinations::routes())
         .merge(tokens::routes())
         .merge(accounts::routes())
         .merge(account_sync::routes())

@@ -4,6 +4,7 @@
 //! provider does not take refused in the provider's words.
 
 use super::error::{ApiError, ApiResult};
+use mailroom_core::destinations::{DestinationPolicy, Purpose};
 use mailroom_core::ids::UserId;
 use mailroom_plugin_host::bindings::latest::provider;
 use mailroom_store::{
@@ -120,18 +121,29 @@ fn server(preset: &provider::ServerPreset) -> ServerSettings {
     }
 }
 
-/// An unencrypted server (`security: none`) is for this machine only: the
-/// same rule the protocol clients keep at connect time
-/// ([`mailroom_net::transport::refuse_plain_text`]), told at once here.
-pub fn check_plain_text(which: &str, server: &ServerSettings) -> ApiResult<()> {
-    if server.security != Security::None || mailroom_net::transport::is_loopback(&server.host) {
-        return Ok(());
+/// Where a server may be, told at once when an account is created or
+/// changed: the org's destination policy (what can be known before a DNS
+/// lookup: the port, and the address when the host is one), and plain text
+/// (`security: none`) only to this machine or a host the policy names. The
+/// protocol clients keep both rules again at connect time, on the
+/// addresses DNS gives ([`mailroom_net::transport::resolve`]).
+pub fn check_destination(
+    which: &str,
+    server: &ServerSettings,
+    policy: &DestinationPolicy,
+) -> ApiResult<()> {
+    if server.security == Security::None && !policy.allows_plain_text(&server.host, None) {
+        return Err(ApiError::unprocessable(format!(
+            "`{which}.security: none` would send the login in plain text to {}, which is not \
+             this machine: use \"tls\" or \"starttls\" (plain text is for a server on this \
+             machine, or one an admin names in `plain_text_hosts` of the org's destination \
+             policy)",
+            server.host
+        )));
     }
-    Err(ApiError::unprocessable(format!(
-        "`{which}.security: none` would send the login in plain text to {}, which is not this \
-         machine: use \"tls\" or \"starttls\" (plain text is for a server on this machine only)",
-        server.host
-    )))
+    policy
+        .check_before_lookup(&server.host, server.port, Purpose::Mail)
+        .map_err(|refused| ApiError::unprocessable(format!("`{which}`: {refused}")))
 }
 
 /// Builds the store's `NewAccount`, taking servers left out from `preset`.
@@ -139,6 +151,7 @@ pub fn new_account(
     req: CreateAccount,
     owner: UserId,
     preset: Option<&provider::ProviderInfo>,
+    policy: &DestinationPolicy,
 ) -> ApiResult<NewAccount> {
     // Only where the preset is the server: one given explicitly may take
     // what its provider's public service does not (e.g. a custom IdP).
@@ -171,9 +184,9 @@ pub fn new_account(
     let outgoing = req
         .outgoing
         .or_else(|| preset.and_then(|i| i.smtp.as_ref()).map(server));
-    check_plain_text("incoming", &incoming)?;
+    check_destination("incoming", &incoming, policy)?;
     if let Some(outgoing) = &outgoing {
-        check_plain_text("outgoing", outgoing)?;
+        check_destination("outgoing", outgoing, policy)?;
     }
     let display_name = if req.display_name.trim().is_empty() {
         req.email.clone()
@@ -282,7 +295,13 @@ mod tests {
     fn presets_fill_the_servers_left_out() {
         let req =
             request(serde_json::json!({"email": "ann@example.com", "provider_id": "example"}));
-        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        let new = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .expect("new account");
         assert_eq!(
             new.incoming,
             ServerSettings {
@@ -301,13 +320,25 @@ mod tests {
             serde_json::json!({"email": "ann@example.com", "provider_id": "example",
             "incoming": {"host": "mail.example.com", "port": 143, "security": "starttls"}}),
         );
-        let new = new_account(req, UserId("usr_a".into()), Some(&info())).expect("new account");
+        let new = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .expect("new account");
         assert_eq!(new.incoming.host, "mail.example.com");
         // A protocol the provider has no preset for needs servers.
         let req = request(
             serde_json::json!({"email": "ann@example.com", "provider_id": "example", "protocol": "pop3"}),
         );
-        let err = new_account(req, UserId("usr_a".into()), Some(&info())).unwrap_err();
+        let err = new_account(
+            req,
+            UserId("usr_a".into()),
+            Some(&info()),
+            &DestinationPolicy::default(),
+        )
+        .unwrap_err();
         assert!(err.message.contains("pop3"), "{}", err.message);
     }
 }

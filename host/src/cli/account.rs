@@ -18,7 +18,7 @@ use mailroom_sync::imap::folder_mapping::{
     FolderMappingChange, account_folders, change_folder_mapping,
 };
 use mailroom_sync::scheduler::SchedulerSettings;
-use mailroom_sync::{PluginProvider, SyncProgress, Timeouts, sync_account};
+use mailroom_sync::{PluginProvider, SyncProgress, sync_account};
 
 /// Which account, and where the server's data is.
 #[derive(Debug, Args)]
@@ -123,7 +123,7 @@ async fn test(state: &AppState, account: &Account) -> anyhow::Result<()> {
         &account.org,
         &account.id,
         &provider(state, account),
-        Timeouts::default(),
+        state.settings.connection_test.timeouts(),
     )
     .await?;
     print_server("incoming", &report.server, &report.security, &report.steps)?;

@@ -19,6 +19,8 @@ use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
+pub use mailroom::store::testing::local_org;
+
 pub fn engine() -> Arc<PluginEngine> {
     static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
     ENGINE
@@ -305,14 +307,10 @@ pub fn account_json(email: &str) -> Value {
 pub async fn fixture(app: &App) -> Fixture {
     let store = app.store();
     let unique = hex::encode(rand::random::<[u8; 4]>());
-    let (org_a, admin_a, token_a) = store
-        .create_org_with_admin(&format!("A {unique}"), "admin@a.example", "Admin A")
-        .await
-        .expect("org A");
-    let (org_b, _, token_b) = store
-        .create_org_with_admin(&format!("B {unique}"), "admin@b.example", "Admin B")
-        .await
-        .expect("org B");
+    let (org_a, admin_a, token_a) =
+        local_org(store, &format!("A {unique}"), "admin@a.example", "Admin A").await;
+    let (org_b, _, token_b) =
+        local_org(store, &format!("B {unique}"), "admin@b.example", "Admin B").await;
     let user_a = store
         .create_user(
             &org_a.id,

@@ -1,7 +1,9 @@
 //! The values every layer of the host shares and nothing else: typed ids,
 //! the clock, the retry backoff, MIME parsing and indexing into the fields
 //! the store and plugins see, a parallel map over the machine's cores,
-//! owner-only file creation ([`private_fs`]), and the two values
+//! owner-only file creation ([`private_fs`]), an org's
+//! [`destinations::DestinationPolicy`] (kept by the store, applied by the
+//! protocol clients and the OAuth client), and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
 //! ([`secret::Secret`]). It depends on no other Mailroom
@@ -9,6 +11,7 @@
 
 pub mod backoff;
 pub mod clock;
+pub mod destinations;
 pub mod ids;
 pub mod mime;
 pub mod mime_index;

@@ -29,6 +29,10 @@ pub enum NetError {
     /// parse, a missing UIDVALIDITY or UIDL.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// The org's destination policy does not allow this host, address or
+    /// port; `reason` names them and what an admin can do.
+    #[error("connecting to {server} is not allowed: {reason}")]
+    NotAllowed { server: String, reason: String },
     /// The server did not answer within the deadline.
     #[error("the server did not answer {what} within {} s", after.as_secs_f32())]
     Timeout { what: String, after: Duration },

@@ -7,6 +7,8 @@
 //! - [`login`]: the credentials of one login ([`LoginAuth`]) and how it
 //!   went through ([`LoginMechanism`]), the same for every protocol;
 //! - [`sasl`]: the OAuth2 SASL mechanisms (OAUTHBEARER, XOAUTH2);
+//! - [`steps`]: the one sequence that reaches a server (DNS, TCP, TLS,
+//!   greeting), each step timed and its outcome typed;
 //! - [`imap`], [`pop3`], [`smtp`]: connect, log in, and the commands;
 //! - [`error`]: one [`NetError`] for all of them, with the server's words
 //!   and never a credential.
@@ -28,6 +30,7 @@ pub mod login;
 pub mod pop3;
 pub mod sasl;
 pub mod smtp;
+pub mod steps;
 pub mod transport;
 
 pub use error::{NetError, NetResult};

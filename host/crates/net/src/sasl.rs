@@ -106,6 +106,7 @@ mod tests {
             port: 993,
             security: Security::Tls,
             tls_verify: true,
+            destinations: Default::default(),
         }
     }
 

@@ -16,7 +16,7 @@
 
 use crate::error::{NetError, NetResult};
 use crate::login::{LoginAuth, LoginMechanism};
-use crate::transport::{MailStream, ServerTarget, Timeouts, refuse_plain_text, timed};
+use crate::transport::{MailStream, ServerTarget, Timeouts, refuse_plain_text, resolve, timed};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
@@ -82,23 +82,24 @@ fn credentials(auth: &LoginAuth) -> (Credentials, Vec<Mechanism>, LoginMechanism
     }
 }
 
+/// lettre's transport to one checked address of the target: it connects
+/// to that address (no lookup of its own), and verifies the certificate
+/// against the target's host name.
 fn transport(
     target: &ServerTarget,
+    addr: SocketAddr,
     auth: &LoginAuth,
     timeout: Duration,
 ) -> NetResult<AsyncSmtpTransport<Tokio1Executor>> {
     let tls = match target.security {
         Security::Tls => Tls::Wrapper(tls_parameters(target)?),
         Security::Starttls => Tls::Required(tls_parameters(target)?),
-        Security::None => {
-            refuse_plain_text(target)?;
-            Tls::None
-        }
+        Security::None => Tls::None,
     };
     let (credentials, mechanisms, _) = credentials(auth);
     Ok(
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.clone())
-            .port(target.port)
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+            .port(addr.port())
             .tls(tls)
             .credentials(credentials)
             .authentication(mechanisms)
@@ -108,7 +109,8 @@ fn transport(
     )
 }
 
-/// Sends `raw` to `to` as `from` in one SMTP session.
+/// Sends `raw` to `to` as `from` in one SMTP session, to the first of the
+/// target's checked addresses that accepts the connection.
 pub async fn send(
     target: &ServerTarget,
     auth: &LoginAuth,
@@ -128,19 +130,42 @@ pub async fn send(
         .collect::<Result<Vec<_>, _>>()?;
     let envelope = Envelope::new(Some(address(from)?), recipients)
         .map_err(|e| SmtpError::permanent(NetError::Protocol(format!("no envelope: {e}"))))?;
-    let transport = transport(target, auth, timeout).map_err(SmtpError::permanent)?;
+    let timeouts = Timeouts {
+        connect: timeout,
+        ..Timeouts::default()
+    };
+    let addrs = resolve(target, timeouts).await.map_err(|e| match e {
+        // A name that does not resolve (now) or a slow resolver may do later.
+        NetError::Connect { .. } | NetError::Timeout { .. } => SmtpError::transient(e),
+        // The plain-text rule, the destination policy: until an admin acts.
+        other => SmtpError::permanent(other),
+    })?;
     // The socket timeout bounds each read and write; this bounds a server
     // that trickles bytes forever. Connect, TLS, EHLO, AUTH, MAIL, RCPT and
     // DATA for a large message fit well within three times it.
     let deadline = timeout.saturating_mul(3);
-    match tokio::time::timeout(deadline, transport.send_raw(&envelope, raw)).await {
-        Ok(Ok(_response)) => Ok(()),
-        Ok(Err(e)) => Err(classify(target, Some(auth), &e)),
-        Err(_) => Err(SmtpError::transient(NetError::Timeout {
-            what: format!("{}: the SMTP exchange", target.server()),
-            after: deadline,
-        })),
+    let mut last = None;
+    for addr in addrs {
+        let smtp = transport(target, addr, auth, timeout).map_err(SmtpError::permanent)?;
+        match tokio::time::timeout(deadline, smtp.send_raw(&envelope, raw)).await {
+            Ok(Ok(_response)) => return Ok(()),
+            // Nothing reached that address: the next one may take it.
+            Ok(Err(e)) if connection_refused(&e) => last = Some(classify(target, Some(auth), &e)),
+            Ok(Err(e)) => return Err(classify(target, Some(auth), &e)),
+            Err(_) => {
+                return Err(SmtpError::transient(NetError::Timeout {
+                    what: format!("{}: the SMTP exchange", target.server()),
+                    after: deadline,
+                }));
+            }
+        }
     }
+    Err(last.unwrap_or_else(|| {
+        SmtpError::transient(NetError::Connect {
+            server: target.server(),
+            reason: "the host name has no addresses".into(),
+        })
+    }))
 }
 
 /// An SMTP session that has read the server's greeting and sent EHLO, not
@@ -178,7 +203,7 @@ pub async fn greet(
     stream: MailStream,
     timeouts: Timeouts,
 ) -> NetResult<Greeted> {
-    timed("with a greeting and EHLO", timeouts.command, async {
+    timed("with a greeting and EHLO", timeouts.greeting, async {
         AsyncSmtpConnection::connect_with_transport(Box::new(stream), &ClientId::default())
             .await
             .map(|connection| Greeted { connection })
@@ -202,7 +227,7 @@ pub async fn starttls(
         });
     }
     let parameters = tls_parameters(target)?;
-    timed("STARTTLS", timeouts.connect, async {
+    timed("STARTTLS", timeouts.tls, async {
         greeted
             .connection
             .starttls(parameters, &ClientId::default())
@@ -211,6 +236,34 @@ pub async fn starttls(
     })
     .await?;
     Ok(greeted)
+}
+
+/// SMTP's part of the shared steps ([`crate::steps`]).
+pub struct Smtp;
+
+impl crate::steps::Protocol for Smtp {
+    type Greeted = Greeted;
+    const UPGRADE: &'static str = "STARTTLS";
+
+    async fn greet(
+        target: &ServerTarget,
+        stream: MailStream,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        greet(target, stream, timeouts).await
+    }
+
+    async fn upgrade(
+        target: &ServerTarget,
+        greeted: Greeted,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        starttls(target, greeted, timeouts).await
+    }
+
+    fn describe(greeted: &Greeted) -> String {
+        format!("the server says it is {}", greeted.server_name())
+    }
 }
 
 /// AUTH with `auth`; no mail is sent. A password goes in plain text to a
@@ -294,6 +347,14 @@ fn reply(server: &str, e: &lettre::transport::smtp::Error) -> Option<String> {
     )
 }
 
+/// Nothing listens on the port: the connection never opened.
+fn connection_refused(e: &lettre::transport::smtp::Error) -> bool {
+    chain(e).iter().any(|err| {
+        err.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    })
+}
+
 /// Sorts a failed attempt (or step) into transient or permanent, in words
 /// an admin can act on, keeping the server's reply.
 fn classify(
@@ -353,11 +414,7 @@ fn classify(
             "cannot send through {server}: {e}"
         )));
     }
-    let refused = errors.iter().any(|err| {
-        err.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-    });
-    let reason = if refused {
+    let reason = if connection_refused(e) {
         format!(
             "the server refused the connection: nothing listens on port {} (server down or wrong port?)",
             target.port
@@ -386,6 +443,7 @@ mod tests {
             port: 25,
             security: Security::None,
             tls_verify: true,
+            destinations: Default::default(),
         };
         let auth = LoginAuth::Password {
             username: "ann".into(),

@@ -9,15 +9,15 @@
 //! issued the certificate.
 
 use crate::error::{NetError, NetResult};
+use mailroom_core::destinations::{DestinationPolicy, Purpose};
 use mailroom_core::security::Security;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -34,6 +34,9 @@ pub struct ServerTarget {
     /// Verify the server's certificate (the default; false only when the
     /// account explicitly opted out).
     pub tls_verify: bool,
+    /// Where the account's org lets it connect: checked on every address
+    /// DNS gives, before connecting to that address.
+    pub destinations: Arc<DestinationPolicy>,
 }
 
 impl ServerTarget {
@@ -43,19 +46,40 @@ impl ServerTarget {
     }
 }
 
-/// Deadlines. `command` applies to each server response: a long FETCH may
-/// take minutes as long as data keeps coming.
+/// Deadlines, one per step of reaching a server: `connect` for the DNS
+/// lookup and the TCP connection, `tls` for a handshake, `greeting` for
+/// the server's first words (for SMTP: and the EHLO answer); `command`
+/// applies to each server response after that: a long FETCH may take
+/// minutes as long as data keeps coming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     pub connect: Duration,
+    pub tls: Duration,
+    pub greeting: Duration,
     pub command: Duration,
 }
 
 impl Default for Timeouts {
+    /// For sync and sending: patient with a slow server.
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(20),
+            tls: Duration::from_secs(20),
+            greeting: Duration::from_secs(30),
             command: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// For the connection test, where someone waits for the answer: a port
+    /// that accepts and says nothing is reported within seconds.
+    pub fn connection_test() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            tls: Duration::from_secs(10),
+            greeting: Duration::from_secs(5),
+            command: Duration::from_secs(20),
         }
     }
 }
@@ -120,29 +144,62 @@ impl AsyncWrite for MailStream {
 
 /// True for this machine: `localhost` or a loopback address.
 pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || IpAddr::from_str(host.trim_start_matches('[').trim_end_matches(']'))
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
+    mailroom_core::destinations::is_this_machine(host)
 }
 
 /// The one rule for unencrypted connections, for every protocol: a login
 /// (a password, a token) crosses the network in plain text only to this
-/// machine. Checked before any connection is made, whatever the stored
-/// account says.
+/// machine, or to a host the org's policy names in `plain_text_hosts`
+/// (which must then resolve to a non-public address: [`resolve`] checks).
+/// Checked before any connection is made, whatever the stored account says.
 pub fn refuse_plain_text(target: &ServerTarget) -> NetResult<()> {
-    if target.security != Security::None || is_loopback(&target.host) {
+    if target.security != Security::None
+        || target.destinations.allows_plain_text(&target.host, None)
+    {
         return Ok(());
     }
-    Err(NetError::Tls {
+    Err(plain_text_refused(
+        target,
+        format!("{}, which is not this machine", target.host),
+    ))
+}
+
+fn plain_text_refused(target: &ServerTarget, whom: String) -> NetError {
+    NetError::Tls {
         server: target.server(),
         reason: format!(
-            "refusing to send a login in plain text to {}, which is not this machine: use \
-             TLS or STARTTLS (IMAP 993 or 143, POP3 995 or 110, SMTP 465 or 587)",
-            target.host
+            "refusing to send a login in plain text to {whom}: use TLS or STARTTLS (IMAP 993 \
+             or 143, POP3 995 or 110, SMTP 465 or 587); for a server on a private network, an \
+             admin can name it in `plain_text_hosts` of the org's destination policy"
         ),
         certificate: false,
-    })
+    }
+}
+
+/// The org's policy on each address DNS gave for the target: all of them
+/// must be allowed (a name that also resolves somewhere refused is not
+/// trusted), and plain text goes to non-public addresses only.
+fn check_addresses(target: &ServerTarget, addrs: &[SocketAddr]) -> NetResult<()> {
+    for addr in addrs {
+        target
+            .destinations
+            .check(&target.host, *addr, Purpose::Mail)
+            .map_err(|refused| NetError::NotAllowed {
+                server: target.server(),
+                reason: refused.0,
+            })?;
+        if target.security == Security::None
+            && !target
+                .destinations
+                .allows_plain_text(&target.host, Some(addr.ip()))
+        {
+            return Err(plain_text_refused(
+                target,
+                format!("{} at {}, a public address", target.host, addr.ip()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Runs `fut` with a deadline; `what` names the step in the error.
@@ -160,12 +217,14 @@ pub async fn timed<T>(
     }
 }
 
-/// DNS: the addresses of the target's host. The first step of every
-/// connection, so the plain-text rule ([`refuse_plain_text`]) is kept here.
+/// DNS: the addresses of the target's host, each checked against the
+/// org's destination policy; connections go to these addresses only, never
+/// to a second lookup's. The first step of every connection, so the
+/// plain-text rule ([`refuse_plain_text`]) is kept here too.
 pub async fn resolve(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Vec<SocketAddr>> {
     refuse_plain_text(target)?;
     let server = target.server();
-    timed("the DNS lookup", timeouts.connect, async {
+    let addrs = timed("the DNS lookup", timeouts.connect, async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
             .map_err(|e| NetError::Connect {
@@ -181,7 +240,9 @@ pub async fn resolve(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Vec
         }
         Ok(addrs)
     })
-    .await
+    .await?;
+    check_addresses(target, &addrs)?;
+    Ok(addrs)
 }
 
 /// TCP to the first address that accepts.
@@ -236,7 +297,7 @@ pub async fn tls_handshake(
         certificate: false,
     })?;
     let connector = TlsConnector::from(config);
-    timed("the TLS handshake", timeouts.connect, async {
+    timed("the TLS handshake", timeouts.tls, async {
         connector
             .connect(name, tcp)
             .await

@@ -5,6 +5,7 @@
 //! or loopback identity provider).
 
 use super::error::{OAuthError, OAuthResult};
+use mailroom_core::destinations::{DestinationPolicy, Purpose};
 use mailroom_store::{Secret, now_ms};
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType};
 use oauth2::{
@@ -12,6 +13,9 @@ use oauth2::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     TokenResponse, TokenUrl,
 };
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Without `expires_in` the token is taken to live this long; a rejection
@@ -24,6 +28,8 @@ pub(crate) struct ClientSettings {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub allow_insecure_http: bool,
+    /// Where the org lets its token requests go.
+    pub destinations: Arc<DestinationPolicy>,
 }
 
 /// What a token endpoint gave.
@@ -58,15 +64,64 @@ pub fn check_endpoint(url: &str, what: &str, allow_insecure_http: bool) -> OAuth
     }
 }
 
-fn http_client(allow_insecure_http: bool) -> OAuthResult<reqwest::Client> {
+/// A client for one request to `endpoint`, bound by the org's destination
+/// policy: the port, and an address in the URL, are checked here (reqwest
+/// resolves no address), a name's addresses by the client's resolver after
+/// the lookup ([`CheckedResolver`]), so the request goes to a checked address.
+fn http_client(settings: &ClientSettings, endpoint: &str) -> OAuthResult<reqwest::Client> {
+    let url = url::Url::parse(endpoint)
+        .map_err(|e| OAuthError::Config(format!("{endpoint:?} is not a URL: {e}")))?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let host = url.host_str().unwrap_or_default().to_owned();
+    settings
+        .destinations
+        .check_before_lookup(&host, port, Purpose::Https)
+        .map_err(|refused| OAuthError::Config(format!("the token URL: {refused}")))?;
+    let resolver = CheckedResolver {
+        destinations: settings.destinations.clone(),
+        port,
+    };
     reqwest::Client::builder()
         // A token endpoint that redirects is misconfigured; following it
         // could carry the client secret elsewhere.
         .redirect(reqwest::redirect::Policy::none())
-        .https_only(!allow_insecure_http)
+        .https_only(!settings.allow_insecure_http)
         .timeout(HTTP_TIMEOUT)
+        .dns_resolver(Arc::new(resolver))
         .build()
         .map_err(|e| OAuthError::Config(format!("cannot set up the HTTP client: {e}")))
+}
+
+/// DNS for the token requests: the system's lookup, then the org's policy
+/// on every address, refused as a whole when one is not allowed.
+struct CheckedResolver {
+    destinations: Arc<DestinationPolicy>,
+    /// The URL's port, which the policy also checks.
+    port: u16,
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(checked_lookup(
+            self.destinations.clone(),
+            name.as_str().to_owned(),
+            self.port,
+        ))
+    }
+}
+
+async fn checked_lookup(
+    destinations: Arc<DestinationPolicy>,
+    host: String,
+    port: u16,
+) -> Result<Addrs, Box<dyn std::error::Error + Send + Sync>> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .collect();
+    for addr in &addrs {
+        destinations.check(&host, *addr, Purpose::Https)?;
+    }
+    Ok(Box::new(addrs.into_iter()))
 }
 
 fn base_client(settings: &ClientSettings) -> BasicClient {
@@ -137,7 +192,7 @@ pub(crate) async fn exchange_code(
     let client = base_client(settings)
         .set_token_uri(token_url(token_endpoint, settings.allow_insecure_http)?)
         .set_redirect_uri(redirect_url(redirect_uri)?);
-    let http = http_client(settings.allow_insecure_http)?;
+    let http = http_client(settings, token_endpoint)?;
     let response = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose().to_owned()))
@@ -155,7 +210,7 @@ pub(crate) async fn refresh(
 ) -> OAuthResult<TokenSet> {
     let client = base_client(settings)
         .set_token_uri(token_url(token_endpoint, settings.allow_insecure_http)?);
-    let http = http_client(settings.allow_insecure_http)?;
+    let http = http_client(settings, token_endpoint)?;
     let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
     let response = client
         .exchange_refresh_token(&refresh_token)
@@ -233,6 +288,7 @@ mod tests {
             client_id: "mailroom".into(),
             client_secret: None,
             allow_insecure_http,
+            destinations: Default::default(),
         }
     }
 
@@ -248,6 +304,31 @@ mod tests {
         assert!(check_endpoint("http://127.0.0.1:9/token", "token URL", true).is_ok());
         assert!(check_endpoint("ftp://idp.example/", "token URL", true).is_err());
         assert!(check_endpoint("not a url", "token URL", true).is_err());
+    }
+
+    /// Token requests obey the org's destination policy: an address in
+    /// the URL before any request, a name after its lookup (the resolver),
+    /// so nothing reaches a loopback or private endpoint the org did not name.
+    #[tokio::test]
+    async fn token_requests_go_only_where_the_org_allows() {
+        let token = Secret::new("refresh".to_owned());
+        for url in ["http://127.0.0.1:9/token", "http://localhost:9/token"] {
+            let err = refresh(&settings(true), url, &token)
+                .await
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains("loopback") && err.contains("allowed_hosts"),
+                "{url}: {err}"
+            );
+        }
+        let err = refresh(&settings(false), "https://idp.example:8443/token", &token)
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("port 8443"), "{err}");
     }
 
     #[test]

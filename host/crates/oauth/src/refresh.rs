@@ -145,5 +145,6 @@ pub(crate) async fn client_settings(
         client_id: client.client_id,
         client_secret,
         allow_insecure_http: client.allow_insecure_http,
+        destinations: std::sync::Arc::new(store.destination_policy(org).await?),
     })
 }

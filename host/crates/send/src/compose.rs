@@ -343,6 +343,7 @@ mod tests {
             last_error: None,
             last_sync_at: None,
             sync_lease: None,
+            warnings: Vec::new(),
             created_at: 0,
             updated_at: 0,
         }

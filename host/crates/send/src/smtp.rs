@@ -23,10 +23,13 @@ pub async fn send_for_account(
     raw: &[u8],
     timeout: Duration,
 ) -> SendResult<()> {
-    let target = outgoing_target(account).ok_or_else(|| SendError::Smtp {
-        reason: "this account has no outgoing (SMTP) server; set one in its settings".into(),
-        transient: false,
-    })?;
+    let target = outgoing_target(store, account)
+        .await
+        .map_err(login_unavailable)?
+        .ok_or_else(|| SendError::Smtp {
+            reason: "this account has no outgoing (SMTP) server; set one in its settings".into(),
+            transient: false,
+        })?;
     let auth = outgoing_login(store, account)
         .await
         .map_err(login_unavailable)?;

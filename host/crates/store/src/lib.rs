@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod contacts;
 mod db;
+mod destinations;
 mod error;
 pub mod folders;
 pub mod locations;

@@ -290,3 +290,26 @@ fn spawn_reaper(as_root: bool, pg_ctl: &Path, data: &Path, root: &Path) {
         .stderr(Stdio::null())
         .spawn();
 }
+
+/// Creates an org with its first admin whose destination policy allows
+/// this machine: the tests' mail, SMTP and OAuth servers all listen on
+/// loopback, which the default policy refuses. The one place tests open it.
+pub async fn local_org(
+    store: &Store,
+    name: &str,
+    admin_email: &str,
+    admin_name: &str,
+) -> (crate::Org, crate::User, crate::NewToken) {
+    let created = store
+        .create_org_with_admin(name, admin_email, admin_name)
+        .await
+        .expect("create org");
+    store
+        .set_destination_policy(
+            &created.0.id,
+            &mailroom_core::destinations::DestinationPolicy::allowing_loopback(),
+        )
+        .await
+        .expect("allow loopback");
+    created
+}

@@ -8,28 +8,41 @@
 //! OAuth, so it cannot live with the protocol clients in `mailroom-net`.)
 
 use super::error::{SyncError, SyncResult};
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_net::{ImapSession, LoginAuth, NetError, ServerTarget, Timeouts};
 use mailroom_oauth::{self as oauth, OAuthError};
 use mailroom_store::{Account, AuthKind, ServerSettings, Store};
+use std::sync::Arc;
 
-fn target(server: &ServerSettings, account: &Account) -> ServerTarget {
+fn target(
+    server: &ServerSettings,
+    account: &Account,
+    destinations: Arc<DestinationPolicy>,
+) -> ServerTarget {
     ServerTarget {
         host: server.host.clone(),
         port: server.port,
         security: server.security,
         tls_verify: account.tls_verify,
+        destinations,
     }
 }
 
-/// The account's incoming (IMAP or POP3) server; certificates verified
-/// unless it opted out.
-pub fn incoming_target(account: &Account) -> ServerTarget {
-    target(&account.incoming, account)
+/// The account's incoming (IMAP or POP3) server, bound by its org's
+/// destination policy; certificates verified unless it opted out.
+pub async fn incoming_target(store: &Store, account: &Account) -> SyncResult<ServerTarget> {
+    let destinations = Arc::new(store.destination_policy(&account.org).await?);
+    Ok(target(&account.incoming, account, destinations))
 }
 
-/// The account's outgoing (SMTP) server, if it has one.
-pub fn outgoing_target(account: &Account) -> Option<ServerTarget> {
-    account.outgoing.as_ref().map(|s| target(s, account))
+/// The account's outgoing (SMTP) server, if it has one, bound by its org's
+/// destination policy.
+pub async fn outgoing_target(store: &Store, account: &Account) -> SyncResult<Option<ServerTarget>> {
+    let Some(server) = &account.outgoing else {
+        return Ok(None);
+    };
+    let destinations = Arc::new(store.destination_policy(&account.org).await?);
+    Ok(Some(target(server, account, destinations)))
 }
 
 /// The account's incoming login, decrypted from the store; an OAuth access
@@ -92,7 +105,7 @@ pub async fn open_imap_session(
     account: &Account,
     timeouts: Timeouts,
 ) -> SyncResult<ImapSession> {
-    let target = incoming_target(account);
+    let target = incoming_target(store, account).await?;
     let auth = incoming_login(store, account).await?;
     login_with_refresh(store, account, auth, |auth| {
         let target = target.clone();

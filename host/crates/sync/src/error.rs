@@ -26,6 +26,8 @@ pub enum SyncErrorKind {
     Auth,
     Protocol,
     Timeout,
+    /// The org's destination policy does not allow the host, address or port.
+    NotAllowed,
     Store,
 }
 
@@ -37,6 +39,7 @@ impl SyncError {
             SyncError::Net(NetError::Auth { .. }) => SyncErrorKind::Auth,
             SyncError::Net(NetError::Protocol(_)) => SyncErrorKind::Protocol,
             SyncError::Net(NetError::Timeout { .. }) => SyncErrorKind::Timeout,
+            SyncError::Net(NetError::NotAllowed { .. }) => SyncErrorKind::NotAllowed,
             SyncError::Store(_) => SyncErrorKind::Store,
         }
     }

@@ -144,10 +144,8 @@ async fn the_account_commands_test_and_sync_from_the_command_line() {
     })
     .await
     .expect("store");
-    let (org, admin, _) = store
-        .create_org_with_admin("cli", "admin@cli.example", "Admin")
-        .await
-        .expect("org");
+    let (org, admin, _) =
+        mailroom::store::testing::local_org(&store, "cli", "admin@cli.example", "Admin").await;
     let account = store
         .create_account(
             &org.id,

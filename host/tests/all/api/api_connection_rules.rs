@@ -129,3 +129,55 @@ async fn an_old_plain_text_account_to_a_remote_host_never_connects() {
         );
     }
 }
+
+/// The connection test runs under short per-step deadlines (the
+/// `[connection_test]` settings: greeting 5 s by default), so a port that
+/// accepts and says nothing is reported in seconds, not after the minute
+/// sync would wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_port_is_reported_within_the_short_step_deadline() {
+    let db = TestDb::sqlite().await;
+    let app = App::new(db.store.clone());
+    let f = fixture(&app).await;
+    let silent = mailroom_test_servers::SilentServer::start();
+    let created = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            &f.user_a_token,
+            account_body("imap", "127.0.0.1", silent.port(), "none"),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    let id = created["id"].as_str().expect("id");
+    let started = std::time::Instant::now();
+    let report = app
+        .json(
+            Method::POST,
+            &format!("/v1/accounts/{id}/test"),
+            &f.user_a_token,
+            json!({}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let took = started.elapsed();
+    let greeting = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["step"] == "greeting")
+        .expect("greeting step");
+    assert_eq!(greeting["status"], "failed", "{report:#}");
+    assert_eq!(greeting["error_kind"], "timeout", "{report:#}");
+    assert!(
+        greeting["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("within 5 s"),
+        "{greeting:#}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(9),
+        "answered in {took:?}, the greeting deadline being 5 s"
+    );
+}

@@ -10,6 +10,7 @@ mod api_connections;
 mod api_crm_messages;
 mod api_crm_records;
 mod api_demo;
+mod api_destination_policy;
 mod api_errors;
 mod api_mailbox_state;
 mod api_openapi;

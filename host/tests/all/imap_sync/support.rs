@@ -22,10 +22,8 @@ pub struct Tenant {
 }
 
 pub async fn tenant(store: &Store) -> Tenant {
-    let (org, admin, _token) = store
-        .create_org_with_admin("acme", "admin@acme.example", "Admin")
-        .await
-        .expect("create org");
+    let (org, admin, _token) =
+        mailroom::store::testing::local_org(store, "acme", "admin@acme.example", "Admin").await;
     Tenant {
         org: org.id,
         admin: admin.id,
@@ -174,6 +172,8 @@ pub fn options(batch_messages: usize) -> SyncOptions {
 pub fn short_timeouts() -> Timeouts {
     Timeouts {
         connect: Duration::from_secs(2),
+        tls: Duration::from_secs(2),
+        greeting: Duration::from_secs(2),
         command: Duration::from_secs(2),
     }
 }

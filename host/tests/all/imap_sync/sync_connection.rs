@@ -118,6 +118,8 @@ async fn wrong_password_is_a_clear_login_error_with_the_providers_advice() {
     let patient = SyncOptions {
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
+            tls: Duration::from_secs(2),
+            greeting: Duration::from_secs(15),
             command: Duration::from_secs(15),
         },
         ..options(10)

@@ -25,6 +25,8 @@ async fn sync(w: &World) -> SyncResult<SyncReport> {
 async fn connection_test(w: &World) -> ConnectionReport {
     let timeouts = Timeouts {
         connect: Duration::from_secs(3),
+        tls: Duration::from_secs(3),
+        greeting: Duration::from_secs(10),
         command: Duration::from_secs(10),
     };
     test_account(w.app.store(), &w.org, &w.account, &NoDiagnoser, timeouts)

@@ -55,11 +55,9 @@ impl World {
         let sink = SmtpSink::relay_for(&dovecot);
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone());
-        let (org, _admin, token) = db
-            .store
-            .create_org_with_admin("acme", "admin@acme.example", "Admin")
-            .await
-            .expect("org");
+        let (org, _admin, token) =
+            mailroom::store::testing::local_org(&db.store, "acme", "admin@acme.example", "Admin")
+                .await;
         let admin_token = token.secret.expose().to_owned();
         app.json(
             Method::PUT,

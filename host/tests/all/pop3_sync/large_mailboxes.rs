@@ -16,6 +16,8 @@ fn patient(batch_messages: usize) -> SyncOptions {
         batch_messages,
         timeouts: Timeouts {
             connect: Duration::from_secs(5),
+            tls: Duration::from_secs(5),
+            greeting: Duration::from_secs(60),
             command: Duration::from_secs(60),
         },
         ..Default::default()

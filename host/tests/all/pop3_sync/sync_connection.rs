@@ -71,6 +71,8 @@ async fn wrong_password_is_a_login_error_with_the_servers_words_and_advice() {
     // penalty), as real servers do: allow for it.
     let patient = Timeouts {
         connect: Duration::from_secs(2),
+        tls: Duration::from_secs(2),
+        greeting: Duration::from_secs(20),
         command: Duration::from_secs(20),
     };
     let registry = registry_with_generic_provider(s, &t.org).await;
@@ -209,6 +211,8 @@ async fn oauth2_bearer_tokens_log_in() {
     let options = SyncOptions {
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
+            tls: Duration::from_secs(2),
+            greeting: Duration::from_secs(20),
             command: Duration::from_secs(20),
         },
         ..options(10)

@@ -21,6 +21,8 @@ async fn connection_test(
     let diagnoser = PluginProvider::new(w.registry.clone(), w.org.clone(), provider);
     let timeouts = Timeouts {
         connect: Duration::from_secs(3),
+        tls: Duration::from_secs(3),
+        greeting: Duration::from_secs(10),
         command: Duration::from_secs(10),
     };
     test_account(w.store(), &w.org, account, &diagnoser, timeouts)

@@ -51,11 +51,9 @@ impl World {
         let sink = SmtpSink::relay_for(&dovecot);
         sink.set_available(relay_up);
         let db = TestDb::sqlite().await;
-        let (org, admin, token) = db
-            .store
-            .create_org_with_admin("acme", "admin@acme.example", "Admin")
-            .await
-            .expect("create org");
+        let (org, admin, token) =
+            mailroom::store::testing::local_org(&db.store, "acme", "admin@acme.example", "Admin")
+                .await;
         let registry = PluginRegistry::new(
             engine(),
             Arc::new(db.store.clone()),
@@ -341,6 +339,8 @@ pub fn options() -> SendOptions {
         smtp_timeout: Duration::from_secs(5),
         imap_timeouts: Timeouts {
             connect: Duration::from_secs(3),
+            tls: Duration::from_secs(3),
+            greeting: Duration::from_secs(5),
             command: Duration::from_secs(5),
         },
         retry: RetryPolicy {

@@ -1,13 +1,11 @@
-//! Getting an IMAP client: the shared transport (DNS, TCP, TLS: see
-//! [`crate::transport`]), then the server's greeting and STARTTLS.
+//! Getting an IMAP client: the shared steps ([`crate::steps`]: DNS, TCP,
+//! TLS) with IMAP's own greeting and STARTTLS.
 
 use crate::error::{NetError, NetResult};
-use crate::transport::{
-    MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
-};
+use crate::steps;
+use crate::transport::{MailStream, ServerTarget, Timeouts, timed, tls_handshake};
 use async_imap::Client;
 use async_imap::imap_proto::{Response, Status};
-use mailroom_core::security::Security;
 
 /// A connected, greeted client, not yet logged in.
 pub struct Greeted {
@@ -25,7 +23,7 @@ pub async fn read_greeting(
 ) -> NetResult<Greeted> {
     let server = target.server();
     let mut client = Client::new(stream);
-    let greeting = timed("with a greeting", timeouts.command, async {
+    let greeting = timed("with a greeting", timeouts.greeting, async {
         let response = client
             .read_response()
             .await
@@ -69,7 +67,7 @@ pub async fn starttls(
 ) -> NetResult<Client<MailStream>> {
     let server = target.server();
     let mut client = greeted.client;
-    timed("STARTTLS", timeouts.command, async {
+    timed("STARTTLS", timeouts.tls, async {
         client
             .run_command_and_check_ok("STARTTLS", None)
             .await
@@ -90,21 +88,37 @@ pub async fn starttls(
     Ok(Client::new(MailStream::Tls(Box::new(tls))))
 }
 
+/// IMAP's part of the shared steps.
+pub struct Imap;
+
+impl steps::Protocol for Imap {
+    type Greeted = Greeted;
+    const UPGRADE: &'static str = "STARTTLS";
+
+    async fn greet(
+        target: &ServerTarget,
+        stream: MailStream,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        read_greeting(target, stream, timeouts).await
+    }
+
+    async fn upgrade(
+        target: &ServerTarget,
+        greeted: Greeted,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        let greeting = greeted.greeting.clone();
+        let client = starttls(target, greeted, timeouts).await?;
+        Ok(Greeted { client, greeting })
+    }
+
+    fn describe(greeted: &Greeted) -> String {
+        format!("the server says: {}", greeted.greeting)
+    }
+}
+
 /// DNS, TCP, TLS as the target says, greeting: a client ready to log in.
 pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Greeted> {
-    let addrs = resolve(target, timeouts).await?;
-    let tcp = tcp_connect(target, &addrs, timeouts).await?;
-    match target.security {
-        Security::Tls => {
-            let tls = tls_handshake(target, tcp, timeouts).await?;
-            read_greeting(target, MailStream::Tls(Box::new(tls)), timeouts).await
-        }
-        Security::Starttls => {
-            let greeted = read_greeting(target, MailStream::Plain(tcp), timeouts).await?;
-            let greeting = greeted.greeting.clone();
-            let client = starttls(target, greeted, timeouts).await?;
-            Ok(Greeted { client, greeting })
-        }
-        Security::None => read_greeting(target, MailStream::Plain(tcp), timeouts).await,
-    }
+    Ok(steps::connect::<Imap>(target, timeouts, &mut ()).await?)
 }

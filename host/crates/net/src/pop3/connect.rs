@@ -1,13 +1,10 @@
-//! Getting a greeted POP3 connection: the shared transport (DNS, TCP, TLS:
-//! [`crate::transport`]), the server's `+OK` greeting, and STLS
-//! (RFC 2595). Up to here lines are read a byte at a time, since what
+//! Getting a greeted POP3 connection: the shared steps ([`crate::steps`]:
+//! DNS, TCP, TLS) with POP3's `+OK` greeting and STLS (RFC 2595). Up to here lines are read a byte at a time, since what
 //! follows STLS belongs to TLS; after it, [`super::wire`] reads buffered.
 
 use crate::error::{NetError, NetResult};
-use crate::transport::{
-    MailStream, ServerTarget, Timeouts, resolve, tcp_connect, timed, tls_handshake,
-};
-use mailroom_core::security::Security;
+use crate::steps;
+use crate::transport::{MailStream, ServerTarget, Timeouts, timed, tls_handshake};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server line longer than this is not POP3 (RFC 2449 allows 512 octets).
@@ -20,21 +17,37 @@ pub struct Greeted {
     pub greeting: String,
 }
 
+/// POP3's part of the shared steps.
+pub struct Pop3;
+
+impl steps::Protocol for Pop3 {
+    type Greeted = Greeted;
+    const UPGRADE: &'static str = "STLS";
+
+    async fn greet(
+        target: &ServerTarget,
+        stream: MailStream,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        read_greeting(target, stream, timeouts).await
+    }
+
+    async fn upgrade(
+        target: &ServerTarget,
+        greeted: Greeted,
+        timeouts: Timeouts,
+    ) -> NetResult<Greeted> {
+        stls(target, greeted, timeouts).await
+    }
+
+    fn describe(greeted: &Greeted) -> String {
+        format!("the server says: +OK {}", greeted.greeting)
+    }
+}
+
 /// DNS, TCP, TLS as the target says (implicit, STLS or none), greeting.
 pub async fn connect(target: &ServerTarget, timeouts: Timeouts) -> NetResult<Greeted> {
-    let addrs = resolve(target, timeouts).await?;
-    let tcp = tcp_connect(target, &addrs, timeouts).await?;
-    match target.security {
-        Security::Tls => {
-            let tls = tls_handshake(target, tcp, timeouts).await?;
-            read_greeting(target, MailStream::Tls(Box::new(tls)), timeouts).await
-        }
-        Security::Starttls => {
-            let greeted = read_greeting(target, MailStream::Plain(tcp), timeouts).await?;
-            stls(target, greeted, timeouts).await
-        }
-        Security::None => read_greeting(target, MailStream::Plain(tcp), timeouts).await,
-    }
+    Ok(steps::connect::<Pop3>(target, timeouts, &mut ()).await?)
 }
 
 /// Reads the greeting. `-ERR` (e.g. too many connections) is a connection
@@ -47,7 +60,7 @@ pub async fn read_greeting(
     let server = target.server();
     let line = timed(
         "with a greeting",
-        timeouts.command,
+        timeouts.greeting,
         read_line(&server, &mut stream),
     )
     .await?;
@@ -81,7 +94,7 @@ pub async fn stls(
         stream: mut plain,
         greeting,
     } = greeted;
-    let answer = timed("STLS", timeouts.command, async {
+    let answer = timed("STLS", timeouts.tls, async {
         plain
             .write_all(b"STLS\r\n")
             .await

@@ -213,6 +213,8 @@ mod tests {
         let tcp = TcpStream::connect(addr).await.expect("connect");
         let timeouts = Timeouts {
             connect: Duration::from_secs(5),
+            tls: Duration::from_secs(5),
+            greeting: Duration::from_secs(5),
             command: Duration::from_secs(5),
         };
         Wire::new(MailStream::Plain(tcp), "test:110".into(), timeouts)

@@ -133,8 +133,33 @@ pub struct Account {
     /// another node's lease holds, a sync asked for here waits for it to
     /// end or lapse (a lease that is not renewed lapses within a minute).
     pub sync_lease: Option<SyncLease>,
+    /// What about the account's settings an admin should know, e.g. a
+    /// login sent in plain text to a host that is not this machine (which
+    /// the org's destination policy allows by name).
+    pub warnings: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// The account's warnings, from its servers: a server with `security:
+/// none` that is not this machine gets the login in plain text.
+pub fn warnings(incoming: &ServerSettings, outgoing: Option<&ServerSettings>) -> Vec<String> {
+    [("incoming", Some(incoming)), ("outgoing", outgoing)]
+        .into_iter()
+        .filter_map(|(which, server)| {
+            let server = server?;
+            (server.security == Security::None
+                && !mailroom_core::destinations::is_this_machine(&server.host))
+            .then(|| {
+                format!(
+                    "the {which} server {}:{} gets the login and the mail in plain text \
+                     (`security: none`, allowed by the org's `plain_text_hosts`): anyone on \
+                     the network path can read them; use TLS or STARTTLS when the server offers it",
+                    server.host, server.port
+                )
+            })
+        })
+        .collect()
 }
 
 impl Account {
@@ -302,18 +327,20 @@ pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
         _ => None,
     };
     let email: String = row.try_get("email")?;
+    let incoming = ServerSettings {
+        host: row.try_get("incoming_host")?,
+        port: port(row, "incoming_port")?.unwrap_or(0),
+        security: parse_enum(row, "incoming_security", Security::parse)?,
+    };
     Ok(Account {
+        warnings: warnings(&incoming, outgoing.as_ref()),
         id: AccountId(row.try_get("id")?),
         org: OrgId(row.try_get("org_id")?),
         owner: UserId(row.try_get("owner_id")?),
         protocol: parse_enum(row, "protocol", Protocol::parse)?,
         provider_id: row.try_get("provider_id")?,
         display_name: row.try_get("display_name")?,
-        incoming: ServerSettings {
-            host: row.try_get("incoming_host")?,
-            port: port(row, "incoming_port")?.unwrap_or(0),
-            security: parse_enum(row, "incoming_security", Security::parse)?,
-        },
+        incoming,
         outgoing,
         same_credentials_for_outgoing: get_bool(row, "same_credentials_for_outgoing")?,
         auth_kind: parse_enum(row, "auth_kind", AuthKind::parse)?,

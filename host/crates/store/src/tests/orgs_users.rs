@@ -4,6 +4,30 @@ use super::*;
 use crate::both_backends;
 
 both_backends! {
+    async fn destination_policy_defaults_replaces_and_refuses_bad_entries(db) {
+        use mailroom_core::destinations::DestinationPolicy;
+        let s = &db.store;
+        let (org, _) = org_with_admin(s, "acme").await;
+        let (other, _) = org_with_admin(s, "other").await;
+        assert_eq!(s.destination_policy(&org).await.expect("read"), DestinationPolicy::default());
+        let policy = DestinationPolicy {
+            allowed_hosts: vec!["10.0.0.0/8".into(), "mail.corp.example".into()],
+            extra_ports: vec![1143],
+            plain_text_hosts: vec!["mail.corp.example".into()],
+        };
+        s.set_destination_policy(&org, &policy).await.expect("set");
+        s.set_destination_policy(&org, &policy).await.expect("set again replaces");
+        assert_eq!(s.destination_policy(&org).await.expect("read"), policy);
+        // Per org.
+        assert_eq!(s.destination_policy(&other).await.expect("read"), DestinationPolicy::default());
+        let bad = DestinationPolicy { allowed_hosts: vec!["10.0.0.0/33".into()], ..Default::default() };
+        match s.set_destination_policy(&org, &bad).await {
+            Err(StoreError::Invalid(why)) => assert!(why.contains("10.0.0.0/33"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.destination_policy(&org).await.expect("read"), policy, "nothing lost");
+    }
+
     async fn migrations_apply_on_fresh_db(db) {
         // Connecting ran the migrations; every table is there and empty.
         for table in ["orgs", "users", "api_tokens", "mail_accounts", "folders", "messages",

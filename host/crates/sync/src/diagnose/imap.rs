@@ -3,13 +3,13 @@
 //! folder list.
 
 use super::report::{ServerReport, Step};
-use super::tester::{Protocol, Tester, verify_words};
+use super::tester::{Protocol, Tester};
 use crate::imap::folders::special_use;
 use crate::provider::Diagnoser;
 use mailroom_net::imap::MailboxInfo;
 use mailroom_net::imap::auth::login;
-use mailroom_net::imap::connect::{Greeted, read_greeting, starttls};
-use mailroom_net::{ImapSession, LoginAuth, NetError, Security, ServerTarget, Timeouts};
+use mailroom_net::imap::connect::Imap;
+use mailroom_net::{ImapSession, LoginAuth, NetError, ServerTarget, Timeouts};
 use std::time::Instant;
 
 /// Tests `target` with `auth` (or, without usable credentials, up to the
@@ -21,7 +21,7 @@ pub(super) async fn test(
     diagnoser: &dyn Diagnoser,
 ) -> ServerReport {
     let mut t = Tester::new(target, diagnoser, Protocol::Imap);
-    let Some(greeted) = reach(&mut t, target, timeouts).await else {
+    let Some(greeted) = t.reach::<Imap>(timeouts).await else {
         return t.finish();
     };
     let start = Instant::now();
@@ -78,38 +78,5 @@ fn describe_mailbox(m: &MailboxInfo) -> String {
     match special_use(m) {
         Some(attr) => format!("{} ({attr})", m.name),
         None => m.name.clone(),
-    }
-}
-
-/// The network steps, the greeting and, for STARTTLS, the upgrade.
-async fn reach(t: &mut Tester<'_>, target: &ServerTarget, timeouts: Timeouts) -> Option<Greeted> {
-    let stream = t.transport(timeouts).await?;
-    let start = Instant::now();
-    let greeted = match read_greeting(target, stream, timeouts).await {
-        Ok(g) => g,
-        Err(e) => return t.fail(Step::Greeting, start, e).await,
-    };
-    t.ok(
-        Step::Greeting,
-        start,
-        format!("the server says: {}", greeted.greeting),
-    );
-    if target.security != Security::Starttls {
-        return Some(greeted);
-    }
-    let greeting = greeted.greeting.clone();
-    let start = Instant::now();
-    // STARTTLS does not report the negotiated version; the handshake
-    // succeeding is what matters here.
-    match starttls(target, greeted, timeouts).await {
-        Ok(client) => {
-            t.ok(
-                Step::Tls,
-                start,
-                format!("STARTTLS, {}", verify_words(target)),
-            );
-            Some(Greeted { client, greeting })
-        }
-        Err(e) => t.fail(Step::Tls, start, e).await,
     }
 }

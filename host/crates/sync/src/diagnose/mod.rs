@@ -35,13 +35,13 @@ pub async fn test_account(
     timeouts: Timeouts,
 ) -> StoreResult<ConnectionReport> {
     let account = store.get_account(org, account).await?;
-    let target = incoming_target(&account);
+    let target = incoming_target(store, &account).await.map_err(store_only)?;
     let login = tester::credentials(incoming_login(store, &account).await)?;
     let incoming = match account.protocol {
         Protocol::Imap => imap::test(&target, login, timeouts, diagnoser).await,
         Protocol::Pop3 => pop3::test(&target, login, timeouts, diagnoser).await,
     };
-    let outgoing = match outgoing_target(&account) {
+    let outgoing = match outgoing_target(store, &account).await.map_err(store_only)? {
         Some(target) => {
             let login = tester::credentials(outgoing_login(store, &account).await)?;
             Some(smtp::test(&target, login, timeouts, diagnoser).await)
@@ -49,4 +49,12 @@ pub async fn test_account(
         None => None,
     };
     Ok(ConnectionReport::new(incoming, outgoing))
+}
+
+/// Building a target reads the store only.
+fn store_only(e: crate::error::SyncError) -> mailroom_store::StoreError {
+    match e {
+        crate::error::SyncError::Store(e) => e,
+        other => mailroom_store::StoreError::Invalid(other.to_string()),
+    }
 }

@@ -5,10 +5,10 @@
 //! the protocol.
 
 use super::report::{ServerReport, Step};
-use super::tester::{Protocol, Tester, verify_words};
+use super::tester::{Protocol, Tester};
 use crate::provider::Diagnoser;
-use mailroom_net::pop3::connect::{Greeted, read_greeting, stls};
-use mailroom_net::{LoginAuth, NetError, Pop3Session, Security, ServerTarget, Timeouts};
+use mailroom_net::pop3::connect::Pop3;
+use mailroom_net::{LoginAuth, NetError, Pop3Session, ServerTarget, Timeouts};
 use std::time::Instant;
 
 /// Tests `target` with `auth` (or, without usable credentials, up to the
@@ -20,7 +20,7 @@ pub(super) async fn test(
     diagnoser: &dyn Diagnoser,
 ) -> ServerReport {
     let mut t = Tester::new(target, diagnoser, Protocol::Pop3);
-    let Some(greeted) = reach(&mut t, target, timeouts).await else {
+    let Some(greeted) = t.reach::<Pop3>(timeouts).await else {
         return t.finish();
     };
     let start = Instant::now();
@@ -67,30 +67,4 @@ pub(super) async fn test(
     // The test marked nothing for deletion: how QUIT goes changes nothing.
     let _ = session.quit().await;
     t.finish()
-}
-
-/// The network steps, the greeting and, for STLS, the upgrade.
-async fn reach(t: &mut Tester<'_>, target: &ServerTarget, timeouts: Timeouts) -> Option<Greeted> {
-    let stream = t.transport(timeouts).await?;
-    let start = Instant::now();
-    let greeted = match read_greeting(target, stream, timeouts).await {
-        Ok(g) => g,
-        Err(e) => return t.fail(Step::Greeting, start, e).await,
-    };
-    t.ok(
-        Step::Greeting,
-        start,
-        format!("the server says: +OK {}", greeted.greeting),
-    );
-    if target.security != Security::Starttls {
-        return Some(greeted);
-    }
-    let start = Instant::now();
-    match stls(target, greeted, timeouts).await {
-        Ok(upgraded) => {
-            t.ok(Step::Tls, start, format!("STLS, {}", verify_words(target)));
-            Some(upgraded)
-        }
-        Err(e) => t.fail(Step::Tls, start, e).await,
-    }
 }

@@ -6,10 +6,10 @@
 //! Microsoft 365 explains a `535 5.7.139` (SMTP AUTH turned off).
 
 use super::report::{ServerReport, Step};
-use super::tester::{Protocol, Tester, verify_words};
+use super::tester::{Protocol, Tester};
 use crate::provider::Diagnoser;
-use mailroom_net::smtp::{Greeted, greet, login, starttls};
-use mailroom_net::{LoginAuth, NetError, Security, ServerTarget, Timeouts};
+use mailroom_net::smtp::{Smtp, login};
+use mailroom_net::{LoginAuth, NetError, ServerTarget, Timeouts};
 use std::time::Instant;
 
 /// Tests `target` with `auth` (or, without usable credentials, up to the
@@ -21,7 +21,7 @@ pub(super) async fn test(
     diagnoser: &dyn Diagnoser,
 ) -> ServerReport {
     let mut t = Tester::new(target, diagnoser, Protocol::Smtp);
-    let Some(mut greeted) = reach(&mut t, target, timeouts).await else {
+    let Some(mut greeted) = t.reach::<Smtp>(timeouts).await else {
         return t.finish();
     };
     let start = Instant::now();
@@ -46,34 +46,4 @@ pub(super) async fn test(
     }
     greeted.quit(timeouts).await;
     t.finish()
-}
-
-/// The network steps, the greeting with EHLO and, for STARTTLS, the upgrade.
-async fn reach(t: &mut Tester<'_>, target: &ServerTarget, timeouts: Timeouts) -> Option<Greeted> {
-    let stream = t.transport(timeouts).await?;
-    let start = Instant::now();
-    let greeted = match greet(target, stream, timeouts).await {
-        Ok(g) => g,
-        Err(e) => return t.fail(Step::Greeting, start, e).await,
-    };
-    t.ok(
-        Step::Greeting,
-        start,
-        format!("the server says it is {}", greeted.server_name()),
-    );
-    if target.security != Security::Starttls {
-        return Some(greeted);
-    }
-    let start = Instant::now();
-    match starttls(target, greeted, timeouts).await {
-        Ok(upgraded) => {
-            t.ok(
-                Step::Tls,
-                start,
-                format!("STARTTLS, {}", verify_words(target)),
-            );
-            Some(upgraded)
-        }
-        Err(e) => t.fail(Step::Tls, start, e).await,
-    }
 }

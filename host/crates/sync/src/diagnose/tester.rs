@@ -1,18 +1,16 @@
-//! The steps every protocol shares in the connection test: DNS, TCP and
-//! implicit TLS (the transport), recording each step's outcome, asking the
-//! provider what a failure means, and closing the report with the steps
-//! that were not tried. The protocols add their greeting, STARTTLS, login
-//! and listing.
+//! Recording the connection test's steps: the shared ones (DNS, TCP, TLS,
+//! greeting: [`mailroom_net::steps`], the same code sync and sending run)
+//! as they pass, asking the provider what a failure means, and closing the
+//! report with the steps that were not tried. The protocols add their
+//! login and listing.
 
 use super::report::{ServerReport, Step, StepReport, StepStatus};
 use crate::error::SyncError;
 use crate::provider::{ConnectionProblem, Diagnoser, ProblemStep};
-use mailroom_net::transport::{
-    TlsStream, refuse_plain_text, resolve, tcp_connect, tls_handshake, tls_version,
-};
-use mailroom_net::{LoginAuth, MailStream, NetError, Security, ServerTarget, Timeouts};
+use mailroom_net::steps::{self, ConnectStep, StepLog};
+use mailroom_net::{LoginAuth, NetError, Security, ServerTarget, Timeouts};
 use mailroom_store::StoreResult;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The protocol of the server under test, as the provider contract names
 /// it; it decides the steps and how they are named to the provider.
@@ -81,71 +79,36 @@ impl<'a> Tester<'a> {
         }
     }
 
-    /// DNS, TCP and, for implicit TLS, the handshake: the stream the
-    /// protocol's greeting comes on (plain for STARTTLS/STLS, which the
-    /// protocol does after its greeting).
-    pub(super) async fn transport(&mut self, timeouts: Timeouts) -> Option<MailStream> {
+    /// The shared steps (DNS, TCP, TLS, greeting; see
+    /// [`mailroom_net::steps`]), each recorded as it passes: the greeted
+    /// connection, or `None` when a step failed (recorded with the
+    /// provider's diagnosis).
+    pub(super) async fn reach<P: steps::Protocol>(
+        &mut self,
+        timeouts: Timeouts,
+    ) -> Option<P::Greeted> {
         let target = self.target;
-        let start = Instant::now();
-        // Refused before any connection: it is the TLS setting that is wrong.
-        if let Err(e) = refuse_plain_text(target) {
-            return self.fail(Step::Tls, start, e).await;
-        }
-        let addrs = match resolve(target, timeouts).await {
-            Ok(a) => a,
-            Err(e) => return self.fail(Step::Dns, start, e).await,
-        };
-        let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-        self.ok(
-            Step::Dns,
-            start,
-            format!("{} is {}", target.host, shown.join(", ")),
-        );
-
-        let start = Instant::now();
-        let tcp = match tcp_connect(target, &addrs, timeouts).await {
-            Ok(t) => t,
-            Err(e) => return self.fail(Step::Tcp, start, e).await,
-        };
-        let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-        self.ok(Step::Tcp, start, format!("connected to {peer}"));
-
-        match target.security {
-            Security::Tls => {
-                let start = Instant::now();
-                let tls = match tls_handshake(target, tcp, timeouts).await {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(Step::Tls, start, e).await,
-                };
-                let detail = tls_detail(target, &tls);
-                self.ok(Step::Tls, start, detail);
-                Some(MailStream::Tls(Box::new(tls)))
-            }
-            Security::Starttls => Some(MailStream::Plain(tcp)),
-            Security::None => {
-                self.steps.push(StepReport {
-                    step: Step::Tls,
-                    status: StepStatus::Skipped,
-                    detail: "plain text, no TLS: passwords and mail cross the network readable \
-                             (acceptable on loopback and for tests only)"
-                        .into(),
-                    error_kind: None,
-                    diagnosis: None,
-                    elapsed_ms: 0,
-                });
-                Some(MailStream::Plain(tcp))
+        match steps::connect::<P>(target, timeouts, self).await {
+            Ok(greeted) => Some(greeted),
+            Err(failure) => {
+                self.fail_after(report_step(failure.step), failure.elapsed, failure.error)
+                    .await
             }
         }
     }
 
     pub(super) fn ok(&mut self, step: Step, start: Instant, detail: String) {
+        self.passed_after(step, start.elapsed(), detail);
+    }
+
+    fn passed_after(&mut self, step: Step, elapsed: Duration, detail: String) {
         self.steps.push(StepReport {
             step,
             status: StepStatus::Ok,
             detail,
             error_kind: None,
             diagnosis: None,
-            elapsed_ms: elapsed_ms(start),
+            elapsed_ms: millis(elapsed),
         });
     }
 
@@ -157,6 +120,10 @@ impl<'a> Tester<'a> {
         start: Instant,
         error: NetError,
     ) -> Option<T> {
+        self.fail_after(step, start.elapsed(), error).await
+    }
+
+    async fn fail_after<T>(&mut self, step: Step, elapsed: Duration, error: NetError) -> Option<T> {
         let detail = match &error {
             NetError::Auth { server_says } => format!("the server says: {server_says}"),
             other => other.to_string(),
@@ -174,7 +141,7 @@ impl<'a> Tester<'a> {
             detail,
             error_kind: Some(SyncError::Net(error).kind()),
             diagnosis,
-            elapsed_ms: elapsed_ms(start),
+            elapsed_ms: millis(elapsed),
         });
         None
     }
@@ -213,19 +180,33 @@ impl<'a> Tester<'a> {
     }
 }
 
-/// How far the certificate was checked, for the TLS step's words.
-pub(super) fn verify_words(target: &ServerTarget) -> &'static str {
-    if target.tls_verify {
-        "certificate verified"
-    } else {
-        "certificate NOT verified (this account opted out of verification)"
+impl StepLog for Tester<'_> {
+    fn passed(&mut self, step: ConnectStep, elapsed: Duration, detail: String) {
+        self.passed_after(report_step(step), elapsed, detail);
+    }
+
+    fn skipped(&mut self, step: ConnectStep, detail: String) {
+        self.steps.push(StepReport {
+            step: report_step(step),
+            status: StepStatus::Skipped,
+            detail,
+            error_kind: None,
+            diagnosis: None,
+            elapsed_ms: 0,
+        });
     }
 }
 
-fn tls_detail(target: &ServerTarget, tls: &TlsStream) -> String {
-    format!("{}, {}", tls_version(tls), verify_words(target))
+/// The report's name of a shared step.
+fn report_step(step: ConnectStep) -> Step {
+    match step {
+        ConnectStep::Dns => Step::Dns,
+        ConnectStep::Tcp => Step::Tcp,
+        ConnectStep::Tls => Step::Tls,
+        ConnectStep::Greeting => Step::Greeting,
+    }
 }
 
-fn elapsed_ms(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+fn millis(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }

@@ -33,7 +33,7 @@ pub async fn sync_account(
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> SyncResult<SyncReport> {
-    let target = incoming_target(account);
+    let target = incoming_target(store, account).await?;
     let auth = incoming_login(store, account).await?;
     let mut session = login_with_refresh(store, account, auth, |auth| {
         let target = target.clone();
