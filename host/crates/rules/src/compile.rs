@@ -4,7 +4,7 @@
 //! limit, so evaluating never parses and never blows up.
 
 use crate::error::{Problem, RuleError};
-use crate::model::{Action, Condition, ConditionNode, Field, MatchType, Rule};
+use crate::model::{Action, Condition, ConditionNode, Field, MatchType, Rule, RuleSource};
 use regex::{Regex, RegexBuilder};
 
 /// The longest rule name.
@@ -37,9 +37,11 @@ pub(crate) enum Matcher {
     Size(SizeOp, u64),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum TextOp {
-    Contains,
+    /// The needle's searcher, built once (SIMD; `str::contains` rebuilds
+    /// its searcher on every call and scans far slower on long bodies).
+    Contains(memchr::memmem::Finder<'static>),
     Is,
     BeginsWith,
     EndsWith,
@@ -76,8 +78,11 @@ pub(crate) fn compile_rule(index: usize, rule: &Rule) -> Result<Vec<Node>, RuleE
         problem,
     };
     let name_chars = rule.name.trim().chars().count();
-    if name_chars == 0 || name_chars > MAX_NAME_CHARS {
+    if name_chars == 0 || name_chars > MAX_NAME_CHARS || rule.name.chars().any(char::is_control) {
         return Err(fail(None, None, Problem::Name { max: MAX_NAME_CHARS }));
+    }
+    if let Some(source) = &rule.source {
+        check_source(source).map_err(|p| fail(None, None, p))?;
     }
     if rule.conditions.len() > MAX_NODES {
         return Err(fail(
@@ -133,6 +138,27 @@ pub(crate) fn compile_rule(index: usize, rule: &Rule) -> Result<Vec<Node>, RuleE
         return Err(fail(Some(node), None, Problem::Cycle { child }));
     }
     Ok(nodes)
+}
+
+fn check_source(source: &RuleSource) -> Result<(), Problem> {
+    let plain = |s: &str| s.len() <= 200 && !s.chars().any(char::is_control);
+    if source.format.trim().is_empty() || !plain(&source.format) {
+        return Err(Problem::Source {
+            what: "`format` must be an importer's format id, e.g. `gmail-xml`",
+        });
+    }
+    let sha = &source.file_sha256;
+    if !sha.is_empty() && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(Problem::Source {
+            what: "`file_sha256` must be 64 hex digits (or empty)",
+        });
+    }
+    if source.filter_id.as_deref().is_some_and(|id| !plain(id)) {
+        return Err(Problem::Source {
+            what: "`filter_id` must be at most 200 characters, without control characters",
+        });
+    }
+    Ok(())
 }
 
 fn check_action(action: &Action) -> Result<(), Problem> {
@@ -214,20 +240,25 @@ fn compile_condition(c: &Condition) -> Result<Node, Problem> {
                 },
             )?)
         }
-        (_, op) => Matcher::Text {
-            op: match op {
-                MatchType::Is => TextOp::Is,
-                MatchType::BeginsWith => TextOp::BeginsWith,
-                MatchType::EndsWith => TextOp::EndsWith,
-                _ => TextOp::Contains,
-            },
-            needle: if c.case_sensitive {
+        (_, op) => {
+            let needle = if c.case_sensitive {
                 c.value.clone()
             } else {
                 c.value.to_lowercase()
-            },
-            case_sensitive: c.case_sensitive,
-        },
+            };
+            Matcher::Text {
+                op: match op {
+                    MatchType::Is => TextOp::Is,
+                    MatchType::BeginsWith => TextOp::BeginsWith,
+                    MatchType::EndsWith => TextOp::EndsWith,
+                    _ => TextOp::Contains(
+                        memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
+                    ),
+                },
+                needle,
+                case_sensitive: c.case_sensitive,
+            }
+        }
     };
     Ok(Node::Test {
         field: c.field,

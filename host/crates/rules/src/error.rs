@@ -32,7 +32,7 @@ fn place(node: &Option<usize>, action: &Option<usize>) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// The name is empty or too long.
-    #[error("a rule needs a name of 1 to {max} characters")]
+    #[error("a rule needs a name of 1 to {max} characters, without control characters")]
     Name {
         /// The longest name allowed.
         max: usize,
@@ -109,6 +109,12 @@ pub enum Problem {
     PatternTooBig {
         /// The limit in bytes.
         limit: usize,
+    },
+    /// A source that does not describe an import.
+    #[error("bad source: {what}")]
+    Source {
+        /// What is wrong with it.
+        what: &'static str,
     },
     /// An action with an empty argument.
     #[error("the action's {what} is empty")]

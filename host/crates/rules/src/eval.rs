@@ -53,15 +53,12 @@ fn test(field: Field, header: Option<&str>, matcher: &Matcher, message: &Prepare
             op,
             needle,
             case_sensitive,
-        } => {
-            let mut texts = values.texts(*case_sensitive);
-            match op {
-                TextOp::Contains => texts.any(|t| t.contains(needle.as_str())),
-                TextOp::Is => texts.any(|t| t.trim() == needle.trim()),
-                TextOp::BeginsWith => texts.any(|t| t.starts_with(needle.as_str())),
-                TextOp::EndsWith => texts.any(|t| t.ends_with(needle.as_str())),
-            }
-        }
+        } => values.any(*case_sensitive, |t| match op {
+            TextOp::Contains(finder) => finder.find(t.as_bytes()).is_some(),
+            TextOp::Is => t.trim() == needle.trim(),
+            TextOp::BeginsWith => t.starts_with(needle.as_str()),
+            TextOp::EndsWith => t.ends_with(needle.as_str()),
+        }),
         // Only `size` compiles to a size matcher.
         Matcher::Size(..) => false,
     }

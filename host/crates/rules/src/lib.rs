@@ -50,15 +50,28 @@ impl<K> RuleSet<K> {
     /// when it is saved, not when it is enabled). The first bad rule is the
     /// error, with its place in the set.
     pub fn compile(rules: impl IntoIterator<Item = (K, Rule)>) -> Result<Self, RuleError> {
-        let rules = rules
-            .into_iter()
-            .enumerate()
-            .map(|(index, (key, rule))| {
-                let nodes = compile::compile_rule(index, &rule)?;
-                Ok(Compiled { key, rule, nodes })
-            })
-            .collect::<Result<_, RuleError>>()?;
-        Ok(Self { rules })
+        let (set, mut refused) = Self::compile_lenient(rules);
+        match refused.is_empty() {
+            true => Ok(set),
+            false => Err(refused.swap_remove(0).1),
+        }
+    }
+
+    /// Compiles the rules that compile and returns the others' errors
+    /// beside the set: for rules already stored, where one bad rule (saved
+    /// under older limits) must not stop the rest.
+    pub fn compile_lenient(
+        rules: impl IntoIterator<Item = (K, Rule)>,
+    ) -> (Self, Vec<(K, RuleError)>) {
+        let mut compiled = Vec::new();
+        let mut refused = Vec::new();
+        for (index, (key, rule)) in rules.into_iter().enumerate() {
+            match compile::compile_rule(index, &rule) {
+                Ok(nodes) => compiled.push(Compiled { key, rule, nodes }),
+                Err(e) => refused.push((key, e)),
+            }
+        }
+        (Self { rules: compiled }, refused)
     }
 
     /// How many rules the set holds (enabled or not).

@@ -64,15 +64,15 @@ impl<'a> Values<'a> {
         }
     }
 
-    /// The values as written, or lower-cased.
-    pub fn texts(&self, case_sensitive: bool) -> Box<dyn Iterator<Item = &str> + '_> {
+    /// Whether `test` holds for any value, as written or lower-cased.
+    pub fn any(&self, case_sensitive: bool, mut test: impl FnMut(&str) -> bool) -> bool {
         if case_sensitive {
-            Box::new(self.original.iter().copied())
+            self.original.iter().any(|s| test(s))
         } else {
             let lower = self
                 .lower
                 .get_or_init(|| self.original.iter().map(|s| s.to_lowercase()).collect());
-            Box::new(lower.iter().map(String::as_str))
+            lower.iter().any(|s| test(s))
         }
     }
 }
@@ -106,12 +106,11 @@ impl<'m, 'a> Prepared<'m, 'a> {
         Values::new(self.header_values(name).collect())
     }
 
-    fn header_values(&self, name: &str) -> impl Iterator<Item = &'a str> + '_ {
-        let name = name.to_owned();
+    fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
         self.view
             .headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(&name))
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
     }
 

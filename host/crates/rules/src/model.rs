@@ -210,8 +210,9 @@ pub struct WebhookCall {
     /// The delivery's event name.
     #[serde(default)]
     pub event: Option<String>,
-    /// Extra request headers.
+    /// Extra request headers, each `[name, value]`.
     #[serde(default)]
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     /// Deliveries with one key are made at most once.
     #[serde(default)]
