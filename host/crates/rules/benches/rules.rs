@@ -6,7 +6,7 @@
 //!
 //!     cargo bench -p mailroom-rules --bench rules
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mailroom_rules::model::ConditionNode::{All, Any, Not, Test};

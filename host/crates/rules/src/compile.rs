@@ -41,7 +41,7 @@ pub(crate) enum Matcher {
 pub(crate) enum TextOp {
     /// The needle's searcher, built once (SIMD; `str::contains` rebuilds
     /// its searcher on every call and scans far slower on long bodies).
-    Contains(memchr::memmem::Finder<'static>),
+    Contains(Box<memchr::memmem::Finder<'static>>),
     Is,
     BeginsWith,
     EndsWith,
@@ -251,9 +251,9 @@ fn compile_condition(c: &Condition) -> Result<Node, Problem> {
                     MatchType::Is => TextOp::Is,
                     MatchType::BeginsWith => TextOp::BeginsWith,
                     MatchType::EndsWith => TextOp::EndsWith,
-                    _ => TextOp::Contains(
+                    _ => TextOp::Contains(Box::new(
                         memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
-                    ),
+                    )),
                 },
                 needle,
                 case_sensitive: c.case_sensitive,
