@@ -65,6 +65,9 @@ id_type!(
 id_type!(
     /// A message in the outbox (queued, being sent, or done).
     OutboxId, "out");
+id_type!(
+    /// A rule of the native rule engine (an org's or a mail account's).
+    RuleId, "rul");
 
 /// A stored message: the sha256 (hex) of its raw bytes. Identity by content,
 /// not by server UID, so resyncs and UIDVALIDITY changes never duplicate it.
@@ -120,4 +123,5 @@ string_schema!(
     TokenId => "A token id (never the token itself), e.g. `tok_…`",
     MessageId => "A message id: the sha256 (hex) of its raw bytes",
     OutboxId => "An outbox entry id, e.g. `out_…`",
+    RuleId => "A rule id, e.g. `rul_…`",
 );

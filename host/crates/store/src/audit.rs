@@ -33,21 +33,7 @@ impl Store {
         target: Option<&str>,
         detail: &serde_json::Value,
     ) -> StoreResult<()> {
-        if action.is_empty() || action.len() > 100 {
-            return Err(StoreError::Invalid(
-                "audit action must be 1 to 100 characters".into(),
-            ));
-        }
-        sqlx::query("INSERT INTO audit_log (org_id, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(org.as_str())
-            .bind(actor.map(|a| a.as_str().to_owned()))
-            .bind(action)
-            .bind(target)
-            .bind(to_json(detail)?)
-            .bind(now_ms())
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        insert_audit(self.pool(), org, actor, action, target, detail).await
     }
 
     /// The org's entries, newest first; `before` (an entry id) pages back.
@@ -81,4 +67,34 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Appends an audit entry through `db`: the pool, or the transaction of the
+/// change it records, so the change and its record commit together.
+pub(crate) async fn insert_audit<'c, E>(
+    db: E,
+    org: &OrgId,
+    actor: Option<&UserId>,
+    action: &str,
+    target: Option<&str>,
+    detail: &serde_json::Value,
+) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    if action.is_empty() || action.len() > 100 {
+        return Err(StoreError::Invalid(
+            "audit action must be 1 to 100 characters".into(),
+        ));
+    }
+    sqlx::query("INSERT INTO audit_log (org_id, actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(org.as_str())
+        .bind(actor.map(|a| a.as_str().to_owned()))
+        .bind(action)
+        .bind(target)
+        .bind(to_json(detail)?)
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    Ok(())
 }

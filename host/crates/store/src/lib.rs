@@ -29,6 +29,7 @@ pub mod pipeline;
 pub mod pipeline_results;
 mod plugins;
 pub mod recently_parsed;
+pub mod rules;
 pub mod secrets;
 pub mod server_changes;
 #[cfg(any(test, feature = "testing"))]
@@ -61,6 +62,7 @@ pub use oauth::{OAuthClient, OAuthClientInput, OAuthGrant, PendingAuthorization}
 pub use orgs::Org;
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxRaw, OutboxState, SentCopy};
 pub use pipeline::PendingRun;
+pub use rules::{RuleScope, StoredRule};
 pub use secrets::{Cipher, LoadedKey, Secret, SecretKey};
 pub use server_changes::{ChangeOutcome, ServerChange, ServerChangeKind, ServerChangesStatus};
 pub use tokens::{AuthContext, NewToken, TokenInfo};

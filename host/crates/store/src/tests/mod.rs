@@ -9,6 +9,7 @@ mod oauth;
 mod orgs_users;
 mod outbox;
 mod plugins;
+mod rules;
 mod sync_support;
 
 use super::*;
