@@ -4,7 +4,8 @@
 //! owner-only file creation ([`private_fs`]), and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
-//! ([`secret::Secret`]). It depends on no other Mailroom
+//! ([`secret::Secret`]); and the rules for text crossing a trust boundary
+//! ([`text`]: label and folder names, log escaping). It depends on no other Mailroom
 //! crate, so every layer can use it without reaching up.
 
 pub mod backoff;
@@ -16,3 +17,4 @@ pub mod parallel;
 pub mod private_fs;
 pub mod secret;
 pub mod security;
+pub mod text;
