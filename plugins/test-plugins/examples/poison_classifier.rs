@@ -25,8 +25,8 @@ impl Classifier for PoisonClassifier {
         let mut out = Classification::default();
         match poison.as_str() {
             "score-huge" => {
-                out.intent = Some(ScoredLabel::new("request", 7.0));
-                out.tags.push(ScoredLabel::new("lead", -1e30));
+                out.intent = Some(scored("request", 7.0));
+                out.tags.push(scored("lead", -1e30));
             }
             "starts-at-min" => out.activities.push(Activity {
                 kind: ActivityKind::Meeting,
@@ -49,9 +49,18 @@ impl Classifier for PoisonClassifier {
             }
             "tag-rtl" => out.tags.push(ScoredLabel::new("invoice\u{202E}fdp.exe", 0.5)),
             "none" => out.tags.push(ScoredLabel::new("checked", 0.5)),
-            _ => out.sentiment = Some(ScoredLabel::new("positive", f32::NAN)),
+            _ => out.sentiment = Some(scored("positive", f32::NAN)),
         }
         Ok(out)
+    }
+}
+
+/// The record built by hand: the SDK's `ScoredLabel::new` clamps scores
+/// into range, and a hostile plugin does not use it.
+fn scored(label: &str, score: f32) -> ScoredLabel {
+    ScoredLabel {
+        label: label.into(),
+        score,
     }
 }
 
