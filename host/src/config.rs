@@ -98,6 +98,23 @@ impl Default for SyncSettings {
     }
 }
 
+/// When the message pipeline counts as behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Seconds the oldest message may wait for its pipeline run before
+    /// `/healthz` answers 503 `degraded`.
+    pub stale_after_seconds: u64,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            stale_after_seconds: 300,
+        }
+    }
+}
+
 /// What the HTTP server allows a client, against slow, noisy or hostile ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -190,6 +207,7 @@ pub struct Settings {
     pub sync: SyncSettings,
     pub http: HttpSettings,
     pub connection_test: ConnectionTestSettings,
+    pub pipeline: PipelineSettings,
 }
 
 impl Default for Settings {
@@ -208,6 +226,7 @@ impl Default for Settings {
             sync: SyncSettings::default(),
             http: HttpSettings::default(),
             connection_test: ConnectionTestSettings::default(),
+            pipeline: PipelineSettings::default(),
         }
     }
 }
@@ -319,6 +338,10 @@ impl Settings {
         if let Some(v) = get("MAILROOM_SYNC_POLL_SECONDS") {
             self.sync.poll_seconds = parse("MAILROOM_SYNC_POLL_SECONDS", &v)?;
         }
+        if let Some(v) = get("MAILROOM_PIPELINE_STALE_AFTER_SECONDS") {
+            self.pipeline.stale_after_seconds =
+                parse("MAILROOM_PIPELINE_STALE_AFTER_SECONDS", &v)?;
+        }
         Ok(())
     }
 
@@ -377,6 +400,12 @@ impl Settings {
             return Err(value(
                 "connection_test",
                 "connect_secs, tls_secs, greeting_secs and command_secs must be above 0",
+            ));
+        }
+        if self.pipeline.stale_after_seconds == 0 {
+            return Err(value(
+                "pipeline.stale_after_seconds",
+                "must be above 0 (300 is the default)",
             ));
         }
         if self.sync.poll_seconds == 0 {

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use mailroom_pipeline::health::PipelineHealth;
 use mailroom_plugin_host::metrics::prometheus_header;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
@@ -186,10 +187,12 @@ fn may_scrape(state: &AppState, request: &Request) -> ApiResult<()> {
     }
 }
 
-/// Prometheus text for the HTTP series and every org's plugins.
+/// Prometheus text for the HTTP series, the pipeline's backlog and every org's plugins.
 pub async fn render(state: &AppState) -> ApiResult<String> {
     let mut out = String::new();
     state.http_metrics.write_prometheus(&mut out);
+    let backlog = state.store.pipeline_backlog().await?;
+    PipelineHealth::write_prometheus(&backlog, mailroom_store::now_ms(), &mut out);
     prometheus_header(&mut out);
     for org in state.store.list_orgs().await? {
         for view in state.registry.list(&org.id).await? {

@@ -37,6 +37,7 @@ use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use mailroom_pipeline::health::PipelineHealth;
 use mailroom_plugin_host::registry::PluginRegistry;
 use mailroom_store::Store;
 use std::sync::Arc;
@@ -182,24 +183,37 @@ pub fn router(state: AppState) -> Router {
 /// The answer of `/healthz`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// Always `ok` (a failing check answers 503).
+    /// `ok`, or `degraded` (answered with 503) when the pipeline is behind.
     pub status: &'static str,
+    /// The message pipeline's backlog.
+    pub pipeline: PipelineHealth,
 }
 
-/// Liveness: the process serves and its database answers.
+/// Liveness: the process serves, its database answers, and the message
+/// pipeline keeps up (its oldest waiting message is younger than
+/// `pipeline.stale_after_seconds`).
 #[utoipa::path(
     get, path = "/healthz", tag = "system", security(()),
     responses(
-        (status = 200, description = "serving", body = Health, example = json!({"status": "ok"})),
-        (status = 503, description = "the database does not answer", body = error::ErrorBody),
+        (status = 200, description = "serving", body = Health),
+        (status = 503, description = "the database does not answer (an error body), or the pipeline is behind (`degraded`, a Health body)", body = HealthOrError),
     )
 )]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(state.store.pool())
-        .await
-    {
-        Ok(_) => (StatusCode::OK, axum::Json(Health { status: "ok" })).into_response(),
+    match state.store.pipeline_backlog().await {
+        Ok(backlog) => {
+            let pipeline = PipelineHealth::of(
+                &backlog,
+                mailroom_store::now_ms(),
+                state.settings.pipeline.stale_after_seconds,
+            );
+            let (code, status) = if pipeline.behind {
+                (StatusCode::SERVICE_UNAVAILABLE, "degraded")
+            } else {
+                (StatusCode::OK, "ok")
+            };
+            (code, axum::Json(Health { status, pipeline })).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database does not answer");
             ApiError::new(
@@ -210,6 +224,16 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             .into_response()
         }
     }
+}
+
+/// What `/healthz` answers with 503: a degraded `Health`, or the error body
+/// when the database does not answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // A schema only: the handler answers one of the two.
+pub enum HealthOrError {
+    Degraded(Health),
+    Down(error::ErrorBody),
 }
 
 async fn not_found() -> ApiError {

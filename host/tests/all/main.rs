@@ -16,6 +16,7 @@ mod example_plugins;
 mod imap_sync;
 mod oauth;
 mod pipeline;
+mod pipeline_isolation;
 mod plugin_host;
 mod pop3_sync;
 mod provider_plugins;

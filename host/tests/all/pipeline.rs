@@ -32,8 +32,13 @@ struct Fixture {
 }
 
 async fn fixture(store: &Store, plugins: &[&str]) -> Fixture {
+    fixture_for(store, "Northwind", US, plugins).await
+}
+
+/// An org called `name` whose admin's mail account is `email`, with `plugins`.
+async fn fixture_for(store: &Store, name: &str, email: &str, plugins: &[&str]) -> Fixture {
     let (org, admin, _) = store
-        .create_org_with_admin("Northwind", US, "Sales")
+        .create_org_with_admin(name, email, "Sales")
         .await
         .expect("org");
     let account = store
@@ -44,7 +49,7 @@ async fn fixture(store: &Store, plugins: &[&str]) -> Fixture {
                 protocol: Protocol::Imap,
                 provider_id: Some("generic".into()),
                 display_name: "Sales".into(),
-                email: US.into(),
+                email: email.into(),
                 incoming: ServerSettings {
                     host: "imap.example".into(),
                     port: 993,
@@ -175,4 +180,110 @@ both_backends! {
         // The message itself is untouched and readable.
         assert_eq!(f.store.get_raw_message(&f.org, &id).await.expect("raw"), COMPLAINT.as_bytes());
     }
+
+    async fn a_poisoned_workflow_fails_alone_and_other_orgs_and_results_commit(db) {
+        let a = fixture(&db.store, &[
+            artifacts::CLASSIFIER_KEYWORDS,
+            artifacts::WORKFLOW_FOLLOW_UP,
+            artifacts::POISON_WORKFLOW,
+        ]).await;
+        let b = fixture_for(&db.store, "Contoso", "sales@contoso.example", &[
+            artifacts::CLASSIFIER_KEYWORDS,
+            artifacts::WORKFLOW_FOLLOW_UP,
+        ]).await;
+        let poisoned = a.ingest("c1", "inbox", COMPLAINT).await;
+        let fine = b.ingest("c1", "inbox", COMPLAINT).await;
+
+        // One pass, one batch holding both orgs' messages.
+        let report = a.pipeline().run_pending(200).await.expect("pipeline");
+        assert_eq!((report.processed, report.plugin_failures), (2, 1), "{report:?}");
+
+        // Org A: the poisoned workflow's label is refused; the classifier's
+        // answer and the other workflow's label commit.
+        assert_eq!(a.store.message_classifications(&a.org, &poisoned).await.expect("read").len(), 1);
+        let state = a.store.get_message(&a.org, &poisoned).await.expect("get").summary.state;
+        assert_eq!(state.labels, ["complaint"], "{state:?}");
+        let actions = a.store.message_actions(&a.org, &poisoned).await.expect("actions");
+        assert!(actions.iter().all(|x| x.source != "poison-workflow"), "{actions:?}");
+        let view = a.registry.get(&a.org, "poison-workflow").await.expect("view");
+        assert_eq!(view.metrics.failures.get("invalid_output"), Some(&1));
+        let events = a.registry.events(&a.org, Some("poison-workflow"), 10).await.expect("events");
+        assert!(events.iter().any(|e| e.message.contains("`actions[0].add-label`")), "{events:?}");
+
+        // Org B: untouched by org A's plugin.
+        let state = b.store.get_message(&b.org, &fine).await.expect("get").summary.state;
+        assert_eq!(state.labels, ["complaint"], "{state:?}");
+        assert_eq!(b.store.message_classifications(&b.org, &fine).await.expect("read").len(), 1);
+    }
+
+    async fn a_run_the_store_refuses_holds_back_no_other_and_is_given_up_after_bounded_tries(db) {
+        let f = fixture(&db.store, &[artifacts::CLASSIFIER_KEYWORDS, artifacts::WORKFLOW_FOLLOW_UP]).await;
+        let doomed = f.ingest("c1", "inbox", COMPLAINT).await;
+        let others = [
+            f.ingest("p1", "sent", OUR_PROPOSAL).await,
+            f.ingest("r1", "inbox", REPLY).await,
+        ];
+        refuse_classifications_of(&db, &doomed).await;
+        let pipeline = f.pipeline();
+
+        // The batch fails; its runs commit one by one, the refused one stays
+        // pending for a later pass.
+        let first = pipeline.run_pending(10).await.expect("first pass");
+        assert_eq!((first.processed, first.failed), (2, 0), "{first:?}");
+        for id in &others {
+            assert_eq!(run_status(&f.store, id).await.0, "done");
+        }
+        assert_eq!(run_status(&f.store, &doomed).await.0, "pending");
+
+        // Retried a bounded number of times, then finished as failed with why.
+        let mut failed = 0;
+        for _ in 1..mailroom::pipeline::MAX_ATTEMPTS {
+            let pass = pipeline.run_pending(10).await.expect("retry pass");
+            assert_eq!(pass.processed, 0, "{pass:?}");
+            failed += pass.failed;
+        }
+        assert_eq!(failed, 1);
+        let (status, detail) = run_status(&f.store, &doomed).await;
+        assert_eq!(status, "failed");
+        let detail = detail.expect("why the run failed");
+        assert!(detail.contains("given up after 3 attempt(s)") && detail.contains("refused by the test"), "{detail}");
+        assert_eq!(pipeline.run_pending(10).await.expect("nothing left"), Default::default());
+    }
+}
+
+/// Makes the database refuse any classification of `id`: a store failure
+/// of one message that no validation foresaw.
+async fn refuse_classifications_of(db: &mailroom_store::testing::TestDb, id: &MessageId) {
+    let statements = match db.backend() {
+        mailroom_store::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON message_classifications \
+             WHEN NEW.message_id = '{}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            id.as_str()
+        )],
+        mailroom_store::Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.message_id = '{}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql",
+                id.as_str()
+            ),
+            "CREATE TRIGGER refuse BEFORE INSERT ON message_classifications \
+             FOR EACH ROW EXECUTE FUNCTION refuse()"
+                .to_owned(),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(db.store.pool()).await.expect("trigger");
+    }
+}
+
+/// The status of a message's pipeline run, and its detail.
+async fn run_status(store: &Store, id: &MessageId) -> (String, Option<String>) {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT status, detail FROM pipeline_runs WHERE message_id = $1")
+        .bind(id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .expect("run");
+    (row.get("status"), row.get("detail"))
 }

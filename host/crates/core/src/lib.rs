@@ -6,7 +6,8 @@
 //! protocol clients and the OAuth client), and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
-//! ([`secret::Secret`]). It depends on no other Mailroom
+//! ([`secret::Secret`]); and the rules for text crossing a trust boundary
+//! ([`text`]: label and folder names, log escaping). It depends on no other Mailroom
 //! crate, so every layer can use it without reaching up.
 
 pub mod backoff;
@@ -19,3 +20,4 @@ pub mod parallel;
 pub mod private_fs;
 pub mod secret;
 pub mod security;
+pub mod text;

@@ -4,6 +4,7 @@
 //! updates, notifications, webhooks) are recorded as pending for their
 //! executors.
 
+use mailroom_core::text::{MAX_LABELS, loggable};
 use mailroom_plugin_host::bindings::latest::types::Action;
 use mailroom_store::message_query::{MessageState, MessageStateUpdate};
 use mailroom_store::pipeline_results::RunResults;
@@ -23,8 +24,18 @@ pub(super) fn apply(
     for (source, action) in wanted {
         let applied = match &action {
             Action::AddLabel(label) => {
-                if !state.labels.contains(label) {
-                    state.labels.push(label.clone());
+                let label = label.trim();
+                if !state.labels.iter().any(|l| l == label) {
+                    // Each label was in range (`validate`); the message's
+                    // count is only known here.
+                    if state.labels.len() >= MAX_LABELS {
+                        results.problems.push(format!(
+                            "{source}: label {:?} not added: the message already has {MAX_LABELS} labels, the most it can hold",
+                            loggable(label)
+                        ));
+                        continue;
+                    }
+                    state.labels.push(label.to_owned());
                 }
                 true
             }
@@ -112,6 +123,25 @@ mod tests {
         assert_eq!(update.starred, None);
         let applied: Vec<bool> = results.actions.iter().map(|a| a.2).collect();
         assert_eq!(applied, [true, true, true, false]);
+    }
+
+    #[test]
+    fn labels_past_the_message_limit_are_left_out_and_said_so() {
+        let mut full = state();
+        full.labels = (0..MAX_LABELS - 1).map(|i| format!("l{i}")).collect();
+        let mut results = RunResults::default();
+        let wanted = vec![
+            ("wf".to_owned(), Action::AddLabel("last".into())),
+            ("wf".to_owned(), Action::AddLabel("one-too-many".into())),
+            ("wf".to_owned(), Action::AddLabel("l0".into())),
+        ];
+        apply(&full, wanted, &mut results);
+        let labels = results.state.expect("state").labels.expect("labels");
+        assert_eq!(labels.len(), MAX_LABELS);
+        assert!(!labels.contains(&"one-too-many".to_owned()));
+        assert_eq!(results.actions.len(), 2, "{:?}", results.actions);
+        assert_eq!(results.problems.len(), 1);
+        assert!(results.problems[0].contains("one-too-many"), "{:?}", results.problems);
     }
 
     #[test]

@@ -6,20 +6,29 @@
 //! same transaction), a plugin failure is recorded and the pipeline goes on,
 //! and the results are committed together with the end of the run, so each
 //! message is processed exactly once across crashes, resyncs and restarts.
+//! Each org is worked by its own task (`workers`), so one org's slow plugin
+//! delays no other org; a run the store refuses holds back no other run and
+//! is retried a bounded number of times (`commit`); what a plugin returns was
+//! checked against its range before it gets here (`mailroom_plugin_host::validate`).
 //! The native rule engine (imported filters) is the stage between normalize
 //! and classifiers; it arrives with the rules work, and until then no rules
 //! exist to run there.
 
 mod actions;
+mod commit;
 mod context;
+pub mod health;
+mod workers;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+pub use commit::MAX_ATTEMPTS;
+pub use workers::{EVALUATING_AT_ONCE, PER_ORG_AT_ONCE, WORKER_INTERVAL, run_worker};
+
 use mailroom_core::ids::{MessageId, OrgId};
 use mailroom_plugin_host::PluginKind;
 use mailroom_plugin_host::bindings::latest::types::{Action, Classification, Message};
 use mailroom_plugin_host::bindings::latest::workflow::{CrmLink, Event, Trigger};
 use mailroom_plugin_host::registry::{ActivePlugin, PluginChain, PluginRegistry, RegistryError};
-use mailroom_store::pipeline_results::{CompletedRun, RunResults};
+use mailroom_store::pipeline_results::RunResults;
 use mailroom_store::{Store, StoreError};
 use serde::Serialize;
 use std::sync::Arc;
@@ -47,85 +56,41 @@ pub struct PipelineReport {
     pub processed: usize,
     /// Runs another worker finished first (nothing applied twice).
     pub skipped: usize,
+    /// Runs finished as failed: the store refused their results (or they
+    /// could not be evaluated) [`MAX_ATTEMPTS`] times, or refused them as
+    /// invalid; the error is on the run.
+    pub failed: usize,
     /// Plugin calls that failed (recorded on the run; mail unaffected).
     pub plugin_failures: usize,
 }
 
-/// Messages evaluated at once: enough to overlap one message's database
-/// reads with another's plugin calls on a few cores.
-const EVALUATE_AT_ONCE: usize = 8;
+impl PipelineReport {
+    fn add(&mut self, other: &PipelineReport) {
+        self.processed += other.processed;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.plugin_failures += other.plugin_failures;
+    }
+}
 
 /// Runs each newly stored message through its org's plugins, once.
 pub struct Pipeline {
     store: Store,
     registry: Arc<PluginRegistry>,
+    /// Evaluation slots shared by all orgs ([`EVALUATING_AT_ONCE`]).
+    slots: tokio::sync::Semaphore,
+    attempts: commit::Attempts,
 }
 
 impl Pipeline {
     /// A pipeline over `store`, calling the plugins of `registry`.
     pub fn new(store: Store, registry: Arc<PluginRegistry>) -> Self {
-        Self { store, registry }
-    }
-
-    /// Processes pending runs, `batch` at a time, until none are left.
-    /// The messages of a batch are evaluated a few at a time (their plugin
-    /// calls and reads overlap) and their results committed together.
-    pub async fn run_pending(&self, batch: u32) -> Result<PipelineReport, PipelineError> {
-        let mut report = PipelineReport::default();
-        loop {
-            let pending = self.store.pending_pipeline_runs(batch).await?;
-            if pending.is_empty() {
-                return Ok(report);
-            }
-            let runs: Vec<_> = pending
-                .iter()
-                .map(|r| (r.org.clone(), r.message.clone()))
-                .collect();
-            let cache = context::BatchCache::prefetch(&self.store, &runs).await?;
-            let cache = &cache;
-            let completed: Vec<CompletedRun> = stream::iter(pending)
-                .map(|run| async move {
-                    let results = self.evaluate(cache, &run.org, &run.message).await?;
-                    Ok::<_, PipelineError>(CompletedRun {
-                        org: run.org,
-                        message: run.message,
-                        results,
-                    })
-                })
-                .buffer_unordered(EVALUATE_AT_ONCE)
-                .try_collect()
-                .await?;
-            let finished = self.store.complete_pipeline_runs(&completed).await?;
-            for (run, done) in completed.iter().zip(finished) {
-                report.plugin_failures += run.results.problems.len();
-                if done {
-                    report.processed += 1;
-                } else {
-                    report.skipped += 1;
-                }
-            }
+        Self {
+            store,
+            registry,
+            slots: tokio::sync::Semaphore::new(EVALUATING_AT_ONCE),
+            attempts: commit::Attempts::default(),
         }
-    }
-
-    /// Runs one message through the org's plugins and commits the results
-    /// with the end of its run. Returns whether this call finished the run,
-    /// and how many plugin calls failed.
-    pub async fn process(
-        &self,
-        org: &OrgId,
-        id: &MessageId,
-    ) -> Result<(bool, usize), PipelineError> {
-        let cache =
-            context::BatchCache::prefetch(&self.store, &[(org.clone(), id.clone())]).await?;
-        let results = self.evaluate(&cache, org, id).await?;
-        let failures = results.problems.len();
-        let run = CompletedRun {
-            org: org.clone(),
-            message: id.clone(),
-            results,
-        };
-        let finished = self.store.complete_pipeline_runs(&[run]).await?;
-        Ok((finished.first().copied().unwrap_or(false), failures))
     }
 
     /// What the org's plugins make of one message; nothing is stored. The
@@ -240,28 +205,5 @@ impl Stages {
             }
         }
         (results, wanted)
-    }
-}
-
-/// How often the background worker looks for pending runs when idle.
-pub const WORKER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Runs the pipeline over pending runs until the task is dropped: what
-/// `mailroom serve` keeps going next to the API. Errors (e.g. the database
-/// briefly unavailable) are logged and retried; runs stay pending until done.
-pub async fn run_worker(pipeline: Arc<Pipeline>) {
-    loop {
-        match pipeline.run_pending(200).await {
-            Ok(report) if report.processed > 0 => {
-                tracing::info!(
-                    processed = report.processed,
-                    plugin_failures = report.plugin_failures,
-                    "pipeline pass"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "pipeline pass failed; will retry"),
-        }
-        tokio::time::sleep(WORKER_INTERVAL).await;
     }
 }

@@ -4,7 +4,8 @@
 //! Calls are async: running wasm yields to the executor at every epoch tick
 //! and traps once the wall-clock deadline has passed, and a call still
 //! waiting at its deadline (in a WASI sleep or poll) is dropped, so every
-//! call ends by its deadline whatever the plugin does.
+//! call ends by its deadline whatever the plugin does. What a call returns
+//! is checked against its range (`validate`) before anyone sees it.
 
 use super::bindings::dispatch::WrongWorld;
 use super::bindings::latest as api;
@@ -13,6 +14,7 @@ use super::error::PluginError;
 use super::limits::Limits;
 use super::metadata::PluginMetadata;
 use super::state::{InvocationState, PluginScope};
+use super::validate::PluginOutput;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -192,7 +194,7 @@ impl Running {
     /// Turns what the call did into its outcome. `Elapsed` is a call still
     /// waiting at its deadline (inside a WASI host call: wasm code itself
     /// traps at the deadline): its future, host futures included, is gone.
-    fn finish<R: Serialize>(
+    fn finish<R: Serialize + PluginOutput>(
         self,
         raw: Result<RawResult<R>, tokio::time::error::Elapsed>,
     ) -> Outcome<R> {
@@ -201,8 +203,10 @@ impl Running {
         let state = self.store.into_data();
         let result = match raw {
             Err(_) => Err(PluginError::DeadlineExceeded(limits.deadline_ms)),
-            Ok(Ok(Ok(value))) => check_output_size(&value, limits.output_bytes).map(|()| value),
-            Ok(Ok(Err(reported))) => Err(PluginError::Reported(truncate(reported, 2048))),
+            Ok(Ok(Ok(value))) => check_output_size(&value, limits.output_bytes)
+                .and_then(|()| value.check().map_err(R::refusal))
+                .map(|()| value),
+            Ok(Ok(Err(reported))) => Err(PluginError::Reported(loggable(&reported, 2048))),
             Ok(Err(e)) => Err(failure(e, &state, &limits)),
         };
         let kv_changes = if result.is_ok() {
@@ -264,10 +268,7 @@ fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> Plug
         if stderr.is_empty() {
             what
         } else {
-            format!(
-                "{what}; the plugin wrote: {}",
-                truncate(stderr.clone(), 1024)
-            )
+            format!("{what}; the plugin wrote: {}", loggable(&stderr, 1024))
         }
     };
     match e.downcast_ref::<wasmtime::Trap>() {
@@ -312,6 +313,11 @@ pub fn message_size(m: &api::types::Message) -> u64 {
     let headers: usize = m.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
     (m.subject.len() + m.text_body.len() + m.html_body.as_ref().map_or(0, String::len) + headers)
         as u64
+}
+
+/// What the plugin said, as one log line of at most about `max` bytes.
+fn loggable(said: &str, max: usize) -> String {
+    truncate(mailroom_core::text::loggable(said).into_owned(), max)
 }
 
 fn truncate(mut s: String, max: usize) -> String {

@@ -1,5 +1,6 @@
 //! The plugin host: one wasmtime engine, the versioned contract's bindings,
-//! per-invocation limits, the per-org registry and per-plugin metrics.
+//! per-invocation limits, the valid range of everything a plugin returns,
+//! the per-org registry and per-plugin metrics.
 
 // Not every public item has its doc comment yet (the workspace warns on
 // missing docs; the module docs say what each part owns).
@@ -17,6 +18,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod registry;
 pub mod state;
+pub mod validate;
 
 pub use engine::{EngineSettings, LoadedComponent, PluginEngine};
 pub use error::{PluginError, PluginErrorKind};

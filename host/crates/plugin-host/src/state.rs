@@ -192,6 +192,8 @@ impl host::Host for InvocationState {
             message.truncate(end);
             message.push('…');
         }
+        // One plugin line is one log line, whatever it holds.
+        let message = mailroom_core::text::loggable(&message);
         let (org, plugin) = (self.scope.org.as_str(), self.scope.plugin.as_str());
         match level {
             LogLevel::Trace => tracing::trace!(target: "plugin", org, plugin, "{message}"),

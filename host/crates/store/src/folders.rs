@@ -25,9 +25,7 @@ pub fn check_role(role: &str) -> StoreResult<String> {
         return Ok(lower);
     }
     if let Some(name) = role.strip_prefix("custom:")
-        && !name.trim().is_empty()
-        && name.len() <= 100
-        && !name.chars().any(char::is_control)
+        && mailroom_core::text::folder_name_problem(name).is_none()
     {
         return Ok(format!("custom:{}", name.trim()));
     }

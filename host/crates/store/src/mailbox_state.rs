@@ -17,6 +17,7 @@ use super::messages::Location;
 use super::server_changes::{ServerChangeKind, enqueue_for_update};
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::clock::now_ms;
+use mailroom_core::text;
 use mailroom_core::ids::{AccountId, FolderId, MessageId, OrgId, UserId};
 use serde::Serialize;
 use sqlx::any::{Any, AnyRow};
@@ -130,18 +131,23 @@ pub(crate) fn initial_state_row(
 fn check_labels(labels: &[String]) -> StoreResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for l in labels {
-        let l = l.trim();
-        if l.is_empty() || l.len() > 100 || l.chars().any(char::is_control) {
+        if let Some(problem) = text::label_problem(l) {
             return Err(StoreError::Invalid(format!(
-                "label {l:?} must be 1 to 100 printable characters"
+                "label {:?} {problem}; a label is 1 to {} printable characters",
+                text::loggable(l),
+                text::MAX_LABEL_BYTES
             )));
         }
+        let l = l.trim();
         if !out.iter().any(|o| o == l) {
             out.push(l.to_owned());
         }
     }
-    if out.len() > 100 {
-        return Err(StoreError::Invalid("at most 100 labels per message".into()));
+    if out.len() > text::MAX_LABELS {
+        return Err(StoreError::Invalid(format!(
+            "at most {} labels per message",
+            text::MAX_LABELS
+        )));
     }
     Ok(out)
 }

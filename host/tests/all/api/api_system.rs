@@ -34,7 +34,13 @@ async fn health_openapi_and_metrics() {
     let health = app
         .send(Method::GET, "/healthz", None, None, Vec::new())
         .await;
-    assert_eq!(health.ok(StatusCode::OK), json!({"status": "ok"}));
+    let health = health.ok(StatusCode::OK);
+    assert_eq!(health["status"], "ok", "{health}");
+    // The fixture's message waits for the pipeline (no worker runs here),
+    // but not for long: the pipeline is not behind.
+    assert_eq!(health["pipeline"]["pending"], 1, "{health}");
+    assert_eq!(health["pipeline"]["behind"], false, "{health}");
+    assert_eq!(health["pipeline"]["stale_after_seconds"], 300, "{health}");
 
     let doc = app
         .send(Method::GET, "/openapi.json", None, None, Vec::new())

@@ -464,7 +464,8 @@ impl PluginRegistry {
     }
 }
 
-/// Checks that a component's metadata tells the truth about it.
+/// Checks that a component's metadata tells the truth about it (the
+/// range of each field was checked when `metadata` returned: `validate`).
 fn validate_metadata(
     meta: &PluginMetadata,
     component: &LoadedComponent,
@@ -476,21 +477,6 @@ fn validate_metadata(
             component.world.kind,
             component.world.name()
         )));
-    }
-    let valid_name = !meta.name.is_empty()
-        && meta.name.len() <= 64
-        && meta
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
-    if !valid_name {
-        return Err(PluginError::InvalidMetadata(format!(
-            "name `{}` must be 1–64 characters of a-z, 0-9, `-`, `_` or `.`",
-            meta.name
-        )));
-    }
-    if meta.version.trim().is_empty() {
-        return Err(PluginError::InvalidMetadata("version is empty".into()));
     }
     Ok(())
 }
