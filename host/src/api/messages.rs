@@ -76,7 +76,7 @@ pub fn filter_for(p: &Principal, q: &MessageQuery) -> MessageFilter {
         after: q.after,
         read: q.read,
         starred: q.starred,
-        visible_to: (!p.is_admin()).then(|| p.user.clone()),
+        visible_to: Some(p.user.clone()),
     }
 }
 
@@ -99,13 +99,15 @@ pub async fn list_messages(
     ))
 }
 
-/// How `p` sees and changes mailbox state: every mailbox for an admin.
+/// How `p` sees and changes mailbox state: the accounts visible to them
+/// (Private is the owner's alone, admins included); an admin changes every
+/// mailbox it sees.
 fn access(p: &Principal) -> Access<'_> {
     Access::of(&p.user, p.is_admin())
 }
 
-/// The message as the caller may see it (an admin always, a user through
-/// the accounts they may see), else 404.
+/// The message as the caller may see it (through the accounts they may
+/// see), else 404.
 async fn visible(state: &AppState, p: &Principal, id: &MessageId) -> ApiResult<MessageDetail> {
     Ok(state.store.get_message_as(&p.org, id, access(p)).await?)
 }
@@ -182,7 +184,8 @@ pub async fn raw_message(
 }
 
 /// Changes the message's state (folder, labels, read, starred, reminder) in
-/// the mailboxes of the caller's own accounts (every mailbox for an admin);
+/// the mailboxes of the caller's own accounts (every mailbox it sees for an
+/// admin);
 /// only those accounts' servers hear of it. A mailbox shared with the
 /// caller is read-only to them (403).
 #[utoipa::path(patch, path = "/messages/{id}/state", tag = "messages",

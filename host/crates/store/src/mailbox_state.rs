@@ -23,24 +23,36 @@ use serde::Serialize;
 use sqlx::any::{Any, AnyRow};
 use sqlx::{Row, Transaction};
 
-/// Whose view of mailbox state a read or change is.
+/// Whose view of mailbox state a read or change is. One rule for every
+/// person: a mailbox is seen through an account visible to them (their
+/// own, a Public one, a Custom one listing them). Private means the owner
+/// alone, also for admins; an admin differs only in what it may change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access<'a> {
-    /// The org itself (an admin, the org's pipeline): every mailbox.
+    /// The org's own processes (the pipeline, sync): every mailbox.
     Org,
-    /// A user: sees the mailboxes of accounts visible to them (owner,
-    /// public, custom sharing naming them) that hold the message; changes
-    /// only those of accounts they own.
+    /// A user: sees the mailboxes of accounts visible to them that hold the
+    /// message; changes only those of accounts they own.
     User(&'a UserId),
+    /// An admin: sees what a user sees, and changes every mailbox it sees.
+    Admin(&'a UserId),
 }
 
 impl<'a> Access<'a> {
-    /// `Org` for an admin, else `User(user)`.
+    /// How a person sees mail: `Admin(user)` or `User(user)`.
     pub fn of(user: &'a UserId, is_admin: bool) -> Self {
         if is_admin {
-            Access::Org
+            Access::Admin(user)
         } else {
             Access::User(user)
+        }
+    }
+
+    /// The person whose sight limits this access (`None`: the org's own).
+    fn viewer(self) -> Option<&'a UserId> {
+        match self {
+            Access::Org => None,
+            Access::User(user) | Access::Admin(user) => Some(user),
         }
     }
 }
@@ -71,7 +83,7 @@ pub(crate) fn held_sql(alias: &str) -> String {
 /// Appends the conditions under which `access` sees the mailbox row
 /// `alias` (joined with its account as `a`).
 pub(crate) fn push_visible(q: &mut SqlBuilder, access: Access<'_>, alias: &str) {
-    if let Access::User(user) = access {
+    if let Some(user) = access.viewer() {
         let n = q.arg(Arg::Text(user.as_str().to_owned()));
         q.push(&format!(
             " AND {} AND {}",
@@ -249,7 +261,7 @@ async fn mailboxes_in(
                 account: AccountId(r.try_get("account_id")?),
                 state: state_from_row(r)?,
                 can_change: match access {
-                    Access::Org => true,
+                    Access::Org | Access::Admin(_) => true,
                     Access::User(user) => owner == user.as_str(),
                 },
             })

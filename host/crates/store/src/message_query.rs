@@ -41,7 +41,8 @@ pub struct MessageFilter {
     pub read: Option<bool>,
     pub starred: Option<bool>,
     /// Only messages seen through an account this user may see (owner,
-    /// public, or custom sharing naming them). `None`: no restriction (admins).
+    /// public, or custom sharing naming them; Private is the owner's alone,
+    /// admins included). `None`: no restriction (the org's own processes).
     #[serde(skip)]
     pub visible_to: Option<UserId>,
 }

@@ -95,6 +95,7 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("POST", "/v1/plugins") => Some(("application/wasm", wasm(artifacts::TRIVIAL))),
         ("PUT", "/v1/plugins/{name}/rollout") => j(json!({"mode": "everyone"})),
         ("PUT", "/v1/plugins/{name}/config") => j(json!({})),
+        ("PUT", "/v1/plugins/{name}/secrets/{key}") => j(json!({"value": "s"})),
         ("PUT", "/v1/plugins/{name}/position") => j(json!({"position": 1})),
         ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
         ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
@@ -134,6 +135,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
     path.replace("{id}", &id)
         .replace("{name}", &id)
         .replace("{token}", f.admin_a_token_id.as_str())
+        // The fixture's plugin (the probe) declares this config key.
+        .replace("{key}", "probe")
 }
 
 async fn call(app: &App, method: &Method, path: &str, f: &Fixture, token: Option<&str>) -> Resp {

@@ -18,3 +18,4 @@ mod api_plugins;
 mod api_schemathesis;
 mod api_sync_lease;
 mod api_system;
+mod api_visibility;
