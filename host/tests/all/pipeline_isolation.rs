@@ -13,6 +13,7 @@ use mailroom::store::{Security, Store};
 use mailroom::sync::{NoFolderMapper, sync_account};
 use mailroom_plugin_artifacts as artifacts;
 use mailroom_store::both_backends;
+use mailroom_store::testing::local_org;
 use mailroom_test_servers::{Dovecot, Layout};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,10 +24,8 @@ const STUCK_DEADLINE_MS: u64 = 30_000;
 const NORMAL_TIME: Duration = Duration::from_secs(6);
 
 async fn org(store: &Store, name: &str) -> Tenant {
-    let (org, admin, _) = store
-        .create_org_with_admin(name, &format!("admin@{name}.example"), "Admin")
-        .await
-        .expect("org");
+    let (org, admin, _) =
+        local_org(store, name, &format!("admin@{name}.example"), "Admin").await;
     Tenant {
         org: org.id,
         admin: admin.id,

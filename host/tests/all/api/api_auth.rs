@@ -96,6 +96,9 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PUT", "/v1/plugins/{name}/rollout") => j(json!({"mode": "everyone"})),
         ("PUT", "/v1/plugins/{name}/config") => j(json!({})),
         ("PUT", "/v1/plugins/{name}/secrets/{key}") => j(json!({"value": "s"})),
+        ("PUT", "/v1/org/destination-policy") => {
+            j(json!({"allowed_hosts": ["127.0.0.0/8", "::1", "localhost"]}))
+        }
         ("PUT", "/v1/plugins/{name}/position") => j(json!({"position": 1})),
         ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
         ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
