@@ -339,8 +339,7 @@ impl Settings {
             self.sync.poll_seconds = parse("MAILROOM_SYNC_POLL_SECONDS", &v)?;
         }
         if let Some(v) = get("MAILROOM_PIPELINE_STALE_AFTER_SECONDS") {
-            self.pipeline.stale_after_seconds =
-                parse("MAILROOM_PIPELINE_STALE_AFTER_SECONDS", &v)?;
+            self.pipeline.stale_after_seconds = parse("MAILROOM_PIPELINE_STALE_AFTER_SECONDS", &v)?;
         }
         Ok(())
     }

@@ -273,7 +273,10 @@ async fn refuse_classifications_of(db: &mailroom_store::testing::TestDb, id: &Me
         ],
     };
     for sql in statements {
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(db.store.pool()).await.expect("trigger");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
     }
 }
 

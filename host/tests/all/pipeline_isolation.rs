@@ -24,8 +24,7 @@ const STUCK_DEADLINE_MS: u64 = 30_000;
 const NORMAL_TIME: Duration = Duration::from_secs(6);
 
 async fn org(store: &Store, name: &str) -> Tenant {
-    let (org, admin, _) =
-        local_org(store, name, &format!("admin@{name}.example"), "Admin").await;
+    let (org, admin, _) = local_org(store, name, &format!("admin@{name}.example"), "Admin").await;
     Tenant {
         org: org.id,
         admin: admin.id,
@@ -104,10 +103,12 @@ both_backends! {
 }
 
 async fn first_message(store: &Store, org: &OrgId) -> MessageId {
-    let id: String = sqlx::query_scalar("SELECT message_id FROM pipeline_runs WHERE org_id = $1 ORDER BY message_id LIMIT 1")
-        .bind(org.as_str())
-        .fetch_one(store.pool())
-        .await
-        .expect("a run");
+    let id: String = sqlx::query_scalar(
+        "SELECT message_id FROM pipeline_runs WHERE org_id = $1 ORDER BY message_id LIMIT 1",
+    )
+    .bind(org.as_str())
+    .fetch_one(store.pool())
+    .await
+    .expect("a run");
     MessageId(id)
 }

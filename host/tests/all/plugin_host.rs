@@ -750,5 +750,5 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
 }
 
 mod liveness;
-mod secret_config;
 mod poison;
+mod secret_config;

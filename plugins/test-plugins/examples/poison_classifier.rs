@@ -47,7 +47,9 @@ impl Classifier for PoisonClassifier {
                     website: Some("javascript:alert(document.domain)".into()),
                 })
             }
-            "tag-rtl" => out.tags.push(ScoredLabel::new("invoice\u{202E}fdp.exe", 0.5)),
+            "tag-rtl" => out
+                .tags
+                .push(ScoredLabel::new("invoice\u{202E}fdp.exe", 0.5)),
             "none" => out.tags.push(ScoredLabel::new("checked", 0.5)),
             _ => out.sentiment = Some(scored("positive", f32::NAN)),
         }

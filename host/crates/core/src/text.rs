@@ -85,8 +85,7 @@ fn name_problem(name: &str, max: usize) -> Option<String> {
             trimmed.len()
         ));
     }
-    first_hidden(trimmed, &[])
-        .map(|c| format!("contains the control or invisible character {c}"))
+    first_hidden(trimmed, &[]).map(|c| format!("contains the control or invisible character {c}"))
 }
 
 #[cfg(test)]
@@ -96,10 +95,7 @@ mod tests {
     #[test]
     fn a_log_line_cannot_be_forged_or_reordered() {
         assert_eq!(loggable("plain text"), "plain text");
-        assert_eq!(
-            loggable("1.0\nERROR forged"),
-            "1.0\\nERROR forged"
-        );
+        assert_eq!(loggable("1.0\nERROR forged"), "1.0\\nERROR forged");
         assert_eq!(loggable("a\u{202E}b\u{1b}[2J"), "a\\u{202e}b\\u{1b}[2J");
         // An escape in the input stays distinguishable from one we wrote.
         assert_eq!(loggable("a\\nb"), "a\\\\nb");

@@ -141,7 +141,11 @@ mod tests {
         assert!(!labels.contains(&"one-too-many".to_owned()));
         assert_eq!(results.actions.len(), 2, "{:?}", results.actions);
         assert_eq!(results.problems.len(), 1);
-        assert!(results.problems[0].contains("one-too-many"), "{:?}", results.problems);
+        assert!(
+            results.problems[0].contains("one-too-many"),
+            "{:?}",
+            results.problems
+        );
     }
 
     #[test]

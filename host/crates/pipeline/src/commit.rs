@@ -53,7 +53,10 @@ impl Attempts {
             return AfterFailure::RetryLater;
         }
         let detail = format!("given up after {attempts} attempt(s): {why}");
-        match store.finish_pipeline_run(org, message, false, Some(&detail)).await {
+        match store
+            .finish_pipeline_run(org, message, false, Some(&detail))
+            .await
+        {
             Ok(_) => {
                 self.0.lock().remove(&key);
                 AfterFailure::Failed
@@ -113,7 +116,10 @@ pub(crate) async fn commit(
     }
     tracing::warn!(runs = runs.len(), error = %batch_error, "a pipeline batch did not commit; committing its runs one by one");
     for run in &runs {
-        match store.complete_pipeline_runs(std::slice::from_ref(run)).await {
+        match store
+            .complete_pipeline_runs(std::slice::from_ref(run))
+            .await
+        {
             Ok(finished) => out.count(attempts, run, finished.first().copied().unwrap_or(false)),
             Err(e) => out.refused(store, attempts, run, &e).await,
         }
@@ -132,7 +138,13 @@ impl Committed {
         }
     }
 
-    async fn refused(&mut self, store: &Store, attempts: &Attempts, run: &CompletedRun, e: &StoreError) {
+    async fn refused(
+        &mut self,
+        store: &Store,
+        attempts: &Attempts,
+        run: &CompletedRun,
+        e: &StoreError,
+    ) {
         let why = format!("the store refused the run's results: {e}");
         match attempts
             .failed(store, &run.org, &run.message, &why, is_permanent(e))

@@ -29,8 +29,9 @@ impl PipelineHealth {
     /// The health of `backlog` (oldest org first, as the store lists it) at `now_ms`.
     pub fn of(backlog: &[OrgBacklog], now_ms: i64, stale_after_seconds: u64) -> Self {
         let oldest_ms = backlog.iter().map(|o| o.oldest_queued_at).min();
-        let oldest_pending_seconds = oldest_ms
-            .map_or(0, |at| u64::try_from(now_ms.saturating_sub(at) / 1000).unwrap_or(0));
+        let oldest_pending_seconds = oldest_ms.map_or(0, |at| {
+            u64::try_from(now_ms.saturating_sub(at) / 1000).unwrap_or(0)
+        });
         let worst_org_pending = backlog
             .iter()
             .min_by_key(|o| o.oldest_queued_at)
@@ -89,7 +90,10 @@ mod tests {
     #[test]
     fn nothing_waiting_is_healthy() {
         let h = PipelineHealth::of(&[], 1_000_000, 300);
-        assert_eq!((h.pending, h.oldest_pending_seconds, h.behind), (0, 0, false));
+        assert_eq!(
+            (h.pending, h.oldest_pending_seconds, h.behind),
+            (0, 0, false)
+        );
     }
 
     #[test]
@@ -105,7 +109,13 @@ mod tests {
         assert!(!PipelineHealth::of(&backlog, now, 500).behind);
         let mut text = String::new();
         PipelineHealth::write_prometheus(&backlog, now, &mut text);
-        assert!(text.contains("mailroom_pipeline_oldest_pending_seconds 400\n"), "{text}");
-        assert!(text.contains("mailroom_pipeline_pending{org=\"b\"} 50\n"), "{text}");
+        assert!(
+            text.contains("mailroom_pipeline_oldest_pending_seconds 400\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mailroom_pipeline_pending{org=\"b\"} 50\n"),
+            "{text}"
+        );
     }
 }

@@ -33,7 +33,8 @@ impl Pipeline {
     pub async fn run_pending(&self, batch: u32) -> Result<PipelineReport, PipelineError> {
         let orgs = self.store.pipeline_backlog().await?;
         let drained =
-            futures_util::future::join_all(orgs.iter().map(|o| self.drain_org(&o.org, batch))).await;
+            futures_util::future::join_all(orgs.iter().map(|o| self.drain_org(&o.org, batch)))
+                .await;
         let mut report = PipelineReport::default();
         for result in drained {
             report.add(&result?);
@@ -43,7 +44,11 @@ impl Pipeline {
 
     /// One org's pending runs, `batch` at a time, until none are left but
     /// those deferred to a later pass.
-    pub async fn drain_org(&self, org: &OrgId, batch: u32) -> Result<PipelineReport, PipelineError> {
+    pub async fn drain_org(
+        &self,
+        org: &OrgId,
+        batch: u32,
+    ) -> Result<PipelineReport, PipelineError> {
         let mut report = PipelineReport::default();
         let mut deferred: HashSet<MessageId> = HashSet::new();
         loop {
@@ -63,16 +68,17 @@ impl Pipeline {
             let runs: Vec<_> = pending.iter().map(|m| (org.clone(), m.clone())).collect();
             let cache = context::BatchCache::prefetch(&self.store, &runs).await?;
             let cache = &cache;
-            let evaluated: Vec<(MessageId, Result<RunResults, PipelineError>)> = stream::iter(pending)
-                .map(|message| async move {
-                    // The semaphore is never closed.
-                    let _slot = self.slots.acquire().await;
-                    let result = self.evaluate(cache, org, &message).await;
-                    (message, result)
-                })
-                .buffer_unordered(PER_ORG_AT_ONCE)
-                .collect()
-                .await;
+            let evaluated: Vec<(MessageId, Result<RunResults, PipelineError>)> =
+                stream::iter(pending)
+                    .map(|message| async move {
+                        // The semaphore is never closed.
+                        let _slot = self.slots.acquire().await;
+                        let result = self.evaluate(cache, org, &message).await;
+                        (message, result)
+                    })
+                    .buffer_unordered(PER_ORG_AT_ONCE)
+                    .collect()
+                    .await;
             let mut completed = Vec::with_capacity(evaluated.len());
             for (message, result) in evaluated {
                 match result {
@@ -83,8 +89,13 @@ impl Pipeline {
                     }),
                     Err(e) => {
                         let why = format!("evaluating the message failed: {e}");
-                        let permanent = matches!(&e, PipelineError::Store(s) if commit::is_permanent(s));
-                        match self.attempts.failed(&self.store, org, &message, &why, permanent).await {
+                        let permanent =
+                            matches!(&e, PipelineError::Store(s) if commit::is_permanent(s));
+                        match self
+                            .attempts
+                            .failed(&self.store, org, &message, &why, permanent)
+                            .await
+                        {
                             AfterFailure::RetryLater => {
                                 deferred.insert(message);
                             }
@@ -128,7 +139,9 @@ pub async fn run_worker(pipeline: Arc<Pipeline>) {
                                 "pipeline pass"
                             ),
                             Ok(_) => {}
-                            Err(e) => tracing::error!(org = %org, error = %e, "pipeline pass failed; will retry"),
+                            Err(e) => {
+                                tracing::error!(org = %org, error = %e, "pipeline pass failed; will retry")
+                            }
                         }
                     });
                 }

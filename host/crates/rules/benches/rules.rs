@@ -39,7 +39,11 @@ fn mixed_rule(i: usize) -> Rule {
             cond(HasAttachment, Exists, String::new()),
         ],
         3 => vec![cond(Body, Contains, format!("order number {i}"))],
-        4 => vec![cond(Subject, Regex, format!(r"^(re|fwd?):\s*ticket #{i}\d+"))],
+        4 => vec![cond(
+            Subject,
+            Regex,
+            format!(r"^(re|fwd?):\s*ticket #{i}\d+"),
+        )],
         5 => vec![cond(AttachmentName, Matches, format!("report-{i}-*.xlsx"))],
         6 => vec![
             Any(vec![1, 2, 3]),
@@ -103,8 +107,14 @@ fn bench(c: &mut Criterion) {
         headers: vec![
             ("Return-Path", "<carol@client.example>"),
             ("Delivered-To", "ann@ours.example"),
-            ("Received", "from mx.client.example by mx.ours.example; Mon, 7 Dec 2026"),
-            ("DKIM-Signature", "v=1; a=rsa-sha256; d=client.example; s=sel; b=abc"),
+            (
+                "Received",
+                "from mx.client.example by mx.ours.example; Mon, 7 Dec 2026",
+            ),
+            (
+                "DKIM-Signature",
+                "v=1; a=rsa-sha256; d=client.example; s=sel; b=abc",
+            ),
             ("Message-ID", "<20261207.1234@client.example>"),
             ("In-Reply-To", "<20261201.99@ours.example>"),
             ("Date", "Mon, 7 Dec 2026 09:14:00 +0000"),

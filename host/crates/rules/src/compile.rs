@@ -79,7 +79,13 @@ pub(crate) fn compile_rule(index: usize, rule: &Rule) -> Result<Vec<Node>, RuleE
     };
     let name_chars = rule.name.trim().chars().count();
     if name_chars == 0 || name_chars > MAX_NAME_CHARS || rule.name.chars().any(char::is_control) {
-        return Err(fail(None, None, Problem::Name { max: MAX_NAME_CHARS }));
+        return Err(fail(
+            None,
+            None,
+            Problem::Name {
+                max: MAX_NAME_CHARS,
+            },
+        ));
     }
     if let Some(source) = &rule.source {
         check_source(source).map_err(|p| fail(None, None, p))?;
@@ -317,7 +323,10 @@ fn pattern(source: &str, case_sensitive: bool) -> Result<Regex, Problem> {
         let (message, span) = match &e {
             regex_syntax::Error::Parse(e) => (e.kind().to_string(), *e.span()),
             regex_syntax::Error::Translate(e) => (e.kind().to_string(), *e.span()),
-            _ => (e.to_string(), regex_syntax::ast::Span::splat(regex_syntax::ast::Position::new(0, 1, 1))),
+            _ => (
+                e.to_string(),
+                regex_syntax::ast::Span::splat(regex_syntax::ast::Position::new(0, 1, 1)),
+            ),
         };
         return Err(Problem::InvalidPattern {
             message,

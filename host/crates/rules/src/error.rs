@@ -89,7 +89,9 @@ pub enum Problem {
         hint: &'static str,
     },
     /// A size that is not a whole number of bytes.
-    #[error("`{value}` is not a size: give a whole number of bytes, optionally with K, M or G (1024-based)")]
+    #[error(
+        "`{value}` is not a size: give a whole number of bytes, optionally with K, M or G (1024-based)"
+    )]
     NotASize {
         /// The value as written.
         value: String,
@@ -105,7 +107,9 @@ pub enum Problem {
         column: usize,
     },
     /// A pattern whose compiled form is over the limit.
-    #[error("the pattern compiles to more than {limit} bytes; simplify it (fewer repetitions, smaller counted repeats like {{1000}})")]
+    #[error(
+        "the pattern compiles to more than {limit} bytes; simplify it (fewer repetitions, smaller counted repeats like {{1000}})"
+    )]
     PatternTooBig {
         /// The limit in bytes.
         limit: usize,

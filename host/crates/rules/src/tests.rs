@@ -71,7 +71,8 @@ fn hit(c: Condition) -> bool {
 }
 
 fn hit_tree(conditions: Vec<ConditionNode>) -> bool {
-    let set = RuleSet::compile([((), rule("r", conditions, vec![Action::Star]))]).expect("compiles");
+    let set =
+        RuleSet::compile([((), rule("r", conditions, vec![Action::Star]))]).expect("compiles");
     !set.evaluate(&message()).is_empty()
 }
 
@@ -93,8 +94,14 @@ fn address_fields_match_email_or_name_any_address() {
     assert!(!hit(cond(To, Is, "dan@ours.example")));
     assert!(hit(cond(Cc, BeginsWith, "dan@")));
     assert!(hit(cond(Bcc, EndsWith, "@ours.example")));
-    assert!(hit(cond(Recipients, Is, "archive@ours.example")), "bcc is a recipient");
-    assert!(!hit(cond(ToOrCc, Is, "archive@ours.example")), "but not to-or-cc");
+    assert!(
+        hit(cond(Recipients, Is, "archive@ours.example")),
+        "bcc is a recipient"
+    );
+    assert!(
+        !hit(cond(ToOrCc, Is, "archive@ours.example")),
+        "but not to-or-cc"
+    );
     assert!(hit(cond(ToOrCc, Is, "dan@ours.example")));
     assert!(hit(cond(ReplyTo, Is, "replies@client.example")));
     let mut exact = cond(From, Is, "carol@client.example");
@@ -112,10 +119,19 @@ fn text_fields_and_match_types() {
     assert!(hit(cond(Subject, Is, "invoice 2024-117 is overdue")));
     assert!(!hit(cond(Subject, Is, "invoice")));
     assert!(hit(cond(Subject, Matches, "Invoice *-1?7 is*")));
-    assert!(!hit(cond(Subject, Matches, "Invoice")), "wildcards cover the whole field");
-    assert!(!hit(cond(Subject, Matches, "*\\?*")), "an escaped ? is a literal ?");
+    assert!(
+        !hit(cond(Subject, Matches, "Invoice")),
+        "wildcards cover the whole field"
+    );
+    assert!(
+        !hit(cond(Subject, Matches, "*\\?*")),
+        "an escaped ? is a literal ?"
+    );
     assert!(hit(cond(Subject, Regex, r"\d{4}-\d+")));
-    assert!(hit(cond(Subject, Regex, "^invoice")), "regex ignores case by default");
+    assert!(
+        hit(cond(Subject, Regex, "^invoice")),
+        "regex ignores case by default"
+    );
     let mut strict = cond(Subject, Regex, "^invoice");
     strict.case_sensitive = true;
     assert!(!hit(strict));
@@ -131,7 +147,10 @@ fn headers_every_occurrence_and_exists() {
         ..cond(Field::Header, match_type, value)
     };
     assert!(hit(header("x-mailer", MatchType::Contains, "thunderbird")));
-    assert!(hit(header("X-Tag", MatchType::Is, "second")), "any occurrence");
+    assert!(
+        hit(header("X-Tag", MatchType::Is, "second")),
+        "any occurrence"
+    );
     assert!(hit(header("X-Tag", MatchType::Exists, "")));
     assert!(!hit(header("X-Spam", MatchType::Exists, "")));
     assert_eq!(
@@ -148,14 +167,29 @@ fn size_attachments_list_priority_envelope() {
     assert!(!hit(cond(Size, GreaterThan, "1M")));
     assert!(hit(cond(Size, LessThan, "1MB")));
     assert!(hit(cond(Size, Is, "48000")));
-    assert!(matches!(refused(cond(Size, GreaterThan, "big")), Problem::NotASize { .. }));
-    assert!(matches!(refused(cond(Size, Contains, "1")), Problem::MatchTypeNotForField { .. }));
-    assert!(matches!(refused(cond(Subject, LessThan, "1")), Problem::MatchTypeNotForField { .. }));
+    assert!(matches!(
+        refused(cond(Size, GreaterThan, "big")),
+        Problem::NotASize { .. }
+    ));
+    assert!(matches!(
+        refused(cond(Size, Contains, "1")),
+        Problem::MatchTypeNotForField { .. }
+    ));
+    assert!(matches!(
+        refused(cond(Subject, LessThan, "1")),
+        Problem::MatchTypeNotForField { .. }
+    ));
     assert!(hit(cond(HasAttachment, Exists, "")));
     assert!(hit(cond(AttachmentName, EndsWith, ".pdf")));
     assert!(hit(cond(AttachmentName, Matches, "*.pdf")));
-    assert!(hit(cond(ListId, Is, "news.client.example")), "the id inside <…>");
-    assert!(hit(cond(ListId, Contains, "client news")), "or the whole value");
+    assert!(
+        hit(cond(ListId, Is, "news.client.example")),
+        "the id inside <…>"
+    );
+    assert!(
+        hit(cond(ListId, Contains, "client news")),
+        "or the whole value"
+    );
     assert!(hit(cond(Priority, Is, "high")));
     assert!(!hit(cond(Priority, Is, "normal")));
     assert!(hit(cond(EnvelopeFrom, Is, "bounce@client.example")));
@@ -165,12 +199,37 @@ fn size_attachments_list_priority_envelope() {
     plain.attachments.clear();
     plain.headers.clear();
     let set = RuleSet::compile([
-        ((), rule("att", vec![Test(cond(HasAttachment, Exists, ""))], vec![Action::Star])),
-        ((), rule("prio", vec![Test(cond(Priority, Is, "normal"))], vec![Action::Star])),
-        ((), rule("list", vec![Test(cond(ListId, Exists, ""))], vec![Action::Star])),
+        (
+            (),
+            rule(
+                "att",
+                vec![Test(cond(HasAttachment, Exists, ""))],
+                vec![Action::Star],
+            ),
+        ),
+        (
+            (),
+            rule(
+                "prio",
+                vec![Test(cond(Priority, Is, "normal"))],
+                vec![Action::Star],
+            ),
+        ),
+        (
+            (),
+            rule(
+                "list",
+                vec![Test(cond(ListId, Exists, ""))],
+                vec![Action::Star],
+            ),
+        ),
     ])
     .expect("compiles");
-    let names: Vec<&str> = set.evaluate(&plain).iter().map(|m| m.rule.name.as_str()).collect();
+    let names: Vec<&str> = set
+        .evaluate(&plain)
+        .iter()
+        .map(|m| m.rule.name.as_str())
+        .collect();
     assert_eq!(names, ["prio"], "no attachment, no list, normal priority");
 }
 
@@ -207,7 +266,10 @@ fn rules_run_in_order_disabled_skipped_and_stop_ends_the_set() {
     let mut disabled = rule("off", any(), vec![Action::AddLabel("never".into())]);
     disabled.enabled = false;
     let set = RuleSet::compile([
-        ("a", rule("first", any(), vec![Action::AddLabel("one".into())])),
+        (
+            "a",
+            rule("first", any(), vec![Action::AddLabel("one".into())]),
+        ),
         ("b", disabled),
         (
             "c",
@@ -217,7 +279,10 @@ fn rules_run_in_order_disabled_skipped_and_stop_ends_the_set() {
                 vec![Action::Stop],
             ),
         ),
-        ("d", rule("stops", any(), vec![Action::MarkRead, Action::Stop])),
+        (
+            "d",
+            rule("stops", any(), vec![Action::MarkRead, Action::Stop]),
+        ),
         ("e", rule("after stop", any(), vec![Action::Trash])),
     ])
     .expect("compiles");
@@ -229,20 +294,37 @@ fn rules_run_in_order_disabled_skipped_and_stop_ends_the_set() {
 fn bad_trees_and_actions_are_refused_with_their_place() {
     let err = RuleSet::compile([
         ((), rule("fine", vec![], vec![Action::Star])),
-        ((), rule("Loops", vec![All(vec![1]), Not(0)], vec![Action::Star])),
+        (
+            (),
+            rule("Loops", vec![All(vec![1]), Not(0)], vec![Action::Star]),
+        ),
     ])
     .expect_err("a loop");
     assert_eq!((err.rule, err.node), (1, Some(1)));
     assert_eq!(err.problem, Problem::Cycle { child: 0 });
-    assert!(err.to_string().starts_with("rule 2 (\"Loops\"), condition node 1:"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("rule 2 (\"Loops\"), condition node 1:"),
+        "{err}"
+    );
 
     let err = RuleSet::compile([((), rule("r", vec![Any(vec![0, 7])], vec![Action::Star]))])
         .expect_err("out of range");
     assert_eq!(err.problem, Problem::NoSuchNode { child: 7, len: 1 });
 
-    let err = RuleSet::compile([((), rule("r", vec![], vec![Action::Star, Action::AddLabel(" ".into())]))])
-        .expect_err("empty label");
-    assert_eq!((err.action, err.problem), (Some(1), Problem::EmptyArgument { what: "label" }));
+    let err = RuleSet::compile([(
+        (),
+        rule(
+            "r",
+            vec![],
+            vec![Action::Star, Action::AddLabel(" ".into())],
+        ),
+    )])
+    .expect_err("empty label");
+    assert_eq!(
+        (err.action, err.problem),
+        (Some(1), Problem::EmptyArgument { what: "label" })
+    );
 
     let err = RuleSet::compile([((), rule("  ", vec![], vec![]))]).expect_err("no name");
     assert!(matches!(err.problem, Problem::Name { .. }));
@@ -268,7 +350,11 @@ fn invalid_and_oversized_patterns_are_refused_with_their_position() {
     // A catastrophic pattern for backtracking engines is linear here.
     let set = RuleSet::compile([(
         (),
-        rule("evil", vec![Test(cond(Field::Body, MatchType::Regex, "(a+)+$"))], vec![Action::Star]),
+        rule(
+            "evil",
+            vec![Test(cond(Field::Body, MatchType::Regex, "(a+)+$"))],
+            vec![Action::Star],
+        ),
     )])
     .expect("compiles");
     let body = format!("{}!", "a".repeat(50_000));

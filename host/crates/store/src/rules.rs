@@ -137,8 +137,7 @@ impl Store {
         for (i, rule) in rules.iter().enumerate() {
             let id = RuleId::generate();
             let source = rule.source.as_ref();
-            let mut q =
-                SqlBuilder::new(&format!("INSERT INTO rules (org_id, {COLUMNS}) VALUES ("));
+            let mut q = SqlBuilder::new(&format!("INSERT INTO rules (org_id, {COLUMNS}) VALUES ("));
             q.bind_text(org.as_str())
                 .push(", ")
                 .bind_text(id.as_str())
@@ -262,8 +261,15 @@ impl Store {
             .bind_text(id.as_str());
         let done = q.into_query().execute(&mut *tx).await?;
         super::db::expect_found(&done, "rule")?;
-        insert_audit(&mut *tx, org, actor, "rule.update", Some(id.as_str()), &audit_detail(rule))
-            .await?;
+        insert_audit(
+            &mut *tx,
+            org,
+            actor,
+            "rule.update",
+            Some(id.as_str()),
+            &audit_detail(rule),
+        )
+        .await?;
         tx.commit().await?;
         self.get_rule(org, id).await
     }
@@ -288,9 +294,20 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         super::db::expect_found(&done, "rule")?;
-        let action = if enabled { "rule.enable" } else { "rule.disable" };
-        insert_audit(&mut *tx, org, actor, action, Some(id.as_str()), &serde_json::json!({}))
-            .await?;
+        let action = if enabled {
+            "rule.enable"
+        } else {
+            "rule.disable"
+        };
+        insert_audit(
+            &mut *tx,
+            org,
+            actor,
+            action,
+            Some(id.as_str()),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_rule(org, id).await
     }
@@ -309,8 +326,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         super::db::expect_found(&done, "rule")?;
-        insert_audit(&mut *tx, org, actor, "rule.delete", Some(id.as_str()), &serde_json::json!({}))
-            .await?;
+        insert_audit(
+            &mut *tx,
+            org,
+            actor,
+            "rule.delete",
+            Some(id.as_str()),
+            &serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -387,8 +411,14 @@ fn bind_source(q: &mut SqlBuilder, source: Option<&RuleSource>) {
 fn bind_source_tail(q: &mut SqlBuilder, source: Option<&RuleSource>, named: bool) {
     let position = |v: Option<u32>| v.map_or(Arg::NullI64, |v| Arg::I64(i64::from(v)));
     let values: [(&str, Arg); 4] = [
-        ("source_sha256", source.map(|s| s.file_sha256.clone()).into()),
-        ("source_filter_id", source.and_then(|s| s.filter_id.clone()).into()),
+        (
+            "source_sha256",
+            source.map(|s| s.file_sha256.clone()).into(),
+        ),
+        (
+            "source_filter_id",
+            source.and_then(|s| s.filter_id.clone()).into(),
+        ),
         ("source_line", position(source.and_then(|s| s.line))),
         ("source_column", position(source.and_then(|s| s.column))),
     ];
@@ -424,7 +454,8 @@ async fn scope_extent(
     org: &OrgId,
     scope: &RuleScope,
 ) -> StoreResult<(usize, i64)> {
-    let mut q = SqlBuilder::new("SELECT COUNT(*) AS n, MAX(position) AS last FROM rules WHERE org_id = ");
+    let mut q =
+        SqlBuilder::new("SELECT COUNT(*) AS n, MAX(position) AS last FROM rules WHERE org_id = ");
     q.bind_text(org.as_str());
     match scope.account() {
         Some(a) => q.push(" AND account_id = ").bind_text(a.as_str()),

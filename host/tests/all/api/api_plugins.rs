@@ -177,7 +177,11 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
         .await
         .ok(StatusCode::OK);
     assert_eq!(r["secret_keys"], json!(["probe"]));
-    assert_eq!(r["config"], json!({}), "the secret replaced the plain value");
+    assert_eq!(
+        r["config"],
+        json!({}),
+        "the secret replaced the plain value"
+    );
     let shown = app.get("/v1/plugins/probe", admin).await.ok(StatusCode::OK);
     assert!(!shown.to_string().contains("tok-4711"), "{shown}");
     let m = app

@@ -22,7 +22,10 @@ async fn user(app: &App, org: &OrgId, email: &str) -> (UserId, String) {
         licensed: true,
     };
     let user = store.create_user(org, &new).await.expect("user");
-    let token = store.create_token(org, &user.id, "test").await.expect("token");
+    let token = store
+        .create_token(org, &user.id, "test")
+        .await
+        .expect("token");
     (user.id, token.secret.expose().to_owned())
 }
 
@@ -44,7 +47,10 @@ async fn sight(app: &App, token: &str, id: &str, contact: &str) -> (Vec<bool>, S
                 .ok(StatusCode::OK),
         ),
         app.get(&format!("/v1/messages/{id}"), token).await.status == StatusCode::OK,
-        app.get(&format!("/v1/messages/{id}/raw"), token).await.status == StatusCode::OK,
+        app.get(&format!("/v1/messages/{id}/raw"), token)
+            .await
+            .status
+            == StatusCode::OK,
         listed(
             app.get(&format!("/v1/contacts/{contact}/messages"), token)
                 .await
@@ -74,7 +80,12 @@ async fn every_read_path_follows_the_accounts_sharing() {
     let admin = f.admin_a_token.as_str();
 
     let created = app
-        .json(Method::POST, "/v1/accounts", owner, account_json("user@a.example"))
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            owner,
+            account_json("user@a.example"),
+        )
         .await
         .ok(StatusCode::CREATED);
     let account = created["id"].as_str().expect("id").to_owned();
@@ -86,7 +97,12 @@ async fn every_read_path_follows_the_accounts_sharing() {
     };
     let id = app
         .store()
-        .ingest_message(&f.org_a, &mailroom::ids::AccountId(account.clone()), &at, raw)
+        .ingest_message(
+            &f.org_a,
+            &mailroom::ids::AccountId(account.clone()),
+            &at,
+            raw,
+        )
         .await
         .expect("ingest")
         .message_id;
@@ -94,30 +110,35 @@ async fn every_read_path_follows_the_accounts_sharing() {
 
     const ALL: [bool; 5] = [true; 5];
     const NONE: [bool; 5] = [false; 5];
-    let (ok, forbidden, hidden) = (
-        StatusCode::OK,
-        StatusCode::FORBIDDEN,
-        StatusCode::NOT_FOUND,
-    );
+    let (ok, forbidden, hidden) = (StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND);
     let cases = [
-        (json!({"sharing": "private"}), [
-            ("owner", owner, ALL, ok),
-            ("listed", &listed, NONE, hidden),
-            ("other", &other, NONE, hidden),
-            ("admin", admin, NONE, hidden),
-        ]),
-        (json!({"sharing": "custom", "users": [listed_id]}), [
-            ("owner", owner, ALL, ok),
-            ("listed", &listed, ALL, forbidden),
-            ("other", &other, NONE, hidden),
-            ("admin", admin, NONE, hidden),
-        ]),
-        (json!({"sharing": "public"}), [
-            ("owner", owner, ALL, ok),
-            ("listed", &listed, ALL, forbidden),
-            ("other", &other, ALL, forbidden),
-            ("admin", admin, ALL, ok),
-        ]),
+        (
+            json!({"sharing": "private"}),
+            [
+                ("owner", owner, ALL, ok),
+                ("listed", &listed, NONE, hidden),
+                ("other", &other, NONE, hidden),
+                ("admin", admin, NONE, hidden),
+            ],
+        ),
+        (
+            json!({"sharing": "custom", "users": [listed_id]}),
+            [
+                ("owner", owner, ALL, ok),
+                ("listed", &listed, ALL, forbidden),
+                ("other", &other, NONE, hidden),
+                ("admin", admin, NONE, hidden),
+            ],
+        ),
+        (
+            json!({"sharing": "public"}),
+            [
+                ("owner", owner, ALL, ok),
+                ("listed", &listed, ALL, forbidden),
+                ("other", &other, ALL, forbidden),
+                ("admin", admin, ALL, ok),
+            ],
+        ),
     ];
     for (sharing, people) in cases {
         app.json(

@@ -49,7 +49,10 @@ async fn workflow_actions_the_store_cannot_hold_are_refused_and_disable_the_plug
     install(&reg, &org, artifacts::PROBE).await;
     let name = install(&reg, &org, artifacts::POISON_WORKFLOW).await;
     configure(&reg, &org, &name, "none").await;
-    assert_eq!(workflow_call(&reg, &org).await.expect("an ordinary label"), 1);
+    assert_eq!(
+        workflow_call(&reg, &org).await.expect("an ordinary label"),
+        1
+    );
     for (poison, field) in [
         ("label-escape", "actions[0].add-label"),
         ("labels-150", "actions"),
@@ -67,11 +70,18 @@ async fn workflow_actions_the_store_cannot_hold_are_refused_and_disable_the_plug
     assert!(!view.record.enabled, "{:?}", view.record);
     let events = reg.events(&org, Some(&name), 20).await.expect("events");
     assert!(
-        events.iter().any(|e| e.kind == PluginEventKind::Failure
-            && e.message.contains("actions[0].webhook.url")),
+        events
+            .iter()
+            .any(|e| e.kind == PluginEventKind::Failure
+                && e.message.contains("actions[0].webhook.url")),
         "{events:?}"
     );
-    assert!(events.iter().any(|e| e.kind == PluginEventKind::AutoDisabled), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == PluginEventKind::AutoDisabled),
+        "{events:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +91,9 @@ async fn classifications_out_of_range_are_refused_with_the_field_named() {
     install(&reg, &org, artifacts::PROBE).await;
     let name = install(&reg, &org, artifacts::POISON_CLASSIFIER).await;
     configure(&reg, &org, &name, "none").await;
-    let fine = classify(&reg, &org, &name, message("hi", "")).await.expect("ordinary");
+    let fine = classify(&reg, &org, &name, message("hi", ""))
+        .await
+        .expect("ordinary");
     assert_eq!(fine.tags.len(), 1);
     for (poison, field) in [
         ("score-nan", "sentiment.score"),

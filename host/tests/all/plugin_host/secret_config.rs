@@ -65,5 +65,8 @@ async fn a_secret_config_value_reaches_the_plugin_and_nobody_else() {
     let seen = classify(&reg, &org, "probe", message("s", ""))
         .await
         .expect("classify");
-    assert!(labels(&seen).contains(&"config:none".to_owned()), "{seen:?}");
+    assert!(
+        labels(&seen).contains(&"config:none".to_owned()),
+        "{seen:?}"
+    );
 }

@@ -64,7 +64,10 @@ impl PluginRegistry {
         self.check_declared(org, name, config.keys()).await?;
         let msg = format!("config set ({} key(s))", config.len());
         self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
-            if let Some(key) = config.keys().find(|k| record.secret_config.contains_key(*k)) {
+            if let Some(key) = config
+                .keys()
+                .find(|k| record.secret_config.contains_key(*k))
+            {
                 return Err(RegistryError::Invalid(format!(
                     "config key `{key}` of plugin `{name}` is held as a secret: \
                      set it as a secret, or remove the secret first"

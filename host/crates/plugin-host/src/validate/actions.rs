@@ -4,8 +4,8 @@
 //! an executor can carry out.
 
 use super::{
-    PluginOutput, TextRule, Violation, count, email, identifier, label, timestamp,
-    violation, web_url,
+    PluginOutput, TextRule, Violation, count, email, identifier, label, timestamp, violation,
+    web_url,
 };
 use crate::bindings::latest::types::{
     Action, CrmFieldUpdate, Notification, Recipient, TaskSpec, WebhookCall,
@@ -98,7 +98,10 @@ fn check_crm_update(
     TextRule::lines(10_000).check(sub(at, "value"), &update.value)
 }
 
-fn check_notification(at: impl Fn() -> String + Copy, note: &Notification) -> Result<(), Violation> {
+fn check_notification(
+    at: impl Fn() -> String + Copy,
+    note: &Notification,
+) -> Result<(), Violation> {
     check_recipient(sub(at, "target"), &note.target)?;
     TextRule::line(200).check_opt(sub(at, "title"), note.title.as_ref())?;
     TextRule {
@@ -131,12 +134,21 @@ fn check_webhook(at: impl Fn() -> String + Copy, call: &WebhookCall) -> Result<(
     for (i, (name, value)) in call.headers.iter().enumerate() {
         let field = move || format!("{}.headers[{i}]", at());
         // RFC 9110 token characters.
-        identifier(field, name, 64, &['!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'])?;
+        identifier(
+            field,
+            name,
+            64,
+            &[
+                '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~',
+            ],
+        )?;
         let lower = name.to_ascii_lowercase();
         if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("mailroom-") {
             return Err(violation(
                 field,
-                format!("is `{name}`, a header the host sets itself (Host, Content-Length, Transfer-Encoding, Connection, Mailroom-*)"),
+                format!(
+                    "is `{name}`, a header the host sets itself (Host, Content-Length, Transfer-Encoding, Connection, Mailroom-*)"
+                ),
             ));
         }
         TextRule::line(1024).may_be_empty().check(field, value)?;
@@ -154,10 +166,27 @@ mod tests {
 
     #[test]
     fn what_the_store_could_not_hold_is_refused_with_the_field() {
-        assert!(vec![Action::AddLabel("complaint".into()), Action::MoveTo("Escalations".into())].check().is_ok());
-        let e = first_problem(vec![Action::MarkRead, Action::AddLabel("line\nbreak".into())]);
-        assert!(e.starts_with("`actions[1].add-label`") && e.contains("U+000A"), "{e}");
-        let e = first_problem((0..101).map(|i| Action::AddLabel(format!("l{i}"))).collect());
+        assert!(
+            vec![
+                Action::AddLabel("complaint".into()),
+                Action::MoveTo("Escalations".into())
+            ]
+            .check()
+            .is_ok()
+        );
+        let e = first_problem(vec![
+            Action::MarkRead,
+            Action::AddLabel("line\nbreak".into()),
+        ]);
+        assert!(
+            e.starts_with("`actions[1].add-label`") && e.contains("U+000A"),
+            "{e}"
+        );
+        let e = first_problem(
+            (0..101)
+                .map(|i| Action::AddLabel(format!("l{i}")))
+                .collect(),
+        );
         assert!(e.starts_with("`actions` has 101 entries"), "{e}");
         let e = first_problem(vec![Action::MoveTo("".into())]);
         assert_eq!(e, "`actions[0].move-to` is empty");
@@ -177,11 +206,15 @@ mod tests {
             idempotency_key: None,
         };
         assert!(vec![Action::Webhook(call.clone())].check().is_ok());
-        call.headers.push(("Mailroom-Signature".into(), "forged".into()));
+        call.headers
+            .push(("Mailroom-Signature".into(), "forged".into()));
         let e = first_problem(vec![Action::Webhook(call.clone())]);
         assert!(e.starts_with("`actions[0].webhook.headers[1]`"), "{e}");
         call.headers.pop();
         call.body = Some("not json".into());
-        assert!(first_problem(vec![Action::Webhook(call)]).starts_with("`actions[0].webhook.body` is not JSON"));
+        assert!(
+            first_problem(vec![Action::Webhook(call)])
+                .starts_with("`actions[0].webhook.body` is not JSON")
+        );
     }
 }

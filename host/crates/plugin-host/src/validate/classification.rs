@@ -3,8 +3,7 @@
 //! addresses only `http`/`https`, and reasons that point at what they explain.
 
 use super::{
-    PluginOutput, TextRule, Violation, count, email, label, number, timestamp,
-    violation, web_url,
+    PluginOutput, TextRule, Violation, count, email, label, number, timestamp, violation, web_url,
 };
 use crate::bindings::latest::types::{
     Classification, ClassificationPart, ContactCard, Evidence, Reason, ScoredLabel,
@@ -49,7 +48,10 @@ impl PluginOutput for Classification {
             if a.participants.len() > MAX_PARTICIPANTS {
                 return Err(violation(
                     || at("participants"),
-                    format!("has {} entries; the limit is {MAX_PARTICIPANTS}", a.participants.len()),
+                    format!(
+                        "has {} entries; the limit is {MAX_PARTICIPANTS}",
+                        a.participants.len()
+                    ),
                 ));
             }
             for (j, p) in a.participants.iter().enumerate() {
@@ -108,7 +110,9 @@ fn check_reason(
     {
         return Err(violation(
             field("index"),
-            format!("is {index}, but there are {activities} activities (an index is for activity reasons only)"),
+            format!(
+                "is {index}, but there are {activities} activities (an index is for activity reasons only)"
+            ),
         ));
     }
     TextRule::line(100).check(field("feature"), &r.feature)?;
@@ -125,7 +129,10 @@ fn check_evidence(at: impl Fn() -> String + Copy, e: &Evidence) -> Result<(), Vi
     if let (Some(start), Some(end)) = (e.start, e.end)
         && start > end
     {
-        return Err(violation(field("start"), format!("is {start}, after end {end}")));
+        return Err(violation(
+            field("start"),
+            format!("is {start}, after end {end}"),
+        ));
     }
     Ok(())
 }
@@ -148,14 +155,22 @@ mod tests {
     }
 
     fn tag(label: &str, score: f32) -> ScoredLabel {
-        ScoredLabel { label: label.into(), score }
+        ScoredLabel {
+            label: label.into(),
+            score,
+        }
     }
 
     #[test]
     fn scores_are_finite_and_within_zero_to_one() {
         let mut c = empty();
         c.sentiment = Some(tag("positive", f32::NAN));
-        assert!(c.check().unwrap_err().to_string().starts_with("`sentiment.score` is NaN"));
+        assert!(
+            c.check()
+                .unwrap_err()
+                .to_string()
+                .starts_with("`sentiment.score` is NaN")
+        );
         c.sentiment = None;
         c.tags = vec![tag("a", 1.0), tag("b", -1e30)];
         assert_eq!(c.check().unwrap_err().field, "tags[1].score");

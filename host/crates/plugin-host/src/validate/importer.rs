@@ -16,11 +16,21 @@ impl PluginOutput for Vec<FilterFormat> {
     fn check(&self) -> Result<(), Violation> {
         count("formats", self, MAX_FORMATS)?;
         for (i, f) in self.iter().enumerate() {
-            identifier(move || format!("formats[{i}].id"), &f.id, 50, &['-', '_', '.'])?;
+            identifier(
+                move || format!("formats[{i}].id"),
+                &f.id,
+                50,
+                &['-', '_', '.'],
+            )?;
             TextRule::line(100).check(|| format!("formats[{i}].name"), &f.name)?;
             count("formats[].extensions", &f.extensions, 10)?;
             for (j, ext) in f.extensions.iter().enumerate() {
-                identifier(move || format!("formats[{i}].extensions[{j}]"), ext, 10, &[])?;
+                identifier(
+                    move || format!("formats[{i}].extensions[{j}]"),
+                    ext,
+                    10,
+                    &[],
+                )?;
             }
         }
         Ok(())
@@ -41,11 +51,16 @@ fn check_imported(imported: &ImportedRules) -> Result<(), Violation> {
     count("rules", &imported.rules, MAX_RULES)?;
     for (i, rule) in imported.rules.iter().enumerate() {
         let at = move |name: &str| format!("rules[{i}].{name}");
-        TextRule::line(200).may_be_empty().check(|| at("name"), &rule.name)?;
+        TextRule::line(200)
+            .may_be_empty()
+            .check(|| at("name"), &rule.name)?;
         if rule.conditions.len() > MAX_NODES {
             return Err(violation(
                 || at("conditions"),
-                format!("has {} nodes; the limit is {MAX_NODES}", rule.conditions.len()),
+                format!(
+                    "has {} nodes; the limit is {MAX_NODES}",
+                    rule.conditions.len()
+                ),
             ));
         }
         let nodes = rule.conditions.len();
@@ -55,16 +70,24 @@ fn check_imported(imported: &ImportedRules) -> Result<(), Violation> {
                 ConditionNode::All(c) | ConditionNode::Any(c) => c,
                 ConditionNode::Not(c) => std::slice::from_ref(c),
                 ConditionNode::Test(c) => {
-                    TextRule::line(200).check_opt(|| format!("{}.header-name", node_at()), c.header_name.as_ref())?;
+                    TextRule::line(200).check_opt(
+                        || format!("{}.header-name", node_at()),
+                        c.header_name.as_ref(),
+                    )?;
                     TextRule::lines(4096).check(|| format!("{}.value", node_at()), &c.value)?;
                     &[]
                 }
             };
             // Children come after their parent, so the tree has no cycles.
-            if let Some(bad) = children.iter().find(|&&c| c as usize >= nodes || c as usize <= j) {
+            if let Some(bad) = children
+                .iter()
+                .find(|&&c| c as usize >= nodes || c as usize <= j)
+            {
                 return Err(violation(
                     node_at,
-                    format!("refers to node {bad}; a child's index must be after its parent's and below {nodes}"),
+                    format!(
+                        "refers to node {bad}; a child's index must be after its parent's and below {nodes}"
+                    ),
                 ));
             }
         }
@@ -77,13 +100,17 @@ fn check_imported(imported: &ImportedRules) -> Result<(), Violation> {
     for (i, w) in imported.warnings.iter().enumerate() {
         TextRule::line(200).check_opt(|| format!("warnings[{i}].location"), w.location.as_ref())?;
         TextRule::lines(2000).check(|| format!("warnings[{i}].message"), &w.message)?;
-        TextRule::line(200).check_opt(|| format!("warnings[{i}].filter-id"), w.filter_id.as_ref())?;
+        TextRule::line(200)
+            .check_opt(|| format!("warnings[{i}].filter-id"), w.filter_id.as_ref())?;
         if let Some(index) = w.rule_index
             && index as usize >= imported.rules.len()
         {
             return Err(violation(
                 || format!("warnings[{i}].rule-index"),
-                format!("is {index}, but {} rules were imported", imported.rules.len()),
+                format!(
+                    "is {index}, but {} rules were imported",
+                    imported.rules.len()
+                ),
             ));
         }
     }

@@ -3,9 +3,7 @@
 //! can show, config keys that are unique and bounded, and permissions that
 //! name hosts. Upload and `mailroom plugin check` both get it from here.
 
-use super::{
-    PluginOutput, TextRule, Violation, count, host_name, identifier, violation,
-};
+use super::{PluginOutput, TextRule, Violation, count, host_name, identifier, violation};
 use crate::error::PluginError;
 use crate::metadata::{Permission, PluginMetadata};
 use mailroom_core::text;
@@ -45,8 +43,7 @@ impl PluginOutput for PluginMetadata {
                 ));
             }
             TextRule::lines(1000).check(|| at("description"), &key.description)?;
-            TextRule::lines(4096)
-                .check_opt(|| at("default-value"), key.default_value.as_ref())?;
+            TextRule::lines(4096).check_opt(|| at("default-value"), key.default_value.as_ref())?;
         }
         count("permissions", &self.permissions, MAX_PERMISSIONS)?;
         for (i, p) in self.permissions.iter().enumerate() {
@@ -117,7 +114,10 @@ mod tests {
     fn versions_are_semantic_and_one_line() {
         assert!(meta().check().is_ok());
         for bad in ["not-a-semver", "1.0", "1.0.0\nERROR forged", ""] {
-            let m = PluginMetadata { version: bad.into(), ..meta() };
+            let m = PluginMetadata {
+                version: bad.into(),
+                ..meta()
+            };
             let e = m.check().unwrap_err();
             assert_eq!(e.field, "version", "{bad}: {e}");
             assert!(!e.to_string().contains('\n'), "{e}");
@@ -132,17 +132,34 @@ mod tests {
             required: false,
             default_value: None,
         };
-        let m = PluginMetadata { config_keys: vec![key.clone(), key.clone()], ..meta() };
+        let m = PluginMetadata {
+            config_keys: vec![key.clone(), key.clone()],
+            ..meta()
+        };
         assert_eq!(m.check().unwrap_err().field, "config-keys[1].name");
-        let m = PluginMetadata { config_keys: vec![key; 5000], ..meta() };
-        assert!(m.check().unwrap_err().to_string().starts_with("`config-keys` has 5000 entries"));
-        let m = PluginMetadata { description: "d".repeat(500_000), ..meta() };
+        let m = PluginMetadata {
+            config_keys: vec![key; 5000],
+            ..meta()
+        };
+        assert!(
+            m.check()
+                .unwrap_err()
+                .to_string()
+                .starts_with("`config-keys` has 5000 entries")
+        );
+        let m = PluginMetadata {
+            description: "d".repeat(500_000),
+            ..meta()
+        };
         assert_eq!(m.check().unwrap_err().field, "description");
     }
 
     #[test]
     fn a_long_bad_name_is_shown_shortened() {
-        let m = PluginMetadata { name: "N".repeat(10_000), ..meta() };
+        let m = PluginMetadata {
+            name: "N".repeat(10_000),
+            ..meta()
+        };
         let e = m.check().unwrap_err().to_string();
         assert!(e.len() < 300 && e.contains("10000 bytes"), "{e}");
     }

@@ -281,9 +281,14 @@ mod tests {
     #[test]
     fn text_rules_name_the_field_and_the_problem() {
         let err = TextRule::line(10).check("title", "a\nb").unwrap_err();
-        assert_eq!(err.to_string(), "`title` contains the control or invisible character U+000A");
+        assert_eq!(
+            err.to_string(),
+            "`title` contains the control or invisible character U+000A"
+        );
         assert!(TextRule::lines(10).check("notes", "a\nb\tc").is_ok());
-        let err = TextRule::line(3).check(|| format!("x[{}]", 2), "abcd").unwrap_err();
+        let err = TextRule::line(3)
+            .check(|| format!("x[{}]", 2), "abcd")
+            .unwrap_err();
         assert_eq!(err.field, "x[2]");
         assert!(TextRule::line(3).check("t", "").is_err());
         assert!(TextRule::line(3).may_be_empty().check("t", "").is_ok());
@@ -293,7 +298,14 @@ mod tests {
     fn urls_are_web_urls_only() {
         assert!(web_url("u", "https://example.com/x?y").is_ok());
         assert!(web_url("u", "http://example.com").is_ok());
-        for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "ftp://h/x", "/relative", ""] {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "ftp://h/x",
+            "/relative",
+            "",
+        ] {
             assert!(web_url("u", bad).is_err(), "{bad}");
         }
     }
@@ -301,7 +313,14 @@ mod tests {
     #[test]
     fn emails_and_numbers() {
         assert!(email("e", "ann@example.com").is_ok());
-        for bad in ["ann", "@example.com", "ann@example", "a b@example.com", "Ann <a@b.c>", "a@b.c,d@e.f"] {
+        for bad in [
+            "ann",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "Ann <a@b.c>",
+            "a@b.c,d@e.f",
+        ] {
             assert!(email("e", bad).is_err(), "{bad}");
         }
         assert!(number("s", 0.5, 0.0..=1.0).is_ok());

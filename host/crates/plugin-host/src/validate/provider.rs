@@ -4,9 +4,7 @@
 //! to the org's other plugins (the host keeps its identity fields), so it
 //! is held to the contract's shape rather than to what the store keeps.
 
-use super::{
-    PluginOutput, TextRule, Violation, count, host_name, identifier, violation, web_url,
-};
+use super::{PluginOutput, TextRule, Violation, count, host_name, identifier, violation, web_url};
 use crate::bindings::latest::provider::{Diagnosis, ProviderInfo, ServerPreset};
 use crate::bindings::latest::types::{FolderRole, Message};
 
@@ -21,7 +19,11 @@ impl PluginOutput for ProviderInfo {
         for (i, d) in self.domains.iter().enumerate() {
             host_name(move || format!("domains[{i}]"), d)?;
         }
-        for (name, preset) in [("imap", &self.imap), ("pop3", &self.pop3), ("smtp", &self.smtp)] {
+        for (name, preset) in [
+            ("imap", &self.imap),
+            ("pop3", &self.pop3),
+            ("smtp", &self.smtp),
+        ] {
             if let Some(p) = preset {
                 check_preset(name, p)?;
             }
@@ -36,7 +38,10 @@ impl PluginOutput for ProviderInfo {
         }
         TextRule::lines(1000).check_opt("app-password-hint", self.app_password_hint.as_ref())?;
         if self.quirks.max_connections == 0 {
-            return Err(violation("quirks.max-connections", "is 0; a provider allows at least one connection"));
+            return Err(violation(
+                "quirks.max-connections",
+                "is 0; a provider allows at least one connection",
+            ));
         }
         Ok(())
     }
