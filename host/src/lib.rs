@@ -25,6 +25,7 @@ pub use mailroom_core::{backoff, clock, ids, mime, parallel};
 pub use mailroom_net as net;
 pub use mailroom_oauth as oauth;
 pub use mailroom_pipeline as pipeline;
+pub use mailroom_rules as rules;
 pub use mailroom_plugin_host as plugin;
 pub use mailroom_send as send;
 pub use mailroom_store as store;

@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod plugins;
 pub mod providers;
 pub mod request_head;
+pub mod rules;
 pub mod send;
 pub mod tokens;
 pub mod users;
@@ -130,6 +131,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(messages::routes())
         .merge(send::routes())
         .merge(oauth::routes())
+        .merge(rules::routes())
 }
 
 /// The OpenAPI document and the router it describes.

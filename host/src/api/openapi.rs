@@ -23,6 +23,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "contacts", description = "CRM contacts and leads, CSV import, related mail"),
         (name = "plugins", description = "The org's WebAssembly plugins"),
         (name = "messages", description = "Stored mail; sending through the outbox"),
+        (name = "rules", description = "The native rule engine's rules, per org and per account; dry runs"),
         (name = "system", description = "Health, metrics"),
     )
 )]

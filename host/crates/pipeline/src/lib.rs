@@ -10,13 +10,13 @@
 //! delays no other org; a run the store refuses holds back no other run and
 //! is retried a bounded number of times (`commit`); what a plugin returns was
 //! checked against its range before it gets here (`mailroom_plugin_host::validate`).
-//! The native rule engine (imported filters) is the stage between normalize
-//! and classifiers; it arrives with the rules work, and until then no rules
-//! exist to run there.
+//! The native rule engine runs between normalize and classifiers: see
+//! [`rules`].
 
 mod actions;
 mod commit;
 mod context;
+pub mod rules;
 pub mod health;
 mod workers;
 
@@ -80,6 +80,7 @@ pub struct Pipeline {
     /// Evaluation slots shared by all orgs ([`EVALUATING_AT_ONCE`]).
     slots: tokio::sync::Semaphore,
     attempts: commit::Attempts,
+    rule_sets: rules::RuleSets,
 }
 
 impl Pipeline {
@@ -90,6 +91,7 @@ impl Pipeline {
             registry,
             slots: tokio::sync::Semaphore::new(EVALUATING_AT_ONCE),
             attempts: commit::Attempts::default(),
+            rule_sets: rules::RuleSets::default(),
         }
     }
 
@@ -120,6 +122,10 @@ impl Pipeline {
                 .registry
                 .plugins_for(org, PluginKind::Workflow, owner)
                 .await?,
+            rules: self
+                .rule_sets
+                .for_account(&self.store, org, &ctx.account.id)
+                .await?,
             trigger: ctx.trigger(&self.store).await?,
             links: ctx.crm_links(),
             message: ctx.message.clone(),
@@ -142,6 +148,8 @@ struct Stages {
     provider: Option<Arc<ActivePlugin>>,
     classifiers: Vec<Arc<ActivePlugin>>,
     workflows: Vec<Arc<ActivePlugin>>,
+    /// The account's rules, then the org's.
+    rules: rules::AccountRules,
     trigger: Trigger,
     links: Vec<CrmLink>,
     /// As the host parsed it.
@@ -164,7 +172,10 @@ impl Stages {
             }
         }
 
-        // 2. Rules: see the module doc.
+        // 2. Rules, natively; their actions come first. A stored rule the
+        //    engine now refuses is left out and named on the run.
+        let mut wanted = rules::wanted(&self.rules.set, &message);
+        results.problems.extend(self.rules.refused.iter().cloned());
 
         // 3. Classifiers, in the org's order.
         let mut classifications: Vec<Classification> = Vec::new();
@@ -189,7 +200,6 @@ impl Stages {
             classifications,
             links: self.links,
         };
-        let mut wanted: Vec<(String, Action)> = Vec::new();
         'workflows: for plugin in &self.workflows {
             match chain.call(plugin, |call| call.on_event(&event)).await {
                 Ok(list) => {

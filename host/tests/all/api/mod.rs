@@ -15,6 +15,7 @@ mod api_errors;
 mod api_mailbox_state;
 mod api_openapi;
 mod api_plugins;
+mod api_rules;
 mod api_schemathesis;
 mod api_sync_lease;
 mod api_system;

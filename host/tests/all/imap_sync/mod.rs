@@ -12,4 +12,5 @@ mod sync_mailbox;
 mod sync_push;
 mod sync_push_state;
 mod sync_qresync;
+mod sync_rules;
 mod sync_writeback;
