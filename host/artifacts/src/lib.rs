@@ -12,7 +12,7 @@
 //!   one; library crates such as `provider-common` are not); the test
 //!   plugins `PROBE`, `TRIVIAL`, `INFINITE_LOOP`, `ALLOC_1GIB`,
 //!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
-//!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`; and
+//!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`, `KV_FLOOD`…; and
 //!   `JS_CLASSIFIER`;
 //! - [`BUNDLED`]: the bundled plugins' names and bytes, compiled in.
 

@@ -434,7 +434,10 @@ pub async fn set_position(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsRequest {
-    /// `null` returns to the server's defaults.
+    /// `null` returns to the server's defaults. Required: a body without
+    /// it (e.g. the limits not wrapped in `limits`) is refused, not read
+    /// as `null`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub limits: Option<Limits>,
 }
 

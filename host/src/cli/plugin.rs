@@ -11,6 +11,7 @@ use mailroom_plugin_host::bindings::latest::{provider, types, workflow};
 use mailroom_plugin_host::convert::{MessageContext, plugin_message};
 use mailroom_plugin_host::invoke::{Call, CallReport, Outcome};
 use mailroom_plugin_host::metadata::Permission;
+use mailroom_plugin_host::registry::validate_metadata;
 use mailroom_plugin_host::state::PluginScope;
 use mailroom_plugin_host::{EngineSettings, Limits, PluginEngine, PluginKind};
 use sha2::Digest;
@@ -105,40 +106,33 @@ async fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
     let bytes = read(file)?;
     println!("file:      {} ({} bytes)", file.display(), bytes.len());
     println!("sha256:    {}", hex::encode(sha2::Sha256::digest(&bytes)));
-    let (shape, mut problems) = engine.inspect(&bytes);
-    if let Some(shape) = &shape {
+    // Compiled once: the inspection admits the component it compiled.
+    let inspection = engine.inspect(&bytes);
+    let mut problems = inspection.problems;
+    if let Some(shape) = &inspection.shape {
         println!("imports:   {}", list_or_none(&shape.imports));
         println!("exports:   {}", list_or_none(&shape.exports));
     }
-    if problems.is_empty() {
-        match load(engine, bytes.clone()).await {
-            Ok(component) => {
-                println!("kind:      {}", component.world.kind);
-                println!(
-                    "contract:  mailroom:plugin@{} ({})",
-                    component.world.version,
-                    component.world.name()
-                );
-                let scope = Arc::new(PluginScope::isolated(OrgId::from("local"), "check"));
-                let call = Call {
-                    engine,
-                    component: &component,
-                    scope,
-                    limits: Limits::default(),
-                };
-                match call.metadata().await.result {
-                    Ok(meta) => {
-                        println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
-                        if meta.kind != component.world.kind {
-                            problems.push(mailroom_plugin_host::PluginError::InvalidMetadata(
-                                format!(
-                                    "it says it is a {} plugin, but it implements the {} world",
-                                    meta.kind, component.world.kind
-                                ),
-                            ));
-                        }
-                    }
-                    Err(e) => problems.push(e),
+    if let Some(component) = inspection.component {
+        println!("kind:      {}", component.world.kind);
+        println!(
+            "contract:  mailroom:plugin@{} ({})",
+            component.world.version,
+            component.world.name()
+        );
+        let scope = Arc::new(PluginScope::isolated(OrgId::from("local"), "check"));
+        let call = Call {
+            engine,
+            component: &component,
+            scope,
+            limits: Limits::default(),
+        };
+        match call.metadata().await.result {
+            Ok(meta) => {
+                println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
+                // The rule upload applies, so `check` approves what upload accepts.
+                if let Err(e) = validate_metadata(&meta, &component) {
+                    problems.push(e);
                 }
             }
             Err(e) => problems.push(e),

@@ -107,6 +107,11 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         std::sync::Arc::new(store.clone()),
         settings.registry_settings(),
     );
+    // Artifacts of plugins no org runs any more (removed while this server
+    // was down, or by another node) take disk for nothing.
+    if let Err(e) = registry.collect_unused_artifacts().await {
+        tracing::warn!(error = %e, "could not clean the plugin cache");
+    }
     let node = node_identity(&settings.data_dir)?;
     Ok(AppState::new(store, registry, settings).with_node_identity(node))
 }

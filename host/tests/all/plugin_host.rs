@@ -404,7 +404,9 @@ async fn a_restarted_host_loads_components_from_the_precompile_cache() {
     let bytes = wasm(artifacts::CLASSIFIER_KEYWORDS);
     {
         let first = PluginEngine::new(&settings).expect("engine");
-        first.load(&bytes).expect("load");
+        // Written only once admitted (the registry keeps what it runs).
+        let loaded = first.load(&bytes).expect("load");
+        first.keep(&loaded);
         assert_eq!(
             first
                 .stats
@@ -749,6 +751,9 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
     assert!(text.contains("0.1.0, 0.2.0"), "{text}");
 }
 
+mod errors;
+mod kv;
 mod liveness;
 mod poison;
 mod secret_config;
+mod uploads;

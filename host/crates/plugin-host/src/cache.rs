@@ -51,6 +51,24 @@ impl ArtifactCache {
         Ok(path)
     }
 
+    /// Removes every artifact whose component is not in `keep` (and temp
+    /// files a crash left behind); returns how many were removed.
+    pub fn retain(&self, keep: &std::collections::HashSet<String>) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let stale = match name.strip_suffix(".cwasm") {
+                Some(sha256) => !keep.contains(sha256),
+                None => name.starts_with(".tmp-"),
+            };
+            if stale && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Drops an artifact that failed to load, so it is rebuilt next time.
     pub fn evict(&self, sha256: &str) {
         let _ = std::fs::remove_file(self.path_for(sha256));

@@ -54,6 +54,46 @@ pub struct ComponentShape {
 }
 
 impl ComponentShape {
+    /// The component's own (top-level) import and export names, read from
+    /// its bytes without compiling it; `Err` says why they cannot be read.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        use wasmparser::{ComponentExternalKind, ComponentTypeRef, Parser, Payload};
+        let unreadable = |e: wasmparser::BinaryReaderError| format!("it cannot be read: {e}");
+        let mut shape = Self {
+            imports: Vec::new(),
+            exports: Vec::new(),
+        };
+        // Nested modules and components come inline, each up to its `End`.
+        let mut depth = 0usize;
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.map_err(unreadable)? {
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+                Payload::End(_) => depth = depth.saturating_sub(1),
+                // A type a world `use`s is imported (and exported) by name,
+                // e.g. `metadata`; it is no capability, and wasmtime's view
+                // of the component (`of`) leaves it out too.
+                Payload::ComponentImportSection(imports) if depth == 0 => {
+                    for import in imports {
+                        let import = import.map_err(unreadable)?;
+                        if !matches!(import.ty, ComponentTypeRef::Type(_)) {
+                            shape.imports.push(import.name.name.to_owned());
+                        }
+                    }
+                }
+                Payload::ComponentExportSection(exports) if depth == 0 => {
+                    for export in exports {
+                        let export = export.map_err(unreadable)?;
+                        if export.kind != ComponentExternalKind::Type {
+                            shape.exports.push(export.name.name.to_owned());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(shape)
+    }
+
     pub fn of(engine: &Engine, component: &Component) -> Self {
         let ty = component.component_type();
         Self {

@@ -51,6 +51,8 @@ pub struct LoadedComponent {
     pub shape: ComponentShape,
     pub size_bytes: u64,
     pub(super) pre: WorldPre,
+    /// Kept to write its precompiled artifact once it is admitted ([`PluginEngine::keep`]).
+    compiled: Component,
 }
 
 impl std::fmt::Debug for LoadedComponent {
@@ -60,6 +62,13 @@ impl std::fmt::Debug for LoadedComponent {
             .field("world", &self.world)
             .finish_non_exhaustive()
     }
+}
+
+/// What [`PluginEngine::inspect`] found.
+pub struct Inspection {
+    pub shape: Option<ComponentShape>,
+    pub problems: Vec<PluginError>,
+    pub component: Option<Arc<LoadedComponent>>,
 }
 
 /// Counters that show whether the precompile cache works.
@@ -160,22 +169,37 @@ impl PluginEngine {
             return Ok(loaded);
         }
         sniff_component(bytes)?;
+        // The world and imports are read from the bytes first, so a
+        // component the host would refuse for them is never compiled.
+        let shape = ComponentShape::parse(bytes).map_err(PluginError::InvalidComponent)?;
+        let ungranted = contract::ungranted_imports(&shape);
+        if !ungranted.is_empty() {
+            return Err(PluginError::UngrantedImports(ungranted));
+        }
+        contract::detect_world(&shape)?;
         let component = self.compile(&sha256, bytes)?;
         let loaded = Arc::new(self.admit(sha256.clone(), component, bytes.len() as u64)?);
         self.loaded.lock().insert(sha256, Arc::downgrade(&loaded));
         Ok(loaded)
     }
 
-    /// Inspects a component without failing on the first problem: its shape
-    /// and every admission problem found (for `mailroom plugin check`).
-    pub fn inspect(&self, bytes: &[u8]) -> (Option<ComponentShape>, Vec<PluginError>) {
+    /// Inspects a component without failing on the first problem: its shape,
+    /// every admission problem found, and, when there is none, the admitted
+    /// component (compiled once, for `mailroom plugin check` to call).
+    pub fn inspect(&self, bytes: &[u8]) -> Inspection {
+        let refused = |problem| Inspection {
+            shape: None,
+            problems: vec![problem],
+            component: None,
+        };
         if let Err(e) = sniff_component(bytes) {
-            return (None, vec![e]);
+            return refused(e);
         }
         let component = match Component::new(&self.engine, bytes) {
             Ok(c) => c,
-            Err(e) => return (None, vec![invalid(e)]),
+            Err(e) => return refused(invalid(e)),
         };
+        self.stats.compiled.fetch_add(1, Ordering::Relaxed);
         let shape = ComponentShape::of(&self.engine, &component);
         let mut problems = Vec::new();
         let ungranted = contract::ungranted_imports(&shape);
@@ -185,7 +209,19 @@ impl PluginEngine {
         if let Err(e) = contract::detect_world(&shape) {
             problems.push(e);
         }
-        (Some(shape), problems)
+        let mut admitted = None;
+        if problems.is_empty() {
+            let sha256 = hex::encode(Sha256::digest(bytes));
+            match self.admit(sha256, component, bytes.len() as u64) {
+                Ok(loaded) => admitted = Some(Arc::new(loaded)),
+                Err(e) => problems.push(e),
+            }
+        }
+        Inspection {
+            shape: Some(shape),
+            problems,
+            component: admitted,
+        }
     }
 
     fn compile(&self, sha256: &str, bytes: &[u8]) -> Result<Component, PluginError> {
@@ -209,17 +245,48 @@ impl PluginEngine {
         }
         let component = Component::new(&self.engine, bytes).map_err(invalid)?;
         self.stats.compiled.fetch_add(1, Ordering::Relaxed);
-        if let Some(cache) = &self.cache {
-            let stored = component
-                .serialize()
-                .map_err(|e| e.to_string())
-                .and_then(|artifact| cache.store(sha256, &artifact).map_err(|e| e.to_string()));
-            if let Err(e) = stored {
-                // The component still works; it just compiles again next start.
-                tracing::warn!(sha256, error = %e, "could not write precompiled plugin to the cache");
+        Ok(component)
+    }
+
+    /// Writes the precompiled artifact of a component the host admitted and
+    /// runs, so the next start loads it instead of compiling. Only admitted
+    /// components are written: a refused upload leaves nothing on disk.
+    /// Blocking (file I/O).
+    pub fn keep(&self, loaded: &LoadedComponent) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        if cache.lookup(&loaded.sha256).is_some() {
+            return;
+        }
+        let stored = loaded
+            .compiled
+            .serialize()
+            .map_err(|e| e.to_string())
+            .and_then(|artifact| {
+                cache
+                    .store(&loaded.sha256, &artifact)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = stored {
+            // The component still works; it just compiles again next start.
+            tracing::warn!(sha256 = %loaded.sha256, error = %e, "could not write precompiled plugin to the cache");
+        }
+    }
+
+    /// Removes the precompiled artifacts of every component not in
+    /// `running`; returns how many. Blocking (file I/O).
+    pub fn retain_artifacts(&self, running: &std::collections::HashSet<String>) -> usize {
+        let Some(cache) = &self.cache else {
+            return 0;
+        };
+        match cache.retain(running) {
+            Ok(removed) => removed,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not clean the plugin cache");
+                0
             }
         }
-        Ok(component)
     }
 
     fn admit(
@@ -252,6 +319,7 @@ impl PluginEngine {
             shape,
             size_bytes,
             pre,
+            compiled: component,
         })
     }
 }

@@ -137,3 +137,43 @@ impl PluginError {
         )
     }
 }
+
+/// `text` cut to at most `max` bytes (on a character boundary) with `…`
+/// where it was cut: what a plugin said, bounded before it reaches an
+/// error message.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The last `max` bytes of `text` (on a character boundary), with `…` in
+/// front where it was cut: the end of a log is where a panic message is.
+pub fn shorten_to_tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortening_keeps_whole_characters_at_the_cut_end() {
+        assert_eq!(shorten("héllo", 2), "h…");
+        assert_eq!(shorten("short", 10), "short");
+        assert_eq!(shorten_to_tail("héllo", 4), "…llo");
+        assert_eq!(shorten_to_tail("panic: at the end", 10), "…at the end");
+    }
+}

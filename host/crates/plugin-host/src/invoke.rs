@@ -10,7 +10,9 @@
 use super::bindings::dispatch::WrongWorld;
 use super::bindings::latest as api;
 use super::engine::{LoadedComponent, PluginEngine};
-use super::error::PluginError;
+use super::error::{PluginError, shorten, shorten_to_tail};
+use mailroom_core::text::loggable;
+use super::kv::KvViolation;
 use super::limits::Limits;
 use super::metadata::PluginMetadata;
 use super::state::{InvocationState, PluginScope};
@@ -206,11 +208,12 @@ impl Running {
             Ok(Ok(Ok(value))) => check_output_size(&value, limits.output_bytes)
                 .and_then(|()| value.check().map_err(R::refusal))
                 .map(|()| value),
-            Ok(Ok(Err(reported))) => Err(PluginError::Reported(loggable(&reported, 2048))),
+            Ok(Ok(Err(reported))) => Err(PluginError::Reported(shorten(&loggable(&reported), 2048))),
             Ok(Err(e)) => Err(failure(e, &state, &limits)),
         };
+        let peak_memory_bytes = state.limiter.peak_bytes;
         let kv_changes = if result.is_ok() {
-            state.kv_changes
+            state.kv.into_changes()
         } else {
             BTreeMap::new()
         };
@@ -218,7 +221,7 @@ impl Running {
             result,
             report: CallReport {
                 elapsed,
-                peak_memory_bytes: state.limiter.peak_bytes,
+                peak_memory_bytes,
                 kv_changes,
             },
         }
@@ -255,6 +258,9 @@ fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> Plug
     if state.limiter.hit_cap {
         return PluginError::MemoryLimit(limits.memory_bytes);
     }
+    if let Some(violation) = e.downcast_ref::<KvViolation>() {
+        return PluginError::Trap(violation.to_string());
+    }
     if let Some(wrong) = e.downcast_ref::<WrongWorld>() {
         return PluginError::Host(wrong.to_string());
     }
@@ -268,19 +274,56 @@ fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> Plug
         if stderr.is_empty() {
             what
         } else {
-            format!("{what}; the plugin wrote: {}", loggable(&stderr, 1024))
+            format!("{what}; the plugin wrote: {}", shorten_to_tail(&loggable(&stderr), 1024))
         }
     };
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return PluginError::Trap(detail(format!(
+            "the plugin called exit with status {} (e.g. std::process::exit) instead of returning",
+            exit.0
+        )));
+    }
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => PluginError::DeadlineExceeded(limits.deadline_ms),
         Some(wasmtime::Trap::StackOverflow) => {
             PluginError::Trap(detail("stack overflow (unbounded recursion?)".into()))
         }
+        Some(wasmtime::Trap::MemoryOutOfBounds) if looks_like_recursion(&e) => {
+            PluginError::Trap(detail(
+                "stack overflow: the plugin's own stack in its linear memory ran out \
+                 (unbounded recursion, or large local buffers?); wasm reports this as an \
+                 out-of-bounds memory access"
+                    .into(),
+            ))
+        }
         Some(trap) => PluginError::Trap(detail(trap.to_string())),
-        // Errors from lifting the plugin's results (bad UTF-8, out-of-bounds
-        // pointers…) are garbage output rather than a trap.
+        // An error that went through running wasm code was raised by a
+        // host or WASI function the plugin called (a misused resource, a
+        // refused argument); otherwise it came from lifting the plugin's
+        // results (bad UTF-8, out-of-bounds pointers…): garbage output.
+        None if e.downcast_ref::<wasmtime::WasmBacktrace>().is_some() => PluginError::Trap(
+            detail(format!("a WASI or host call made by the plugin failed: {e:#}")),
+        ),
         None => PluginError::InvalidOutput(detail(format!("{e:#}"))),
     }
+}
+
+/// Whether a trap's backtrace is one function calling itself: wasmtime
+/// keeps the innermost frames only, so a full backtrace that is nearly all
+/// one function is the best sign of runaway recursion there is.
+fn looks_like_recursion(e: &wasmtime::Error) -> bool {
+    let Some(trace) = e.downcast_ref::<wasmtime::WasmBacktrace>() else {
+        return false;
+    };
+    let frames = trace.frames();
+    if frames.len() < 16 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for frame in frames {
+        *counts.entry(frame.func_index()).or_insert(0usize) += 1;
+    }
+    counts.values().max().is_some_and(|&most| most * 4 >= frames.len() * 3)
 }
 
 fn check_output_size<R: Serialize>(value: &R, limit: u64) -> Result<(), PluginError> {
@@ -313,21 +356,4 @@ pub fn message_size(m: &api::types::Message) -> u64 {
     let headers: usize = m.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
     (m.subject.len() + m.text_body.len() + m.html_body.as_ref().map_or(0, String::len) + headers)
         as u64
-}
-
-/// What the plugin said, as one log line of at most about `max` bytes.
-fn loggable(said: &str, max: usize) -> String {
-    truncate(mailroom_core::text::loggable(said).into_owned(), max)
-}
-
-fn truncate(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
-    }
-    s
 }

@@ -13,12 +13,15 @@ pub mod convert;
 pub mod engine;
 pub mod error;
 pub mod invoke;
+pub mod kv;
 pub mod limits;
+pub mod log_budget;
 pub mod metadata;
 pub mod metrics;
 pub mod registry;
 pub mod state;
 pub mod validate;
+pub mod stderr_tail;
 
 pub use engine::{EngineSettings, LoadedComponent, PluginEngine};
 pub use error::{PluginError, PluginErrorKind};

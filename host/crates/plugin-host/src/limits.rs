@@ -29,12 +29,17 @@ impl Default for Limits {
     }
 }
 
-/// Caps on the plugin key-value store.
+/// Caps on the plugin key-value store (see `kv.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvLimits {
     pub max_key_bytes: u64,
     pub max_value_bytes: u64,
+    /// Keys and values of one (org, plugin) together.
     pub max_total_bytes: u64,
+    /// Distinct keys one call may set or delete: the batch saved after it.
+    pub max_changes_per_call: u32,
+    /// `kv-get`, `kv-set` and `kv-delete` calls in one plugin call.
+    pub max_operations_per_call: u32,
 }
 
 impl Default for KvLimits {
@@ -43,6 +48,8 @@ impl Default for KvLimits {
             max_key_bytes: 256,
             max_value_bytes: 64 << 10,
             max_total_bytes: 1 << 20,
+            max_changes_per_call: 1_000,
+            max_operations_per_call: 10_000,
         }
     }
 }

@@ -1,22 +1,25 @@
 //! The data one invocation's `Store` carries: an empty WASI context, the
 //! memory limiter, and the calling org's view of this plugin (config and a
-//! copy-on-write view of its key-value store). Also the `host` import
-//! implementation, which can only ever see that one (org, plugin) scope.
+//! copy-on-write view of its key-value store, `kv.rs`). Also the `host`
+//! import implementation, which can only ever see that one (org, plugin) scope.
 
 use super::bindings::latest::host::{self, KvError, LogLevel};
+use super::kv::{KvData, KvSession};
 use super::limits::KvLimits;
+use super::log_budget::LogBudget;
+use super::stderr_tail::StderrTail;
 use mailroom_core::ids::OrgId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// The tail of a plugin's stderr kept for error reports (a Rust panic message lands there).
 const STDERR_CAPTURE_BYTES: usize = 4096;
 
-/// At most this many log lines per call reach the host log; the rest are
+/// At most this many log lines per call reach the host log (and fewer when
+/// the plugin's per-minute budget, `log_budget.rs`, runs out); the rest are
 /// counted, so a chatty plugin cannot flood it.
 const MAX_LOG_LINES_PER_CALL: u32 = 100;
 const MAX_LOG_LINE_BYTES: usize = 4096;
@@ -29,8 +32,10 @@ pub struct PluginScope {
     pub config: Arc<BTreeMap<String, String>>,
     /// The plugin's key-value data as of the call's start; `None` when the
     /// plugin did not ask for the `key-value` permission.
-    pub kv: Option<Arc<BTreeMap<String, Vec<u8>>>>,
+    pub kv: Option<KvData>,
     pub kv_limits: KvLimits,
+    /// Shared by all calls of this (org, plugin).
+    pub log_budget: Arc<LogBudget>,
 }
 
 impl PluginScope {
@@ -42,6 +47,7 @@ impl PluginScope {
             config: Arc::default(),
             kv: None,
             kv_limits: KvLimits::default(),
+            log_budget: Arc::default(),
         }
     }
 }
@@ -96,10 +102,11 @@ pub struct InvocationState {
     table: ResourceTable,
     pub limiter: MemoryLimiter,
     pub scope: Arc<PluginScope>,
-    /// Key-value writes of this call, applied by the registry only if the call succeeds.
-    pub kv_changes: BTreeMap<String, Option<Vec<u8>>>,
+    /// Key-value reads and writes of this call; the writes are applied by
+    /// the registry only if the call succeeds.
+    pub kv: KvSession,
     log_lines: u32,
-    stderr: MemoryOutputPipe,
+    stderr: StderrTail,
 }
 
 impl InvocationState {
@@ -108,7 +115,7 @@ impl InvocationState {
         // arguments, no sockets. Components built with std (or by
         // componentize-py/js) import these interfaces, so they are linked, but
         // every attempt finds nothing.
-        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
+        let stderr = StderrTail::new(STDERR_CAPTURE_BYTES);
         let wasi = WasiCtx::builder()
             .stderr(stderr.clone())
             .allow_tcp(false)
@@ -124,44 +131,16 @@ impl InvocationState {
                 peak_bytes: 0,
                 hit_cap: false,
             },
+            kv: KvSession::new(scope.kv.clone(), scope.kv_limits),
             scope,
-            kv_changes: BTreeMap::new(),
             log_lines: 0,
             stderr,
         }
     }
 
-    /// What the plugin wrote to stderr, lossily decoded (e.g. a panic message).
+    /// The end of what the plugin wrote to stderr, lossily decoded (e.g. a panic message).
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents())
-            .trim()
-            .to_owned()
-    }
-
-    fn kv_value(&self, key: &str) -> Option<&Vec<u8>> {
-        match self.kv_changes.get(key) {
-            Some(change) => change.as_ref(),
-            None => self.scope.kv.as_ref()?.get(key),
-        }
-    }
-
-    /// Bytes the plugin's store would hold if this call's changes were applied.
-    fn kv_total_after(&self, key: &str, value_len: usize) -> u64 {
-        let Some(base) = self.scope.kv.as_ref() else {
-            return 0;
-        };
-        let mut total: u64 = base
-            .iter()
-            .filter(|(k, _)| !self.kv_changes.contains_key(*k) && k.as_str() != key)
-            .map(|(k, v)| (k.len() + v.len()) as u64)
-            .sum();
-        total += self
-            .kv_changes
-            .iter()
-            .filter(|(k, _)| k.as_str() != key)
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k.len() + v.len()) as u64))
-            .sum::<u64>();
-        total + (key.len() + value_len) as u64
+        self.stderr.text()
     }
 }
 
@@ -180,7 +159,23 @@ impl super::bindings::latest::types::Host for InvocationState {}
 impl host::Host for InvocationState {
     fn log(&mut self, level: LogLevel, message: String) {
         self.log_lines += 1;
+        let budget = &self.scope.log_budget;
         if self.log_lines > MAX_LOG_LINES_PER_CALL {
+            budget.count_suppressed();
+            return;
+        }
+        let admission = budget.admit(message.len().min(MAX_LOG_LINE_BYTES));
+        let (org, plugin) = (self.scope.org.as_str(), self.scope.plugin.as_str());
+        if let Some(suppressed) = admission.report_suppressed {
+            tracing::warn!(
+                target: "plugin", org, plugin,
+                "suppressed {suppressed} log lines of this plugin in the last minute \
+                 (over its budget of {} lines or {} bytes per minute, or {MAX_LOG_LINES_PER_CALL} per call)",
+                crate::log_budget::LINES_PER_MINUTE,
+                crate::log_budget::BYTES_PER_MINUTE,
+            );
+        }
+        if !admission.log_line {
             return;
         }
         let mut message = message;
@@ -194,7 +189,6 @@ impl host::Host for InvocationState {
         }
         // One plugin line is one log line, whatever it holds.
         let message = mailroom_core::text::loggable(&message);
-        let (org, plugin) = (self.scope.org.as_str(), self.scope.plugin.as_str());
         match level {
             LogLevel::Trace => tracing::trace!(target: "plugin", org, plugin, "{message}"),
             LogLevel::Debug => tracing::debug!(target: "plugin", org, plugin, "{message}"),
@@ -216,32 +210,16 @@ impl host::Host for InvocationState {
             .collect()
     }
 
-    fn kv_get(&mut self, key: String) -> Option<Vec<u8>> {
-        self.kv_value(&key).cloned()
+    fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+        Ok(self.kv.get(&key)?)
     }
 
-    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
-        if self.scope.kv.is_none() {
-            return Err(KvError::Denied);
-        }
-        let limits = self.scope.kv_limits;
-        if key.len() as u64 > limits.max_key_bytes {
-            return Err(KvError::TooLarge(limits.max_key_bytes));
-        }
-        if value.len() as u64 > limits.max_value_bytes {
-            return Err(KvError::TooLarge(limits.max_value_bytes));
-        }
-        if self.kv_total_after(&key, value.len()) > limits.max_total_bytes {
-            return Err(KvError::QuotaExceeded(limits.max_total_bytes));
-        }
-        self.kv_changes.insert(key, Some(value));
-        Ok(())
+    fn kv_set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), KvError>> {
+        Ok(self.kv.set(key, value)?)
     }
 
-    fn kv_delete(&mut self, key: String) {
-        if self.scope.kv.is_some() {
-            self.kv_changes.insert(key, None);
-        }
+    fn kv_delete(&mut self, key: String) -> wasmtime::Result<()> {
+        Ok(self.kv.delete(key)?)
     }
 
     fn now(&mut self) -> i64 {

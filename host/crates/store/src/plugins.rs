@@ -245,6 +245,19 @@ impl RegistryStorage for Store {
             .collect::<Result<_, _>>()?)
     }
 
+    async fn running_components(&self) -> Result<Vec<String>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT v.sha256 FROM plugins p JOIN plugin_versions v \
+             ON v.org_id = p.org_id AND v.name = p.name AND v.seq = p.active_seq",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| r.try_get("sha256").map_err(db))
+            .collect()
+    }
+
     async fn kv_load(
         &self,
         org: &OrgId,

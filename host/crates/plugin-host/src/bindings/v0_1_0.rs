@@ -19,6 +19,13 @@ mod classifier_world {
         // Async calls: a call can then be cut off at its deadline even while
         // the plugin waits inside a WASI host call (see `invoke.rs`).
         exports: { default: async },
+        // The key-value functions trap when a call goes past its bounds
+        // (`kv.rs`): `kv-get` and `kv-delete` have no error to return.
+        imports: {
+            "mailroom:plugin/host.kv-get": trappable,
+            "mailroom:plugin/host.kv-set": trappable,
+            "mailroom:plugin/host.kv-delete": trappable,
+        },
     });
 }
 
@@ -98,16 +105,20 @@ impl host::Host for crate::state::InvocationState {
         super::latest::host::Host::config_all(self)
     }
 
-    fn kv_get(&mut self, key: String) -> Option<Vec<u8>> {
+    fn kv_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
         super::latest::host::Host::kv_get(self, key)
     }
 
-    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), host::KvError> {
+    fn kv_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), host::KvError>> {
         use adapt::Adapt;
-        super::latest::host::Host::kv_set(self, key, value).map_err(Adapt::adapt)
+        Ok(super::latest::host::Host::kv_set(self, key, value)?.map_err(Adapt::adapt))
     }
 
-    fn kv_delete(&mut self, key: String) {
+    fn kv_delete(&mut self, key: String) -> wasmtime::Result<()> {
         super::latest::host::Host::kv_delete(self, key)
     }
 

@@ -15,6 +15,13 @@ mod classifier_world {
         // Async calls: a call can then be cut off at its deadline even while
         // the plugin waits inside a WASI host call (see `invoke.rs`).
         exports: { default: async },
+        // The key-value functions trap when a call goes past its bounds
+        // (`kv.rs`): `kv-get` and `kv-delete` have no error to return.
+        imports: {
+            "mailroom:plugin/host.kv-get": trappable,
+            "mailroom:plugin/host.kv-set": trappable,
+            "mailroom:plugin/host.kv-delete": trappable,
+        },
     });
 }
 

@@ -227,6 +227,7 @@ impl PluginRegistry {
             .active
             .write()
             .insert(name.to_owned(), active.clone());
+        self.collect_after_change().await;
         Ok(self.view(&active))
     }
 
@@ -246,6 +247,7 @@ impl PluginRegistry {
             "removed by an admin".into(),
         )
         .await;
+        self.collect_after_change().await;
         Ok(())
     }
 

@@ -3,15 +3,17 @@
 //! chain, and a single call is a chain of one.
 //!
 //! Every call in a chain runs under its plugin's limits exactly as a single
-//! call does; its key-value writes are visible to the next call at once, and
-//! the bookkeeping that touches the database (persisting key-value writes,
-//! failure events, disabling) runs when the chain's work is done
-//! (`runtime.rs`). A chain runs as its own task, so the calls of different
+//! call does. A successful call's key-value writes (a bounded batch,
+//! `kv.rs`) are saved before the call returns and only then applied to the
+//! copy later calls start from; if saving fails, the call fails, so what a
+//! plugin sees never differs from what is stored. The bookkeeping that
+//! touches the database otherwise (failure events, disabling) runs when the
+//! chain's work is done (`runtime.rs`). A chain runs as its own task, so the calls of different
 //! chains run in parallel on the executor's threads, and its bookkeeping
 //! happens even if whoever asked stops waiting.
 
-use super::storage::{KvChange, apply_kv_changes};
-use super::{ActivePlugin, KvCell, PluginRegistry, RegistrySettings};
+use super::storage::{KvChange, RegistryStorage, apply_kv_changes};
+use super::{ActivePlugin, PluginRegistry, RegistrySettings};
 use crate::engine::PluginEngine;
 use crate::error::PluginError;
 use crate::invoke::{Call, CallReport, Outcome};
@@ -23,6 +25,7 @@ use std::sync::Arc;
 /// Makes plugin calls and keeps them for their bookkeeping; see the module doc.
 pub struct PluginChain {
     engine: Arc<PluginEngine>,
+    storage: Arc<dyn RegistryStorage>,
     settings: RegistrySettings,
     finished: Mutex<Vec<FinishedCall>>,
 }
@@ -44,15 +47,18 @@ impl PluginChain {
     where
         F: Future<Output = Outcome<T>>,
     {
-        let Outcome { result, report } = request(Call {
+        let Outcome { mut result, report } = request(Call {
             engine: &self.engine,
             component: &plugin.component,
             scope: Arc::new(scope_for(&self.settings, plugin)),
             limits: plugin.record.limits.unwrap_or(self.settings.default_limits),
         })
         .await;
-        if result.is_ok() && !report.kv_changes.is_empty() {
-            apply_to_cell(&plugin.kv, &kv_changes(&report.kv_changes));
+        if result.is_ok()
+            && !report.kv_changes.is_empty()
+            && let Err(e) = self.save_kv(plugin, &kv_changes(&report.kv_changes)).await
+        {
+            result = Err(e);
         }
         self.finished.lock().push(FinishedCall {
             plugin: plugin.clone(),
@@ -60,6 +66,27 @@ impl PluginChain {
             error: result.as_ref().err().cloned(),
         });
         result
+    }
+}
+
+impl PluginChain {
+    /// Saves a successful call's key-value changes, then applies them to
+    /// the copy later calls start from (see the module doc).
+    async fn save_kv(&self, plugin: &ActivePlugin, changes: &[KvChange]) -> Result<(), PluginError> {
+        let _in_order = plugin.kv.saving.lock().await;
+        let (org, name) = (&plugin.record.org, &plugin.record.name);
+        if let Err(e) = self.storage.kv_apply(org, name, changes).await {
+            tracing::error!(org = %org, plugin = %name, error = %e, "could not save plugin key-value data");
+            return Err(PluginError::Host(format!(
+                "the plugin's key-value changes could not be saved ({e}); \
+                 the call's result was discarded and its changes not applied"
+            )));
+        }
+        let mut data = plugin.kv.data.lock();
+        let mut map = (**data).clone();
+        apply_kv_changes(&mut map, changes);
+        *data = Arc::new(map);
+        Ok(())
     }
 }
 
@@ -78,6 +105,7 @@ impl PluginRegistry {
     {
         let chain = Arc::new(PluginChain {
             engine: self.engine.clone(),
+            storage: self.storage.clone(),
             settings: self.settings.clone(),
             finished: Mutex::default(),
         });
@@ -125,8 +153,9 @@ fn scope_for(settings: &RegistrySettings, plugin: &ActivePlugin) -> PluginScope 
         org: plugin.record.org.clone(),
         plugin: plugin.record.name.clone(),
         config: Arc::new(config),
-        kv: plugin.wants_kv().then(|| plugin.kv.0.lock().clone()),
+        kv: plugin.wants_kv().then(|| plugin.kv.data.lock().clone()),
         kv_limits: settings.kv_limits,
+        log_budget: plugin.log_budget.clone(),
     }
 }
 
@@ -138,11 +167,4 @@ pub(super) fn kv_changes(changes: &BTreeMap<String, Option<Vec<u8>>>) -> Vec<KvC
             None => KvChange::Delete(k.clone()),
         })
         .collect()
-}
-
-fn apply_to_cell(cell: &KvCell, changes: &[KvChange]) {
-    let mut guard = cell.0.lock();
-    let mut map = (**guard).clone();
-    apply_kv_changes(&mut map, changes);
-    *guard = Arc::new(map);
 }

@@ -91,6 +91,22 @@ impl RegistryStorage for InMemoryStorage {
             .unwrap_or_default())
     }
 
+    async fn running_components(&self) -> Result<Vec<String>, StorageError> {
+        let inner = self.inner.lock();
+        let mut running: Vec<String> = inner
+            .plugins
+            .iter()
+            .filter_map(|(k, p)| {
+                let versions = inner.versions.get(k)?;
+                let active = versions.iter().find(|v| v.seq == p.active_seq)?;
+                Some(active.sha256.clone())
+            })
+            .collect();
+        running.sort();
+        running.dedup();
+        Ok(running)
+    }
+
     async fn kv_load(
         &self,
         org: &OrgId,

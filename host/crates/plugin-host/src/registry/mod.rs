@@ -9,6 +9,7 @@
 //! [`admin`], calling plugins and failure accounting in [`runtime`].
 
 mod admin;
+mod artifacts;
 mod chain;
 pub mod memory;
 mod runtime;
@@ -43,6 +44,10 @@ pub struct RegistrySettings {
     pub kv_limits: KvLimits,
     /// Largest component accepted at upload.
     pub max_component_bytes: u64,
+    /// Longest a component may take to compile at upload (`artifacts.rs`).
+    pub compile_timeout: std::time::Duration,
+    /// Most components compiling at once.
+    pub max_concurrent_compiles: usize,
 }
 
 impl Default for RegistrySettings {
@@ -52,6 +57,8 @@ impl Default for RegistrySettings {
             default_limits: Limits::default(),
             kv_limits: KvLimits::default(),
             max_component_bytes: 64 << 20,
+            compile_timeout: std::time::Duration::from_secs(60),
+            max_concurrent_compiles: 2,
         }
     }
 }
@@ -72,9 +79,23 @@ pub enum RegistryError {
     Storage(#[from] StorageError),
 }
 
-/// The key-value data of one (org, plugin), shared by all its versions.
+/// The key-value data of one (org, plugin), shared by all its versions:
+/// what calls start from, and a lock that puts its saves in one order, so
+/// the stored data and this copy apply the same changes in the same order.
 #[derive(Debug, Default)]
-pub(crate) struct KvCell(Mutex<Arc<BTreeMap<String, Vec<u8>>>>);
+pub(crate) struct KvCell {
+    data: Mutex<crate::kv::KvData>,
+    saving: tokio::sync::Mutex<()>,
+}
+
+impl KvCell {
+    fn new(data: BTreeMap<String, Vec<u8>>) -> Self {
+        Self {
+            data: Mutex::new(Arc::new(data)),
+            saving: tokio::sync::Mutex::default(),
+        }
+    }
+}
 
 /// One plugin of one org as it runs now.
 pub struct ActivePlugin {
@@ -83,6 +104,7 @@ pub struct ActivePlugin {
     pub component: Arc<LoadedComponent>,
     pub(crate) kv: Arc<KvCell>,
     pub(crate) metrics: Arc<PluginMetrics>,
+    pub(crate) log_budget: Arc<crate::log_budget::LogBudget>,
     pub(crate) consecutive_failures: Arc<AtomicU32>,
 }
 
@@ -107,6 +129,7 @@ impl ActivePlugin {
             component,
             kv: self.kv.clone(),
             metrics: self.metrics.clone(),
+            log_budget: self.log_budget.clone(),
             consecutive_failures: self.consecutive_failures.clone(),
         }
     }
@@ -142,6 +165,8 @@ pub struct PluginRegistry {
     orgs: RwLock<HashMap<OrgId, Arc<OrgPlugins>>>,
     /// Serialises first loads of an org from storage.
     loading: tokio::sync::Mutex<()>,
+    /// Turns to compile (`artifacts.rs`).
+    compiles: Arc<tokio::sync::Semaphore>,
 }
 
 impl PluginRegistry {
@@ -150,12 +175,16 @@ impl PluginRegistry {
         storage: Arc<dyn RegistryStorage>,
         settings: RegistrySettings,
     ) -> Arc<Self> {
+        let compiles = Arc::new(tokio::sync::Semaphore::new(
+            settings.max_concurrent_compiles.max(1),
+        ));
         Arc::new(Self {
             engine,
             storage,
             settings,
             orgs: RwLock::default(),
             loading: Default::default(),
+            compiles,
         })
     }
 
@@ -256,6 +285,7 @@ impl PluginRegistry {
                     component,
                     kv: Arc::default(),
                     metrics: Arc::default(),
+                    log_budget: Arc::default(),
                     consecutive_failures: Arc::default(),
                 };
                 (new, (PluginEventKind::Installed, msg))
@@ -264,7 +294,15 @@ impl PluginRegistry {
         self.storage.save_plugin(&active.record).await?;
         self.event(org, &active.record.name, event.0, event.1).await;
         let active = Arc::new(active);
-        plugins.active.write().insert(metadata.name, active.clone());
+        let upgraded = plugins
+            .active
+            .write()
+            .insert(metadata.name, active.clone())
+            .is_some();
+        self.keep_artifact(&active.component).await;
+        if upgraded {
+            self.collect_after_change().await;
+        }
         Ok(self.view(&active))
     }
 
@@ -273,16 +311,11 @@ impl PluginRegistry {
         &self,
         org: &OrgId,
         bytes: Vec<u8>,
-    ) -> Result<(Arc<LoadedComponent>, PluginMetadata, Vec<u8>), RegistryError> {
-        let engine = self.engine.clone();
+    ) -> Result<(Arc<LoadedComponent>, PluginMetadata, Arc<[u8]>), RegistryError> {
         let scope = Arc::new(PluginScope::isolated(org.clone(), "(admission)"));
         let limits = self.settings.default_limits;
-        let (component, bytes) = tokio::task::spawn_blocking(move || {
-            let component = engine.load(&bytes)?;
-            Ok::<_, PluginError>((component, bytes))
-        })
-        .await
-        .map_err(|e| PluginError::Host(format!("admission task failed: {e}")))??;
+        let bytes: Arc<[u8]> = bytes.into();
+        let component = self.compile(bytes.clone()).await?;
         let metadata = Call {
             engine: &self.engine,
             component: &component,
@@ -420,8 +453,9 @@ impl PluginRegistry {
             record: record.clone(),
             version,
             component,
-            kv: Arc::new(KvCell(Mutex::new(Arc::new(kv.into_iter().collect())))),
+            kv: Arc::new(KvCell::new(kv.into_iter().collect())),
             metrics: Arc::default(),
+            log_budget: Arc::default(),
             consecutive_failures: Arc::new(AtomicU32::new(record.consecutive_failures)),
         })
     }
@@ -435,10 +469,9 @@ impl PluginRegistry {
             .get_blob(&version.sha256)
             .await?
             .ok_or_else(|| StorageError(format!("component blob {} is missing", version.sha256)))?;
-        let engine = self.engine.clone();
-        let loaded = tokio::task::spawn_blocking(move || engine.load(&bytes))
-            .await
-            .map_err(|e| PluginError::Host(format!("load task failed: {e}")))??;
+        let loaded = self.compile(bytes.into()).await?;
+        // Installed before: it was admitted, and runs again.
+        self.keep_artifact(&loaded).await;
         Ok(loaded)
     }
 
@@ -465,8 +498,9 @@ impl PluginRegistry {
 }
 
 /// Checks that a component's metadata tells the truth about it (the
-/// range of each field was checked when `metadata` returned: `validate`).
-fn validate_metadata(
+/// range of each field was checked when `metadata` returned: `validate`);
+/// upload applies it, and `mailroom plugin check` with it.
+pub fn validate_metadata(
     meta: &PluginMetadata,
     component: &LoadedComponent,
 ) -> Result<(), PluginError> {

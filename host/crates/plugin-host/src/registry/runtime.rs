@@ -1,10 +1,10 @@
 //! Calling an org's plugins: each call runs under the plugin's limits (a
-//! chain of one, `chain.rs`), its metrics are recorded,
-//! its key-value writes persisted, and failures counted — N in a row disable the plugin for the org with an
+//! chain of one, `chain.rs`, which also saves its key-value writes), its
+//! metrics are recorded, and failures counted — N in a row disable the plugin for the org with an
 //! event saying why. The caller always gets a `Result` and goes on.
 
-use super::chain::{FinishedCall, kv_changes};
-use super::storage::{KvChange, PluginEventKind};
+use super::chain::FinishedCall;
+use super::storage::PluginEventKind;
 use super::{ActivePlugin, PluginRegistry};
 use crate::bindings::latest as api;
 use crate::error::PluginError;
@@ -89,8 +89,7 @@ impl PluginRegistry {
         one_call!(self, plugin, |call| call.import_filters(&format, &data))
     }
 
-    /// The bookkeeping of a finished call: metrics, key-value writes
-    /// persisted (already applied in memory by the chain), failures counted.
+    /// The bookkeeping of a finished call: metrics, failures counted.
     pub(super) async fn settle(&self, call: FinishedCall) {
         let FinishedCall {
             plugin,
@@ -103,25 +102,9 @@ impl PluginRegistry {
             error.as_ref().map(|e| e.kind()),
         );
         match &error {
-            None => {
-                plugin.consecutive_failures.store(0, Ordering::Relaxed);
-                if !report.kv_changes.is_empty() {
-                    self.persist_kv(&plugin, &kv_changes(&report.kv_changes))
-                        .await;
-                }
-            }
+            None => plugin.consecutive_failures.store(0, Ordering::Relaxed),
             Some(e) if e.counts_against_plugin() => self.count_failure(&plugin, e).await,
             Some(_) => {}
-        }
-    }
-
-    async fn persist_kv(&self, plugin: &ActivePlugin, changes: &[KvChange]) {
-        if let Err(e) = self
-            .storage
-            .kv_apply(&plugin.record.org, &plugin.record.name, changes)
-            .await
-        {
-            tracing::error!(org = %plugin.record.org, plugin = %plugin.record.name, error = %e, "could not persist plugin key-value data");
         }
     }
 
@@ -134,7 +117,10 @@ impl PluginRegistry {
         );
         self.event(org, name, PluginEventKind::Failure, message)
             .await;
-        if failures < self.settings.failure_threshold {
+        // Exactly the failure that reaches the threshold disables: calls
+        // failing at the same time count past it, and must not each
+        // disable again with their own "after N failures" event.
+        if failures != self.settings.failure_threshold {
             return;
         }
         let reason = format!(

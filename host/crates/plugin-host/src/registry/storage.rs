@@ -155,6 +155,10 @@ pub trait RegistryStorage: Send + Sync + 'static {
         name: &str,
     ) -> Result<Vec<PluginVersionRecord>, StorageError>;
 
+    /// The sha256 of every plugin's running version, in every org: the
+    /// components whose precompiled artifacts are worth keeping.
+    async fn running_components(&self) -> Result<Vec<String>, StorageError>;
+
     async fn kv_load(
         &self,
         org: &OrgId,
