@@ -22,6 +22,7 @@ pub mod cli;
 pub mod config;
 
 pub use mailroom_core::{backoff, clock, ids, mime, parallel};
+pub use mailroom_actions as actions;
 pub use mailroom_net as net;
 pub use mailroom_oauth as oauth;
 pub use mailroom_pipeline as pipeline;

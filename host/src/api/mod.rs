@@ -25,6 +25,8 @@ pub mod plugins;
 pub mod providers;
 pub mod request_head;
 pub mod rules;
+pub mod tasks;
+pub mod notifications;
 pub mod send;
 pub mod tokens;
 pub mod users;
@@ -132,6 +134,8 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(send::routes())
         .merge(oauth::routes())
         .merge(rules::routes())
+        .merge(tasks::routes())
+        .merge(notifications::routes())
 }
 
 /// The OpenAPI document and the router it describes.

@@ -24,6 +24,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "plugins", description = "The org's WebAssembly plugins"),
         (name = "messages", description = "Stored mail; sending through the outbox"),
         (name = "rules", description = "The native rule engine's rules, per org and per account; dry runs"),
+        (name = "tasks", description = "CRM tasks that rules and workflows made, each its assignee's"),
+        (name = "notifications", description = "What rules and workflows told a user; live as server-sent events"),
         (name = "system", description = "Health, metrics"),
     )
 )]

@@ -152,6 +152,8 @@ pub async fn serve(
     let state_http = state.settings.http;
     let pipeline = Arc::new(Pipeline::new(store.clone(), state.registry.clone()));
     let worker = tokio::spawn(mailroom_pipeline::run_worker(pipeline));
+    // What the runs left pending for outside effects: tasks, notifications.
+    let executors = tokio::spawn(mailroom_actions::run_worker(store.clone()));
     // The outbox: queued mail goes out, woken by each API send.
     let sender = Arc::new(mailroom_send::Sender::new(
         store.clone(),
@@ -177,6 +179,9 @@ pub async fn serve(
         .context("the HTTP server failed")?;
     // Stopping between runs is safe: a run's results commit with its end.
     worker.abort();
+    // An action's effect commits with its outcome; one cut off mid-way is
+    // claimed again when its lease runs out.
+    executors.abort();
     // Every outbox step commits its own state change; an entry cut off
     // mid-step is taken up again when its lease runs out.
     outbox.abort();

@@ -254,22 +254,29 @@ both_backends! {
 /// Makes the database refuse any classification of `id`: a store failure
 /// of one message that no validation foresaw.
 async fn refuse_classifications_of(db: &mailroom_store::testing::TestDb, id: &MessageId) {
+    refuse_inserts(db, "message_classifications", id).await;
+}
+
+/// Makes the database refuse every row of `table` about message `id`
+/// (trigger `refuse_<table>`; [`allow_inserts`] drops it).
+async fn refuse_inserts(db: &mailroom_store::testing::TestDb, table: &str, id: &MessageId) {
     let statements = match db.backend() {
         mailroom_store::Backend::Sqlite => vec![format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON message_classifications \
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
              WHEN NEW.message_id = '{}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
             id.as_str()
         )],
         mailroom_store::Backend::Postgres => vec![
             format!(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN \
                  IF NEW.message_id = '{}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
                  RETURN NEW; END $$ LANGUAGE plpgsql",
                 id.as_str()
             ),
-            "CREATE TRIGGER refuse BEFORE INSERT ON message_classifications \
-             FOR EACH ROW EXECUTE FUNCTION refuse()"
-                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+            ),
         ],
     };
     for sql in statements {
@@ -278,6 +285,18 @@ async fn refuse_classifications_of(db: &mailroom_store::testing::TestDb, id: &Me
             .await
             .expect("trigger");
     }
+}
+
+/// Undoes [`refuse_inserts`].
+async fn allow_inserts(db: &mailroom_store::testing::TestDb, table: &str) {
+    let sql = match db.backend() {
+        mailroom_store::Backend::Sqlite => format!("DROP TRIGGER refuse_{table}"),
+        mailroom_store::Backend::Postgres => format!("DROP TRIGGER refuse_{table} ON {table}"),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(db.store.pool())
+        .await
+        .expect("drop trigger");
 }
 
 /// The status of a message's pipeline run, and its detail.
@@ -290,3 +309,5 @@ async fn run_status(store: &Store, id: &MessageId) -> (String, Option<String>) {
         .expect("run");
     (row.get("status"), row.get("detail"))
 }
+
+mod executors;

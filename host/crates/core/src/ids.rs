@@ -68,6 +68,12 @@ id_type!(
 id_type!(
     /// A rule of the native rule engine (an org's or a mail account's).
     RuleId, "rul");
+id_type!(
+    /// A CRM task (made by a workflow's or rule's `create-task`).
+    TaskId, "tsk");
+id_type!(
+    /// A notification to one user.
+    NotificationId, "ntf");
 
 /// A stored message: the sha256 (hex) of its raw bytes. Identity by content,
 /// not by server UID, so resyncs and UIDVALIDITY changes never duplicate it.
@@ -124,4 +130,6 @@ string_schema!(
     MessageId => "A message id: the sha256 (hex) of its raw bytes",
     OutboxId => "An outbox entry id, e.g. `out_…`",
     RuleId => "A rule id, e.g. `rul_…`",
+    TaskId => "A task id, e.g. `tsk_…`",
+    NotificationId => "A notification id, e.g. `ntf_…`",
 );

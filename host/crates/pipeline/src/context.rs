@@ -13,7 +13,7 @@ use mailroom_store::accounts::Account;
 use mailroom_store::contacts::CrmMatch;
 use mailroom_store::message_query::MessageState;
 use mailroom_store::message_query::PipelineSource;
-use mailroom_store::{Folder, Store, StoreError};
+use mailroom_store::{ActionContext, Folder, Store, StoreError};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -253,6 +253,26 @@ impl PipelineContext {
 
     /// Contacts and leads having any of the message's addresses, ordered
     /// by address.
+    /// What the executors of this run's pending actions need: the account,
+    /// its owner, and the CRM records, in the order plugins saw them.
+    pub fn action_context(&self) -> ActionContext {
+        ActionContext {
+            account: Some(self.account.id.clone()),
+            account_owner: Some(self.account.owner.clone()),
+            links: self
+                .crm_links
+                .iter()
+                .map(|l| {
+                    let kind = match l.kind {
+                        CrmRecordKind::Lead => "lead",
+                        CrmRecordKind::Contact => "contact",
+                    };
+                    (kind.to_owned(), l.id.clone())
+                })
+                .collect(),
+        }
+    }
+
     pub fn crm_links(&self) -> Vec<CrmLink> {
         self.crm_links.clone()
     }

@@ -136,6 +136,9 @@ impl Pipeline {
             .await
             .map_err(PipelineError::Plugin)?;
         actions::apply(&ctx.state, wanted, &mut results);
+        if results.actions.iter().any(|(_, _, applied)| !applied) {
+            results.context = Some(ctx.action_context());
+        }
         for problem in &results.problems {
             tracing::warn!(org = %org, message = %id, "pipeline: {problem}");
         }

@@ -9,6 +9,7 @@
 #![allow(missing_docs)]
 
 pub mod accounts;
+pub mod action_queue;
 pub mod audit;
 pub mod contacts;
 mod db;
@@ -19,6 +20,7 @@ pub mod locations;
 pub mod mailbox_state;
 pub mod message_query;
 pub mod messages;
+pub mod notifications;
 /// The index lives beside the parser in `mailroom-core` (pure, so it is
 /// fuzzed without a database); the store keeps its old path.
 pub use mailroom_core::mime_index;
@@ -31,6 +33,7 @@ mod plugins;
 pub mod recently_parsed;
 pub mod rules;
 pub mod secrets;
+pub mod tasks;
 pub mod server_changes;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -48,6 +51,7 @@ pub use audit::AuditEntry;
 pub use contacts::{
     Contact, CrmFilter, CrmId, CrmPage, CrmRecord, CrmRecordUpdate, Lead, NewCrmRecord,
 };
+pub use action_queue::{ActionContext, ActionEffect, ActionOutcome, ClaimedAction};
 pub use error::{StoreError, StoreResult};
 pub use folders::{AccountMessageCounts, Folder, FolderCheckpoint, FolderInfo};
 pub use locations::{MessageFingerprint, MovedTo, RelocatedUid, ServerFlags, StoredUid};
@@ -65,6 +69,8 @@ pub use pipeline::PendingRun;
 pub use rules::{RuleScope, StoredRule};
 pub use secrets::{Cipher, LoadedKey, Secret, SecretKey};
 pub use server_changes::{ChangeOutcome, ServerChange, ServerChangeKind, ServerChangesStatus};
+pub use notifications::{NewNotification, Notification};
+pub use tasks::{NewTask, Task, TaskPriority, TaskRecord, TaskStatus, TaskUpdate};
 pub use tokens::{AuthContext, NewToken, TokenInfo};
 pub use users::{NewUser, Role, User, UserUpdate, normalize_email};
 

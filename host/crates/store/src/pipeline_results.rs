@@ -3,6 +3,7 @@
 //! the message's pipeline run, so a message is classified and acted on once,
 //! also across crashes and concurrent workers.
 
+use super::action_queue::{ActionAttempt, ActionContext, context_arg};
 use super::db::{Arg, insert_rows};
 use super::mailbox_state::{apply_update, mailbox_accounts};
 use super::message_query::MessageStateUpdate;
@@ -22,16 +23,28 @@ pub struct StoredClassification {
     pub created_at: i64,
 }
 
-/// One action; `applied` when the host carried it out in the same
-/// transaction (user state), `pending` when an executor still has to.
+/// One action and what became of it: `applied` when the host carried it
+/// out with the run (user state); for the others, which an executor
+/// carries out after the run, `pending` (queued, or waiting to be tried
+/// again), `done`, `refused` (not allowed, never tried again) or `failed`
+/// (given up after its last attempt), with every attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StoredAction {
-    /// The plugin that asked for it (or `rules`).
+    /// The action's id.
+    pub id: i64,
+    /// The plugin, or the rule (`rule:rul_…`), that asked for it.
     pub source: String,
     #[schema(value_type = Object)]
     pub action: serde_json::Value,
     pub status: String,
+    /// Unix ms.
     pub created_at: i64,
+    /// What the last attempt did, or why not.
+    pub outcome: Option<String>,
+    /// When it was done, refused or given up (unix ms).
+    pub finished_at: Option<i64>,
+    /// Every attempt, in order.
+    pub attempts: Vec<ActionAttempt>,
 }
 
 /// Everything one pipeline run produced.
@@ -44,6 +57,8 @@ pub struct RunResults {
     pub state: Option<MessageStateUpdate>,
     /// What went wrong along the way (plugin failures), for the run's record.
     pub problems: Vec<String>,
+    /// What the executors of the pending actions need to know of the run.
+    pub context: Option<ActionContext>,
 }
 
 /// A finished run waiting to be committed.
@@ -96,7 +111,11 @@ impl Store {
                 ]);
             }
             for (source, action, applied) in &results.actions {
-                let status = if *applied { "applied" } else { "pending" };
+                let (status, context) = if *applied {
+                    ("applied", Arg::NullText)
+                } else {
+                    ("pending", context_arg(results.context.as_ref())?)
+                };
                 actions.push(vec![
                     o(),
                     m(),
@@ -104,6 +123,7 @@ impl Store {
                     Arg::Text(action.to_string()),
                     Arg::Text(status.into()),
                     Arg::I64(now),
+                    context,
                 ]);
             }
             if let Some(update) = &results.state {
@@ -121,7 +141,8 @@ impl Store {
         .await?;
         insert_rows(
             &mut tx,
-            "INSERT INTO message_actions (org_id, message_id, source, action, status, created_at)",
+            "INSERT INTO message_actions \
+             (org_id, message_id, source, action, status, created_at, context)",
             actions,
         )
         .await?;
@@ -154,29 +175,41 @@ impl Store {
             .collect()
     }
 
+    /// The message's actions in the order they were asked for, with what
+    /// became of each.
     pub async fn message_actions(
         &self,
         org: &OrgId,
         message: &MessageId,
     ) -> StoreResult<Vec<StoredAction>> {
         let rows = sqlx::query(
-            "SELECT source, action, status, created_at FROM message_actions \
-             WHERE org_id = $1 AND message_id = $2 ORDER BY id",
+            "SELECT id, source, action, status, created_at, outcome, finished_at \
+             FROM message_actions WHERE org_id = $1 AND message_id = $2 ORDER BY id",
         )
         .bind(org.as_str())
         .bind(message.as_str())
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredAction {
-                    source: r.try_get("source")?,
-                    action: super::db::from_json(&r.try_get::<String, _>("action")?)?,
-                    status: r.try_get("status")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        let mut actions = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let status: String = r.try_get("status")?;
+            actions.push(StoredAction {
+                id,
+                source: r.try_get("source")?,
+                action: super::db::from_json(&r.try_get::<String, _>("action")?)?,
+                attempts: if status == "applied" {
+                    Vec::new()
+                } else {
+                    self.action_attempts(org, id).await?
+                },
+                status,
+                created_at: r.try_get("created_at")?,
+                outcome: r.try_get("outcome")?,
+                finished_at: r.try_get("finished_at")?,
+            });
+        }
+        Ok(actions)
     }
 }
 
