@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use mailroom::api::{self, AppState};
 use mailroom::config::Settings;
-use mailroom::ids::{AccountId, ContactId, LeadId, MessageId, OrgId, TokenId, UserId};
+use mailroom::ids::{AccountId, ContactId, LeadId, MessageId, OrgId, RuleId, TokenId, UserId};
+use mailroom::store::rules::RuleScope;
 use mailroom::plugin::registry::PluginRegistry;
 use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::testing::TestDb;
@@ -288,6 +289,9 @@ pub struct Fixture {
     pub account_a: AccountId,
     pub contact_a: ContactId,
     pub lead_a: LeadId,
+    /// An org rule of org A, made by the tests that need one
+    /// ([`with_rule`]): other tests count the org's rules.
+    pub rule_a: Option<RuleId>,
     pub message_a: MessageId,
     pub plugin_a: String,
 }
@@ -376,9 +380,25 @@ pub async fn fixture(app: &App) -> Fixture {
         account_a,
         contact_a: contact.id,
         lead_a: lead.id,
+        rule_a: None,
         message_a: ingested.message_id,
         plugin_a: plugin.record.name,
     }
+}
+
+/// `f` with a (disabled) org rule of org A as `rule_a`.
+pub async fn with_rule(app: &App, mut f: Fixture) -> Fixture {
+    let rule: mailroom::rules::Rule = serde_json::from_value(serde_json::json!({
+        "name": "Fixture", "enabled": false, "conditions": [], "actions": [{"add-label": "fixture"}]
+    }))
+    .expect("rule");
+    let stored = app
+        .store()
+        .create_rules(&f.org_a, &RuleScope::Org, &[rule], Some(&f.admin_a))
+        .await
+        .expect("rule");
+    f.rule_a = stored.into_iter().next().map(|r| r.id);
+    f
 }
 
 pub fn record(name: &str, email: &str) -> NewCrmRecord {

@@ -1,6 +1,7 @@
 //! Calls `std::process::exit(3)` in the middle of a call: WASI's `exit`
-//! ends the instance from inside a WASI call. The host must say so, not
-//! call it invalid output.
+//! ends the instance from inside a WASI call (WASI 0.2 passes only failure,
+//! so the host sees status 1). The host must say so, not call it invalid
+//! output.
 
 use mailroom_plugin_sdk::prelude::*;
 

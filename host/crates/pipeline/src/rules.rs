@@ -220,7 +220,9 @@ pub const DRY_RUN_MAX_MESSAGES: u32 = 500;
 /// What a rule set would do to one stored message.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct DryRunMessage {
+    /// The stored message.
     pub message: MessageId,
+    /// Its subject, so a preview can list it.
     pub subject: String,
     /// The first `From` address, if any.
     pub from: Option<String>,
@@ -237,6 +239,7 @@ pub struct DryRunMatch {
     pub rule_id: Option<RuleId>,
     /// Its place in the evaluated set, 0-based (account rules first).
     pub index: usize,
+    /// The rule's name.
     pub name: String,
     /// Every action, in order, as the rule gives it.
     pub actions: Vec<rules::Action>,
@@ -250,7 +253,9 @@ pub struct DryRunMatch {
 /// it is stored.
 #[derive(Clone, Debug)]
 pub struct DryRunRule {
+    /// Its place in the evaluated set, 0-based.
     pub index: usize,
+    /// The stored rule's id; `None` for a rule given inline.
     pub id: Option<RuleId>,
 }
 

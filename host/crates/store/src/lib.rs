@@ -126,6 +126,8 @@ pub struct Store {
     backend: Backend,
     cipher: Arc<Cipher>,
     recently_parsed: Arc<recently_parsed::RecentlyParsed>,
+    /// One plugin key-value save at a time (see `plugins::kv_apply`).
+    kv_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Creates the SQLite file of `url` owner-only before SQLite opens it (its
@@ -226,6 +228,7 @@ impl Store {
             backend,
             cipher: Arc::new(Cipher::new(&key)),
             recently_parsed: Arc::default(),
+            kv_gate: Arc::default(),
         };
         store.check_key().await?;
         Ok(store)

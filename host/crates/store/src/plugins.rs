@@ -290,27 +290,28 @@ impl RegistryStorage for Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        for change in changes {
-            let q = match change {
-                KvChange::Set(key, value) => sqlx::query(
-                    "INSERT INTO plugin_kv (org_id, plugin, key, value) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (org_id, plugin, key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(org.as_str())
-                .bind(plugin)
-                .bind(key.as_str())
-                .bind(value.clone()),
-                KvChange::Delete(key) => sqlx::query(
-                    "DELETE FROM plugin_kv WHERE org_id = $1 AND plugin = $2 AND key = $3",
-                )
-                .bind(org.as_str())
-                .bind(plugin)
-                .bind(key.as_str()),
-            };
-            q.execute(&mut *tx).await.map_err(db)?;
+        // Plugins' saves must not starve people's writes. On SQLite every
+        // write takes the one write lock, and a waiting writer only polls
+        // for it (the busy handler), so a few plugins saving back to back
+        // could keep a user's write out until its timeout. Saves therefore
+        // go one at a time, and each leaves the lock free afterwards for
+        // as long as it held it (at least `KV_YIELD`), longer than the busy
+        // handler's longest poll interval (100 ms).
+        // The caller does not wait out the pause; the next save does.
+        let gate = match self.backend() {
+            super::Backend::Sqlite => Some(self.kv_gate.clone().lock_owned().await),
+            super::Backend::Postgres => None,
+        };
+        let started = std::time::Instant::now();
+        let saved = self.kv_save(org, plugin, changes).await;
+        if let Some(gate) = gate {
+            let pause = started.elapsed().max(KV_YIELD);
+            tokio::spawn(async move {
+                tokio::time::sleep(pause).await;
+                drop(gate);
+            });
         }
-        tx.commit().await.map_err(db)
+        saved
     }
 
     async fn record_event(&self, e: &PluginEvent) -> Result<(), StorageError> {
@@ -356,5 +357,41 @@ impl RegistryStorage for Store {
                 })
             })
             .collect()
+    }
+}
+
+/// The least time a plugin key-value save on SQLite leaves the write lock
+/// free after it (see `kv_apply`).
+const KV_YIELD: std::time::Duration = std::time::Duration::from_millis(150);
+
+impl Store {
+    /// Writes one call's key-value changes in one transaction.
+    async fn kv_save(
+        &self,
+        org: &OrgId,
+        plugin: &str,
+        changes: &[KvChange],
+    ) -> Result<(), StorageError> {
+        let mut tx = self.begin_write().await?;
+        for change in changes {
+            let q = match change {
+                KvChange::Set(key, value) => sqlx::query(
+                    "INSERT INTO plugin_kv (org_id, plugin, key, value) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (org_id, plugin, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(org.as_str())
+                .bind(plugin)
+                .bind(key.as_str())
+                .bind(value.clone()),
+                KvChange::Delete(key) => sqlx::query(
+                    "DELETE FROM plugin_kv WHERE org_id = $1 AND plugin = $2 AND key = $3",
+                )
+                .bind(org.as_str())
+                .bind(plugin)
+                .bind(key.as_str()),
+            };
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 }

@@ -34,6 +34,14 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("GET", "/v1/oauth/clients"),
     ("PUT", "/v1/oauth/clients/{provider}"),
     ("DELETE", "/v1/oauth/clients/{provider}"),
+    // The fixture's rule is an org rule: only admins change the org's rules.
+    ("POST", "/v1/rules"),
+    ("PUT", "/v1/rules/{id}"),
+    ("DELETE", "/v1/rules/{id}"),
+    ("POST", "/v1/rules/{id}/enable"),
+    ("POST", "/v1/rules/{id}/disable"),
+    ("POST", "/v1/rules/reorder"),
+    ("POST", "/v1/rules/dry-run"),
 ];
 
 /// Routes whose path names something within the caller's own org rather
@@ -103,6 +111,11 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
         ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
         ("PATCH", "/v1/tasks/{id}") => j(json!({"status": "done"})),
+        ("POST", "/v1/rules") | ("PUT", "/v1/rules/{id}") => {
+            j(json!({"name": "Sweep", "conditions": [], "actions": ["star"]}))
+        }
+        ("POST", "/v1/rules/reorder") => j(json!({"ids": []})),
+        ("POST", "/v1/rules/dry-run") => j(json!({})),
         ("PUT", "/v1/oauth/clients/{provider}") => j(json!({
             "client_id": "sweep",
             "redirect_uri": "https://mail.x.example/v1/oauth/callback",
@@ -136,6 +149,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         "tsk_0000000000000000".into()
     } else if path.starts_with("/v1/notifications/") {
         "ntf_0000000000000000".into()
+    } else if path.starts_with("/v1/rules/") {
+        f.rule_a.as_ref().expect("the sweep's fixture has a rule").to_string()
     } else if path.starts_with("/v1/oauth/clients/") {
         return path.replace("{provider}", "sweep-idp");
     } else {
@@ -164,7 +179,7 @@ async fn call(app: &App, method: &Method, path: &str, f: &Fixture, token: Option
 mailroom_store::both_backends! {
     async fn every_route_checks_authentication_org_and_role(db) {
         let app = app_on(&db).await;
-        let f = fixture(&app).await;
+        let f = with_rule(&app, fixture(&app).await).await;
         let ops = secured_operations();
         for (method, path) in &ops {
             if sample_body(method, path).is_none() {

@@ -47,7 +47,7 @@ mailroom_store::both_backends! {
                 {"test": {"field": "from", "match_type": "ends-with", "value": "@vendor.example"}},
                 {"test": {"field": "subject", "match_type": "regex", "value": "^invoice \\d{4}-\\d+$"}}
             ]), vec![Action::AddLabel("invoice".into()), Action::MarkRead, Action::Stop]),
-            rule("Never after stop", serde_json::json!([]), vec![Action::AddLabel("late".into())]),
+            rule("Only without stop", serde_json::json!([]), vec![Action::AddLabel("late".into())]),
         ], Some(&t.admin)).await.expect("org rules");
         let mut off = rule("Disabled", serde_json::json!([]), vec![Action::Trash]);
         off.enabled = false;
@@ -82,9 +82,12 @@ mailroom_store::both_backends! {
             (by_org_rule.clone(), r#""MarkRead""#.to_owned(), "applied".to_owned()),
             (by_org_rule, r#""Stop""#.to_owned(), "applied".to_owned()),
         ], "which rule matched and what it asked for, recorded with the run");
+        // The other message matches neither the account's rule nor the
+        // invoice rule, so nothing stops the conditionless rule after them.
         let (other, other_state) = by_subject(s, &t.org, "lunch on friday").await;
-        assert!(other_state.labels.is_empty() && !other_state.read);
-        assert!(s.message_actions(&t.org, &other).await.expect("actions").is_empty());
+        assert_eq!(other_state.labels, ["late"]);
+        assert!(!other_state.read && !other_state.starred);
+        assert_eq!(s.message_actions(&t.org, &other).await.expect("actions").len(), 1);
 
         // The user takes the labels off. Neither a resync, nor a
         // UIDVALIDITY change, nor the mailbox deleted and recreated, nor a
