@@ -42,6 +42,23 @@ pub fn line_column(text: &str, offset: usize) -> Position {
     }
 }
 
+/// `e` with a hint when `data` looks like another format than `this` (the
+/// format id of the importer that refused it): an admin who picked the wrong
+/// format learns which one to pick.
+pub fn hint(mut e: ImportError, data: &[u8], this: &str) -> ImportError {
+    if let Ok(format) = filter_detect::detect(data)
+        && format.id() != this
+    {
+        e.message = format!(
+            "{} (this looks like {}: import it as `{}`)",
+            e.message,
+            format.name(),
+            format.id()
+        );
+    }
+    e
+}
+
 /// `data` as text: refused when larger than `max_bytes` (`what` names the
 /// format, e.g. "a Sieve script") or not UTF-8 (with the position of the
 /// first bad byte); a leading byte-order mark is dropped.
@@ -84,6 +101,19 @@ mod tests {
         // Inside `é` (bytes 5..7): moved back to its start.
         assert_eq!(line_column(t, 6), Position { line: 2, column: 3 });
         assert_eq!(line_column(t, 999), Position { line: 3, column: 2 });
+    }
+
+    #[test]
+    fn a_file_of_another_format_gets_a_hint() {
+        let e = hint(error("no", None), b"require \"fileinto\";", "gmail-xml");
+        assert_eq!(
+            e.message,
+            "no (this looks like a Sieve script: import it as `sieve`)"
+        );
+        let e = hint(error("no", None), b"require \"fileinto\";", "sieve");
+        assert_eq!(e.message, "no");
+        let e = hint(error("no", None), b"hello", "sieve");
+        assert_eq!(e.message, "no");
     }
 
     #[test]

@@ -115,8 +115,13 @@ fn namespace_of<'a>(e: &BytesStart<'_>, declared: &'a HashMap<String, String>) -
     declared.get(&prefix).map(String::as_str)
 }
 
-/// Parses a Gmail export into rules.
+/// Parses a Gmail export into rules. An error says what was wrong and where; when the
+/// file looks like another format, it says which.
 pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
+    read(data).map_err(|e| filter_common::hint(e, data, FORMAT))
+}
+
+fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
     let text = filter_common::text(data, MAX_FILE_BYTES, "a Gmail filter export")?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);

@@ -419,3 +419,22 @@ fn operators_that_cannot_be_expressed_name_the_filter_and_the_operator() {
         assert!(w.message.contains(op), "{}", w.message);
     }
 }
+
+#[test]
+fn a_file_of_another_format_is_named() {
+    let e = refused(
+        b"require \"fileinto\";\nif header :contains \"subject\" \"x\" { fileinto \"X\"; }",
+    );
+    assert!(
+        e.message
+            .ends_with("(this looks like a Sieve script: import it as `sieve`)"),
+        "{}",
+        e.message
+    );
+    let e = refused(b"{\"format\": \"zoho-mail-filters\", \"version\": 1, \"filters\": []}");
+    assert!(
+        e.message.contains("import it as `zoho-json`"),
+        "{}",
+        e.message
+    );
+}

@@ -65,8 +65,13 @@ impl FilterImporter for SieveFilters {
 
 mailroom_plugin_sdk::export_filter_importer!(SieveFilters);
 
-/// A Sieve script as rules and warnings.
+/// A Sieve script as rules and warnings. An error says what was wrong and where; when the
+/// file looks like another format, it says which.
 pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
+    read(data).map_err(|e| filter_common::hint(e, data, FORMAT))
+}
+
+fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
     let text = filter_common::text(data, MAX_SCRIPT_BYTES, "a Sieve script")?;
     if text.trim().is_empty() {
         return Err(error("the script is empty", None));

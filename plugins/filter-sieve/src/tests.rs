@@ -472,3 +472,15 @@ fn hostile_scripts_are_refused_with_a_position() {
     assert!(out.rules.len() < 300);
     assert!(out.warnings.iter().any(|w| w.message.contains("nodes")));
 }
+
+#[test]
+fn a_file_of_another_format_is_named() {
+    let e = import(&read("../zoho-filters", "advanced-pattern.json")).unwrap_err();
+    assert!(
+        e.message.contains("import it as `zoho-json`"),
+        "{}",
+        e.message
+    );
+    // The first thing Sieve cannot read: the `:` after `"format"`.
+    assert_eq!((e.line, e.column), (Some(2), Some(11)));
+}

@@ -67,8 +67,13 @@ impl FilterImporter for ZohoFilters {
 
 mailroom_plugin_sdk::export_filter_importer!(ZohoFilters);
 
-/// A `zoho-json` file as rules and warnings.
+/// A `zoho-json` file as rules and warnings. An error says what was wrong and where; when the
+/// file looks like another format, it says which.
 pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
+    read(data).map_err(|e| filter_common::hint(e, data, FORMAT))
+}
+
+fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
     let text = filter_common::text(data, MAX_FILE_BYTES, "a Zoho Mail filter file")?;
     if text.trim().is_empty() {
         return Err(error("the file is empty", None));

@@ -290,3 +290,19 @@ fn hostile_input_is_refused_or_bounded() {
         out.warnings
     );
 }
+
+#[test]
+fn a_file_of_another_format_is_named() {
+    let gmail = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/gmail-filters/00-simple.xml"),
+    )
+    .unwrap();
+    let e = import(&gmail).unwrap_err();
+    assert!(
+        e.message.contains("import it as `gmail-xml`"),
+        "{}",
+        e.message
+    );
+    assert_eq!((e.line, e.column), (Some(1), Some(1)));
+}
