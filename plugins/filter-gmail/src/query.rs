@@ -216,7 +216,7 @@ impl Parser {
                 return None;
             }
         };
-        let (a, b) = (regex_escape(a), regex_escape(b));
+        let (a, b) = (regex::escape(a), regex::escape(b));
         let gap = format!(r"(?:\s+\S+){{0,{n}}}\s+");
         let mut pattern = format!(r"\b{a}\b{gap}\b{b}\b");
         if !ordered {
@@ -298,7 +298,7 @@ impl Parser {
         let exact = value.len() > 1 && value.starts_with('+');
         let text = |field| {
             if exact {
-                let word = regex_escape(&value[1..]);
+                let word = regex::escape(&value[1..]);
                 Cond::test(field, MatchType::Regex, format!(r"\b{word}\b"))
             } else if value.contains(['*', '?']) {
                 Cond::test(field, MatchType::Matches, value)
@@ -396,19 +396,6 @@ fn quoted_around(phrase: &str) -> Option<(&str, u32, &str)> {
         [a, "AROUND", n, b] => Some((a, n.parse().ok()?, b)),
         _ => None,
     }
-}
-
-/// `s` with the regular-expression metacharacters escaped (as
-/// `regex::escape` does; this crate needs no regex engine of its own).
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `10M`, `100K`, `2000`, `5MB` → bytes (binary units, as Gmail uses).
