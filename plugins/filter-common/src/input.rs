@@ -42,6 +42,53 @@ pub fn line_column(text: &str, offset: usize) -> Position {
     }
 }
 
+/// Positions of many offsets in one text, in time linear in the text for
+/// offsets visited in order: line starts are found once, and the column is
+/// counted on from the last position asked for when it lies on the same
+/// line before the offset. (Calling [`line_column`] for each of thousands of
+/// warnings in a large file would cost the square of its size.)
+pub struct Positions<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    last: std::cell::Cell<(usize, Position)>,
+}
+
+impl<'a> Positions<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Positions {
+            text,
+            line_starts,
+            last: std::cell::Cell::new((0, Position { line: 1, column: 1 })),
+        }
+    }
+
+    /// The position of byte `offset` (clamped, moved back to a character boundary).
+    pub fn at(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line.saturating_sub(1)];
+        let (last_offset, last) = self.last.get();
+        let (from, column) = if last_offset >= line_start && last_offset <= offset {
+            (last_offset, last.column as usize)
+        } else {
+            (line_start, 1)
+        };
+        let column = column + self.text[from..offset].chars().count();
+        let position = Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        };
+        self.last.set((offset, position));
+        position
+    }
+}
+
 /// `e` with a hint when `data` looks like another format than `this` (the
 /// format id of the importer that refused it): an admin who picked the wrong
 /// format learns which one to pick.
@@ -101,6 +148,19 @@ mod tests {
         // Inside `é` (bytes 5..7): moved back to its start.
         assert_eq!(line_column(t, 6), Position { line: 2, column: 3 });
         assert_eq!(line_column(t, 999), Position { line: 3, column: 2 });
+    }
+
+    #[test]
+    fn positions_in_any_order_agree_with_line_column() {
+        let t = "ab\ncdé\n\nfgh\n";
+        let positions = Positions::new(t);
+        for offset in [0, 1, 3, 7, 6, 2, 9, 12, 10, 14, 99, 0, 5] {
+            assert_eq!(
+                positions.at(offset),
+                line_column(t, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

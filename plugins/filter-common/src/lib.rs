@@ -16,5 +16,5 @@ pub mod input;
 pub mod output;
 
 pub use check::check_rule;
-pub use input::{Position, error, hint, line_column, text};
+pub use input::{Position, Positions, error, hint, line_column, text};
 pub use output::Output;

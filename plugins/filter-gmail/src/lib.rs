@@ -22,7 +22,7 @@
 //! was expected and, when there is one, the line and column.
 
 use filter_common::output::Output;
-use filter_common::{error, line_column};
+use filter_common::{Positions, error, line_column};
 use mailroom_plugin_sdk::filter_importer::{FilterFormat, ImportError, ImportedRules};
 use mailroom_plugin_sdk::prelude::*;
 use mailroom_plugin_sdk::types::RuleSource;
@@ -127,6 +127,8 @@ fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
     reader.config_mut().trim_text(true);
 
     let mut out = Output::new();
+    // One position per entry: found in one pass over the file, not one each.
+    let positions = Positions::new(text);
     let mut stack: Vec<String> = Vec::new();
     let mut declared: HashMap<String, String> = HashMap::new();
     let mut seen_root = false;
@@ -198,7 +200,7 @@ fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
                 let in_feed = stack.len() == 1;
                 if in_feed && name == "entry" {
                     entry = Some(Vec::new());
-                    let at = line_column(text, position);
+                    let at = positions.at(position);
                     entry_source = RuleSource::new(FORMAT).at(at.line, at.column);
                 } else if name == "property"
                     && stack.last().is_some_and(|s| s == "entry")

@@ -438,3 +438,23 @@ fn a_file_of_another_format_is_named() {
         e.message
     );
 }
+
+#[test]
+fn a_large_export_imports_in_linear_time_up_to_the_rule_limit() {
+    let started = std::time::Instant::now();
+    let entries: Vec<[(&str, &str); 2]> = (0..12_000)
+        .map(|_| [("from", "a@b.c"), ("label", "x")])
+        .collect();
+    let refs: Vec<&[(&str, &str)]> = entries.iter().map(|e| &e[..]).collect();
+    let xml = feed(&refs);
+    let out = import(xml.as_bytes()).unwrap();
+    assert_eq!(out.rules.len(), 10_000);
+    let w = out.warnings.last().unwrap();
+    assert!(w.message.contains("more than 10000 rules"), "{}", w.message);
+    assert_eq!(w.location.as_deref(), Some("filter 10001"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -353,6 +353,17 @@ impl Importer<'_> {
         at: usize,
     ) -> Translated {
         let (keys, keys_at) = (&keys.0, keys.1);
+        if targets.len().saturating_mul(keys.len()) > check::MAX_NODES {
+            return self.lost(
+                at,
+                format!(
+                    "compares {} headers with {} keys: more conditions than a rule's {} nodes hold; replaced by \"true\"",
+                    targets.len(),
+                    keys.len(),
+                    check::MAX_NODES
+                ),
+            );
+        }
         let mut lossy = targets.is_empty();
         let mut conds = Vec::new();
         for key in keys {

@@ -18,7 +18,7 @@ use crate::parser::{Arg, Argument, Command};
 use crate::variables::{Value, Variables, modify};
 use crate::{FORMAT, condition::Translated};
 use filter_common::output::{Output, Place};
-use filter_common::{Position, check, error, line_column};
+use filter_common::{Position, Positions, check, error};
 use mailroom_plugin_sdk::filter_importer::ImportError;
 use mailroom_plugin_sdk::prelude::*;
 use mailroom_plugin_sdk::types::RuleSource;
@@ -47,6 +47,7 @@ const EXTENSIONS: &[&str] = &[
 /// The state of one import.
 pub struct Importer<'a> {
     pub text: &'a str,
+    positions: Positions<'a>,
     pub out: Output,
     pub vars: Variables,
 }
@@ -86,6 +87,15 @@ pub fn is_true(c: &Cond) -> bool {
 
 pub fn is_false(c: &Cond) -> bool {
     matches!(c, Cond::Any(children) if children.is_empty())
+}
+
+/// How many condition nodes `c` flattens to.
+pub fn nodes(c: &Cond) -> usize {
+    match c {
+        Cond::Test(_) => 1,
+        Cond::Not(inner) => 1 + nodes(inner),
+        Cond::All(children) | Cond::Any(children) => 1 + children.iter().map(nodes).sum::<usize>(),
+    }
 }
 
 /// All of `parts`, with constants folded ("true" is an empty all, "false"
@@ -128,13 +138,14 @@ impl<'a> Importer<'a> {
     pub fn new(text: &'a str) -> Self {
         Importer {
             text,
+            positions: Positions::new(text),
             out: Output::new(),
             vars: Variables::default(),
         }
     }
 
     pub fn at(&self, offset: usize) -> Position {
-        line_column(self.text, offset)
+        self.positions.at(offset)
     }
 
     /// A place for a warning: `line N`, at `offset`.
@@ -216,6 +227,7 @@ impl<'a> Importer<'a> {
         guard: &Guard,
     ) -> Result<(), ImportError> {
         let mut earlier: Vec<Cond> = Vec::new();
+        let mut earlier_nodes = 0usize;
         let mut earlier_lossy = false;
         for branch in chain {
             let (Some(block), [test]) = (&branch.block, branch.tests.as_slice()) else {
@@ -234,6 +246,24 @@ impl<'a> Importer<'a> {
                 ));
             }
             let Translated { cond, lossy } = self.condition(test)?;
+            // Each branch negates all earlier ones: past the engine's node
+            // limit its rules would be refused anyway, and building them
+            // would grow with the square of the chain (a hostile script).
+            let needed = nodes(&guard.cond) + earlier_nodes + nodes(&cond);
+            if needed > check::MAX_NODES {
+                self.warn(
+                    branch.at,
+                    format!(
+                        "left out with its block: under the {} branches before it, its condition needs {needed} nodes; a rule may have at most {}",
+                        earlier.len(),
+                        check::MAX_NODES
+                    ),
+                );
+                earlier_nodes += nodes(&cond);
+                earlier.push(not(cond));
+                earlier_lossy |= lossy;
+                continue;
+            }
             let mut parts = vec![guard.cond.clone()];
             parts.extend(earlier.iter().cloned());
             parts.push(cond.clone());
@@ -249,6 +279,7 @@ impl<'a> Importer<'a> {
                 )),
             };
             self.block(block, &inner)?;
+            earlier_nodes += nodes(&cond);
             earlier.push(not(cond));
             earlier_lossy |= lossy;
         }
@@ -258,6 +289,17 @@ impl<'a> Importer<'a> {
             };
             if !cmd.args.is_empty() || !cmd.tests.is_empty() {
                 return Err(self.fail(cmd.at, "`else` takes no test; use `elsif TEST { … }`"));
+            }
+            if nodes(&guard.cond) + earlier_nodes > check::MAX_NODES {
+                self.warn(
+                    cmd.at,
+                    format!(
+                        "left out with its block: it negates {} branches, more than a rule's {} condition nodes hold",
+                        earlier.len(),
+                        check::MAX_NODES
+                    ),
+                );
+                return Ok(());
             }
             let mut parts = vec![guard.cond.clone()];
             parts.extend(earlier);
@@ -313,6 +355,11 @@ impl<'a> Importer<'a> {
             };
             if !seen.contains(&action) {
                 seen.push(action);
+            }
+            // One over the limit is enough for the check to refuse the rule
+            // (and keeps a flood of actions from costing quadratic time).
+            if seen.len() > check::MAX_ACTIONS {
+                break;
             }
         }
         for action in seen {

@@ -484,3 +484,51 @@ fn a_file_of_another_format_is_named() {
     // The first thing Sieve cannot read: the `:` after `"format"`.
     assert_eq!((e.line, e.column), (Some(2), Some(11)));
 }
+
+#[test]
+fn hostile_scripts_finish_in_linear_time() {
+    let started = std::time::Instant::now();
+    // A 1 MiB `elsif` chain: each branch would negate all earlier ones.
+    let mut chain = String::from("if header :is \"x\" \"0\" { discard; }\n");
+    let mut i = 1;
+    while chain.len() < MAX_SCRIPT_BYTES - 100 {
+        chain.push_str(&format!("elsif header :is \"x\" \"{i}\" {{ discard; }}\n"));
+        i += 1;
+    }
+    chain.push_str("else { stop; }\n");
+    let out = import(chain.as_bytes()).unwrap();
+    assert!(out.rules.len() < 300, "{}", out.rules.len());
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.message.contains("left out with its block"))
+    );
+    // 50,000 different folders in one rule.
+    let floods: String = (0..50_000).map(|i| format!("fileinto \"f{i}\";")).collect();
+    let out = import(floods.as_bytes()).unwrap();
+    assert!(out.rules.is_empty());
+    assert!(out.warnings.iter().any(|w| w.message.contains("actions")));
+    // 2,000 headers times 2,000 keys.
+    let list = |n: usize| {
+        format!(
+            "[{}]",
+            (0..n)
+                .map(|i| format!("\"h{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let product = format!("if header {} {} {{ discard; }}", list(2000), list(2000));
+    let out = import(product.as_bytes()).unwrap();
+    assert!(!out.rules[0].enabled);
+    assert!(
+        out.warnings[0]
+            .message
+            .contains("2000 headers with 2000 keys")
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -23,7 +23,7 @@ pub mod format;
 pub mod pattern;
 
 use filter_common::output::{Output, Place};
-use filter_common::{Position, check, error, line_column};
+use filter_common::{Position, Positions, check, error, line_column};
 use format::{Action as ZohoAction, Condition, Field as ZohoField, Filter, Matching, Operator};
 use mailroom_plugin_sdk::filter_importer::{FilterFormat, ImportError, ImportedRules};
 use mailroom_plugin_sdk::prelude::*;
@@ -101,12 +101,13 @@ fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
         ));
     }
     let mut out = Output::new();
+    let positions = Positions::new(text);
     for (i, raw) in file.filters.iter().enumerate() {
         let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
         let who = format!("filter {}", i + 1);
         let filter: Filter =
             serde_json::from_str(raw.get()).map_err(|e| json_error(&who, &e, text, offset))?;
-        convert(&who, &filter, line_column(text, offset), &mut out)?;
+        convert(&who, &filter, positions.at(offset), &mut out)?;
     }
     Ok(out.finish())
 }
