@@ -184,6 +184,18 @@ pub fn classify(email: &Email<'_>) -> Analysis {
     }
 }
 
+/// A meeting's start written in the subject, else in the sender's own text
+/// (quotes and forwards left out), resolved against the message's Date
+/// header; `true` when it was found in the subject. The plugin and the
+/// evaluation both call this, so what is measured is what runs.
+pub fn meeting_start(email: &Email<'_>, sent: when::Reference) -> Option<(when::When, bool)> {
+    if let Some(w) = when::resolve(email.subject, sent) {
+        return Some((w, true));
+    }
+    let own = reply::own_text(email.text_body).lines.join("\n");
+    when::resolve(&own, sent).map(|w| (w, false))
+}
+
 /// The first sentences of the sender's text (greeting skipped), up to
 /// [`SUMMARY_CHARS`]; a longer first sentence is cut at a word boundary
 /// with `…`.

@@ -5,7 +5,7 @@
 //! The logic lives in `classifier-keywords-core` so the host can benchmark
 //! the same code natively.
 
-use classifier_keywords_core::{Analysis, Email, Part, Signature, reply, when};
+use classifier_keywords_core::{Analysis, Email, Part, Signature, when};
 use mailroom_plugin_sdk::prelude::*;
 
 pub struct KeywordClassifier;
@@ -91,18 +91,25 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
 /// The meeting's start written in the subject or the sender's own text,
 /// resolved against the Date header (its time and UTC offset).
 fn meeting_start(message: &Message) -> Option<(when::When, TextSource)> {
-    let reference = when::Reference {
+    let sent = when::Reference {
         epoch_ms: message.date?,
         offset_minutes: message
             .header("Date")
             .and_then(when::header_offset_minutes)
             .unwrap_or(0),
     };
-    if let Some(w) = when::resolve(&message.subject, reference) {
-        return Some((w, TextSource::Subject));
-    }
-    let own = reply::own_text(&message.text_body).lines.join("\n");
-    when::resolve(&own, reference).map(|w| (w, TextSource::TextBody))
+    let email = Email {
+        subject: &message.subject,
+        text_body: &message.text_body,
+    };
+    classifier_keywords_core::meeting_start(&email, sent).map(|(w, in_subject)| {
+        let source = if in_subject {
+            TextSource::Subject
+        } else {
+            TextSource::TextBody
+        };
+        (w, source)
+    })
 }
 
 fn reason(r: classifier_keywords_core::Reason) -> Reason {
