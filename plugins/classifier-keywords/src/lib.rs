@@ -18,8 +18,9 @@ impl Plugin for KeywordClassifier {
             PluginKind::Classifier,
         )
         .description(
-            "Sentiment, intent (request, question, complaint, meeting, purchase, unsubscribe), \
-                 a short summary, the sender's signature and topic tags, from English keywords",
+            "Sentiment, intent (request, question, complaint, meeting, thanks, other) from a \
+                 learned model, a short summary, the sender's signature, a meeting's time and \
+                 topic tags, in English",
         )
     }
 }

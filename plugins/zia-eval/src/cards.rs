@@ -86,7 +86,11 @@ fn score_fields(mail: &LabelledMail, card: &Signature, fields: &mut [FieldScore;
         fields[3].add(card.emails.iter().any(|e| norm(e) == norm(want)));
     }
     for want in &label.phones {
-        fields[4].add(card.phones.iter().any(|p| digits(p) == digits(&want.number)));
+        fields[4].add(
+            card.phones
+                .iter()
+                .any(|p| digits(p) == digits(&want.number)),
+        );
     }
 }
 

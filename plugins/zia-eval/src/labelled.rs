@@ -337,6 +337,9 @@ mod tests {
         let text = "##### x1\nintent: maybe\nsentiment: neutral\nsummary: s\n-----\nDate: Tue, 10 Nov 2026 09:14:00 +0100\n\nHi\n";
         let e = parse_batch(Path::new("b.txt"), text).err().unwrap();
         let message = e.to_string();
-        assert!(message.contains("x1") && message.contains("intent"), "{message}");
+        assert!(
+            message.contains("x1") && message.contains("intent"),
+            "{message}"
+        );
     }
 }

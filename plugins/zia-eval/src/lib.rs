@@ -21,6 +21,7 @@ pub mod rouge;
 pub mod sentiment;
 pub mod signatures;
 pub mod summaries;
+pub mod training;
 
 /// What went wrong reading the evaluation data.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,9 @@
 //! (add `-- --misses` to list the labelled mails it gets wrong).
 
 use zia_eval::labelled::{self, INTENTS};
-use zia_eval::{cards, intents, meetings, parakweet, replies, requests, sentiment, signatures, summaries};
+use zia_eval::{
+    cards, intents, meetings, parakweet, replies, requests, sentiment, signatures, summaries,
+};
 
 fn main() -> Result<(), zia_eval::EvalError> {
     let split = parakweet::load()?;

@@ -7,8 +7,8 @@
 
 use crate::EvalError;
 use crate::data::{data_dir, read};
-use crate::metrics::macro_f1;
 use crate::labelled::{LabelledMail, SENTIMENTS};
+use crate::metrics::macro_f1;
 use classifier_keywords_core::{Email, classify, reply, signature, vader};
 
 const LABELS: [&str; 3] = ["positive", "negative", "neutral"];
@@ -87,7 +87,10 @@ pub fn evaluate_mail(test: &[LabelledMail]) -> SentimentScores {
         ours.push((label, mail.sentiment.as_str()));
         let lines = reply::own_text(&mail.text_body).lines;
         let end = signature::split(&lines).map_or(lines.len(), |(at, _)| at);
-        theirs.push((vader_label(&lines[..end].join("\n")), mail.sentiment.as_str()));
+        theirs.push((
+            vader_label(&lines[..end].join("\n")),
+            mail.sentiment.as_str(),
+        ));
     }
     let ours: Vec<(&str, &str)> = ours.iter().map(|(p, t)| (p.as_str(), *t)).collect();
     SentimentScores {
