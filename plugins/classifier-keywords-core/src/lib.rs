@@ -24,6 +24,7 @@
 pub mod features;
 pub mod intent;
 pub mod intent_model;
+pub mod meeting;
 pub mod model;
 pub mod reading;
 pub mod reply;
@@ -161,6 +162,13 @@ pub fn meeting_start(email: &Email<'_>, sent: when::Reference) -> Option<(when::
     }
     let own = reply::own_text(email.text_body).lines.join("\n");
     when::resolve(&own, sent).map(|w| (w, false))
+}
+
+/// A meeting's length and place as the subject or the sender's own text
+/// gives them.
+pub fn meeting_details(email: &Email<'_>) -> meeting::Details {
+    let own = reply::own_text(email.text_body).lines.join("\n");
+    meeting::details(&format!("{}\n{own}", email.subject))
 }
 
 /// The first sentences of the sender's text (greeting skipped), up to

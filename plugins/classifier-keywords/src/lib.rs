@@ -45,6 +45,10 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
         .then(|| meeting_start(message))
         .flatten();
     let activities = if analysis.intent.label == "meeting" {
+        let details = classifier_keywords_core::meeting_details(&Email {
+            subject: &message.subject,
+            text_body: &message.text_body,
+        });
         vec![Activity {
             kind: ActivityKind::Meeting,
             title: match message.base_subject() {
@@ -52,8 +56,8 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
                 subject => subject.to_string(),
             },
             starts_at: meeting_time.as_ref().map(|(w, _)| w.epoch_ms),
-            duration_minutes: None,
-            location: None,
+            duration_minutes: details.duration_minutes,
+            location: details.location,
             participants: sender.iter().cloned().collect(),
         }]
     } else {
@@ -152,7 +156,9 @@ mod tests {
     fn meeting_time_from_the_subject_and_the_date_header() {
         let message = Message {
             subject: "Meeting Wed 12 Nov 15:00 UTC".into(),
-            text_body: "Hi, can we meet to go through the agenda?\n\nAnna\n".into(),
+            text_body: "Hi, can we meet to go through the agenda? 30 minutes on \
+                        https://meet.google.com/abc-defg-hij should do.\n\nAnna\n"
+                .into(),
             from: vec![Address::new(Some("Anna Berg"), "anna@example.se")],
             // Mon, 10 Nov 2025 09:00:00 +0100
             date: Some(1_762_761_600_000),
@@ -166,6 +172,11 @@ mod tests {
         assert_eq!(c.activities.len(), 1);
         // Wed, 12 Nov 2025 15:00:00 UTC
         assert_eq!(c.activities[0].starts_at, Some(1_762_959_600_000));
+        assert_eq!(c.activities[0].duration_minutes, Some(30));
+        assert_eq!(
+            c.activities[0].location.as_deref(),
+            Some("https://meet.google.com/abc-defg-hij")
+        );
         let reason = c
             .reasons
             .iter()

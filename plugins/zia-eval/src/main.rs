@@ -107,6 +107,10 @@ fn labelled_set(show_misses: bool) -> Result<(), zia_eval::EvalError> {
         t.timed,
         t.end_to_end_rate()
     );
+    println!(
+        "  meeting length exact {}/{}, place {}/{}",
+        t.durations.0, t.durations.1, t.places.0, t.places.1
+    );
     let s = summaries::evaluate(test);
     println!(
         "  summary ROUGE-1 F {:.3}, ROUGE-L F {:.3}; lead baseline {:.3} / {:.3}",

@@ -3,11 +3,14 @@
 //! first, then the sender's own text, resolved against the Date header)
 //! exactly the labelled one? Counted twice: the time reader alone, and end
 //! to end (the mail must also be classified `meeting`, because the plugin
-//! only reads a time for meetings).
+//! only reads a time for meetings). Also the length (exact minutes, where
+//! labelled) and the place (a labelled call link exactly; a place when
+//! one of the label and the found text contains the other, compared on
+//! letters and digits).
 
 use crate::intents::predict;
 use crate::labelled::{LabelledMail, MeetingLabel};
-use classifier_keywords_core::{Email, meeting_start};
+use classifier_keywords_core::{Email, meeting_details, meeting_start};
 
 pub struct MeetingScores {
     /// Meeting requests with a labelled start.
@@ -18,6 +21,10 @@ pub struct MeetingScores {
     pub end_to_end: usize,
     /// (id, expected, got) of every wrong or missing start.
     pub misses: Vec<(String, i64, Option<i64>)>,
+    /// Durations right, of those labelled.
+    pub durations: (usize, usize),
+    /// Places right, of those labelled.
+    pub places: (usize, usize),
 }
 
 impl MeetingScores {
@@ -35,9 +42,16 @@ pub fn evaluate(test: &[LabelledMail]) -> MeetingScores {
         exact: 0,
         end_to_end: 0,
         misses: Vec::new(),
+        durations: (0, 0),
+        places: (0, 0),
     };
     for mail in test {
-        let Some(MeetingLabel::At { epoch_ms, .. }) = mail.meeting else {
+        let Some(MeetingLabel::At {
+            epoch_ms,
+            duration_minutes,
+            ref location,
+        }) = mail.meeting
+        else {
             continue;
         };
         scores.timed += 1;
@@ -45,6 +59,20 @@ pub fn evaluate(test: &[LabelledMail]) -> MeetingScores {
             subject: &mail.subject,
             text_body: &mail.text_body,
         };
+        let details = meeting_details(&email);
+        if let Some(want) = duration_minutes {
+            scores.durations.1 += 1;
+            scores.durations.0 += usize::from(details.duration_minutes == Some(want));
+        }
+        if let Some(want) = location {
+            scores.places.1 += 1;
+            scores.places.0 += usize::from(
+                details
+                    .location
+                    .as_deref()
+                    .is_some_and(|got| same_place(got, want)),
+            );
+        }
         let got = meeting_start(&email, mail.sent).map(|(w, _)| w.epoch_ms);
         if got == Some(epoch_ms) {
             scores.exact += 1;
@@ -56,4 +84,18 @@ pub fn evaluate(test: &[LabelledMail]) -> MeetingScores {
         }
     }
     scores
+}
+
+fn same_place(got: &str, want: &str) -> bool {
+    let norm = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    if want.contains("https://") {
+        return want.split_whitespace().any(|w| w == got);
+    }
+    let (got, want) = (norm(got), norm(want));
+    !got.is_empty() && (got.contains(&want) || want.contains(&got))
 }
