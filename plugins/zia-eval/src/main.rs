@@ -2,7 +2,7 @@
 //! crate docs). `cargo run --release --manifest-path plugins/Cargo.toml -p zia-eval`
 //! (add `-- --misses` to list the labelled mails it gets wrong).
 
-use zia_eval::labelled::{self, INTENTS};
+use zia_eval::labelled;
 use zia_eval::{
     cards, intents, meetings, parakweet, replies, requests, sentiment, signatures, summaries,
 };
@@ -124,6 +124,5 @@ fn labelled_set(show_misses: bool) -> Result<(), zia_eval::EvalError> {
             println!("  meeting miss {id}: want {want}, got {got:?}");
         }
     }
-    debug_assert_eq!(i.per_label.len(), INTENTS.len());
     Ok(())
 }
