@@ -2,13 +2,14 @@
 //!
 //! The `classifier-keywords` plugin wraps [`classify`] for the WebAssembly
 //! contract; the host's native benchmark calls the very same function, so the
-//! two can be compared like for like. Everything here is deterministic and
-//! allocation-light: a 2 KB message takes about 10 µs natively
-//! (`benches/classify.rs`).
+//! two can be compared like for like. Everything here is deterministic
+//! (`benches/classify.rs` measures the cost).
 //!
 //! - sentiment: a lexicon with negation and emphasis rules ([`sentiment`]);
-//! - intent (`request`, `question`, `complaint`, `meeting`, `purchase`,
-//!   `unsubscribe`, `other`) and tags from weighted phrases ([`intent`]);
+//! - intent (`request`, `question`, `complaint`, `meeting`, `thanks`,
+//!   `other`) from a learned model over the whole message
+//!   ([`intent_model`], fed by [`reading`]), tags from weighted phrases
+//!   ([`intent`]);
 //! - an extractive summary: the first sentences of the sender's own text, up
 //!   to [`SUMMARY_CHARS`];
 //! - the signature block, read into a contact card ([`signature`]).
@@ -22,7 +23,10 @@
 
 pub mod features;
 pub mod intent;
+pub mod intent_model;
+pub mod meeting;
 pub mod model;
+pub mod reading;
 pub mod reply;
 pub mod sentiment;
 pub mod signature;
@@ -67,9 +71,13 @@ impl Label {
 pub struct Analysis {
     /// `positive`, `negative` or `neutral`.
     pub sentiment: Label,
-    /// `request`, `question`, `complaint`, `meeting`, `purchase`,
-    /// `unsubscribe` or `other`.
+    /// The most probable of [`intent_model::LABELS`]: `request`,
+    /// `question`, `complaint`, `meeting`, `thanks` or `other`.
     pub intent: Label,
+    /// Every label's score (its head's share of the six heads'
+    /// probabilities: they add up to one), in [`intent_model::LABELS`]
+    /// order.
+    pub intent_scores: Vec<Label>,
     pub summary: Option<String>,
     pub signature: Option<Signature>,
     /// E.g. `urgent`, `follow-up`, `billing`, `attachment`, `out-of-office`,
@@ -103,31 +111,8 @@ pub struct Reason {
 
 /// Classifies one message.
 pub fn classify(email: &Email<'_>) -> Analysis {
-    let lines = reply::own_text(email.text_body).lines;
-    let (own_end, signature) = match signature::split(&lines) {
-        Some((start, block)) => {
-            let card = signature::parse(&block);
-            (start, (!card.is_empty()).then_some(card))
-        }
-        None => (lines.len(), None),
-    };
-    let own = &lines[..own_end];
-    let own_text = own.join("\n");
-
-    let subject_tokens = text::Tokens::new(email.subject);
-    let body_tokens = text::Tokens::new(&own_text);
-
-    // Sentiment of the body; the subject joins in only when the body is silent
-    // (subjects are terse and often just a topic).
-    let mut mood = sentiment::analyze(&own_text);
-    let mut mood_in_subject = false;
-    if mood.label == "neutral" {
-        let from_subject = sentiment::analyze(email.subject);
-        if from_subject.label != "neutral" {
-            mood = from_subject;
-            mood_in_subject = true;
-        }
-    }
+    let own = reading::SenderText::read(email.text_body);
+    let (mood, mood_in_subject) = reading::mood(email, &own);
     let mut reasons: Vec<Reason> = mood
         .evidence
         .iter()
@@ -140,48 +125,50 @@ pub fn classify(email: &Email<'_>) -> Analysis {
             weight: cue.weight.abs() / 4.0,
         })
         .collect();
-    // The model reads the body from after the greeting: "Hi Ann," asks
-    // nothing.
-    let body_from = summary_start(own).map_or(own_text.len(), |skip| {
-        own[..skip].iter().map(|l| l.len() + 1).sum::<usize>()
-    });
-    let subject_sentences = text::sentences(email.subject);
-    let body_sentences = text::sentences(own_text.get(body_from..).unwrap_or(""));
-    let asks: Vec<intent::Ask> = subject_sentences
-        .iter()
-        .map(|s| (*s, true))
-        .chain(body_sentences.iter().map(|s| (*s, false)))
-        .map(|(sentence, in_subject)| intent::Ask {
-            sentence,
-            probability: model::request_probability(sentence),
-            in_subject,
-        })
-        .collect();
-    let intent = intent::analyze(&subject_tokens, &body_tokens, &asks);
+    let inputs = reading::intent_inputs(email, &own, &mood);
+    let intent = reading::decide(&inputs);
     reasons.extend(intent.evidence.iter().map(|e| Reason {
         part: Part::Intent,
-        label: intent.intent.label().to_string(),
+        label: intent.label.to_string(),
         feature: e.feature.clone(),
         text: e.text.clone(),
         in_subject: e.in_subject,
         weight: e.weight,
     }));
-
-    // The summary reads the same text from the first line after the greeting:
-    // a suffix of `own_text`, so it needs no second copy.
-    let summary = summary_start(own).and_then(|skip| {
-        let offset: usize = own[..skip].iter().map(|l| l.len() + 1).sum();
-        summary_of(own_text.get(offset..).unwrap_or(""))
-    });
-
+    // The summary reads the text after the greeting.
+    let summary = own.content_from.and_then(|_| summary_of(own.content()));
     Analysis {
         sentiment: Label::new(mood.label, mood.score),
-        intent: Label::new(intent.intent.label(), intent.score),
+        intent: Label::new(intent.label, intent.score),
+        intent_scores: intent_model::LABELS
+            .iter()
+            .zip(intent.scores)
+            .map(|(label, score)| Label::new(label, score))
+            .collect(),
         summary,
-        signature,
+        signature: own.signature,
         tags: intent.tags.iter().map(|(t, s)| Label::new(t, *s)).collect(),
         reasons,
     }
+}
+
+/// A meeting's start written in the subject, else in the sender's own text
+/// (quotes and forwards left out), resolved against the message's Date
+/// header; `true` when it was found in the subject. The plugin and the
+/// evaluation both call this, so what is measured is what runs.
+pub fn meeting_start(email: &Email<'_>, sent: when::Reference) -> Option<(when::When, bool)> {
+    if let Some(w) = when::resolve(email.subject, sent) {
+        return Some((w, true));
+    }
+    let own = reply::own_text(email.text_body).lines.join("\n");
+    when::resolve(&own, sent).map(|w| (w, false))
+}
+
+/// A meeting's length and place as the subject or the sender's own text
+/// gives them.
+pub fn meeting_details(email: &Email<'_>) -> meeting::Details {
+    let own = reply::own_text(email.text_body).lines.join("\n");
+    meeting::details(&format!("{}\n{own}", email.subject))
 }
 
 /// The first sentences of the sender's text (greeting skipped), up to
@@ -194,7 +181,7 @@ pub fn summarize(lines: &[&str]) -> Option<String> {
 
 /// The first line a summary reads: the first non-blank one, or the one after
 /// it when that is a greeting; `None` when all are blank.
-fn summary_start(lines: &[&str]) -> Option<usize> {
+pub(crate) fn summary_start(lines: &[&str]) -> Option<usize> {
     let first = lines.iter().position(|l| !l.trim().is_empty())?;
     Some(if text::is_greeting(lines[first]) {
         first + 1

@@ -123,7 +123,24 @@ const TITLE_WORDS: &[&str] = &[
     "leiter",
     "leiterin",
     "directeur",
+    "directrice",
+    "responsable",
     "gerente",
+    "amministratore",
+    "bauleiter",
+    "referent",
+    "referentin",
+    "personalreferentin",
+    "secretary",
+    "recruiter",
+    "buyer",
+    "accountant",
+];
+
+/// Small words a company name may hold in lower case.
+const NAME_CONNECTORS: &[&str] = &[
+    "&", "and", "of", "de", "des", "du", "la", "le", "del", "di", "da", "do", "van", "von", "der",
+    "den", "und", "et", "y",
 ];
 
 const COMPANY_MARKERS: &[&str] = &[
@@ -383,7 +400,7 @@ pub fn parse(lines: &[String]) -> Signature {
                             .to_lowercase()
                             .split_whitespace()
                             .collect::<Vec<_>>(),
-                    ) =>
+                    ) || is_capitalised_phrase(company) =>
                 {
                     sig.job_title = Some(title.trim().to_string());
                     sig.company = Some(company.trim().to_string());
@@ -391,6 +408,15 @@ pub fn parse(lines: &[String]) -> Signature {
                 _ => sig.job_title = Some(cell),
             }
         } else if sig.company.is_none() && !has_digit && is_company(&words) {
+            sig.company = Some(cell);
+        } else if sig.company.is_none()
+            && sig.name.is_some()
+            && !has_digit
+            && words.len() >= 2
+            && is_capitalised_phrase(&cell)
+        {
+            // A line of capitalised words after the name that is neither
+            // the name nor a title: the company ("Fennek Media").
             sig.company = Some(cell);
         } else if has_digit && words.iter().any(|w| STREET_WORDS.contains(w)) {
             sig.postal_address = Some(match sig.postal_address.take() {
@@ -424,6 +450,22 @@ fn is_company(words: &[&str]) -> bool {
             .iter()
             .skip(1)
             .any(|w| COMPANY_MARKERS.contains(&w.trim_end_matches(',')))
+}
+
+/// Up to six words, each capitalised, a company marker or a small
+/// connector ("Ospedale San Luca", "Vogt & Partner"), the first
+/// capitalised.
+fn is_capitalised_phrase(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    (1..=6).contains(&words.len())
+        && capitalised(words[0])
+        && words.iter().all(|w| {
+            let lower = w.to_lowercase();
+            capitalised(w)
+                || NAME_CONNECTORS.contains(&lower.as_str())
+                || COMPANY_MARKERS.contains(&lower.as_str())
+        })
 }
 
 fn is_email(word: &str) -> bool {
@@ -567,5 +609,28 @@ mod tests {
     fn phone_patterns() {
         assert_eq!(phones("Call +1 (555) 123-4567 now"), ["+1 (555) 123-4567"]);
         assert!(phones("Room 12, ext 345").is_empty());
+    }
+
+    #[test]
+    fn company_without_a_legal_form() {
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let card = parse(&lines(&[
+            "Nora Lindgren",
+            "Marketing Manager",
+            "Polarlys Outdoor",
+        ]));
+        assert_eq!(card.job_title.as_deref(), Some("Marketing Manager"));
+        assert_eq!(card.company.as_deref(), Some("Polarlys Outdoor"));
+        let card = parse(&lines(&[
+            "Martina Ferraro",
+            "Facility Manager | Ospedale San Luca",
+        ]));
+        assert_eq!(card.company.as_deref(), Some("Ospedale San Luca"));
+        let card = parse(&lines(&["Fatima El-Amin", "CTO, NileBytes"]));
+        assert_eq!(card.job_title.as_deref(), Some("CTO"));
+        assert_eq!(card.company.as_deref(), Some("NileBytes"));
+        // Not after a name, or not capitalised: no company.
+        let card = parse(&lines(&["Sent via our portal", "Anna"]));
+        assert_eq!(card.company, None);
     }
 }

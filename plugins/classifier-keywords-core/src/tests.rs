@@ -94,6 +94,34 @@ fn reasons_name_what_decided() {
     );
 }
 
+/// Each of the six intents has a score; the label is the best of them,
+/// and the deciding sentence is among the reasons.
+#[test]
+fn every_intent_label_has_a_score() {
+    let a = run(
+        "Thank you!",
+        "Hi Ann,\n\nthank you so much for the quick delivery, the whole team is delighted.\n\nBest,\nTom\n",
+    );
+    let labels: Vec<&str> = a.intent_scores.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, intent_model::LABELS);
+    let total: f32 = a.intent_scores.iter().map(|l| l.score).sum();
+    assert!((total - 1.0).abs() < 1e-3, "{total}");
+    let best = a
+        .intent_scores
+        .iter()
+        .max_by(|x, y| x.score.total_cmp(&y.score))
+        .unwrap();
+    assert_eq!(a.intent, *best);
+    assert_eq!(a.intent.label, "thanks");
+    assert!(
+        a.reasons.iter().any(|r| r.part == Part::Intent
+            && r.feature == "model:thanks"
+            && r.text.starts_with("thank you so much")),
+        "{:?}",
+        a.reasons
+    );
+}
+
 #[test]
 fn quoted_text_does_not_count() {
     // The quoted reply is all praise; the sender's own line is neutral.
@@ -283,8 +311,9 @@ fn pinned_analyses() {
     let expected = [
         Analysis {
             reasons: Vec::new(),
+            intent_scores: Vec::new(),
             sentiment: label("positive", 0.54953176),
-            intent: label("meeting", 0.38331088),
+            intent: label("request", 0.6177365),
             summary: Some(
                 "Are you available for a quick call on Tuesday? I'm NOT happy with the rollout so \
                  far, but the new dashboard is really GOOD. Can you send me the agenda and the \
@@ -303,8 +332,9 @@ fn pinned_analyses() {
         },
         Analysis {
             reasons: Vec::new(),
+            intent_scores: Vec::new(),
             sentiment: label("neutral", 1.0),
-            intent: label("unsubscribe", 0.7134952),
+            intent: label("other", 0.6971312),
             summary: Some(
                 "I am out of the office until Monday with limited access to email. For urgent \
                  matters contact support@example.com. View this email in your browser | Manage \
@@ -313,6 +343,7 @@ fn pinned_analyses() {
             ),
             signature: None,
             tags: vec![
+                label("unsubscribe", 0.7134952),
                 label("out-of-office", 1.0),
                 label("newsletter", 0.8538096),
                 label("urgent", 0.75857145),
@@ -320,8 +351,9 @@ fn pinned_analyses() {
         },
         Analysis {
             reasons: Vec::new(),
+            intent_scores: Vec::new(),
             sentiment: label("negative", 0.56280106),
-            intent: label("complaint", 0.42726982),
+            intent: label("complaint", 0.42188698),
             summary: Some(
                 "wir haben die Rechnung IMMER NOCH nicht erhalten. Das ist ÄRGERLICH! Don’t you \
                  think that’s wrong?"
@@ -337,8 +369,9 @@ fn pinned_analyses() {
         },
         Analysis {
             reasons: Vec::new(),
+            intent_scores: Vec::new(),
             sentiment: label("negative", 0.46561274),
-            intent: label("complaint", 0.6296003),
+            intent: label("complaint", 0.8490903),
             summary: Some(
                 "Just checking in: any update on the order? The item arrived damaged and the \
                  replacement never arrived; still waiting. This is the worst, most frustrating \
@@ -350,8 +383,9 @@ fn pinned_analyses() {
         },
         Analysis {
             reasons: Vec::new(),
+            intent_scores: Vec::new(),
             sentiment: label("positive", 0.40192384),
-            intent: label("purchase", 0.6618372),
+            intent: label("request", 0.77177733),
             summary: Some(
                 "We are interested in buying 200 licenses. How much does the enterprise plan \
                  cost, and is there volume pricing? Could you please send a quotation; we need it \
@@ -359,16 +393,18 @@ fn pinned_analyses() {
                     .to_string(),
             ),
             signature: Some(card("Jo")),
-            tags: vec![],
+            tags: vec![label("purchase", 0.6618372)],
         },
     ];
     let mismatches: Vec<String> = PINNED
         .into_iter()
         .zip(expected)
         .filter_map(|((subject, body), expected)| {
-            // Reasons are checked by `reasons_name_what_decided`.
+            // Reasons are checked by `reasons_name_what_decided`, every
+            // label's score by `every_intent_label_has_a_score`.
             let mut got = run(subject, body);
             got.reasons.clear();
+            got.intent_scores.clear();
             (got != expected)
                 .then(|| format!("subject {subject:?}:\n{got:#?}\nexpected\n{expected:#?}"))
         })
@@ -420,7 +456,7 @@ fn public_data_analyses_unchanged() {
     assert_eq!(texts.len(), 4041, "the data set changed");
     assert_eq!(
         hash,
-        0xf52b_107e_4ed0_a134,
+        0x6117_1113_d583_75c7,
         "fingerprint of {} analyses",
         texts.len()
     );

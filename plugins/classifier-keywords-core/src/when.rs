@@ -60,7 +60,7 @@ pub fn resolve(text: &str, reference: Reference) -> Option<When> {
         if let Some((day, day_at)) = find_day(sentence, today)
             && let Some((minutes, zone, time_at)) = find_time(sentence)
         {
-            let offset = zone.unwrap_or(reference.offset_minutes);
+            let offset = zone.unwrap_or_else(|| offset_on(reference, today, day));
             let epoch_minutes = day * 24 * 60 + i64::from(minutes) - i64::from(offset);
             let from = day_at.min(time_at);
             let to = day_at.max(time_at);
@@ -194,6 +194,18 @@ fn find_day(words: &[(usize, &str)], today: i64) -> Option<(i64, usize)> {
             {
                 continue;
             }
+            // "Friday next week", "next week on Friday": that weekday of
+            // the coming Monday-to-Sunday week.
+            let near = |j: usize| words.get(j).map_or("", |n| n.1);
+            let next_week_after = near(k + 1) == "next" && near(k + 2) == "week";
+            let next_week_before = k >= 2
+                && (words[k - 2].1 == "next" && words[k - 1].1 == "week"
+                    || k >= 3 && words[k - 3].1 == "next" && words[k - 2].1 == "week");
+            if next_week_after || next_week_before {
+                let monday_based = |sunday_based: i64| (sunday_based + 6).rem_euclid(7);
+                let next_monday = today - monday_based((today + 4).rem_euclid(7)) + 7;
+                return Some((next_monday + monday_based(weekday), k));
+            }
             // The next such day after today ("next Thursday" said on a
             // Monday is this week's, as most writers mean it).
             let current = (today + 4).rem_euclid(7);
@@ -256,6 +268,54 @@ fn find_time(words: &[(usize, &str)]) -> Option<(u32, Option<i32>, usize)> {
         return Some((hour * 60 + minute, zone, k));
     }
     None
+}
+
+/// The sender's UTC offset on `day` when no zone is written: the Date
+/// header's, moved by an hour when a daylight-saving change falls between
+/// the day the mail was sent and `day`. Offsets +01:00 and +02:00 follow
+/// the EU's calendar (last Sundays of March and October), −04:00 to
+/// −08:00 the US's (second Sunday of March, first of November); other
+/// offsets, UTC among them, stay as they are. Senders in those offsets
+/// without daylight saving (West Africa, Colombia …) are read wrongly
+/// across a change.
+fn offset_on(reference: Reference, sent_day: i64, day: i64) -> i32 {
+    let offset = reference.offset_minutes;
+    let summer: fn(i64) -> bool = match offset {
+        60 | 120 => eu_summer,
+        -480..=-240 => us_summer,
+        _ => return offset,
+    };
+    match (summer(sent_day), summer(day)) {
+        (false, true) => offset + 60,
+        (true, false) => offset - 60,
+        _ => offset,
+    }
+}
+
+/// The `nth` (1-based) Sunday of a month, or the last when `nth` is 0.
+fn sunday_of(year: i64, month: u32, nth: u32) -> i64 {
+    let weekday = |d: i64| (d + 4).rem_euclid(7);
+    if nth == 0 {
+        let next_first = if month == 12 {
+            days_from_civil(year + 1, 1, 1)
+        } else {
+            days_from_civil(year, month + 1, 1)
+        };
+        let last = next_first - 1;
+        return last - weekday(last);
+    }
+    let first = days_from_civil(year, month, 1);
+    first + (7 - weekday(first)).rem_euclid(7) + 7 * i64::from(nth - 1)
+}
+
+fn eu_summer(day: i64) -> bool {
+    let (year, _, _) = civil_from_days(day);
+    (sunday_of(year, 3, 0)..sunday_of(year, 10, 0)).contains(&day)
+}
+
+fn us_summer(day: i64) -> bool {
+    let (year, _, _) = civil_from_days(day);
+    (sunday_of(year, 3, 2)..sunday_of(year, 11, 1)).contains(&day)
 }
 
 /// Days since 1970-01-01 of a civil date.
@@ -356,6 +416,58 @@ mod tests {
             Some(utc(2025, 11, 13, 10, 30))
         );
         assert_eq!(at("today at noon works"), Some(utc(2025, 11, 10, 11, 0)));
+    }
+
+    #[test]
+    fn weekday_next_week() {
+        // Said on Monday 10 November 2025.
+        assert_eq!(
+            at("Could we meet on Friday next week at 14:00?"),
+            Some(utc(2025, 11, 21, 13, 0))
+        );
+        assert_eq!(
+            at("Next week on Monday at 9:30 then."),
+            Some(utc(2025, 11, 17, 8, 30))
+        );
+        // Without "next week", this week's Friday.
+        assert_eq!(at("Friday at 14:00?"), Some(utc(2025, 11, 14, 13, 0)));
+    }
+
+    #[test]
+    fn daylight_saving_change_between_mail_and_meeting() {
+        // Sent Friday 26 March 2027 at +01:00 (CET); 1 April is summer time.
+        let march = Reference {
+            epoch_ms: (days_from_civil(2027, 3, 26) * 24 * 60 + 12 * 60) * 60_000,
+            offset_minutes: 60,
+        };
+        assert_eq!(
+            resolve("Site visit on Thursday 1 April at 8:30?", march).map(|w| w.epoch_ms),
+            Some(utc(2027, 4, 1, 6, 30))
+        );
+        // A written zone wins; UTC senders stay UTC.
+        assert_eq!(
+            resolve("Thursday 1 April at 8:30 CET", march).map(|w| w.epoch_ms),
+            Some(utc(2027, 4, 1, 7, 30))
+        );
+        let utc_sender = Reference {
+            offset_minutes: 0,
+            ..march
+        };
+        assert_eq!(
+            resolve("Thursday 1 April at 8:30", utc_sender).map(|w| w.epoch_ms),
+            Some(utc(2027, 4, 1, 8, 30))
+        );
+        // US: sent in EST on 10 March 2027, the call after the 14 March change.
+        let new_york = Reference {
+            epoch_ms: (days_from_civil(2027, 3, 10) * 24 * 60 + 15 * 60) * 60_000,
+            offset_minutes: -300,
+        };
+        assert_eq!(
+            resolve("Call on 16 March at 9:00?", new_york).map(|w| w.epoch_ms),
+            Some(utc(2027, 3, 16, 13, 0))
+        );
+        assert_eq!(sunday_of(2027, 3, 0), days_from_civil(2027, 3, 28));
+        assert_eq!(sunday_of(2027, 11, 1), days_from_civil(2027, 11, 7));
     }
 
     #[test]

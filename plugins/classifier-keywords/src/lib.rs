@@ -5,7 +5,7 @@
 //! The logic lives in `classifier-keywords-core` so the host can benchmark
 //! the same code natively.
 
-use classifier_keywords_core::{Analysis, Email, Part, Signature, reply, when};
+use classifier_keywords_core::{Analysis, Email, Part, Signature, when};
 use mailroom_plugin_sdk::prelude::*;
 
 pub struct KeywordClassifier;
@@ -18,8 +18,9 @@ impl Plugin for KeywordClassifier {
             PluginKind::Classifier,
         )
         .description(
-            "Sentiment, intent (request, question, complaint, meeting, purchase, unsubscribe), \
-                 a short summary, the sender's signature and topic tags, from English keywords",
+            "Sentiment, intent (request, question, complaint, meeting, thanks, other) from a \
+                 learned model, a short summary, the sender's signature, a meeting's time and \
+                 topic tags, in English",
         )
     }
 }
@@ -44,6 +45,10 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
         .then(|| meeting_start(message))
         .flatten();
     let activities = if analysis.intent.label == "meeting" {
+        let details = classifier_keywords_core::meeting_details(&Email {
+            subject: &message.subject,
+            text_body: &message.text_body,
+        });
         vec![Activity {
             kind: ActivityKind::Meeting,
             title: match message.base_subject() {
@@ -51,8 +56,8 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
                 subject => subject.to_string(),
             },
             starts_at: meeting_time.as_ref().map(|(w, _)| w.epoch_ms),
-            duration_minutes: None,
-            location: None,
+            duration_minutes: details.duration_minutes,
+            location: details.location,
             participants: sender.iter().cloned().collect(),
         }]
     } else {
@@ -91,18 +96,25 @@ pub fn to_classification(message: &Message, analysis: Analysis) -> Classificatio
 /// The meeting's start written in the subject or the sender's own text,
 /// resolved against the Date header (its time and UTC offset).
 fn meeting_start(message: &Message) -> Option<(when::When, TextSource)> {
-    let reference = when::Reference {
+    let sent = when::Reference {
         epoch_ms: message.date?,
         offset_minutes: message
             .header("Date")
             .and_then(when::header_offset_minutes)
             .unwrap_or(0),
     };
-    if let Some(w) = when::resolve(&message.subject, reference) {
-        return Some((w, TextSource::Subject));
-    }
-    let own = reply::own_text(&message.text_body).lines.join("\n");
-    when::resolve(&own, reference).map(|w| (w, TextSource::TextBody))
+    let email = Email {
+        subject: &message.subject,
+        text_body: &message.text_body,
+    };
+    classifier_keywords_core::meeting_start(&email, sent).map(|(w, in_subject)| {
+        let source = if in_subject {
+            TextSource::Subject
+        } else {
+            TextSource::TextBody
+        };
+        (w, source)
+    })
 }
 
 fn reason(r: classifier_keywords_core::Reason) -> Reason {
@@ -144,7 +156,9 @@ mod tests {
     fn meeting_time_from_the_subject_and_the_date_header() {
         let message = Message {
             subject: "Meeting Wed 12 Nov 15:00 UTC".into(),
-            text_body: "Hi, can we meet to go through the agenda?\n\nAnna\n".into(),
+            text_body: "Hi, can we meet to go through the agenda? 30 minutes on \
+                        https://meet.google.com/abc-defg-hij should do.\n\nAnna\n"
+                .into(),
             from: vec![Address::new(Some("Anna Berg"), "anna@example.se")],
             // Mon, 10 Nov 2025 09:00:00 +0100
             date: Some(1_762_761_600_000),
@@ -158,6 +172,11 @@ mod tests {
         assert_eq!(c.activities.len(), 1);
         // Wed, 12 Nov 2025 15:00:00 UTC
         assert_eq!(c.activities[0].starts_at, Some(1_762_959_600_000));
+        assert_eq!(c.activities[0].duration_minutes, Some(30));
+        assert_eq!(
+            c.activities[0].location.as_deref(),
+            Some("https://meet.google.com/abc-defg-hij")
+        );
         let reason = c
             .reasons
             .iter()

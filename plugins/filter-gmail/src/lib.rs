@@ -11,21 +11,45 @@
 //! Every rule carries its source: the format, the entry's `<id>` and the
 //! line and column where the `<entry>` starts. What Mailroom cannot represent
 //! becomes a warning located at `filter N` (1-based, in file order) with the
-//! same id and position. A filter whose criteria lost a part would match
-//! more mail than in Gmail, so it is imported *disabled* for the admin to
-//! review; a filter left with no action is skipped.
+//! same id and position ([`entry`] says which).
+//!
+//! The file is treated as hostile: refused by size before parsing
+//! ([`MAX_FILE_BYTES`]), refused when not UTF-8, when it has a DOCTYPE (so
+//! no entity is ever defined or expanded, internal or external), when it has
+//! no XML element or text outside the root (plain text, JSON), when the root
+//! is not an Atom `<feed>` or an entry's properties are not Gmail's
+//! `apps:property`, or when it is truncated or malformed — each with what
+//! was expected and, when there is one, the line and column.
 
-use mailroom_plugin_sdk::filter_importer::{ImportError, ImportWarning, ImportedRules};
+use filter_common::output::Output;
+use filter_common::{Positions, error, line_column};
+use mailroom_plugin_sdk::filter_importer::{FilterFormat, ImportError, ImportedRules};
 use mailroom_plugin_sdk::prelude::*;
 use mailroom_plugin_sdk::types::RuleSource;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
+use std::collections::HashMap;
 
+pub mod entry;
 pub mod query;
-use query::Scope;
 
 /// The format id this plugin handles.
 pub const FORMAT: &str = "gmail-xml";
+
+/// The largest file read: far above any real export (a filter is about
+/// 500 bytes; the contract allows 10,000 rules), checked before parsing.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The namespace of Gmail's export (Atom).
+pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+/// The namespace of its `<apps:property>` elements.
+pub const APPS_NS: &str = "http://schemas.google.com/apps/2006";
+
+/// What a Gmail export looks like, for errors.
+const EXPECTED: &str = "a Gmail filter export is an Atom feed, `<feed xmlns=\"http://www.w3.org/2005/Atom\" \
+     xmlns:apps=\"http://schemas.google.com/apps/2006\">`, with one `<entry>` per filter holding \
+     `<apps:property name=\"…\" value=\"…\"/>` elements (Gmail: Settings → Filters and Blocked \
+     Addresses → Export)";
 
 pub struct GmailFilters;
 
@@ -41,8 +65,8 @@ impl Plugin for GmailFilters {
 }
 
 impl FilterImporter for GmailFilters {
-    fn formats() -> Vec<mailroom_plugin_sdk::filter_importer::FilterFormat> {
-        vec![mailroom_plugin_sdk::filter_importer::FilterFormat {
+    fn formats() -> Vec<FilterFormat> {
+        vec![FilterFormat {
             id: FORMAT.to_string(),
             name: "Gmail filters (mailFilters.xml)".to_string(),
             extensions: vec!["xml".to_string()],
@@ -62,48 +86,57 @@ impl FilterImporter for GmailFilters {
 
 mailroom_plugin_sdk::export_filter_importer!(GmailFilters);
 
-fn error(message: String, at: Option<(u32, u32)>) -> ImportError {
-    ImportError {
-        message,
-        line: at.map(|a| a.0),
-        column: at.map(|a| a.1),
+/// The namespace declarations (`xmlns`, `xmlns:p`) of an element, by prefix
+/// (`""` for the default).
+fn namespaces(e: &BytesStart<'_>, into: &mut HashMap<String, String>) {
+    for attr in e.attributes().flatten() {
+        let key = attr.key.as_ref().to_string();
+        let prefix = match key.strip_prefix("xmlns") {
+            Some("") => "",
+            Some(rest) => match rest.strip_prefix(':') {
+                Some(p) => p,
+                None => continue,
+            },
+            None => continue,
+        };
+        if let Ok(value) = attr.normalized_value(XmlVersion::Implicit1_0) {
+            into.insert(prefix.to_string(), value.into_owned());
+        }
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (u32, u32) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    (line as u32, column as u32)
+/// The namespace an element's name is in, given the declarations in scope.
+fn namespace_of<'a>(e: &BytesStart<'_>, declared: &'a HashMap<String, String>) -> Option<&'a str> {
+    let prefix = e
+        .name()
+        .prefix()
+        .map(|p| p.as_ref().to_string())
+        .unwrap_or_default();
+    declared.get(&prefix).map(String::as_str)
 }
 
-/// Parses a Gmail export into rules.
+/// Parses a Gmail export into rules. An error says what was wrong and where; when the
+/// file looks like another format, it says which.
 pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
-    let text = std::str::from_utf8(data).map_err(|e| {
-        let valid = std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or("");
-        error(
-            "the file is not UTF-8 text".into(),
-            Some(line_column(valid, valid.len())),
-        )
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read(data).map_err(|e| filter_common::hint(e, data, FORMAT))
+}
+
+fn read(data: &[u8]) -> Result<ImportedRules, ImportError> {
+    let text = filter_common::text(data, MAX_FILE_BYTES, "a Gmail filter export")?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
 
-    let mut out = ImportedRules {
-        rules: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut out = Output::new();
+    // One position per entry: found in one pass over the file, not one each.
+    let positions = Positions::new(text);
     let mut stack: Vec<String> = Vec::new();
+    let mut declared: HashMap<String, String> = HashMap::new();
+    let mut seen_root = false;
     let mut entry: Option<Vec<(String, String)>> = None;
     // The open entry's position and `<id>`, for its rule's source.
     let mut entry_source = RuleSource::new(FORMAT);
     let mut entries = 0u32;
+    let mut properties = 0usize;
     loop {
         // Where this event starts: after the previous one and any white space.
         // quick-xml skips a byte-order mark on its own, so its position can
@@ -114,33 +147,78 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
             .get(previous.min(text.len())..)
             .and_then(|rest| rest.find(|c: char| !c.is_whitespace()))
             .map_or(previous, |skip| previous + skip);
+        let here = || Some(line_column(text, position));
         let event = reader.read_event().map_err(|e| {
             let at = line_column(text, reader.error_position() as usize);
             error(format!("malformed XML: {e}"), Some(at))
         })?;
         match event {
+            Event::DocType(_) => {
+                return Err(error(
+                    "a DOCTYPE is refused: a Gmail export has none, and no entity is ever expanded \
+                     (internal or external); remove it if this is a Gmail export",
+                    here(),
+                ));
+            }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if stack.is_empty() => {
+                let what = if seen_root { "after" } else { "before" };
+                return Err(error(
+                    format!(
+                        "not a Gmail filter export: text {what} the root element (is this XML?); {EXPECTED}"
+                    ),
+                    here(),
+                ));
+            }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let name = e.local_name().as_ref().to_string();
-                if stack.is_empty() && name != "feed" {
-                    return Err(error(
-                        format!(
-                            "not a Gmail filter export: the root element is <{name}>, not <feed>"
-                        ),
-                        Some(line_column(text, position)),
-                    ));
+                if stack.is_empty() {
+                    if seen_root {
+                        return Err(error(
+                            "a second root element: XML has one".to_string(),
+                            here(),
+                        ));
+                    }
+                    seen_root = true;
+                    namespaces(e, &mut declared);
+                    if name != "feed" {
+                        return Err(error(
+                            format!(
+                                "not a Gmail filter export: the root element is <{name}>, not <feed>; {EXPECTED}"
+                            ),
+                            here(),
+                        ));
+                    }
+                    if namespace_of(e, &declared) != Some(ATOM_NS) {
+                        return Err(error(
+                            format!(
+                                "not a Gmail filter export: <feed> is not in the Atom namespace; {EXPECTED}"
+                            ),
+                            here(),
+                        ));
+                    }
                 }
                 let in_feed = stack.len() == 1;
                 if in_feed && name == "entry" {
                     entry = Some(Vec::new());
-                    let (line, column) = line_column(text, position);
-                    entry_source = RuleSource::new(FORMAT).at(line, column);
+                    let at = positions.at(position);
+                    entry_source = RuleSource::new(FORMAT).at(at.line, at.column);
                 } else if name == "property"
                     && stack.last().is_some_and(|s| s == "entry")
                     && let Some(props) = entry.as_mut()
                 {
-                    props.push(
-                        property(e).map_err(|m| error(m, Some(line_column(text, position))))?,
-                    );
+                    let mut scope = declared.clone();
+                    namespaces(e, &mut scope);
+                    if namespace_of(e, &scope) != Some(APPS_NS) {
+                        return Err(error(
+                            format!(
+                                "not a Gmail filter export: <{}> is not Gmail's apps:property (namespace {APPS_NS}); {EXPECTED}",
+                                e.name().as_ref()
+                            ),
+                            here(),
+                        ));
+                    }
+                    properties += 1;
+                    props.push(property(e).map_err(|m| error(m, here()))?);
                 }
                 if matches!(event, Event::Start(_)) {
                     stack.push(name);
@@ -148,7 +226,7 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
                     // `<entry/>`: an empty filter.
                     entries += 1;
                     let props = entry.take().unwrap_or_default();
-                    finish_entry(entries, props, entry_source.clone(), &mut out);
+                    entry::finish(entries, props, entry_source.clone(), &mut out);
                 }
             }
             Event::Text(ref t) if stack.len() == 3 && stack[1] == "entry" && stack[2] == "id" => {
@@ -158,7 +236,7 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
             Event::End(_) if stack.pop().as_deref() == Some("entry") && stack.len() == 1 => {
                 entries += 1;
                 let props = entry.take().unwrap_or_default();
-                finish_entry(entries, props, entry_source.clone(), &mut out);
+                entry::finish(entries, props, entry_source.clone(), &mut out);
             }
             Event::Eof => {
                 if let Some(open) = stack.last() {
@@ -167,15 +245,30 @@ pub fn import(data: &[u8]) -> Result<ImportedRules, ImportError> {
                         Some(line_column(text, text.len())),
                     ));
                 }
-                if entries == 0 && out.rules.is_empty() && text.trim().is_empty() {
-                    return Err(error("the file is empty".into(), None));
+                if !seen_root {
+                    let message = if text.trim().is_empty() {
+                        "the file is empty".to_string()
+                    } else {
+                        format!(
+                            "not a Gmail filter export: the file has no XML element; {EXPECTED}"
+                        )
+                    };
+                    return Err(error(message, None));
+                }
+                if entries > 0 && properties == 0 {
+                    return Err(error(
+                        format!(
+                            "an Atom feed, but not a Gmail filter export: none of its {entries} entries has an <apps:property>; {EXPECTED}"
+                        ),
+                        None,
+                    ));
                 }
                 break;
             }
             _ => {}
         }
     }
-    Ok(out)
+    Ok(out.finish())
 }
 
 /// The `name` and `value` attributes of an `<apps:property>`.
@@ -197,141 +290,6 @@ fn property(e: &BytesStart<'_>) -> Result<(String, String), String> {
         Some(name) => Ok((name, value.unwrap_or_default())),
         None => Err("<apps:property> without a name".into()),
     }
-}
-
-/// Turns one entry's properties into a rule (or warnings).
-fn finish_entry(n: u32, props: Vec<(String, String)>, source: RuleSource, out: &mut ImportedRules) {
-    let location = format!("filter {n}");
-    let first_warning = out.warnings.len();
-    let rule_index = u32::try_from(out.rules.len()).ok();
-    let mut warn = |message: String| {
-        out.warnings.push(ImportWarning {
-            location: Some(location.clone()),
-            message,
-            line: source.line,
-            column: source.column,
-            filter_id: source.filter_id.clone(),
-            rule_index: None,
-        })
-    };
-    let get = |key: &str| {
-        props
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let mut conds = Vec::new();
-    let mut lost = Vec::new();
-    let mut criteria = Vec::new();
-    let mut actions = Vec::new();
-
-    for (key, value) in &props {
-        let value = value.as_str();
-        match key.as_str() {
-            "from" | "to" | "subject" | "hasTheWord" | "doesNotHaveTheWord" => {
-                let (scope, shown) = match key.as_str() {
-                    "from" => (Scope::Field(Field::From), format!("from:{value}")),
-                    // Gmail's `to` also finds the address in Cc.
-                    "to" => (Scope::Field(Field::Recipients), format!("to:{value}")),
-                    "subject" => (Scope::Field(Field::Subject), format!("subject:{value}")),
-                    "hasTheWord" => (Scope::Anywhere, value.to_string()),
-                    _ => (Scope::Anywhere, format!("-({value})")),
-                };
-                criteria.push(shown);
-                let parsed = query::parse(value, scope);
-                let cond = match key.as_str() {
-                    "doesNotHaveTheWord" => parsed.cond.map(Cond::not),
-                    _ => parsed.cond,
-                };
-                conds.extend(cond);
-                lost.extend(parsed.unsupported);
-            }
-            "hasAttachment" if value == "true" => {
-                criteria.push("has:attachment".into());
-                conds.push(Cond::test(Field::HasAttachment, MatchType::Exists, ""));
-            }
-            "size" => match value.parse::<u64>() {
-                Ok(amount) => {
-                    let factor: u64 = match get("sizeUnit") {
-                        Some("s_smb") => 1024 * 1024,
-                        Some("s_skb") => 1024,
-                        _ => 1,
-                    };
-                    let (mt, word) = match get("sizeOperator") {
-                        Some("s_ss") => (MatchType::LessThan, "smaller"),
-                        _ => (MatchType::GreaterThan, "larger"),
-                    };
-                    let bytes = amount.saturating_mul(factor);
-                    criteria.push(format!("{word}:{bytes}"));
-                    conds.push(Cond::test(Field::Size, mt, bytes.to_string()));
-                }
-                Err(_) => lost.push(format!("size `{value}`")),
-            },
-            // Read with `size`; newer exports add them to every entry. Chats
-            // are not mail, so there is nothing to exclude.
-            "sizeOperator" | "sizeUnit" | "excludeChats" | "hasAttachment" => {}
-            "label" => actions.push(Action::AddLabel(value.to_string())),
-            "forwardTo" => actions.push(Action::Forward(value.to_string())),
-            "shouldArchive" | "shouldMarkAsRead" | "shouldStar" | "shouldTrash"
-            | "shouldNeverSpam" => {
-                if value == "true" {
-                    actions.push(match key.as_str() {
-                        "shouldArchive" => Action::Archive,
-                        "shouldMarkAsRead" => Action::MarkRead,
-                        "shouldStar" => Action::Star,
-                        "shouldTrash" => Action::Trash,
-                        _ => Action::NeverSpam,
-                    });
-                }
-            }
-            "shouldAlwaysMarkAsImportant" | "shouldNeverMarkAsImportant" => warn(format!(
-                "`{key}`: Gmail's importance markers have no Mailroom equivalent; left out"
-            )),
-            "smartLabelToApply" => warn(format!(
-                "`smartLabelToApply` ({value}): Gmail categories have no Mailroom equivalent; left out"
-            )),
-            other => warn(format!("property `{other}` is not supported; left out")),
-        }
-    }
-
-    if actions.is_empty() {
-        warn("no action Mailroom supports; filter skipped".into());
-        return;
-    }
-    let mut rule = RuleBuilder::new(rule_name(n, &criteria)).source(source.clone());
-    for cond in conds.iter().cloned() {
-        rule = rule.condition(cond);
-    }
-    for action in actions {
-        rule = rule.then(action);
-    }
-    if !lost.is_empty() {
-        warn(format!(
-            "criteria not supported: {}; the rule would match more mail than in Gmail, so it is imported disabled",
-            lost.join(", ")
-        ));
-        rule = rule.disabled();
-    } else if conds.is_empty() {
-        warn("no criteria: the rule would match every message, so it is imported disabled".into());
-        rule = rule.disabled();
-    }
-    out.rules.push(rule.build());
-    for warning in &mut out.warnings[first_warning..] {
-        warning.rule_index = rule_index;
-    }
-}
-
-/// `Gmail filter 3: from:alice@example.com subject:"hi"`, at most 100 characters.
-fn rule_name(n: u32, criteria: &[String]) -> String {
-    let mut name = format!("Gmail filter {n}");
-    if !criteria.is_empty() {
-        name.push_str(": ");
-        name.push_str(&criteria.join(" "));
-    }
-    if name.chars().count() > 100 {
-        name = name.chars().take(99).collect::<String>() + "…";
-    }
-    name
 }
 
 #[cfg(test)]

@@ -1,17 +1,30 @@
 //! Gmail's search syntax, as used in the `from`, `to`, `subject`,
 //! `hasTheWord` and `doesNotHaveTheWord` properties, turned into a [`Cond`].
 //!
-//! Supported: words and `"quoted phrases"`, implicit AND, `OR` (and `|`),
-//! `-` negation, `( … )` grouping, `{ … }` (any of), and the operators
-//! `from:` `to:` `cc:` `bcc:` `deliveredto:` `replyto:` `subject:` `list:`
-//! `filename:` `has:attachment` `larger:` `smaller:` `size:`, each taking a
-//! word, a phrase or a group (`list:{a b}`). As in Gmail, `OR` binds tighter
-//! than the implicit AND: `a b OR c` is `a AND (b OR c)`.
+//! Every operator Gmail documents (support.google.com/mail/answer/7190) is
+//! either a condition or reported in [`Parsed::unsupported`] by name:
 //!
-//! Anything else (`is:`, `label:`, `in:`, `category:`, dates…) cannot be
-//! expressed in Mailroom's rule model; it is reported in
-//! [`Parsed::unsupported`] and left out, and the caller must not run the
-//! resulting rule blindly since it is broader than the original.
+//! - words and `"quoted phrases"`, implicit AND, `OR` (and `|`), `-`
+//!   negation, `( … )` grouping, `{ … }` (any of); as in Gmail, `OR` binds
+//!   tighter than the implicit AND: `a b OR c` is `a AND (b OR c)`;
+//! - `from:` `to:` `cc:` `bcc:` `replyto:` `subject:` `filename:` `list:`
+//!   `deliveredto:` (the envelope recipient) `rfc822msgid:` (the
+//!   `Message-ID` header) `larger:` `smaller:` `size:` `has:attachment`,
+//!   each taking a word, a phrase or a group (`list:{a b}`);
+//! - `has:drive`, `has:document`, `has:spreadsheet`, `has:presentation`,
+//!   `has:youtube`: a link to it in the body (`drive.google.com`,
+//!   `docs.google.com/document` …, `youtube.com/`, `youtu.be/`), which is
+//!   how such mail reaches a non-Gmail mailbox;
+//! - `+word` (this word exactly, not a variant) and `a AROUND n b` (within
+//!   `n` words, either order; in quotes, in that order): a regular
+//!   expression with word boundaries;
+//! - not expressible, hence reported: `is:` `in:` `label:` `category:` and
+//!   the other `has:` values (stars, `userlabels`, `nouserlabels`: state in
+//!   the Gmail mailbox), `after:` `before:` `older:` `newer:`
+//!   `older_than:` `newer_than:` (time relative to the search).
+//!
+//! A filter with a reported part must not run blindly, since it is broader
+//! than the original: the caller imports it disabled.
 
 use mailroom_plugin_sdk::rules::Cond;
 use mailroom_plugin_sdk::types::{Field, MatchType};
@@ -28,8 +41,10 @@ pub enum Scope {
     /// `larger:` / `size:` and `smaller:`.
     Larger,
     Smaller,
-    /// `has:` — only `has:attachment` can be expressed.
+    /// `has:` — attachments and links to Google documents.
     Has,
+    /// `rfc822msgid:` — the Message-ID header.
+    MessageId,
     /// An operator Mailroom cannot express; the name is kept for the warning.
     Unsupported(&'static str),
 }
@@ -148,6 +163,9 @@ impl Parser {
 
     /// One item of an implicit AND: unary (`OR` unary)*.
     fn and_item(&mut self, scope: Scope) -> Option<Cond> {
+        if let Some(near) = self.around(scope) {
+            return near;
+        }
         let mut alternatives = vec![self.unary(scope)];
         while self.peek() == Some(&Tok::Or) {
             self.pos += 1;
@@ -156,6 +174,60 @@ impl Parser {
         // An OR with a part that cannot be expressed cannot be expressed.
         let all: Option<Vec<Cond>> = alternatives.into_iter().collect();
         all.map(Cond::any)
+    }
+
+    /// `a AROUND n b` at the cursor, if that is what is there: words within
+    /// `n` of each other, in either order. `None` when it is not; `Some(None)`
+    /// when it is but cannot be expressed.
+    fn around(&mut self, scope: Scope) -> Option<Option<Cond>> {
+        let (Some(Tok::Word(a)), Some(Tok::Word(op)), Some(Tok::Word(n))) = (
+            self.tokens.get(self.pos),
+            self.tokens.get(self.pos + 1),
+            self.tokens.get(self.pos + 2),
+        ) else {
+            return None;
+        };
+        if op != "AROUND" {
+            return None;
+        }
+        let (a, n) = (a.clone(), n.clone());
+        self.pos += 3;
+        let b = match self.next() {
+            Some(Tok::Word(b)) | Some(Tok::Phrase(b)) => b,
+            _ => {
+                self.unsupported.push(format!("{a} AROUND {n}"));
+                return Some(None);
+            }
+        };
+        let Ok(n) = n.parse::<u32>() else {
+            self.unsupported.push(format!("{a} AROUND {n} {b}"));
+            return Some(None);
+        };
+        Some(self.near(scope, &a, n, &b, false))
+    }
+
+    /// `a` within `n` words before `b` (or after it, unless `ordered`).
+    fn near(&mut self, scope: Scope, a: &str, n: u32, b: &str, ordered: bool) -> Option<Cond> {
+        let fields: &[Field] = match scope {
+            Scope::Field(f) => &[f][..],
+            Scope::Anywhere => &[Field::Subject, Field::Body],
+            _ => {
+                self.unsupported.push(format!("{a} AROUND {n} {b}"));
+                return None;
+            }
+        };
+        let (a, b) = (regex::escape(a), regex::escape(b));
+        let gap = format!(r"(?:\s+\S+){{0,{n}}}\s+");
+        let mut pattern = format!(r"\b{a}\b{gap}\b{b}\b");
+        if !ordered {
+            pattern = format!(r"{pattern}|\b{b}\b{gap}\b{a}\b");
+        }
+        Some(Cond::any(
+            fields
+                .iter()
+                .map(|f| Cond::test(*f, MatchType::Regex, pattern.clone()))
+                .collect(),
+        ))
     }
 
     fn unary(&mut self, scope: Scope) -> Option<Cond> {
@@ -204,7 +276,10 @@ impl Parser {
                 self.unsupported.push("malformed search expression".into());
                 None
             }
-            Tok::Phrase(p) => self.term(scope, &p),
+            Tok::Phrase(p) => match quoted_around(&p) {
+                Some((a, n, b)) => self.near(scope, a, n, b, true),
+                None => self.term(scope, &p),
+            },
             Tok::Word(w) => match w.split_once(':') {
                 Some((op, value)) if operator(op).is_some() => {
                     let inner = operator(op).unwrap_or(scope);
@@ -220,13 +295,16 @@ impl Parser {
     }
 
     fn term(&mut self, scope: Scope, value: &str) -> Option<Cond> {
+        let exact = value.len() > 1 && value.starts_with('+');
         let text = |field| {
-            let mt = if value.contains(['*', '?']) {
-                MatchType::Matches
+            if exact {
+                let word = regex::escape(&value[1..]);
+                Cond::test(field, MatchType::Regex, format!(r"\b{word}\b"))
+            } else if value.contains(['*', '?']) {
+                Cond::test(field, MatchType::Matches, value)
             } else {
-                MatchType::Contains
-            };
-            Cond::test(field, mt, value)
+                Cond::test(field, MatchType::Contains, value)
+            }
         };
         match scope {
             Scope::Field(field) => Some(text(field)),
@@ -246,13 +324,33 @@ impl Parser {
                     None
                 }
             },
-            Scope::Has if value.eq_ignore_ascii_case("attachment") => {
-                Some(Cond::test(Field::HasAttachment, MatchType::Exists, ""))
-            }
             Scope::Has => {
-                self.unsupported.push(format!("has:{value}"));
-                None
+                let links = |hosts: &[&str]| {
+                    Cond::any(
+                        hosts
+                            .iter()
+                            .map(|h| Cond::test(Field::Body, MatchType::Contains, *h))
+                            .collect(),
+                    )
+                };
+                match value.to_ascii_lowercase().as_str() {
+                    "attachment" => Some(Cond::test(Field::HasAttachment, MatchType::Exists, "")),
+                    "drive" => Some(links(&["drive.google.com/", "docs.google.com/"])),
+                    "document" => Some(links(&["docs.google.com/document/"])),
+                    "spreadsheet" => Some(links(&["docs.google.com/spreadsheets/"])),
+                    "presentation" => Some(links(&["docs.google.com/presentation/"])),
+                    "youtube" => Some(links(&["youtube.com/", "youtu.be/"])),
+                    _ => {
+                        self.unsupported.push(format!("has:{value}"));
+                        None
+                    }
+                }
             }
+            Scope::MessageId => Some(Cond::header(
+                "Message-ID",
+                MatchType::Contains,
+                value.trim_start_matches('<').trim_end_matches('>'),
+            )),
             Scope::Unsupported(op) => {
                 self.unsupported.push(format!("{op}:{value}"));
                 None
@@ -279,16 +377,25 @@ fn operator(op: &str) -> Option<Scope> {
         "in" => Scope::Unsupported("in"),
         "label" => Scope::Unsupported("label"),
         "category" => Scope::Unsupported("category"),
-        "deliveredto" => Scope::Unsupported("deliveredto"),
+        "deliveredto" => Scope::Field(Field::EnvelopeTo),
         "after" => Scope::Unsupported("after"),
         "before" => Scope::Unsupported("before"),
         "older" => Scope::Unsupported("older"),
         "newer" => Scope::Unsupported("newer"),
         "older_than" => Scope::Unsupported("older_than"),
         "newer_than" => Scope::Unsupported("newer_than"),
-        "rfc822msgid" => Scope::Unsupported("rfc822msgid"),
+        "rfc822msgid" => Scope::MessageId,
         _ => return None,
     })
+}
+
+/// `"a AROUND n b"` inside quotes: (a, n, b).
+fn quoted_around(phrase: &str) -> Option<(&str, u32, &str)> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    match words.as_slice() {
+        [a, "AROUND", n, b] => Some((a, n.parse().ok()?, b)),
+        _ => None,
+    }
 }
 
 /// `10M`, `100K`, `2000`, `5MB` → bytes (binary units, as Gmail uses).
@@ -391,6 +498,100 @@ mod tests {
                 Cond::test(Field::HasAttachment, MatchType::Exists, ""),
             ]))
         );
+    }
+
+    #[test]
+    fn every_documented_operator_is_a_condition_or_reported() {
+        let conds = [
+            (
+                "deliveredto:me@example.com",
+                Cond::test(Field::EnvelopeTo, MatchType::Contains, "me@example.com"),
+            ),
+            (
+                "rfc822msgid:<abc@mail.example.com>",
+                Cond::header("Message-ID", MatchType::Contains, "abc@mail.example.com"),
+            ),
+            (
+                "has:youtube",
+                Cond::any(vec![
+                    Cond::test(Field::Body, MatchType::Contains, "youtube.com/"),
+                    Cond::test(Field::Body, MatchType::Contains, "youtu.be/"),
+                ]),
+            ),
+            (
+                "has:spreadsheet",
+                Cond::test(
+                    Field::Body,
+                    MatchType::Contains,
+                    "docs.google.com/spreadsheets/",
+                ),
+            ),
+            (
+                "filename:pdf",
+                Cond::test(Field::AttachmentName, MatchType::Contains, "pdf"),
+            ),
+            ("bcc:boss", t(Field::Bcc, "boss")),
+            (
+                "+unicorn",
+                Cond::any(vec![
+                    Cond::test(Field::Subject, MatchType::Regex, r"\bunicorn\b"),
+                    Cond::test(Field::Body, MatchType::Regex, r"\bunicorn\b"),
+                ]),
+            ),
+            (
+                "subject:(dinner movie)",
+                Cond::all(vec![
+                    t(Field::Subject, "dinner"),
+                    t(Field::Subject, "movie"),
+                ]),
+            ),
+        ];
+        for (query, expected) in conds {
+            let p = parse(query, Scope::Anywhere);
+            assert_eq!(p.cond, Some(expected), "{query}");
+            assert!(p.unsupported.is_empty(), "{query}: {:?}", p.unsupported);
+        }
+        for query in [
+            "is:unread",
+            "is:starred",
+            "in:anywhere",
+            "label:work",
+            "category:promotions",
+            "has:yellow-star",
+            "has:userlabels",
+            "has:nouserlabels",
+            "after:2004/04/16",
+            "before:2004/04/18",
+            "older:2004/04/16",
+            "newer:2004/04/16",
+            "older_than:1y",
+            "newer_than:2d",
+        ] {
+            let p = parse(query, Scope::Anywhere);
+            assert_eq!(p.cond, None, "{query}");
+            assert_eq!(p.unsupported, [query], "{query}");
+        }
+    }
+
+    #[test]
+    fn around_is_a_pattern_within_n_words() {
+        let p = parse("holiday AROUND 10 vacation", Scope::Field(Field::Subject));
+        let expected = r"\bholiday\b(?:\s+\S+){0,10}\s+\bvacation\b|\bvacation\b(?:\s+\S+){0,10}\s+\bholiday\b";
+        assert_eq!(
+            p.cond,
+            Some(Cond::test(Field::Subject, MatchType::Regex, expected))
+        );
+        let p = parse("\"secret AROUND 25 birthday\"", Scope::Field(Field::Body));
+        assert_eq!(
+            p.cond,
+            Some(Cond::test(
+                Field::Body,
+                MatchType::Regex,
+                r"\bsecret\b(?:\s+\S+){0,25}\s+\bbirthday\b"
+            ))
+        );
+        let p = parse("a AROUND many b", Scope::Anywhere);
+        assert_eq!(p.unsupported, ["a AROUND many b"]);
     }
 
     #[test]

@@ -238,3 +238,223 @@ fn two_byte_order_marks_read_like_one() {
         }
     }
 }
+
+fn refused(input: &[u8]) -> ImportError {
+    match import(input) {
+        Ok(out) => panic!(
+            "{:?} imported: {out:?}",
+            String::from_utf8_lossy(&input[..input.len().min(80)])
+        ),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn files_that_are_not_gmail_exports_say_what_was_expected() {
+    let trailing = format!("{HEAD}</feed>\ntrailing words");
+    let second = format!("{HEAD}</feed><feed/>");
+    type Case<'a> = (&'a [u8], &'a str, Option<(u32, u32)>);
+    let cases: &[Case<'_>] = &[
+        (b"", "the file is empty", None),
+        (b"from:alice@example.com\nlabel: work\n", "text before the root element", Some((1, 1))),
+        (b"{\"filters\": [{\"from\": \"a@b.c\"}]}", "text before the root element", Some((1, 1))),
+        (b"<!-- nothing but a comment -->", "has no XML element", None),
+        (b"<feed><entry/></feed>", "not in the Atom namespace", Some((1, 1))),
+        (
+            b"<feed xmlns='http://www.w3.org/2005/Atom'><entry><title>A blog post</title></entry></feed>",
+            "none of its 1 entries has an <apps:property>",
+            None,
+        ),
+        (
+            b"<feed xmlns='http://www.w3.org/2005/Atom' xmlns:x='urn:other'>\n<entry><x:property name='from' value='a'/></entry></feed>",
+            "<x:property> is not Gmail's apps:property",
+            Some((2, 8)),
+        ),
+        (trailing.as_bytes(), "text after the root element", Some((2, 1))),
+        (second.as_bytes(), "a second root element", None),
+    ];
+    for (input, expected, at) in cases {
+        let e = refused(input);
+        assert!(
+            e.message.contains(expected),
+            "{}: {}",
+            String::from_utf8_lossy(input),
+            e.message
+        );
+        if let Some(at) = at {
+            assert_eq!(
+                (e.line, e.column),
+                (Some(at.0), Some(at.1)),
+                "{}",
+                e.message
+            );
+        }
+        if !expected.contains("empty") && !expected.contains("second") {
+            assert!(
+                e.message.contains("Settings → Filters"),
+                "names what is expected: {}",
+                e.message
+            );
+        }
+    }
+    // A Gmail export with no filters is still one: nothing to import.
+    let out = import(format!("{HEAD}</feed>").as_bytes()).unwrap();
+    assert!(out.rules.is_empty() && out.warnings.is_empty());
+}
+
+#[test]
+fn entities_are_never_expanded() {
+    let laughs = format!(
+        "<?xml version='1.0'?>\n<!DOCTYPE feed [\n <!ENTITY lol 'lol'>\n{}]>\n{HEAD}<entry><apps:property name='from' value='&lol9;'/><apps:property name='label' value='x'/></entry></feed>",
+        (1..10)
+            .map(|i| format!(
+                " <!ENTITY lol{i} '{}'>\n",
+                format!(
+                    "&lol{};",
+                    if i == 1 {
+                        String::new()
+                    } else {
+                        (i - 1).to_string()
+                    }
+                )
+                .repeat(10)
+            ))
+            .collect::<String>()
+    );
+    let e = refused(laughs.as_bytes());
+    assert!(e.message.contains("DOCTYPE is refused"), "{}", e.message);
+    assert_eq!((e.line, e.column), (Some(2), Some(1)));
+
+    let external = format!(
+        "<?xml version='1.0'?>\n<!DOCTYPE feed [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]>\n{HEAD}<entry><apps:property name='from' value='&xxe;'/></entry></feed>"
+    );
+    assert!(
+        refused(external.as_bytes())
+            .message
+            .contains("DOCTYPE is refused")
+    );
+
+    // An entity used without being declared is an error at its element, not text.
+    let undeclared = format!(
+        "{HEAD}\n<entry><apps:property name='from' value='&xxe;'/><apps:property name='label' value='x'/></entry></feed>"
+    );
+    let e = refused(undeclared.as_bytes());
+    assert!(
+        e.message.contains("malformed attribute value"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn large_truncated_and_binary_files_are_refused_without_a_trap() {
+    let mut big = HEAD.as_bytes().to_vec();
+    big.resize(50 * 1024 * 1024, b' ');
+    let e = refused(&big);
+    assert!(
+        e.message.contains("52428800 bytes") && e.message.contains("may be at most"),
+        "{}",
+        e.message
+    );
+
+    let whole = feed(&[&[("from", "a@b.c"), ("label", "x")]]);
+    for cut in [whole.len() / 3, whole.len() / 2, whole.len() - 8] {
+        let e = refused(&whole.as_bytes()[..cut]);
+        assert!(e.line.is_some(), "cut at {cut}: {e:?}");
+    }
+
+    // Binary garbage, from a fixed seed: never a trap, always an error.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let garbage: Vec<u8> = (0..65_536)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    assert!(refused(&garbage).message.contains("not UTF-8"));
+    let ascii: Vec<u8> = garbage.iter().map(|b| b % 95 + 32).collect();
+    let _ = import(&ascii).unwrap_err();
+}
+
+#[test]
+fn patterns_the_engine_would_refuse_are_left_out_with_a_warning() {
+    let xml = feed(&[
+        &[("hasTheWord", &"?".repeat(3000)), ("label", "wild")],
+        &[("hasTheWord", "a AROUND 100000 b"), ("label", "far")],
+        &[("from", "fine@example.com"), ("label", "ok")],
+    ]);
+    let out = import(xml.as_bytes()).unwrap();
+    assert_eq!(out.rules.len(), 1, "{:?}", out.rules);
+    assert_eq!(out.rules[0].actions, vec![Action::AddLabel("ok".into())]);
+    for filter in ["filter 1", "filter 2"] {
+        let w = out
+            .warnings
+            .iter()
+            .find(|w| w.location.as_deref() == Some(filter))
+            .unwrap_or_else(|| panic!("a warning for {filter}: {:?}", out.warnings));
+        assert!(w.message.contains("would refuse"), "{}", w.message);
+        assert_eq!(w.rule_index, None);
+    }
+}
+
+#[test]
+fn operators_that_cannot_be_expressed_name_the_filter_and_the_operator() {
+    let xml = feed(&[&[
+        ("hasTheWord", "is:unread label:work older_than:2d from:boss"),
+        ("label", "later"),
+    ]]);
+    let out = import(xml.as_bytes()).unwrap();
+    assert!(!out.rules[0].enabled);
+    assert_eq!(
+        Cond::from_nodes(&out.rules[0].conditions).unwrap(),
+        Cond::test(Field::From, MatchType::Contains, "boss")
+    );
+    let w = &out.warnings[0];
+    assert_eq!(w.location.as_deref(), Some("filter 1"));
+    assert_eq!(w.rule_index, Some(0));
+    for op in ["is:unread", "label:work", "older_than:2d"] {
+        assert!(w.message.contains(op), "{}", w.message);
+    }
+}
+
+#[test]
+fn a_file_of_another_format_is_named() {
+    let e = refused(
+        b"require \"fileinto\";\nif header :contains \"subject\" \"x\" { fileinto \"X\"; }",
+    );
+    assert!(
+        e.message
+            .ends_with("(this looks like a Sieve script: import it as `sieve`)"),
+        "{}",
+        e.message
+    );
+    let e = refused(b"{\"format\": \"zoho-mail-filters\", \"version\": 1, \"filters\": []}");
+    assert!(
+        e.message.contains("import it as `zoho-json`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_large_export_imports_in_linear_time_up_to_the_rule_limit() {
+    let started = std::time::Instant::now();
+    let entries: Vec<[(&str, &str); 2]> = (0..12_000)
+        .map(|_| [("from", "a@b.c"), ("label", "x")])
+        .collect();
+    let refs: Vec<&[(&str, &str)]> = entries.iter().map(|e| &e[..]).collect();
+    let xml = feed(&refs);
+    let out = import(xml.as_bytes()).unwrap();
+    assert_eq!(out.rules.len(), 10_000);
+    let w = out.warnings.last().unwrap();
+    assert!(w.message.contains("more than 10000 rules"), "{}", w.message);
+    assert_eq!(w.location.as_deref(), Some("filter 10001"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

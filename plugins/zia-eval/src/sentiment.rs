@@ -7,8 +7,9 @@
 
 use crate::EvalError;
 use crate::data::{data_dir, read};
+use crate::labelled::{LabelledMail, SENTIMENTS};
 use crate::metrics::macro_f1;
-use classifier_keywords_core::{Email, classify, vader};
+use classifier_keywords_core::{Email, classify, reply, signature, vader};
 
 const LABELS: [&str; 3] = ["positive", "negative", "neutral"];
 
@@ -68,4 +69,33 @@ pub fn evaluate() -> Result<SentimentScores, EvalError> {
         mailroom: macro_f1(&mailroom, &LABELS),
         vader: macro_f1(&baseline, &LABELS),
     })
+}
+
+/// Sentiment of whole mails, the test part of the labelled set: the
+/// classifier's label against VADER's on the same text the classifier
+/// reads (the sender's own text without signature).
+pub fn evaluate_mail(test: &[LabelledMail]) -> SentimentScores {
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for mail in test {
+        let label = classify(&Email {
+            subject: &mail.subject,
+            text_body: &mail.text_body,
+        })
+        .sentiment
+        .label;
+        ours.push((label, mail.sentiment.as_str()));
+        let lines = reply::own_text(&mail.text_body).lines;
+        let end = signature::split(&lines).map_or(lines.len(), |(at, _)| at);
+        theirs.push((
+            vader_label(&lines[..end].join("\n")),
+            mail.sentiment.as_str(),
+        ));
+    }
+    let ours: Vec<(&str, &str)> = ours.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    SentimentScores {
+        sentences: test.len(),
+        mailroom: macro_f1(&ours, &SENTIMENTS),
+        vader: macro_f1(&theirs, &SENTIMENTS),
+    }
 }

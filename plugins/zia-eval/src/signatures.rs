@@ -10,7 +10,7 @@
 use crate::EvalError;
 use crate::data::{data_dir, files, read};
 use crate::metrics::Confusion;
-use classifier_keywords_core::{reply, signature};
+use classifier_keywords_core::{Signature, reply, signature};
 
 const MARK: &str = "#sig#";
 
@@ -44,19 +44,24 @@ pub fn evaluate() -> Result<SignatureScores, EvalError> {
 }
 
 fn score_message(raw: &str, scores: &mut SignatureScores) {
-    scores.messages += 1;
     let truth: Vec<String> = raw
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix(MARK))
         .map(|l| l.trim().to_string())
         .filter(|l| !l.is_empty())
         .collect();
-    let body = raw.replace(MARK, "");
-    let own = reply::own_text(&body).lines;
+    score_lines(&truth, &raw.replace(MARK, ""), scores);
+}
+
+/// Scores the signature the classifier finds in `body` against the true
+/// signature lines; returns its card.
+pub fn score_lines(truth: &[String], body: &str, scores: &mut SignatureScores) -> Signature {
+    scores.messages += 1;
+    let own = reply::own_text(body).lines;
     let block: Vec<String> = signature::split(&own)
         .map(|(_, block)| block)
         .unwrap_or_default();
-    let mut unmatched = truth.clone();
+    let mut unmatched = truth.to_vec();
     for line in &block {
         match unmatched.iter().position(|t| t == line.trim()) {
             Some(k) => {
@@ -71,7 +76,7 @@ fn score_message(raw: &str, scores: &mut SignatureScores) {
     }
     let card = signature::parse(&block);
     if card.is_empty() {
-        return;
+        return card;
     }
     scores.cards += 1;
     // Spacing differs between a line and the card's field ("Barry  Lee").
@@ -87,4 +92,5 @@ fn score_message(raw: &str, scores: &mut SignatureScores) {
     if !facts.iter().any(|f| truth_text.contains(&squash(f))) {
         scores.wrong_person += 1;
     }
+    card
 }
