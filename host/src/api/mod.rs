@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod import;
+pub mod mbox_export;
 pub mod messages;
 pub mod metrics;
 pub mod new_account;
@@ -23,6 +24,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
+pub mod related;
 pub mod request_head;
 pub mod send;
 pub mod tokens;
@@ -124,6 +126,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(account_sync::routes())
         .merge(account_folders::routes())
+        .merge(mbox_export::routes())
         .merge(providers::routes())
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
