@@ -6,6 +6,7 @@
 //! call the store or the plugin registry, and map errors with [`ApiError`].
 //! One file per resource.
 
+pub mod account_deactivation;
 pub mod account_folders;
 pub mod account_sync;
 pub mod accounts;
@@ -126,6 +127,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(account_sync::routes())
         .merge(account_folders::routes())
+        .merge(account_deactivation::routes())
         .merge(mbox_export::routes())
         .merge(providers::routes())
         .merge(contacts::routes(settings.limits.import_bytes))

@@ -2,6 +2,7 @@
 //! on SQLite and, for the key ones, on PostgreSQL; and the demo binary.
 //! Module names start with `api_` so `cargo test api` selects them.
 
+mod api_account_deactivation;
 mod api_account_sync;
 mod api_accounts;
 mod api_auth;

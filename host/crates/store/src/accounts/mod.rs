@@ -1,15 +1,18 @@
 //! Mail accounts: the connected mailboxes of an org. This file holds the
 //! types and their validation; `repo` the CRUD, `credentials` the sealed
-//! secrets, `sync_state` status, sync and push leases and learned settings.
+//! secrets, `sync_state` status, sync and push leases and learned settings,
+//! `deactivation` turning the integration off (retaining or deleting mail).
 //!
 //! [`Account`] never carries a secret (only whether one is set), so it can
 //! be serialised into API responses as is.
 
 mod credentials;
+mod deactivation;
 mod repo;
 mod sync_state;
 
 pub use credentials::{AccountSecrets, Credentials};
+pub use deactivation::{DeactivationMode, DeactivationReport};
 pub(crate) use repo::visible_to_sql;
 pub(crate) use sync_state::LeaseScope;
 pub use sync_state::{AccountLease, SyncLease, SyncStop};

@@ -57,10 +57,12 @@ impl SyncStop {
     }
 }
 
-/// Whose leases [`Store::drop_leases`] drops: every account of an owner.
+/// Whose leases [`Store::drop_leases`] drops: every account of an owner,
+/// or one account.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum LeaseScope {
     Owner,
+    Account,
 }
 
 /// The condition under which `mail_accounts` may be synced: the account is
@@ -233,6 +235,7 @@ impl Store {
     ) -> StoreResult<()> {
         let column = match column {
             LeaseScope::Owner => "owner_id",
+            LeaseScope::Account => "id",
         };
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE mail_accounts SET lease_owner = NULL, lease_expires_at = NULL, \
