@@ -66,7 +66,14 @@ pub async fn deactivate_account(
         "rules_removed": report.rules_removed,
         "messages_removed": report.messages_removed,
     });
-    super::audit::record(&state, &p, "account.deactivate", account.id.as_str(), detail).await;
+    super::audit::record(
+        &state,
+        &p,
+        "account.deactivate",
+        account.id.as_str(),
+        detail,
+    )
+    .await;
     Ok(Json(report))
 }
 

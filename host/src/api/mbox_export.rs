@@ -88,7 +88,13 @@ fn mbox_response(state: &AppState, p: &Principal, filter: MessageFilter, name: &
     });
     let file = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect::<String>();
     (
         [

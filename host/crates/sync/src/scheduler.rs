@@ -441,7 +441,11 @@ impl SyncScheduler {
     }
 
     fn stop_signal(&self, account: &AccountId) -> Arc<Notify> {
-        self.stops.lock().entry(account.clone()).or_default().clone()
+        self.stops
+            .lock()
+            .entry(account.clone())
+            .or_default()
+            .clone()
     }
 
     /// The most IMAP connections the account had open at once on this

@@ -16,7 +16,10 @@ async fn id_of(w: &World, token: &str, account: &AccountId, subject: &str) -> St
     let (status, page) = w
         .api(
             Method::GET,
-            &format!("/v1/messages?account={account}&text={}", subject.replace(' ', "%20")),
+            &format!(
+                "/v1/messages?account={account}&text={}",
+                subject.replace(' ', "%20")
+            ),
             token,
             None,
         )
@@ -62,8 +65,11 @@ async fn retain_keeps_everything_and_reconnecting_downloads_nothing_twice() {
     let (dan, dan_token) = user(&w, "dan@acme.example").await;
     let date = "Mon, 03 Nov 2025 09:00:00 +0000";
     for (subject, id) in [("First", "first@x.example"), ("Second", "second@x.example")] {
-        w.dovecot
-            .seed("alice", "INBOX", &mail("a@x.example", subject, id, date, None));
+        w.dovecot.seed(
+            "alice",
+            "INBOX",
+            &mail("a@x.example", subject, id, date, None),
+        );
     }
     let account = mailbox(&w, &dan, "alice", Protocol::Imap, Sharing::Private).await;
     assert_eq!(sync(&w, &account).await.fetched(), 2);
@@ -71,32 +77,58 @@ async fn retain_keeps_everything_and_reconnecting_downloads_nothing_twice() {
     label(&w, &dan_token, &first, json!(["vip"])).await;
     add_rule(&w, &account).await;
     let folders = w
-        .count(&format!("SELECT COUNT(*) FROM folders WHERE account_id = '{account}'"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM folders WHERE account_id = '{account}'"
+        ))
         .await;
 
     let path = format!("/v1/accounts/{account}/deactivate");
-    let (status, body) = w.api(Method::POST, &path, &dan_token, Some(json!({}))).await;
+    let (status, body) = w
+        .api(Method::POST, &path, &dan_token, Some(json!({})))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("\\\"retain\\\""), "{body}");
     let (status, report) = w
-        .api(Method::POST, &path, &dan_token, Some(json!({"mode": "retain"})))
+        .api(
+            Method::POST,
+            &path,
+            &dan_token,
+            Some(json!({"mode": "retain"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(
-        (&report["messages_removed"], &report["folders_removed"], &report["rules_removed"]),
+        (
+            &report["messages_removed"],
+            &report["folders_removed"],
+            &report["rules_removed"]
+        ),
         (&json!(0), &json!(0), &json!(0)),
         "{report}"
     );
     let (status, body) = w
-        .api(Method::POST, &path, &dan_token, Some(json!({"mode": "retain"})))
+        .api(
+            Method::POST,
+            &path,
+            &dan_token,
+            Some(json!({"mode": "retain"})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     // Not synced while deactivated.
     let (status, body) = w
-        .api(Method::POST, &format!("/v1/accounts/{account}/sync"), &dan_token, None)
+        .api(
+            Method::POST,
+            &format!("/v1/accounts/{account}/sync"),
+            &dan_token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body.to_string().contains("integration is deactivated"), "{body}");
+    assert!(
+        body.to_string().contains("integration is deactivated"),
+        "{body}"
+    );
     w.dovecot.seed(
         "alice",
         "INBOX",
@@ -107,19 +139,31 @@ async fn retain_keeps_everything_and_reconnecting_downloads_nothing_twice() {
 
     // Activated: only the new message is downloaded; state is where it was.
     let (status, shown) = w
-        .api(Method::POST, &format!("/v1/accounts/{account}/activate"), &dan_token, None)
+        .api(
+            Method::POST,
+            &format!("/v1/accounts/{account}/activate"),
+            &dan_token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{shown}");
     assert!(shown["deactivated_at"].is_null(), "{shown}");
     let report = sync(&w, &account).await;
     assert_eq!((report.fetched(), report.new_messages()), (1, 1));
     let (_, detail) = w
-        .api(Method::GET, &format!("/v1/messages/{first}"), &dan_token, None)
+        .api(
+            Method::GET,
+            &format!("/v1/messages/{first}"),
+            &dan_token,
+            None,
+        )
         .await;
     assert_eq!(detail["state"]["labels"], json!(["vip"]), "{detail}");
     assert_eq!(
-        w.count(&format!("SELECT COUNT(*) FROM folders WHERE account_id = '{account}'"))
-            .await,
+        w.count(&format!(
+            "SELECT COUNT(*) FROM folders WHERE account_id = '{account}'"
+        ))
+        .await,
         folders
     );
     assert_eq!(rules_of(&w, &account).await, 1);
@@ -162,22 +206,36 @@ async fn delete_removes_folders_rules_labels_and_mail_no_other_account_holds() {
     assert_eq!(report["labels_removed"], json!(["q4", "temp"]), "{report}");
     assert!(report["folders_removed"].as_i64() >= Some(1), "{report}");
     assert_eq!(
-        w.count(&format!("SELECT COUNT(*) FROM folders WHERE account_id = '{leaving}'"))
-            .await,
+        w.count(&format!(
+            "SELECT COUNT(*) FROM folders WHERE account_id = '{leaving}'"
+        ))
+        .await,
         0
     );
     let (status, _) = w
-        .api(Method::GET, &format!("/v1/messages/{only}"), &dan_token, None)
+        .api(
+            Method::GET,
+            &format!("/v1/messages/{only}"),
+            &dan_token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, detail) = w
-        .api(Method::GET, &format!("/v1/messages/{both}"), &dan_token, None)
+        .api(
+            Method::GET,
+            &format!("/v1/messages/{both}"),
+            &dan_token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["mailbox"], json!(keeper), "{detail}");
     assert_eq!(
-        w.count(&format!("SELECT COUNT(*) FROM rules WHERE account_id = '{leaving}'"))
-            .await,
+        w.count(&format!(
+            "SELECT COUNT(*) FROM rules WHERE account_id = '{leaving}'"
+        ))
+        .await,
         0
     );
 }

@@ -43,13 +43,22 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{contact}");
-    let related = format!("/v1/contacts/{}/messages", contact["id"].as_str().expect("id"));
+    let related = format!(
+        "/v1/contacts/{}/messages",
+        contact["id"].as_str().expect("id")
+    );
     let tom = "Tom Becker <tom@brightwave.example>";
     let date = "Mon, 03 Nov 2025 09:00:00 +0000";
     w.dovecot.seed(
         "alice",
         "INBOX",
-        &mail(tom, "Before leaving", "before@brightwave.example", date, None),
+        &mail(
+            tom,
+            "Before leaving",
+            "before@brightwave.example",
+            date,
+            None,
+        ),
     );
     let account = mailbox(&w, &dan, "alice", Protocol::Imap, Sharing::Public).await;
     let kept_private = mailbox(&w, &dan, "bob", Protocol::Pop3, Sharing::Private).await;
@@ -59,7 +68,12 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
 
     // Lock, then deactivate: the user can no longer hide the mail first.
     let lock = w
-        .api(Method::POST, &format!("/v1/accounts/{account}/lock"), &admin, None)
+        .api(
+            Method::POST,
+            &format!("/v1/accounts/{account}/lock"),
+            &admin,
+            None,
+        )
         .await;
     assert_eq!(lock.0, StatusCode::OK, "{}", lock.1);
     let (status, body) = w
@@ -74,7 +88,12 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
     // The push watcher runs until the deactivation.
     w.state.sync.watch(&w.org, &account).await.expect("watch");
     let (status, body) = w
-        .api(Method::POST, &format!("/v1/users/{dan}/deactivate"), &admin, None)
+        .api(
+            Method::POST,
+            &format!("/v1/users/{dan}/deactivate"),
+            &admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -90,7 +109,12 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
     // Sync and push stopped: a sync is refused with the reason, the
     // scheduler does not pick the account, mail arriving now stays out.
     let (status, body) = w
-        .api(Method::POST, &format!("/v1/accounts/{account}/sync"), &admin, None)
+        .api(
+            Method::POST,
+            &format!("/v1/accounts/{account}/sync"),
+            &admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("owner is deactivated"), "{body}");
@@ -122,23 +146,43 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
         .find(|a| a["id"] == json!(account))
         .expect("the IMAP account");
     assert_eq!(
-        (&shown["sharing"], &shown["messages"], &shown["locked_by_admin"]),
+        (
+            &shown["sharing"],
+            &shown["messages"],
+            &shown["locked_by_admin"]
+        ),
         (&json!("public"), &json!(1), &json!(true)),
         "{shown}"
     );
-    let bytes = mail(tom, "Before leaving", "before@brightwave.example", date, None).len();
+    let bytes = mail(
+        tom,
+        "Before leaving",
+        "before@brightwave.example",
+        date,
+        None,
+    )
+    .len();
     assert_eq!(shown["storage_bytes"], json!(bytes), "{shown}");
     assert_eq!(accounts.len(), 2, "{inactive}");
 
     // The backup: the Public account goes to the org archive, the Private
     // one is refused with the reason; the action is audited.
     let (status, backup) = w
-        .api(Method::POST, &format!("/v1/users/{dan}/email-backup"), &admin, None)
+        .api(
+            Method::POST,
+            &format!("/v1/users/{dan}/email-backup"),
+            &admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{backup}");
     assert_eq!(backup["backed_up"], json!([account]), "{backup}");
     assert_eq!(backup["messages"], 1, "{backup}");
-    assert_eq!(backup["refused"][0]["account"], json!(kept_private), "{backup}");
+    assert_eq!(
+        backup["refused"][0]["account"],
+        json!(kept_private),
+        "{backup}"
+    );
     assert!(
         backup["refused"][0]["reason"]
             .as_str()
@@ -155,7 +199,12 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
         "{audit}"
     );
     let (status, body) = w
-        .api(Method::POST, &format!("/v1/users/{dan}/email-backup"), &viewer, None)
+        .api(
+            Method::POST,
+            &format!("/v1/users/{dan}/email-backup"),
+            &viewer,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     for token in [&viewer, &admin] {
@@ -167,7 +216,12 @@ async fn a_deactivated_users_mail_stops_syncing_and_is_hidden_until_backed_up() 
 
     // Reactivated: the account syncs again and downloads only the new mail.
     let (status, body) = w
-        .api(Method::POST, &format!("/v1/users/{dan}/activate"), &admin, None)
+        .api(
+            Method::POST,
+            &format!("/v1/users/{dan}/activate"),
+            &admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let report = sync(&w, &account).await;

@@ -100,12 +100,16 @@ async fn an_mbox_export_reads_back_in_python_to_the_same_messages() {
 
     // The user's export holds the same; an admin's holds what the admin
     // sees of a Private account (nothing); another user may not export.
-    let (status, _, of_user) = get_bytes(&w, &format!("/v1/users/{dan}/export.mbox"), &dan_token).await;
+    let (status, _, of_user) =
+        get_bytes(&w, &format!("/v1/users/{dan}/export.mbox"), &dan_token).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read_back(&of_user).len(), expected.len());
     let (status, _, by_admin) = get_bytes(&w, &path, &w.token).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(by_admin.is_empty(), "a Private account's mail is its owner's alone");
+    assert!(
+        by_admin.is_empty(),
+        "a Private account's mail is its owner's alone"
+    );
     w.store()
         .set_account_sharing(&w.org, &account, Sharing::Public, &[])
         .await
@@ -114,6 +118,11 @@ async fn an_mbox_export_reads_back_in_python_to_the_same_messages() {
     assert_eq!(read_back(&by_admin).len(), expected.len());
     for path in [path.clone(), format!("/v1/users/{dan}/export.mbox")] {
         let (status, _, body) = get_bytes(&w, &path, &other).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
 }

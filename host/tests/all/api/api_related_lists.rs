@@ -52,8 +52,10 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
             Method::POST,
             "/v1/contacts",
             &w.token,
-            Some(json!({"name": "Tom Becker", "primary_email": "tom@brightwave.example",
-                "secondary_emails": ["ap@brightwave.example"]})),
+            Some(
+                json!({"name": "Tom Becker", "primary_email": "tom@brightwave.example",
+                "secondary_emails": ["ap@brightwave.example"]}),
+            ),
         )
         .await;
     assert_eq!(contact.0, StatusCode::CREATED, "{}", contact.1);
@@ -69,7 +71,13 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
     w.dovecot.seed(
         alice,
         "INBOX",
-        &mail(tom, "Pricing question", "q1@brightwave.example", &d(9), None),
+        &mail(
+            tom,
+            "Pricing question",
+            "q1@brightwave.example",
+            &d(9),
+            None,
+        ),
     );
     w.dovecot.seed(
         alice,
@@ -88,7 +96,13 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
         &mail(ap, "Invoice", "inv@brightwave.example", &d(11), None),
     );
     // One message in both mailboxes: stored once, seen through both.
-    let both = mail(tom, "To both of you", "both@brightwave.example", &d(12), None);
+    let both = mail(
+        tom,
+        "To both of you",
+        "both@brightwave.example",
+        &d(12),
+        None,
+    );
     w.dovecot.seed(alice, "INBOX", &both);
     w.dovecot.seed(bob, "INBOX", &both);
     // Unrelated mail stays out of every tab.
@@ -125,7 +139,11 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
         )
         .await
         .expect("ingest");
-    assert_eq!(sync(&w, &imap).await.new_messages(), 4, "four related, one not");
+    assert_eq!(
+        sync(&w, &imap).await.new_messages(),
+        4,
+        "four related, one not"
+    );
     // "To both of you" is stored already (through alice): matched, not new.
     assert_eq!(sync(&w, &pop).await.new_messages(), 1);
 
@@ -155,7 +173,12 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
     };
     let as_viewer = |query: &str| page(viewer.clone(), query.to_owned());
 
-    let imap_mail = ["Our offer", "To both of you", "Re: Pricing question", "Pricing question"];
+    let imap_mail = [
+        "Our offer",
+        "To both of you",
+        "Re: Pricing question",
+        "Pricing question",
+    ];
     let all = as_viewer("").await;
     assert_eq!(
         subjects(&all),
@@ -184,7 +207,10 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
             "{query}: counts are of the whole record"
         );
     }
-    assert_eq!(subjects(&as_viewer("?filter=crm_sent").await), ["Our offer"]);
+    assert_eq!(
+        subjects(&as_viewer("?filter=crm_sent").await),
+        ["Our offer"]
+    );
     assert_eq!(subjects(&as_viewer("?filter=imap").await), imap_mail);
     assert_eq!(
         subjects(&as_viewer("?filter=pop").await),
@@ -247,7 +273,10 @@ async fn the_five_tabs_of_a_contact_reached_by_both_addresses_through_imap_and_p
         ("?filter=user", "user=<user id>"),
         ("?filter=imap&user=x", "goes with filter=user"),
         ("?filter=user&user=nobody", "no user of this org"),
-        (&format!("?sort=newest&cursor={cursor}") as &str, "other order"),
+        (
+            &format!("?sort=newest&cursor={cursor}") as &str,
+            "other order",
+        ),
         ("?filter=everything", "crm_sent"),
     ] {
         let (status, body) = w

@@ -4,13 +4,13 @@
 //! Dovecot, and syncs run as the scheduler runs them.
 
 pub use crate::send::support::World;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use mailroom::ids::{AccountId, UserId};
 use mailroom::store::{
     AuthKind, Credentials, NewAccount, NewUser, Protocol, Role, Secret, Security, ServerSettings,
     Sharing, StoreSent,
 };
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
 use mailroom::sync::SyncReport;
 
 /// A user of the world's org with an API token.

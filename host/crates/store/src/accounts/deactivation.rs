@@ -79,12 +79,12 @@ impl Store {
             messages_kept: 0,
         };
         if mode == DeactivationMode::Delete {
-            let run = |sql: &'static str| {
-                sqlx::query(sql).bind(org.as_str()).bind(id.as_str())
-            };
+            let run = |sql: &'static str| sqlx::query(sql).bind(org.as_str()).bind(id.as_str());
             let mut labels = BTreeSet::new();
-            for row in run("SELECT labels FROM mailbox_state WHERE org_id = $1 AND account_id = $2 \
-                 AND labels <> '[]'")
+            for row in run(
+                "SELECT labels FROM mailbox_state WHERE org_id = $1 AND account_id = $2 \
+                 AND labels <> '[]'",
+            )
             .fetch_all(&mut *tx)
             .await?
             {
@@ -113,7 +113,8 @@ impl Store {
             .await?
             .try_get("n")?;
             for chunk in alone.chunks(500) {
-                let mut q = super::super::db::SqlBuilder::new("DELETE FROM messages WHERE org_id = ");
+                let mut q =
+                    super::super::db::SqlBuilder::new("DELETE FROM messages WHERE org_id = ");
                 q.bind_text(org.as_str())
                     .push(" AND id IN ")
                     .bind_list(chunk.iter().map(String::as_str));
@@ -129,18 +130,20 @@ impl Store {
             ] {
                 run(sql).execute(&mut *tx).await?;
             }
-            report.rules_removed =
-                i64::try_from(run("DELETE FROM rules WHERE org_id = $1 AND account_id = $2")
+            report.rules_removed = i64::try_from(
+                run("DELETE FROM rules WHERE org_id = $1 AND account_id = $2")
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected())
-                .unwrap_or(i64::MAX);
-            report.folders_removed =
-                i64::try_from(run("DELETE FROM folders WHERE org_id = $1 AND account_id = $2")
+                    .rows_affected(),
+            )
+            .unwrap_or(i64::MAX);
+            report.folders_removed = i64::try_from(
+                run("DELETE FROM folders WHERE org_id = $1 AND account_id = $2")
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected())
-                .unwrap_or(i64::MAX);
+                    .rows_affected(),
+            )
+            .unwrap_or(i64::MAX);
         }
         tx.commit().await?;
         Ok(report)

@@ -185,13 +185,15 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or(crate::StoreError::NotFound("account"))?;
-        Ok(if row.try_get::<Option<i64>, _>("deactivated_at")?.is_some() {
-            Some(SyncStop::AccountDeactivated)
-        } else if !crate::db::get_bool(&row, "active")? {
-            Some(SyncStop::OwnerInactive)
-        } else {
-            None
-        })
+        Ok(
+            if row.try_get::<Option<i64>, _>("deactivated_at")?.is_some() {
+                Some(SyncStop::AccountDeactivated)
+            } else if !crate::db::get_bool(&row, "active")? {
+                Some(SyncStop::OwnerInactive)
+            } else {
+                None
+            },
+        )
     }
 
     /// Takes (or renews) the `kind` lease of an account for `node` until

@@ -254,7 +254,11 @@ impl Watcher {
         };
         let watchable = account.protocol == Protocol::Imap
             && account.status != AccountStatus::Disabled
-            && self.store.sync_stopped(&self.org, &self.account).await?.is_none();
+            && self
+                .store
+                .sync_stopped(&self.org, &self.account)
+                .await?
+                .is_none();
         Ok(watchable.then_some(account))
     }
 
