@@ -21,8 +21,11 @@ fn subjects(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// `(all, crm_sent, imap, pop)` and the per-user counts, sorted.
-fn counts(page: &Value) -> ((i64, i64, i64, i64), Vec<(String, i64)>) {
+/// `(all, crm_sent, imap, pop)`.
+type Tabs = (i64, i64, i64, i64);
+
+/// The tab counts and the per-user counts, sorted.
+fn counts(page: &Value) -> (Tabs, Vec<(String, i64)>) {
     let c = &page["counts"];
     let n = |k: &str| c[k].as_i64().unwrap_or_else(|| panic!("no {k} in {c}"));
     let mut by_user: Vec<(String, i64)> = c["by_user"]
