@@ -72,15 +72,20 @@ const LEASE_PATIENCE: Duration = Duration::from_secs(30 * 60);
 
 /// Starts a sync of the account in the background (202). A sync already
 /// running for it (here or on another node) makes this one wait its turn;
-/// `waiting_for_lease` then says whose, and until when at most.
+/// `waiting_for_lease` then says whose, and until when at most. An account
+/// whose owner or integration is deactivated is not synced (409).
 #[utoipa::path(post, path = "/accounts/{id}/sync", tag = "accounts", params(("id" = String, Path)),
-    responses((status = 202, body = SyncStarted), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = SyncStarted), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn sync_now(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<SyncStarted>)> {
     let account = visible(&state, &p, &AccountId(id)).await?;
+    if let Some(stop) = state.store.sync_stopped(&p.org, &account.id).await? {
+        return Err(super::error::ApiError::conflict(stop.reason()));
+    }
     let scheduler = state.sync.clone();
     let waiting_for_lease = scheduler.waiting_for(&p.org, &account.id).await?;
     let (org, id) = (p.org.clone(), account.id.clone());

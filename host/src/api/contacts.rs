@@ -11,13 +11,14 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, body_bytes, media_type};
 use super::import::{RowError, emails_of, parse_csv, reject_duplicates};
+use super::related::{RelatedPage, RelatedQuery};
 use crate::auth::{AuthUser, Principal};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailroom_core::ids::{ContactId, LeadId, UserId};
 use mailroom_store::contacts::CrmId;
-use mailroom_store::message_query::{MessageFilter, MessagePage};
+use mailroom_store::message_query::MessageFilter;
 use mailroom_store::{CrmFilter, CrmPage, CrmRecord, CrmRecordUpdate, NewCrmRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,13 +50,6 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size (default 50, at most 500).
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -241,21 +235,6 @@ async fn export<Id: CrmId>(state: &AppState, p: &Principal) -> ApiResult<Respons
         .into_response())
 }
 
-/// Mail related to a record, through the accounts the caller sees (a
-/// Private account's mail is its owner's alone, admins included).
-async fn messages(
-    state: &AppState,
-    p: &Principal,
-    mut filter: MessageFilter,
-    q: PageQuery,
-) -> ApiResult<MessagePage> {
-    filter.visible_to = Some(p.user.clone());
-    Ok(state
-        .store
-        .list_messages(&p.org, &filter, q.cursor.as_deref(), q.limit)
-        .await?)
-}
-
 /// Stamps out the documented handlers of one record kind.
 macro_rules! crm_handlers {
     ($module:ident, $id:ident, $what:tt, $filter:ident,
@@ -336,17 +315,20 @@ macro_rules! crm_handlers {
                 super::export::<$id>(&state, &p).await
             }
 
-            #[doc = concat!("Mail to or from any email of the ", $what, ", newest first.")]
+            #[doc = concat!("Mail to or from any email (primary or secondary) of the ", $what,
+                ", through the accounts the caller sees (a Private account's mail is its owner's \
+                alone, admins included), by tab (`filter`), newest or oldest first, with every \
+                tab's count.")]
             #[utoipa::path(get, path = $messages, tag = "contacts", operation_id = concat!($what, "_messages"),
-                params(("id" = String, Path), PageQuery),
-                responses((status = 200, body = MessagePage),
-                          (status = 404, body = ErrorBody)))]
+                params(("id" = String, Path), RelatedQuery),
+                responses((status = 200, body = RelatedPage),
+                          (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
             pub async fn messages(State(state): State<AppState>, AuthUser(p): AuthUser, Path(id): Path<String>,
-                Query(q): Query<PageQuery>) -> ApiResult<Json<MessagePage>> {
+                Query(q): Query<RelatedQuery>) -> ApiResult<Json<RelatedPage>> {
                 let id = <$id as CrmId>::from_string(id);
                 state.store.crm_get::<$id>(&p.org, &id).await?;
-                let filter = MessageFilter { $filter: Some(id), ..Default::default() };
-                Ok(Json(super::messages(&state, &p, filter, q).await?))
+                let record = MessageFilter { $filter: Some(id), ..Default::default() };
+                Ok(Json(super::super::related::page(&state, &p, record, q).await?))
             }
         }
     };

@@ -77,6 +77,7 @@ pub fn filter_for(p: &Principal, q: &MessageQuery) -> MessageFilter {
         read: q.read,
         starred: q.starred,
         visible_to: Some(p.user.clone()),
+        ..Default::default()
     }
 }
 

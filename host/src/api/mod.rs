@@ -6,6 +6,7 @@
 //! call the store or the plugin registry, and map errors with [`ApiError`].
 //! One file per resource.
 
+pub mod account_deactivation;
 pub mod account_folders;
 pub mod account_sync;
 pub mod accounts;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod import;
+pub mod mbox_export;
 pub mod messages;
 pub mod metrics;
 pub mod new_account;
@@ -23,6 +25,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
+pub mod related;
 pub mod request_head;
 pub mod rules;
 pub mod tasks;
@@ -127,6 +130,8 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(account_sync::routes())
         .merge(account_folders::routes())
+        .merge(account_deactivation::routes())
+        .merge(mbox_export::routes())
         .merge(providers::routes())
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))

@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod clock;
 pub mod destinations;
 pub mod ids;
+pub mod mbox;
 pub mod mime;
 pub mod mime_index;
 pub mod parallel;

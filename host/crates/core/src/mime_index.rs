@@ -88,6 +88,10 @@ pub struct MimeIndex {
     pub snippet: String,
     /// `In-Reply-To` without angle brackets.
     pub in_reply_to: Option<String>,
+    /// The conversation's root: the first Message-ID of `References` (RFC
+    /// 5322 keeps it first when trimming), else `In-Reply-To`, else the
+    /// message's own Message-ID.
+    pub thread_id: Option<String>,
     /// Every address of every address header, without repeats per header.
     pub addresses: Vec<IndexedAddress>,
     /// Why the index may be incomplete (damaged structure, unparseable …).
@@ -184,6 +188,12 @@ pub fn index_parsed(p: &ParsedMessage) -> MimeIndex {
         has_attachments: !p.attachments.is_empty(),
         snippet: clean_text(&p.snippet(SNIPPET_CHARS * 2), SNIPPET_CHARS),
         in_reply_to: clean_opt(p.in_reply_to.as_deref()),
+        thread_id: p
+            .references
+            .iter()
+            .chain(&p.in_reply_to)
+            .chain(&p.message_id)
+            .find_map(|id| clean_opt(Some(id))),
         addresses,
         parse_problem: (!p.problems.is_empty())
             .then(|| clean_text(&p.problems.join("; "), MAX_TEXT)),

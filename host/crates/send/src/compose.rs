@@ -344,6 +344,8 @@ mod tests {
             last_sync_at: None,
             sync_lease: None,
             warnings: Vec::new(),
+            deactivated_at: None,
+            backed_up_at: None,
             created_at: 0,
             updated_at: 0,
         }

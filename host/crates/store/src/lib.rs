@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod pipeline_results;
 mod plugins;
 pub mod recently_parsed;
+pub mod related;
 pub mod rules;
 pub mod secrets;
 pub mod tasks;
@@ -38,6 +39,7 @@ pub mod server_changes;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
+pub mod user_mail;
 pub mod users;
 
 #[cfg(test)]
@@ -46,6 +48,7 @@ mod tests;
 pub use accounts::{
     Account, AccountLease, AccountSecrets, AccountStatus, AccountUpdate, AuthKind, Credentials,
     FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent, SyncLease,
+    SyncStop,
 };
 pub use audit::AuditEntry;
 pub use contacts::{

@@ -80,13 +80,20 @@ pub(crate) fn held_sql(alias: &str) -> String {
     )
 }
 
+/// Whether the mail of account `a` is shown to people: its owner is
+/// active, or an admin backed the account up into the org archive. A
+/// deactivated user's mail is hidden from everyone (admins included) until
+/// then; the org's own processes still reach it.
+pub(crate) const SHOWN_SQL: &str = "(a.backed_up_at IS NOT NULL OR EXISTS (SELECT 1 FROM users ou \
+     WHERE ou.id = a.owner_id AND ou.active = TRUE))";
+
 /// Appends the conditions under which `access` sees the mailbox row
 /// `alias` (joined with its account as `a`).
 pub(crate) fn push_visible(q: &mut SqlBuilder, access: Access<'_>, alias: &str) {
     if let Some(user) = access.viewer() {
         let n = q.arg(Arg::Text(user.as_str().to_owned()));
         q.push(&format!(
-            " AND {} AND {}",
+            " AND {} AND {} AND {SHOWN_SQL}",
             visible_to_sql(n),
             held_sql(alias)
         ));

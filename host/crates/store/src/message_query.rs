@@ -1,13 +1,15 @@
 //! Reading messages: filtered lists with cursor pagination, one message with
 //! its addresses and locations, the raw bytes, and the user's state on it.
 //!
-//! Lists are ordered newest first by (sort time, id). The cursor is that
-//! pair of the last item, opaque to clients; a page continues strictly after
-//! it, so messages arriving meanwhile never make one appear twice.
+//! Lists are ordered newest (or oldest) first by (sort time, id). The
+//! cursor is that pair of the last item and the order, opaque to clients; a
+//! page continues strictly after it, so messages arriving meanwhile never
+//! make one appear twice.
 
 use super::db::{Arg, SqlBuilder, get_bool, like_escape};
 use super::mailbox_state::{Access, MailboxState, held_sql, push_visible, state_from_row};
 use super::mime_index::AddressField;
+use super::related::{RelatedSource, SortOrder, push_records, push_source};
 use super::{Store, StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -40,6 +42,13 @@ pub struct MessageFilter {
     pub after: Option<i64>,
     pub read: Option<bool>,
     pub starred: Option<bool>,
+    /// Only the related-list tab (see `related`); `None`: every message.
+    #[serde(skip)]
+    pub source: Option<RelatedSource>,
+    /// Only this conversation (a [`MessageSummary::thread`]).
+    pub thread: Option<String>,
+    #[serde(skip)]
+    pub order: SortOrder,
     /// Only messages seen through an account this user may see (owner,
     /// public, or custom sharing naming them; Private is the owner's alone,
     /// admins included). `None`: no restriction (the org's own processes).
@@ -59,6 +68,9 @@ pub struct MessageSummary {
     pub size: i64,
     pub has_attachments: bool,
     pub snippet: String,
+    /// The conversation: the root Message-ID of its `References`, else
+    /// `In-Reply-To`, else its own Message-ID (`None` without any).
+    pub thread: Option<String>,
     /// The account whose mailbox `state` is: the first (by id) the caller
     /// may see that matches the filter.
     pub mailbox: AccountId,
@@ -132,15 +144,34 @@ fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     T::deserialize(d).map(Some)
 }
 
-fn encode_cursor(sort_at: i64, id: &str) -> String {
-    B64.encode(format!("v1:{sort_at}:{id}"))
+/// The cursor's prefix per order: a cursor of one order is refused by the
+/// other rather than silently skipping mail.
+fn cursor_prefix(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Newest => "v1:",
+        SortOrder::Oldest => "o1:",
+    }
 }
 
-fn decode_cursor(cursor: &str) -> StoreResult<(i64, String)> {
+fn encode_cursor(order: SortOrder, sort_at: i64, id: &str) -> String {
+    B64.encode(format!("{}{sort_at}:{id}", cursor_prefix(order)))
+}
+
+fn decode_cursor(order: SortOrder, cursor: &str) -> StoreResult<(i64, String)> {
     let bad = || StoreError::Invalid("invalid pagination cursor".into());
     let bytes = B64.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let rest = text.strip_prefix("v1:").ok_or_else(bad)?;
+    let other = match order {
+        SortOrder::Newest => SortOrder::Oldest,
+        SortOrder::Oldest => SortOrder::Newest,
+    };
+    if text.starts_with(cursor_prefix(other)) {
+        return Err(StoreError::Invalid(
+            "the cursor is of a list in the other order: pass the same sort as for its first page"
+                .into(),
+        ));
+    }
+    let rest = text.strip_prefix(cursor_prefix(order)).ok_or_else(bad)?;
     let (at, id) = rest.split_once(':').ok_or_else(bad)?;
     let at = at.parse::<i64>().map_err(|_| bad())?;
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -150,7 +181,7 @@ fn decode_cursor(cursor: &str) -> StoreResult<(i64, String)> {
 }
 
 const SUMMARY_COLUMNS: &str = "m.id, m.subject, m.from_address, m.from_name, m.sent_at, m.received_at, \
-    m.sort_at, m.size, m.has_attachments, m.snippet, s.account_id, s.folder, s.labels, s.is_read, s.is_starred, \
+    m.sort_at, m.size, m.has_attachments, m.snippet, m.thread_id, s.account_id, s.folder, s.labels, s.is_read, s.is_starred, \
     s.reminder_at";
 
 fn summary_from_row(row: &AnyRow) -> StoreResult<MessageSummary> {
@@ -165,6 +196,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<MessageSummary> {
         size: row.try_get("size")?,
         has_attachments: get_bool(row, "has_attachments")?,
         snippet: row.try_get("snippet")?,
+        thread: row.try_get("thread_id")?,
         mailbox: AccountId(row.try_get("account_id")?),
         state: state_from_row(row)?,
     })
@@ -209,11 +241,14 @@ fn push_chosen_mailbox(q: &mut SqlBuilder, filter: &MessageFilter) {
     if let Some(starred) = filter.starred {
         q.push(" AND ms.is_starred = ").bind(Arg::Bool(starred));
     }
+    if let Some(source) = &filter.source {
+        push_source(q, source);
+    }
     q.push(")");
 }
 
 impl Store {
-    /// One page of the org's messages matching `filter`, newest first.
+    /// One page of the org's messages matching `filter`, in its order.
     pub async fn list_messages(
         &self,
         org: &OrgId,
@@ -233,17 +268,9 @@ impl Store {
                 .bind_text(address.trim().to_lowercase())
                 .push(")");
         }
-        for record in [
-            filter.contact.as_ref().map(|c| c.as_str()),
-            filter.lead.as_ref().map(|l| l.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            q.push(" AND m.id IN (SELECT x.message_id FROM crm_emails e JOIN message_addresses x \
-                    ON x.org_id = e.org_id AND x.address = e.email WHERE e.org_id = m.org_id AND e.record_id = ")
-                .bind_text(record)
-                .push(")");
+        push_records(&mut q, filter, "m.id", "m.org_id");
+        if let Some(thread) = &filter.thread {
+            q.push(" AND m.thread_id = ").bind_text(thread.trim());
         }
         if let Some(text) = filter
             .text
@@ -266,16 +293,22 @@ impl Store {
         if let Some(after) = filter.after {
             q.push(" AND m.sort_at >= ").bind_i64(after);
         }
+        let (after, direction) = match filter.order {
+            SortOrder::Newest => ("<", "DESC"),
+            SortOrder::Oldest => (">", "ASC"),
+        };
         if let Some(cursor) = cursor {
-            let (at, id) = decode_cursor(cursor)?;
+            let (at, id) = decode_cursor(filter.order, cursor)?;
             let a = q.arg(Arg::I64(at));
             let i = q.arg(Arg::Text(id));
             q.push(&format!(
-                " AND (m.sort_at < ${a} OR (m.sort_at = ${a} AND m.id < ${i}))"
+                " AND (m.sort_at {after} ${a} OR (m.sort_at = ${a} AND m.id {after} ${i}))"
             ));
         }
-        q.push(" ORDER BY m.sort_at DESC, m.id DESC LIMIT ")
-            .bind_i64(i64::from(limit) + 1);
+        q.push(&format!(
+            " ORDER BY m.sort_at {direction}, m.id {direction} LIMIT "
+        ))
+        .bind_i64(i64::from(limit) + 1);
         let rows = q.query().fetch_all(self.pool()).await?;
         let mut items = rows
             .iter()
@@ -285,7 +318,7 @@ impl Store {
             items.truncate(limit as usize);
             items
                 .last()
-                .map(|m| encode_cursor(m.sort_at, m.id.as_str()))
+                .map(|m| encode_cursor(filter.order, m.sort_at, m.id.as_str()))
         } else {
             None
         };
@@ -444,10 +477,15 @@ mod tests {
 
     #[test]
     fn cursor_roundtrip_and_rejects_garbage() {
-        let c = encode_cursor(1_700_000_000_000, "ab12");
+        let c = encode_cursor(SortOrder::Newest, 1_700_000_000_000, "ab12");
         assert_eq!(
-            decode_cursor(&c).expect("decode"),
+            decode_cursor(SortOrder::Newest, &c).expect("decode"),
             (1_700_000_000_000, "ab12".to_owned())
+        );
+        let oldest = encode_cursor(SortOrder::Oldest, 1, "ab");
+        assert!(
+            decode_cursor(SortOrder::Newest, &oldest)
+                .is_err_and(|e| e.to_string().contains("other order"))
         );
         for bad in [
             "",
@@ -456,7 +494,7 @@ mod tests {
             &B64.encode("v1:x:ab"),
             &B64.encode("v1:1:a'b"),
         ] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
+            assert!(decode_cursor(SortOrder::Newest, bad).is_err(), "{bad}");
         }
     }
 }

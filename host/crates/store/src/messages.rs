@@ -275,7 +275,7 @@ fn parse_batch(items: &[IncomingMessage<'_>]) -> Vec<ParsedItem> {
 
 const MESSAGE_INSERT: &str = "INSERT INTO messages (org_id, id, size, header_message_id, subject, \
      sent_at, received_at, sort_at, from_address, from_name, has_attachments, snippet, in_reply_to, \
-     parse_problem)";
+     parse_problem, thread_id)";
 
 /// A `messages` row for [`MESSAGE_INSERT`].
 fn message_row(
@@ -301,6 +301,7 @@ fn message_row(
         Arg::Text(ix.snippet.clone()),
         Arg::from(ix.in_reply_to.clone()),
         Arg::from(ix.parse_problem.clone()),
+        Arg::from(ix.thread_id.clone()),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! Users are deactivated, never deleted, so history (audit, ownership) keeps
 //! pointing at someone.
 
+use super::accounts::LeaseScope;
 use super::db::get_bool;
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::clock::now_ms;
@@ -236,6 +237,8 @@ impl Store {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
+            // Their accounts are not synced from now on (see `SyncStop`).
+            Store::drop_leases(&mut tx, org, LeaseScope::Owner, id.as_str()).await?;
         }
         let admins: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = TRUE",

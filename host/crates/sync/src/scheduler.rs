@@ -7,7 +7,9 @@
 //! plugin mapping folders, and backs off with jitter after failures so a
 //! broken server is not hammered. Each account's IMAP connections on this
 //! node stay within its provider's `max_connections` (the watcher's
-//! included).
+//! included). An account whose owner or integration is deactivated gets
+//! no lease, so nothing syncs or watches it; deactivating one stops what
+//! runs for it on this node at once (see [`SyncScheduler::stop_account`]).
 
 use super::coordination::{AccountSlot, Lease};
 use super::watch::{WatchSettings, WatchStats, Watcher};
@@ -15,12 +17,12 @@ use super::{PluginProvider, SyncError, SyncOptions, SyncReport, sync_account_wit
 use mailroom_core::backoff::Backoff;
 use mailroom_core::ids::{AccountId, OrgId};
 use mailroom_plugin_host::registry::PluginRegistry;
-use mailroom_store::{AccountLease, Protocol, Store, StoreResult, SyncLease};
+use mailroom_store::{AccountLease, Protocol, Store, StoreResult, SyncLease, SyncStop};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 #[derive(Clone, Debug)]
@@ -86,6 +88,8 @@ pub enum ScheduleError {
     LeaseLost,
     #[error("this account uses POP3, which has no push")]
     NoPush,
+    #[error("{}", .0.reason())]
+    Stopped(SyncStop),
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error(transparent)]
@@ -119,6 +123,9 @@ pub struct SyncScheduler {
     /// Accounts whose sync lease a full sync of this node holds now (one
     /// cut off by [`SyncScheduler::stop`] never gives it back itself).
     leased: Arc<Mutex<HashSet<(OrgId, AccountId)>>>,
+    /// Told when an account is to stop syncing now (its owner or its
+    /// integration was deactivated): the syncs of it running here end.
+    stops: Arc<Mutex<HashMap<AccountId, Arc<Notify>>>>,
 }
 
 /// The running watchers; stopped when the scheduler goes.
@@ -198,6 +205,7 @@ impl SyncScheduler {
             slots: Arc::default(),
             watchers: Arc::default(),
             leased: Arc::default(),
+            stops: Arc::default(),
         }
     }
 
@@ -244,6 +252,9 @@ impl SyncScheduler {
         org: &OrgId,
         account: &AccountId,
     ) -> Result<SyncReport, ScheduleError> {
+        if let Some(stop) = self.store.sync_stopped(org, account).await? {
+            return Err(ScheduleError::Stopped(stop));
+        }
         let provider_id = self.store.get_account(org, account).await?.provider_id;
         let provider =
             PluginProvider::new(self.registry.clone(), org.clone(), provider_id.as_deref());
@@ -251,6 +262,9 @@ impl SyncScheduler {
         let _connection = slot.connection().await;
         let _turn = slot.sync_turn().await;
         if !self.lease.take(org, account).await? {
+            if let Some(stop) = self.store.sync_stopped(org, account).await? {
+                return Err(ScheduleError::Stopped(stop));
+            }
             return Err(match self.waiting_for(org, account).await? {
                 Some(held) => ScheduleError::Busy(held),
                 // Released between the two looks: the next try gets it.
@@ -270,8 +284,19 @@ impl SyncScheduler {
             &self.settings.sync,
             |_| {},
         );
+        let stop = self.stop_signal(account);
+        let work = async {
+            tokio::select! {
+                out = work => Ok(out),
+                () = stop.notified() => Err(()),
+            }
+        };
         let result = match self.lease.holding(org, account, work).await {
-            Some(result) => result.map_err(ScheduleError::from),
+            Some(Ok(result)) => result.map_err(ScheduleError::from),
+            Some(Err(())) => Err(match self.store.sync_stopped(org, account).await? {
+                Some(stop) => ScheduleError::Stopped(stop),
+                None => ScheduleError::LeaseLost,
+            }),
             None => Err(ScheduleError::LeaseLost),
         };
         self.leased.lock().remove(&key);
@@ -398,6 +423,29 @@ impl SyncScheduler {
         for (org, account) in cut_off {
             self.lease.release(&org, &account).await;
         }
+    }
+
+    /// Stops what runs for the account on this node now: its push
+    /// watcher, and any sync of it (which ends between two commits, so
+    /// nothing stored is lost). Called once the store says the account is
+    /// not to be synced; other nodes stop at their next lease renewal.
+    pub async fn stop_account(&self, org: &OrgId, account: &AccountId) {
+        let watcher = self.watchers.0.lock().remove(account);
+        if let Some((task, _, _)) = watcher {
+            task.abort();
+            // Aborted: this only waits for it to be dropped.
+            let _ = task.await;
+            self.push_lease.release(org, account).await;
+        }
+        self.stop_signal(account).notify_waiters();
+    }
+
+    fn stop_signal(&self, account: &AccountId) -> Arc<Notify> {
+        self.stops
+            .lock()
+            .entry(account.clone())
+            .or_default()
+            .clone()
     }
 
     /// The most IMAP connections the account had open at once on this

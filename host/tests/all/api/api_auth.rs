@@ -17,6 +17,7 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("PATCH", "/v1/users/{id}"),
     ("POST", "/v1/users/{id}/deactivate"),
     ("POST", "/v1/users/{id}/activate"),
+    ("POST", "/v1/users/{id}/email-backup"),
     ("GET", "/v1/users/{id}/tokens"),
     ("POST", "/v1/users/{id}/tokens"),
     ("DELETE", "/v1/users/{id}/tokens/{token}"),
@@ -88,6 +89,8 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PATCH", "/v1/accounts/{id}") => j(json!({"display_name": "Renamed"})),
         ("PUT", "/v1/accounts/{id}/credentials") => j(json!({"password": "pw"})),
         ("PUT", "/v1/accounts/{id}/sharing") => j(json!({"sharing": "public"})),
+        ("POST", "/v1/accounts/{id}/deactivate") => j(json!({"mode": "retain"})),
+        ("POST", "/v1/users/{id}/email-backup") => j(json!({})),
         ("PUT", "/v1/accounts/{id}/from-addresses") => j(json!({"addresses": []})),
         ("PUT", "/v1/accounts/{id}/folders/mapping") => {
             j(json!({"folder": "INBOX.Sweep", "role": "archive"}))

@@ -9,4 +9,4 @@ mod send_connection;
 mod send_crash;
 mod send_failures;
 mod send_flow;
-mod support;
+pub(crate) mod support;

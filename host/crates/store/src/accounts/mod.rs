@@ -1,17 +1,21 @@
 //! Mail accounts: the connected mailboxes of an org. This file holds the
 //! types and their validation; `repo` the CRUD, `credentials` the sealed
-//! secrets, `sync_state` status, sync and push leases and learned settings.
+//! secrets, `sync_state` status, sync and push leases and learned settings,
+//! `deactivation` turning the integration off (retaining or deleting mail).
 //!
 //! [`Account`] never carries a secret (only whether one is set), so it can
 //! be serialised into API responses as is.
 
 mod credentials;
+mod deactivation;
 mod repo;
 mod sync_state;
 
 pub use credentials::{AccountSecrets, Credentials};
+pub use deactivation::{DeactivationMode, DeactivationReport};
 pub(crate) use repo::visible_to_sql;
-pub use sync_state::{AccountLease, SyncLease};
+pub(crate) use sync_state::LeaseScope;
+pub use sync_state::{AccountLease, SyncLease, SyncStop};
 
 use super::db::{from_json, get_bool, get_opt_bool};
 use super::users::normalize_email;
@@ -137,6 +141,12 @@ pub struct Account {
     /// login sent in plain text to a host that is not this machine (which
     /// the org's destination policy allows by name).
     pub warnings: Vec<String>,
+    /// When the account's integration was deactivated (it keeps its mail,
+    /// folders, rules and labels, and is not synced); `None` while active.
+    pub deactivated_at: Option<i64>,
+    /// When an admin backed the account's mail up into the org archive: it
+    /// stays visible under the account's sharing after the owner leaves.
+    pub backed_up_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -309,7 +319,8 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, org_id, owner_id, protocol, provid
     incoming_secret IS NOT NULL AS has_password, outgoing_secret IS NOT NULL AS has_outgoing_password, \
     oauth_refresh_token IS NOT NULL AS has_oauth_refresh_token, oauth_access_expires_at, tls_verify, \
     from_addresses, default_from, sharing, locked_by_admin, pop3_keep_on_server, store_sent, \
-    store_sent_learned, folder_overrides, status, last_error, last_sync_at, lease_owner, lease_expires_at, created_at, updated_at";
+    store_sent_learned, folder_overrides, status, last_error, last_sync_at, lease_owner, lease_expires_at, \
+    deactivated_at, backed_up_at, created_at, updated_at";
 
 /// Maps a row selected with [`ACCOUNT_COLUMNS`]; `shared_with` is filled by the caller.
 pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
@@ -375,6 +386,8 @@ pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
             }
             _ => None,
         },
+        deactivated_at: row.try_get("deactivated_at")?,
+        backed_up_at: row.try_get("backed_up_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

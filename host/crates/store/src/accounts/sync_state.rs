@@ -29,6 +29,47 @@ impl AccountLease {
     }
 }
 
+/// Why an account is not synced (nor watched): no lease is given for it,
+/// so a sync or push running when this became true stops at its next
+/// lease renewal at the latest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStop {
+    /// The account's owner is deactivated.
+    OwnerInactive,
+    /// The account's integration is deactivated.
+    AccountDeactivated,
+}
+
+impl SyncStop {
+    /// What to tell whoever asked for a sync.
+    pub fn reason(self) -> &'static str {
+        match self {
+            SyncStop::OwnerInactive => {
+                "the account's owner is deactivated, so it is not synced; reactivate the user \
+                 (POST /v1/users/{id}/activate) to sync it again"
+            }
+            SyncStop::AccountDeactivated => {
+                "the account's integration is deactivated, so it is not synced; reactivate it \
+                 (POST /v1/accounts/{id}/activate) to sync it again"
+            }
+        }
+    }
+}
+
+/// Whose leases [`Store::drop_leases`] drops: every account of an owner,
+/// or one account.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LeaseScope {
+    Owner,
+    Account,
+}
+
+/// The condition under which `mail_accounts` may be synced: the account is
+/// not deactivated and its owner is active.
+const SYNCABLE_SQL: &str = "mail_accounts.deactivated_at IS NULL AND EXISTS (SELECT 1 FROM users u \
+     WHERE u.id = mail_accounts.owner_id AND u.active = TRUE)";
+
 /// A sync lease someone holds on an account: which node, and until when
 /// (unix ms) it holds unless renewed. A node renews its lease while its
 /// sync runs, so a lease that is not renewed is a dead node's, and lapses.
@@ -133,9 +174,32 @@ impl Store {
             .await
     }
 
+    /// Why the account is not synced now, if it is not.
+    pub async fn sync_stopped(&self, org: &OrgId, id: &AccountId) -> StoreResult<Option<SyncStop>> {
+        let row = sqlx::query(
+            "SELECT a.deactivated_at, u.active FROM mail_accounts a JOIN users u ON u.id = a.owner_id \
+             WHERE a.org_id = $1 AND a.id = $2",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(crate::StoreError::NotFound("account"))?;
+        Ok(
+            if row.try_get::<Option<i64>, _>("deactivated_at")?.is_some() {
+                Some(SyncStop::AccountDeactivated)
+            } else if !crate::db::get_bool(&row, "active")? {
+                Some(SyncStop::OwnerInactive)
+            } else {
+                None
+            },
+        )
+    }
+
     /// Takes (or renews) the `kind` lease of an account for `node` until
     /// `now + ttl_ms`. One atomic UPDATE: it succeeds only when the lease is
-    /// free, expired, or already this node's, on either back end.
+    /// free, expired, or already this node's, on either back end, and the
+    /// account may be synced (see [`SyncStop`]).
     pub async fn try_lease_account(
         &self,
         org: &OrgId,
@@ -148,7 +212,7 @@ impl Store {
         let now = now_ms();
         let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE mail_accounts SET {owner} = $1, {expires} = $2 \
-             WHERE org_id = $3 AND id = $4 \
+             WHERE org_id = $3 AND id = $4 AND {SYNCABLE_SQL} \
              AND ({owner} IS NULL OR {owner} = $1 OR {expires} IS NULL OR {expires} < $5)",
         )))
         .bind(node)
@@ -159,6 +223,31 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes both leases of the accounts `column` (`owner_id` or `id`, a
+    /// fixed name) names from whoever holds them, in the caller's
+    /// transaction: they are not to be synced any more, and the nodes
+    /// syncing them find out at their next renewal.
+    pub(crate) async fn drop_leases(
+        tx: &mut sqlx::Transaction<'static, sqlx::any::Any>,
+        org: &OrgId,
+        column: LeaseScope,
+        value: &str,
+    ) -> StoreResult<()> {
+        let column = match column {
+            LeaseScope::Owner => "owner_id",
+            LeaseScope::Account => "id",
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE mail_accounts SET lease_owner = NULL, lease_expires_at = NULL, \
+             push_owner = NULL, push_expires_at = NULL WHERE org_id = $1 AND {column} = $2",
+        )))
+        .bind(org.as_str())
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Gives the `kind` lease back (only if `node` holds it).
@@ -182,14 +271,14 @@ impl Store {
         Ok(())
     }
 
-    /// Every account of every org whose lease is free or expired, with its
-    /// org: what a sync scheduler may try to lease next.
+    /// Every syncable account of every org whose lease is free or expired,
+    /// with its org: what a sync scheduler may try to lease next.
     pub async fn accounts_to_sync(&self) -> StoreResult<Vec<(OrgId, AccountId)>> {
-        let rows = sqlx::query(
-            "SELECT org_id, id FROM mail_accounts WHERE status <> 'disabled' \
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT org_id, id FROM mail_accounts WHERE status <> 'disabled' AND {SYNCABLE_SQL} \
              AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < $1) \
              ORDER BY COALESCE(last_sync_at, 0), id",
-        )
+        )))
         .bind(now_ms())
         .fetch_all(self.pool())
         .await?;

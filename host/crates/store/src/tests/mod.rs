@@ -3,6 +3,7 @@
 
 mod accounts;
 mod crm_audit_pipeline;
+mod crm_side;
 mod mailbox_state;
 mod messages;
 mod oauth;

@@ -244,15 +244,21 @@ impl Watcher {
         }
     }
 
-    /// The account, or `None` when it is gone, disabled or not IMAP.
+    /// The account, or `None` when it is gone, disabled, not IMAP, or not
+    /// to be synced (see `SyncStop`).
     async fn account_to_watch(&self) -> SyncResult<Option<Account>> {
         let account = match self.store.get_account(&self.org, &self.account).await {
             Ok(a) => a,
             Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let watchable =
-            account.protocol == Protocol::Imap && account.status != AccountStatus::Disabled;
+        let watchable = account.protocol == Protocol::Imap
+            && account.status != AccountStatus::Disabled
+            && self
+                .store
+                .sync_stopped(&self.org, &self.account)
+                .await?
+                .is_none();
         Ok(watchable.then_some(account))
     }
 
