@@ -15,7 +15,6 @@ pub mod destinations;
 pub mod error;
 pub mod export;
 pub mod extract;
-pub mod import;
 pub mod messages;
 pub mod metrics;
 pub mod new_account;
@@ -67,7 +66,7 @@ impl AppState {
         let sync = mailroom_sync::scheduler::SyncScheduler::new(
             store.clone(),
             registry.clone(),
-            settings.scheduler_settings(),
+            crate::config::scheduler_settings(&settings),
         );
         let auth_failures = Arc::new(AuthFailures::new(FailureBudget {
             per_minute: settings.http.auth_failures_per_minute,
@@ -101,7 +100,7 @@ impl AppState {
             self.registry.clone(),
             mailroom_sync::scheduler::SchedulerSettings {
                 node: Some(node),
-                ..self.settings.scheduler_settings()
+                ..crate::config::scheduler_settings(&self.settings)
             },
         );
         self

@@ -105,7 +105,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let registry = PluginRegistry::new(
         engine,
         std::sync::Arc::new(store.clone()),
-        settings.registry_settings(),
+        crate::config::registry_settings(&settings),
     );
     let node = node_identity(&settings.data_dir)?;
     Ok(AppState::new(store, registry, settings).with_node_identity(node))
