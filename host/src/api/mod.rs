@@ -16,7 +16,6 @@ pub mod destinations;
 pub mod error;
 pub mod export;
 pub mod extract;
-pub mod import;
 pub mod mbox_export;
 pub mod messages;
 pub mod metrics;
@@ -73,7 +72,7 @@ impl AppState {
         let sync = mailroom_sync::scheduler::SyncScheduler::new(
             store.clone(),
             registry.clone(),
-            settings.scheduler_settings(),
+            crate::config::scheduler_settings(&settings),
         );
         let auth_failures = Arc::new(AuthFailures::new(FailureBudget {
             per_minute: settings.http.auth_failures_per_minute,
@@ -107,7 +106,7 @@ impl AppState {
             self.registry.clone(),
             mailroom_sync::scheduler::SchedulerSettings {
                 node: Some(node),
-                ..self.settings.scheduler_settings()
+                ..crate::config::scheduler_settings(&self.settings)
             },
         );
         self

@@ -105,7 +105,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let registry = PluginRegistry::new(
         engine,
         std::sync::Arc::new(store.clone()),
-        settings.registry_settings(),
+        crate::config::registry_settings(&settings),
     );
     // Artifacts of plugins no org runs any more (removed while this server
     // was down, or by another node) take disk for nothing.

@@ -128,7 +128,7 @@ impl App {
         let registry = PluginRegistry::new(
             engine(),
             Arc::new(store.clone()),
-            settings.registry_settings(),
+            mailroom::config::registry_settings(&settings),
         );
         let state = AppState::new(store, registry, settings);
         App {

@@ -1,6 +1,7 @@
 //! The values every layer of the host shares and nothing else: typed ids,
-//! the clock, the retry backoff, MIME parsing and indexing into the fields
-//! the store and plugins see, a parallel map over the machine's cores,
+//! the clock, the retry backoff, email addresses as they are compared, MIME parsing and indexing into the fields
+//! the store and plugins see, a parallel map over the machine's cores, a
+//! plugin call's [`plugin_limits::Limits`],
 //! owner-only file creation ([`private_fs`]), an org's
 //! [`destinations::DestinationPolicy`] (kept by the store, applied by the
 //! protocol clients and the OAuth client), and the two values
@@ -13,11 +14,13 @@
 pub mod backoff;
 pub mod clock;
 pub mod destinations;
+pub mod email;
 pub mod ids;
 pub mod mbox;
 pub mod mime;
 pub mod mime_index;
 pub mod parallel;
+pub mod plugin_limits;
 pub mod private_fs;
 pub mod secret;
 pub mod security;

@@ -5,29 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    /// Wall-clock deadline of one call, instantiation included.
-    pub deadline_ms: u64,
-    /// Cap on the sum of the instance's linear memories.
-    pub memory_bytes: u64,
-    /// Largest message / file the host hands to a plugin.
-    pub input_bytes: u64,
-    /// Largest result (JSON-encoded size) the host accepts back.
-    pub output_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            deadline_ms: 2_000,
-            memory_bytes: 128 << 20,
-            input_bytes: 16 << 20,
-            output_bytes: 1 << 20,
-        }
-    }
-}
+/// A call's limits are plain data in `mailroom-core`, so the config file
+/// (`mailroom-config`) names them without building the plugin host.
+pub use mailroom_core::plugin_limits::Limits;
 
 /// Caps on the plugin key-value store (see `kv.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

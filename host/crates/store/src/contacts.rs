@@ -6,7 +6,6 @@
 
 use super::db::{SqlBuilder, from_json, like_escape, to_json};
 use super::message_query::{MessageFilter, MessagePage};
-use super::users::normalize_email;
 use super::{Store, StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -72,23 +71,10 @@ pub struct CrmRecord<Id> {
 pub type Contact = CrmRecord<ContactId>;
 pub type Lead = CrmRecord<LeadId>;
 
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCrmRecord {
-    pub name: String,
-    #[serde(default)]
-    pub primary_email: Option<String>,
-    #[serde(default)]
-    pub secondary_emails: Vec<String>,
-    #[serde(default)]
-    pub owner: Option<UserId>,
-    #[serde(default = "empty_object")]
-    pub fields: serde_json::Value,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::Value::Object(Default::default())
-}
+/// A new record and its checks live in `mailroom-crm` (pure, shared with
+/// CSV import); the store keeps their old paths.
+pub use mailroom_crm::NewCrmRecord;
+use mailroom_crm::CheckedRecord as Checked;
 
 fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -123,66 +109,8 @@ pub struct CrmPage<Id> {
     pub next_cursor: Option<String>,
 }
 
-/// A validated record, ready to write.
-struct Checked {
-    name: String,
-    primary: Option<String>,
-    secondary: Vec<String>,
-    owner: Option<UserId>,
-    fields: String,
-}
-
-const MAX_FIELDS_JSON: usize = 64 * 1024;
-const MAX_EMAILS: usize = 50;
-
 fn check(new: &NewCrmRecord) -> StoreResult<Checked> {
-    let name = new.name.trim();
-    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
-            "name must be 1 to 200 printable characters".into(),
-        ));
-    }
-    let primary = new
-        .primary_email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(normalize_email)
-        .transpose()?;
-    let mut secondary: Vec<String> = Vec::new();
-    for e in &new.secondary_emails {
-        let e = normalize_email(e)?;
-        if Some(&e) != primary.as_ref() && !secondary.contains(&e) {
-            secondary.push(e);
-        }
-    }
-    if secondary.len() >= MAX_EMAILS {
-        return Err(StoreError::Invalid(format!(
-            "at most {MAX_EMAILS} emails per record"
-        )));
-    }
-    if !new.fields.is_object() {
-        return Err(StoreError::Invalid("fields must be a JSON object".into()));
-    }
-    let fields = to_json(&new.fields)?;
-    if fields.len() > MAX_FIELDS_JSON || fields.contains("\\u0000") {
-        return Err(StoreError::Invalid(
-            "fields must be at most 64 KiB of JSON without NUL characters".into(),
-        ));
-    }
-    Ok(Checked {
-        name: name.to_owned(),
-        primary,
-        secondary,
-        owner: new.owner.clone(),
-        fields,
-    })
-}
-
-/// Validates a record exactly as create and import do, without writing:
-/// lets a CSV import report every bad row and still import the good ones.
-/// (An unknown owner is checked only on write.)
-pub fn validate_crm_record(new: &NewCrmRecord) -> StoreResult<()> {
-    check(new).map(|_| ())
+    Ok(mailroom_crm::check_record(new)?)
 }
 
 const RECORD_COLUMNS: &str =

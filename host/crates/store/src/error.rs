@@ -41,6 +41,18 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+impl From<mailroom_core::email::InvalidEmail> for StoreError {
+    fn from(e: mailroom_core::email::InvalidEmail) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
+impl From<mailroom_crm::RecordError> for StoreError {
+    fn from(e: mailroom_crm::RecordError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         // Only raised when a JSON column written by this code no longer

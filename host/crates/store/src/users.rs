@@ -84,21 +84,10 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     })
 }
 
-/// Normalises an email address for storage and comparison: trimmed and
-/// lower-cased (the local part is case-insensitive in practice everywhere).
+/// Normalises an email address for storage and comparison (the rule is
+/// `mailroom_core::email::normalize_email`, shared with CSV import).
 pub fn normalize_email(email: &str) -> StoreResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 320
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !valid {
-        return Err(StoreError::Invalid(format!(
-            "{email:?} is not an email address"
-        )));
-    }
-    Ok(email)
+    Ok(mailroom_core::email::normalize_email(email)?)
 }
 
 fn clean_display_name(name: &str) -> StoreResult<String> {

@@ -53,7 +53,7 @@ pub struct RegistrySettings {
 impl Default for RegistrySettings {
     fn default() -> Self {
         Self {
-            failure_threshold: 5,
+            failure_threshold: mailroom_core::plugin_limits::DEFAULT_FAILURE_THRESHOLD,
             default_limits: Limits::default(),
             kv_limits: KvLimits::default(),
             max_component_bytes: 64 << 20,
