@@ -50,9 +50,13 @@ pub enum ExecuteError {
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecutorReport {
+    /// Carried out.
     pub done: usize,
+    /// Failed for now; tried again later.
     pub retried: usize,
+    /// Not allowed or impossible; never tried again.
     pub refused: usize,
+    /// Given up after the last attempt.
     pub failed: usize,
 }
 
