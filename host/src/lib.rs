@@ -21,13 +21,13 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 
-pub use mailroom_core::{backoff, clock, ids, mime, parallel};
 pub use mailroom_actions as actions;
+pub use mailroom_core::{automation, backoff, clock, destinations, ids, mime, parallel};
 pub use mailroom_net as net;
 pub use mailroom_oauth as oauth;
 pub use mailroom_pipeline as pipeline;
-pub use mailroom_rules as rules;
 pub use mailroom_plugin_host as plugin;
+pub use mailroom_rules as rules;
 pub use mailroom_send as send;
 pub use mailroom_store as store;
 pub use mailroom_sync as sync;

@@ -11,12 +11,12 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query, body_bytes, media_type};
 use super::related::{RelatedPage, RelatedQuery};
-use mailroom_crm::csv_import::{Owners, RowError, emails_of, parse_csv, reject_duplicates};
 use crate::auth::{AuthUser, Principal};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailroom_core::ids::{ContactId, LeadId, UserId};
+use mailroom_crm::csv_import::{Owners, RowError, emails_of, parse_csv, reject_duplicates};
 use mailroom_store::contacts::CrmId;
 use mailroom_store::message_query::MessageFilter;
 use mailroom_store::{CrmFilter, CrmPage, CrmRecord, CrmRecordUpdate, NewCrmRecord};
@@ -179,8 +179,7 @@ async fn import<Id: CrmId + Serialize>(
     let bytes = body_bytes(request, state).await?;
     let users = state.store.list_users(&p.org).await?;
     let owners = Owners::new(users.iter().map(|u| (&u.id, u.email.as_str())));
-    let parsed =
-        parse_csv(&bytes, &owners).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let parsed = parse_csv(&bytes, &owners).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let (good, mut errors) = (parsed.good, parsed.errors);
     let emails: Vec<String> = good.iter().flat_map(|g| emails_of(&g.record)).collect();
     let existing: Vec<(String, String)> = state

@@ -11,6 +11,7 @@ pub mod account_folders;
 pub mod account_sync;
 pub mod accounts;
 pub mod audit;
+pub mod automation;
 pub mod contacts;
 pub mod destinations;
 pub mod error;
@@ -20,16 +21,17 @@ pub mod mbox_export;
 pub mod messages;
 pub mod metrics;
 pub mod new_account;
+pub mod notifications;
 pub mod oauth;
 pub mod openapi;
 pub mod plugins;
 pub mod providers;
 pub mod related;
 pub mod request_head;
+pub mod rule_import;
 pub mod rules;
-pub mod tasks;
-pub mod notifications;
 pub mod send;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 
@@ -125,6 +127,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(audit::routes())
         .merge(destinations::routes())
+        .merge(automation::routes())
         .merge(tokens::routes())
         .merge(accounts::routes())
         .merge(account_sync::routes())
@@ -133,6 +136,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(mbox_export::routes())
         .merge(providers::routes())
         .merge(contacts::routes(settings.limits.import_bytes))
+        .merge(rule_import::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
         .merge(messages::routes())
         .merge(send::routes())

@@ -42,11 +42,13 @@ pub enum Sort {
 #[serde(deny_unknown_fields)]
 pub struct RelatedQuery {
     /// The tab: `all` (default), `crm_sent`, `imap`, `pop` or `user`.
+    #[param(inline)]
     pub filter: Option<RelatedFilter>,
     /// The user of `filter=user` (alone, it means `filter=user`).
     #[param(value_type = Option<String>)]
     pub user: Option<UserId>,
     /// `newest` (default) or `oldest` first.
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// Only this conversation: an item's `thread`.
     pub thread: Option<String>,

@@ -38,7 +38,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub fn check_change(p: &Principal, account_owner: Option<&UserId>) -> ApiResult<()> {
     match account_owner {
         _ if p.is_admin() => Ok(()),
-        None => Err(ApiError::forbidden("only an org admin may change the org's rules")),
+        None => Err(ApiError::forbidden(
+            "only an org admin may change the org's rules",
+        )),
         Some(owner) if *owner == p.user => Ok(()),
         Some(_) => Err(ApiError::forbidden(
             "only the account's owner or an org admin may change its rules",
@@ -48,7 +50,7 @@ pub fn check_change(p: &Principal, account_owner: Option<&UserId>) -> ApiResult<
 
 /// The scope named by `account`, if the caller may see it (404 otherwise),
 /// with the account.
-async fn scope(
+pub(super) async fn scope(
     state: &AppState,
     p: &Principal,
     account: Option<&AccountId>,
@@ -325,7 +327,7 @@ async fn stored_rules(
 }
 
 /// The ids of the newest `limit` messages the caller sees (of `account`).
-async fn last_messages(
+pub(super) async fn last_messages(
     state: &AppState,
     p: &Principal,
     account: Option<AccountId>,
@@ -365,7 +367,10 @@ mod tests {
         let owner = principal("usr_owner", Role::User);
         let other = principal("usr_other", Role::User);
         assert!(check_change(&admin, None).is_ok());
-        assert_eq!(check_change(&owner, None).map_err(|e| e.status), Err(StatusCode::FORBIDDEN));
+        assert_eq!(
+            check_change(&owner, None).map_err(|e| e.status),
+            Err(StatusCode::FORBIDDEN)
+        );
         assert!(check_change(&admin, Some(&owner.user)).is_ok());
         assert!(check_change(&owner, Some(&owner.user)).is_ok());
         assert_eq!(

@@ -13,6 +13,7 @@ mod common;
 
 mod api;
 mod example_plugins;
+mod https_receiver;
 mod imap_sync;
 mod oauth;
 mod pipeline;

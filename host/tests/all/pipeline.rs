@@ -311,3 +311,4 @@ async fn run_status(store: &Store, id: &MessageId) -> (String, Option<String>) {
 }
 
 mod executors;
+mod outside_actions;

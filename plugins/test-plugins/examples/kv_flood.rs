@@ -18,7 +18,11 @@ pub struct KvFlood;
 impl Plugin for KvFlood {
     fn metadata() -> Metadata {
         test_plugins::metadata("kv-flood")
-            .config_key(ConfigKey::optional("mode", "Which attack to run", Some("many-ops")))
+            .config_key(ConfigKey::optional(
+                "mode",
+                "Which attack to run",
+                Some("many-ops"),
+            ))
             .permission(Permission::KeyValue)
     }
 }

@@ -4,11 +4,10 @@
 
 use super::{ExecuteError, recipients};
 use mailroom_plugin_host::bindings::latest::types::{
-    self as wit, Action, Notification, Recipient, TaskSpec,
+    self as wit, Action, CrmFieldUpdate, CrmRecordKind, Notification, Recipient, TaskSpec,
+    WebhookCall,
 };
-use mailroom_store::{
-    ActionEffect, ClaimedAction, NewNotification, NewTask, Store, TaskPriority,
-};
+use mailroom_store::{ActionEffect, ClaimedAction, NewNotification, NewTask, Store, TaskPriority};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -32,7 +31,10 @@ pub async fn task(
         (None, Some(days)) => {
             // Counted from the message's date, as the contract says.
             let message = store.get_message(&claim.org, &claim.message).await?;
-            let from = message.summary.sent_at.unwrap_or(message.summary.received_at);
+            let from = message
+                .summary
+                .sent_at
+                .unwrap_or(message.summary.received_at);
             Some(from.saturating_add(i64::from(days).saturating_mul(DAY_MS)))
         }
         (None, None) => None,
@@ -65,9 +67,14 @@ pub async fn notification(
     n: &Notification,
 ) -> Result<(ActionEffect, String), ExecuteError> {
     let regarding = recipients::regarding(&claim.context, None, None)?;
-    let user =
-        recipients::resolve(store, &claim.org, &claim.context, &n.target, regarding.as_ref())
-            .await?;
+    let user = recipients::resolve(
+        store,
+        &claim.org,
+        &claim.context,
+        &n.target,
+        regarding.as_ref(),
+    )
+    .await?;
     let title = n
         .title
         .clone()
@@ -105,5 +112,26 @@ pub(crate) fn sample_notification() -> Action {
         target: Recipient::AccountOwner,
         title: None,
         text: String::new(),
+    })
+}
+
+/// An `update-crm-field` action (its JSON key names the kind).
+pub(crate) fn sample_crm_field_update() -> Action {
+    Action::UpdateCrmField(CrmFieldUpdate {
+        record_kind: CrmRecordKind::Contact,
+        record_id: None,
+        field: String::new(),
+        value: String::new(),
+    })
+}
+
+/// A `webhook` action (its JSON key names the kind).
+pub(crate) fn sample_webhook() -> Action {
+    Action::Webhook(WebhookCall {
+        url: String::new(),
+        body: None,
+        event: None,
+        headers: Vec::new(),
+        idempotency_key: None,
     })
 }

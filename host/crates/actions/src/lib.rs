@@ -7,12 +7,16 @@
 //! attempt is logged with the action.
 //!
 //! Executed here: `create-task` (a CRM task for a person, `tasks`) and
-//! `notify` (a notification to a person, `notifications`). Whom they are
-//! for is resolved by [`recipients`]. The other outside actions (`forward`,
-//! `update-crm-field`, `webhook`) stay `pending` until their executors exist.
+//! `notify` (a notification to a person, `notifications`), both in
+//! [`effects`], whom they are for resolved by [`recipients`];
+//! `update-crm-field` ([`crm_field`]), `webhook` ([`webhook`]) and
+//! `forward` ([`forward`]), bound by the org's automation policy.
 
+pub mod crm_field;
 pub mod effects;
+pub mod forward;
 pub mod recipients;
+pub mod webhook;
 
 use mailroom_core::backoff::{self, Backoff};
 use mailroom_core::clock::now_ms;
@@ -42,6 +46,9 @@ pub enum ExecuteError {
     /// What it asks for is not allowed or cannot be: never tried again.
     #[error("{0}")]
     Refused(String),
+    /// It failed this time (a receiver was down); the next attempt may work.
+    #[error("{0}")]
+    Transient(String),
     /// The store failed; the next attempt may work.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -60,21 +67,34 @@ pub struct ExecutorReport {
     pub failed: usize,
 }
 
-/// The JSON key of each executed kind, as the pipeline stores actions
-/// (`{"<key>": …}`), taken from the contract's own serialization so it
-/// cannot drift from it.
+/// The JSON key the pipeline stores an action under (`{"<key>": …}`),
+/// taken from the contract's own serialization so it cannot drift from it.
+pub fn kind_key(action: &Action) -> Option<String> {
+    serde_json::to_value(action)
+        .ok()?
+        .as_object()?
+        .keys()
+        .next()
+        .cloned()
+}
+
+/// The key of `webhook` actions: the delivery log lists them.
+pub fn webhook_kind() -> String {
+    kind_key(&effects::sample_webhook()).unwrap_or_default()
+}
+
+/// The JSON key of each executed kind.
 static EXECUTED_KINDS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    [effects::sample_task(), effects::sample_notification()]
-        .iter()
-        .filter_map(|action| {
-            serde_json::to_value(action)
-                .ok()?
-                .as_object()?
-                .keys()
-                .next()
-                .cloned()
-        })
-        .collect()
+    [
+        effects::sample_task(),
+        effects::sample_notification(),
+        effects::sample_crm_field_update(),
+        effects::sample_webhook(),
+        Action::Forward(String::new()),
+    ]
+    .iter()
+    .filter_map(kind_key)
+    .collect()
 });
 
 /// Runs every due action the executors know, until none is left; the
@@ -89,6 +109,26 @@ pub async fn execute_due(store: &Store) -> Result<ExecutorReport, StoreError> {
         }
         for claim in &claimed {
             let outcome = execute(store, claim).await;
+            let outcome = match store.finish_action(claim, &outcome).await {
+                Ok(true) => outcome,
+                Ok(false) => {
+                    tracing::info!(
+                        action = claim.id,
+                        "action claimed again by another executor; this attempt's result is dropped"
+                    );
+                    continue;
+                }
+                // The effect could not be written: the attempt failed like
+                // any store failure and is tried again (the log says why).
+                Err(e) if matches!(outcome, ActionOutcome::Done { .. }) => {
+                    let failed = failure(claim, &ExecuteError::Store(e));
+                    if !store.finish_action(claim, &failed).await? {
+                        continue;
+                    }
+                    failed
+                }
+                Err(e) => return Err(e),
+            };
             match &outcome {
                 ActionOutcome::Done { .. } => report.done += 1,
                 ActionOutcome::Retry { .. } => report.retried += 1,
@@ -97,9 +137,6 @@ pub async fn execute_due(store: &Store) -> Result<ExecutorReport, StoreError> {
             }
             if let ActionOutcome::Refused { detail } | ActionOutcome::Failed { detail } = &outcome {
                 tracing::warn!(org = %claim.org, message = %claim.message, action = claim.id, source = %claim.source, "action not carried out: {detail}");
-            }
-            if !store.finish_action(claim, &outcome).await? {
-                tracing::info!(action = claim.id, "action claimed again by another executor; this attempt's result is dropped");
             }
         }
     }
@@ -118,6 +155,9 @@ async fn execute(store: &Store, claim: &ClaimedAction) -> ActionOutcome {
     let result = match &action {
         Action::CreateTask(spec) => effects::task(store, claim, spec).await,
         Action::Notify(n) => effects::notification(store, claim, n).await,
+        Action::UpdateCrmField(update) => crm_field::update(store, claim, update).await,
+        Action::Webhook(call) => webhook::deliver(store, claim, call).await,
+        Action::Forward(to) => forward::forward(store, claim, to).await,
         _ => Err(ExecuteError::Refused(
             "no executor carries out this action".into(),
         )),
@@ -125,13 +165,22 @@ async fn execute(store: &Store, claim: &ClaimedAction) -> ActionOutcome {
     match result {
         Ok((effect, detail)) => ActionOutcome::Done { effect, detail },
         Err(ExecuteError::Refused(detail)) => ActionOutcome::Refused { detail },
-        Err(ExecuteError::Store(e)) if claim.attempt >= MAX_ATTEMPTS => ActionOutcome::Failed {
+        Err(e) => failure(claim, &e),
+    }
+}
+
+/// An attempt that failed and may work later: tried again with backoff,
+/// or given up after [`MAX_ATTEMPTS`].
+fn failure(claim: &ClaimedAction, e: &ExecuteError) -> ActionOutcome {
+    if claim.attempt >= MAX_ATTEMPTS {
+        ActionOutcome::Failed {
             detail: format!("given up after {} attempts: {e}", claim.attempt),
-        },
-        Err(ExecuteError::Store(e)) => ActionOutcome::Retry {
+        }
+    } else {
+        ActionOutcome::Retry {
             at: backoff::at(now_ms(), RETRY.delay(claim.attempt)),
             detail: format!("attempt {} failed, will try again: {e}", claim.attempt),
-        },
+        }
     }
 }
 

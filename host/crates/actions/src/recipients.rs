@@ -34,10 +34,7 @@ pub async fn resolve(
     };
     match store.get_user(org, &user).await {
         Ok(u) if u.active => Ok(user),
-        Ok(u) => Err(ExecuteError::Refused(format!(
-            "{} is deactivated",
-            u.email
-        ))),
+        Ok(u) => Err(ExecuteError::Refused(format!("{} is deactivated", u.email))),
         Err(StoreError::NotFound(_)) => Err(ExecuteError::Refused(format!(
             "user {user} no longer exists"
         ))),
@@ -62,7 +59,10 @@ async fn record_owner(
         return Ok(None);
     };
     let owner = match record.kind.as_str() {
-        "lead" => store.get_lead(org, &LeadId(record.id.clone())).await.map(|r| r.owner),
+        "lead" => store
+            .get_lead(org, &LeadId(record.id.clone()))
+            .await
+            .map(|r| r.owner),
         _ => store
             .get_contact(org, &ContactId(record.id.clone()))
             .await
@@ -76,6 +76,14 @@ async fn record_owner(
     }
 }
 
+/// The store's name of a record kind.
+pub fn kind_name(kind: CrmRecordKind) -> &'static str {
+    match kind {
+        CrmRecordKind::Contact => "contact",
+        CrmRecordKind::Lead => "lead",
+    }
+}
+
 /// The record an action is about: the one it names, which must be one of
 /// the message's records, or else the message's first record (of `kind`
 /// when given).
@@ -84,13 +92,13 @@ pub fn regarding(
     named: Option<&CrmRef>,
     kind: Option<CrmRecordKind>,
 ) -> Result<Option<TaskRecord>, ExecuteError> {
-    let kind_name = |k: CrmRecordKind| match k {
-        CrmRecordKind::Contact => "contact",
-        CrmRecordKind::Lead => "lead",
-    };
     if let Some(named) = named {
         let kind = kind_name(named.kind);
-        return match context.links.iter().find(|(k, id)| k == kind && *id == named.id) {
+        return match context
+            .links
+            .iter()
+            .find(|(k, id)| k == kind && *id == named.id)
+        {
             Some((kind, id)) => Ok(Some(TaskRecord {
                 kind: kind.clone(),
                 id: id.clone(),

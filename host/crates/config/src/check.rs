@@ -27,22 +27,46 @@ fn bounds(s: &Settings) -> [Bound; 18] {
     let (l, p, h, c) = (&s.limits, &s.plugins, &s.http, &s.connection_test);
     [
         b("limits.json_bytes", l.json_bytes as u64, MAX_BODY_BYTES),
-        b("limits.plugin_upload_bytes", l.plugin_upload_bytes as u64, MAX_BODY_BYTES),
+        b(
+            "limits.plugin_upload_bytes",
+            l.plugin_upload_bytes as u64,
+            MAX_BODY_BYTES,
+        ),
         b("limits.import_bytes", l.import_bytes as u64, MAX_BODY_BYTES),
         b("plugins.deadline_ms", p.deadline_ms, 60_000),
         b("plugins.memory_mib", p.memory_mib, MAX_PLUGIN_MIB),
         b("plugins.input_mib", p.input_mib, MAX_PLUGIN_MIB),
         b("plugins.output_kib", p.output_kib, MAX_PLUGIN_MIB << 10),
-        b("plugins.failure_threshold", p.failure_threshold.into(), 1_000_000),
+        b(
+            "plugins.failure_threshold",
+            p.failure_threshold.into(),
+            1_000_000,
+        ),
         b("sync.poll_seconds", s.sync.poll_seconds, MAX_SECONDS),
-        b("pipeline.stale_after_seconds", s.pipeline.stale_after_seconds, MAX_SECONDS),
-        b("http.header_read_timeout_secs", h.header_read_timeout_secs, MAX_SECONDS),
-        b("http.connections_per_address", h.connections_per_address as u64, 1 << 20),
+        b(
+            "pipeline.stale_after_seconds",
+            s.pipeline.stale_after_seconds,
+            MAX_SECONDS,
+        ),
+        b(
+            "http.header_read_timeout_secs",
+            h.header_read_timeout_secs,
+            MAX_SECONDS,
+        ),
+        b(
+            "http.connections_per_address",
+            h.connections_per_address as u64,
+            1 << 20,
+        ),
         b("http.max_uri_bytes", h.max_uri_bytes as u64, 1 << 20),
         b("http.max_header_bytes", h.max_header_bytes as u64, 1 << 20),
         b("connection_test.connect_secs", c.connect_secs, MAX_SECONDS),
         b("connection_test.tls_secs", c.tls_secs, MAX_SECONDS),
-        b("connection_test.greeting_secs", c.greeting_secs, MAX_SECONDS),
+        b(
+            "connection_test.greeting_secs",
+            c.greeting_secs,
+            MAX_SECONDS,
+        ),
         b("connection_test.command_secs", c.command_secs, MAX_SECONDS),
     ]
 }

@@ -52,7 +52,11 @@ impl TomlError {
     fn new(text: &str, e: &toml::de::Error) -> Self {
         let line = e.span().map(|span| {
             let start = span.start.min(text.len());
-            text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() + 1
+            text.as_bytes()[..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1
         });
         Self {
             message: e.to_string().trim_end().to_owned(),
@@ -221,4 +225,3 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
         }),
     }
 }
-

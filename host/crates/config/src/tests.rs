@@ -1,7 +1,7 @@
 use crate::*;
 use mailroom_core::plugin_limits::Limits;
-use std::path::PathBuf;
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -98,8 +98,7 @@ fn config_file_from_env_variable() {
     let path = dir.path().join("m.toml");
     std::fs::write(&path, "log_json = true\n").expect("write");
     let path = path.to_string_lossy().into_owned();
-    let s =
-        Settings::load_with(&Overrides::default(), env(&[(CONFIG_ENV, &path)])).expect("load");
+    let s = Settings::load_with(&Overrides::default(), env(&[(CONFIG_ENV, &path)])).expect("load");
     assert!(s.log_json);
 }
 
@@ -152,12 +151,19 @@ fn numbers_out_of_range_are_refused_with_key_range_and_default() {
         .expect("toml")
         .check()
         .unwrap_err();
-    assert!(err.to_string().starts_with("http.header_read_timeout_secs: 0 is out of range"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("http.header_read_timeout_secs: 0 is out of range"),
+        "{err}"
+    );
     let err = Settings::from_toml("[connection_test]\ncommand_secs = 9223372036854775807\n")
         .expect("toml")
         .check()
         .unwrap_err();
-    assert!(err.to_string().starts_with("connection_test.command_secs:"), "{err}");
+    assert!(
+        err.to_string().starts_with("connection_test.command_secs:"),
+        "{err}"
+    );
 }
 
 #[test]

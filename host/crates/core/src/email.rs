@@ -21,7 +21,11 @@ pub fn normalize_email(email: &str) -> Result<String, InvalidEmail> {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid { Ok(email) } else { Err(InvalidEmail(email)) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(InvalidEmail(email))
+    }
 }
 
 #[cfg(test)]
@@ -38,9 +42,20 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused_and_quoted() {
-        for bad in ["", "ann", "@example.com", "ann@", "a@b@c", "a b@c.d", "a\u{0}@b"] {
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "a@b@c",
+            "a b@c.d",
+            "a\u{0}@b",
+        ] {
             let err = normalize_email(bad).unwrap_err();
-            assert!(err.to_string().ends_with("is not an email address"), "{err}");
+            assert!(
+                err.to_string().ends_with("is not an email address"),
+                "{err}"
+            );
         }
         assert!(normalize_email(&format!("{}@x.example", "a".repeat(320))).is_err());
     }

@@ -74,6 +74,12 @@ id_type!(
 id_type!(
     /// A notification to one user.
     NotificationId, "ntf");
+id_type!(
+    /// An org's subscription of a webhook to events.
+    SubscriptionId, "whk");
+id_type!(
+    /// A filter file imported for preview, waiting to be applied.
+    ImportId, "imp");
 
 /// A stored message: the sha256 (hex) of its raw bytes. Identity by content,
 /// not by server UID, so resyncs and UIDVALIDITY changes never duplicate it.
@@ -132,4 +138,6 @@ string_schema!(
     RuleId => "A rule id, e.g. `rul_…`",
     TaskId => "A task id, e.g. `tsk_…`",
     NotificationId => "A notification id, e.g. `ntf_…`",
+    SubscriptionId => "A webhook subscription id, e.g. `whk_…`",
+    ImportId => "A rule import (preview) id, e.g. `imp_…`",
 );

@@ -3,7 +3,8 @@
 //! the store and plugins see, a parallel map over the machine's cores, a
 //! plugin call's [`plugin_limits::Limits`],
 //! owner-only file creation ([`private_fs`]), an org's
-//! [`destinations::DestinationPolicy`] (kept by the store, applied by the
+//! [`destinations::DestinationPolicy`] and
+//! [`automation::AutomationPolicy`] (kept by the store, applied by the
 //! protocol clients and the OAuth client), and the two values
 //! both the store and the protocol clients (`mailroom-net`) need: a
 //! connection's [`security::Security`] and a credential in memory
@@ -11,6 +12,7 @@
 //! ([`text`]: label and folder names, log escaping). It depends on no other Mailroom
 //! crate, so every layer can use it without reaching up.
 
+pub mod automation;
 pub mod backoff;
 pub mod clock;
 pub mod destinations;

@@ -59,9 +59,7 @@ pub enum CsvError {
     )]
     Header(String),
     /// The header has no column a record's name could come from.
-    #[error(
-        "the header row needs a `name` column (or `first_name`/`last_name`); it has: {0}"
-    )]
+    #[error("the header row needs a `name` column (or `first_name`/`last_name`); it has: {0}")]
     NoNameColumn(String),
 }
 

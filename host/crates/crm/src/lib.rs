@@ -7,5 +7,7 @@
 pub mod csv_import;
 pub mod record;
 
-pub use csv_import::{CsvError, GoodRow, Owners, ParsedCsv, RowError, parse_csv, reject_duplicates};
+pub use csv_import::{
+    CsvError, GoodRow, Owners, ParsedCsv, RowError, parse_csv, reject_duplicates,
+};
 pub use record::{CheckedRecord, NewCrmRecord, RecordError, check_record};

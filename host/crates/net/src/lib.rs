@@ -10,6 +10,8 @@
 //! - [`steps`]: the one sequence that reaches a server (DNS, TCP, TLS,
 //!   greeting), each step timed and its outcome typed;
 //! - [`imap`], [`pop3`], [`smtp`]: connect, log in, and the commands;
+//! - [`https`]: HTTPS requests to endpoints an org configured (OAuth
+//!   token URLs, webhook receivers), bound by its destination policy;
 //! - [`error`]: one [`NetError`] for all of them, with the server's words
 //!   and never a credential.
 //!
@@ -25,6 +27,7 @@
 #![allow(missing_docs)]
 
 pub mod error;
+pub mod https;
 pub mod imap;
 pub mod login;
 pub mod pop3;

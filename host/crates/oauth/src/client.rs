@@ -1,11 +1,12 @@
 //! The `oauth2` crate set up for one org's client: the authorization URL
 //! (code flow, PKCE S256, random CSRF state), the code exchange and the
-//! refresh, over a reqwest client that follows no redirects and speaks
-//! HTTPS only, unless the admin allowed plain HTTP for this client (a test
-//! or loopback identity provider).
+//! refresh, over a checked reqwest client (`mailroom_net::https`) that
+//! follows no redirects and speaks HTTPS only, unless the admin allowed
+//! plain HTTP for this client (a test or loopback identity provider).
 
 use super::error::{OAuthError, OAuthResult};
-use mailroom_core::destinations::{DestinationPolicy, Purpose};
+use mailroom_core::destinations::DestinationPolicy;
+use mailroom_net::https::{HttpsOptions, HttpsSetupError, checked_client};
 use mailroom_store::{Secret, now_ms};
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType};
 use oauth2::{
@@ -13,8 +14,6 @@ use oauth2::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     TokenResponse, TokenUrl,
 };
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,63 +64,20 @@ pub fn check_endpoint(url: &str, what: &str, allow_insecure_http: bool) -> OAuth
 }
 
 /// A client for one request to `endpoint`, bound by the org's destination
-/// policy: the port, and an address in the URL, are checked here (reqwest
-/// resolves no address), a name's addresses by the client's resolver after
-/// the lookup ([`CheckedResolver`]), so the request goes to a checked address.
+/// policy (`mailroom_net::https`).
 fn http_client(settings: &ClientSettings, endpoint: &str) -> OAuthResult<reqwest::Client> {
-    let url = url::Url::parse(endpoint)
-        .map_err(|e| OAuthError::Config(format!("{endpoint:?} is not a URL: {e}")))?;
-    let port = url.port_or_known_default().unwrap_or(443);
-    let host = url.host_str().unwrap_or_default().to_owned();
-    settings
-        .destinations
-        .check_before_lookup(&host, port, Purpose::Https)
-        .map_err(|refused| OAuthError::Config(format!("the token URL: {refused}")))?;
-    let resolver = CheckedResolver {
+    let options = HttpsOptions {
         destinations: settings.destinations.clone(),
-        port,
+        allow_plain_http: settings.allow_insecure_http,
+        extra_root_pem: None,
+        timeout: HTTP_TIMEOUT,
     };
-    reqwest::Client::builder()
-        // A token endpoint that redirects is misconfigured; following it
-        // could carry the client secret elsewhere.
-        .redirect(reqwest::redirect::Policy::none())
-        .https_only(!settings.allow_insecure_http)
-        .timeout(HTTP_TIMEOUT)
-        .dns_resolver(Arc::new(resolver))
-        .build()
-        .map_err(|e| OAuthError::Config(format!("cannot set up the HTTP client: {e}")))
-}
-
-/// DNS for the token requests: the system's lookup, then the org's policy
-/// on every address, refused as a whole when one is not allowed.
-struct CheckedResolver {
-    destinations: Arc<DestinationPolicy>,
-    /// The URL's port, which the policy also checks.
-    port: u16,
-}
-
-impl Resolve for CheckedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(checked_lookup(
-            self.destinations.clone(),
-            name.as_str().to_owned(),
-            self.port,
-        ))
-    }
-}
-
-async fn checked_lookup(
-    destinations: Arc<DestinationPolicy>,
-    host: String,
-    port: u16,
-) -> Result<Addrs, Box<dyn std::error::Error + Send + Sync>> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await?
-        .collect();
-    for addr in &addrs {
-        destinations.check(&host, *addr, Purpose::Https)?;
-    }
-    Ok(Box::new(addrs.into_iter()))
+    checked_client(endpoint, &options).map_err(|e| match e {
+        HttpsSetupError::Refused(refused) => {
+            OAuthError::Config(format!("the token URL: {refused}"))
+        }
+        other => OAuthError::Config(other.to_string()),
+    })
 }
 
 fn base_client(settings: &ClientSettings) -> BasicClient {

@@ -16,11 +16,14 @@
 mod actions;
 mod commit;
 mod context;
-pub mod rules;
+pub mod contract;
 pub mod health;
+pub mod rules;
+mod subscriptions;
 mod workers;
 
 pub use commit::MAX_ATTEMPTS;
+pub use subscriptions::REFRESH as SUBSCRIPTIONS_REFRESH;
 pub use workers::{EVALUATING_AT_ONCE, PER_ORG_AT_ONCE, WORKER_INTERVAL, run_worker};
 
 use mailroom_core::ids::{MessageId, OrgId};
@@ -81,6 +84,7 @@ pub struct Pipeline {
     slots: tokio::sync::Semaphore,
     attempts: commit::Attempts,
     rule_sets: rules::RuleSets,
+    subscriptions: subscriptions::Subscriptions,
 }
 
 impl Pipeline {
@@ -92,6 +96,7 @@ impl Pipeline {
             slots: tokio::sync::Semaphore::new(EVALUATING_AT_ONCE),
             attempts: commit::Attempts::default(),
             rule_sets: rules::RuleSets::default(),
+            subscriptions: subscriptions::Subscriptions::default(),
         }
     }
 
@@ -105,6 +110,7 @@ impl Pipeline {
         id: &MessageId,
     ) -> Result<RunResults, PipelineError> {
         let ctx = context::load(&self.store, cache, org, id).await?;
+        let trigger = ctx.trigger(&self.store).await?;
         let owner = Some(&ctx.account.owner);
         let provider = ctx.provider_plugin();
         let stages = Stages {
@@ -126,7 +132,7 @@ impl Pipeline {
                 .rule_sets
                 .for_account(&self.store, org, &ctx.account.id)
                 .await?,
-            trigger: ctx.trigger(&self.store).await?,
+            trigger,
             links: ctx.crm_links(),
             message: ctx.message.clone(),
         };
@@ -136,6 +142,9 @@ impl Pipeline {
             .await
             .map_err(PipelineError::Plugin)?;
         actions::apply(&ctx.state, wanted, &mut results);
+        self.subscriptions
+            .add_deliveries(&self.store, org, id, trigger, &mut results)
+            .await?;
         if results.actions.iter().any(|(_, _, applied)| !applied) {
             results.context = Some(ctx.action_context());
         }

@@ -7,6 +7,7 @@
 //! (checked per batch by the rules' ids and change times), so regexes are
 //! not recompiled per message.
 
+use crate::contract::to_contract;
 use mailroom_core::ids::{AccountId, MessageId, OrgId, RuleId};
 use mailroom_plugin_host::bindings::latest::types as wit;
 use mailroom_rules::model as rules;
@@ -146,74 +147,6 @@ pub fn view(m: &wit::Message) -> MessageView<'_> {
     }
 }
 
-/// A rule's action as the contract's, which the host applies for rules and
-/// workflows alike.
-pub fn to_contract(action: &rules::Action) -> wit::Action {
-    use rules::Action as A;
-    match action {
-        A::MoveTo(f) => wit::Action::MoveTo(f.clone()),
-        A::AddLabel(l) => wit::Action::AddLabel(l.clone()),
-        A::RemoveLabel(l) => wit::Action::RemoveLabel(l.clone()),
-        A::MarkRead => wit::Action::MarkRead,
-        A::MarkUnread => wit::Action::MarkUnread,
-        A::Star => wit::Action::Star,
-        A::Archive => wit::Action::Archive,
-        A::Trash => wit::Action::Trash,
-        A::NeverSpam => wit::Action::NeverSpam,
-        A::Forward(a) => wit::Action::Forward(a.clone()),
-        A::CreateTask(t) => wit::Action::CreateTask(wit::TaskSpec {
-            title: t.title.clone(),
-            notes: t.notes.clone(),
-            due_in_days: t.due_in_days,
-            due_at: t.due_at,
-            assignee: recipient(&t.assignee),
-            priority: match t.priority {
-                rules::TaskPriority::Low => wit::TaskPriority::Low,
-                rules::TaskPriority::Normal => wit::TaskPriority::Normal,
-                rules::TaskPriority::High => wit::TaskPriority::High,
-            },
-            regarding: t.regarding.as_ref().map(|r| wit::CrmRef {
-                kind: record_kind(r.kind),
-                id: r.id.clone(),
-            }),
-        }),
-        A::UpdateCrmField(u) => wit::Action::UpdateCrmField(wit::CrmFieldUpdate {
-            record_kind: record_kind(u.record_kind),
-            record_id: u.record_id.clone(),
-            field: u.field.clone(),
-            value: u.value.clone(),
-        }),
-        A::Notify(n) => wit::Action::Notify(wit::Notification {
-            target: recipient(&n.target),
-            title: n.title.clone(),
-            text: n.text.clone(),
-        }),
-        A::Webhook(w) => wit::Action::Webhook(wit::WebhookCall {
-            url: w.url.clone(),
-            body: w.body.clone(),
-            event: w.event.clone(),
-            headers: w.headers.clone(),
-            idempotency_key: w.idempotency_key.clone(),
-        }),
-        A::Stop => wit::Action::Stop,
-    }
-}
-
-fn recipient(r: &rules::Recipient) -> wit::Recipient {
-    match r {
-        rules::Recipient::AccountOwner => wit::Recipient::AccountOwner,
-        rules::Recipient::RecordOwner => wit::Recipient::RecordOwner,
-        rules::Recipient::User(email) => wit::Recipient::User(email.clone()),
-    }
-}
-
-fn record_kind(k: rules::CrmRecordKind) -> wit::CrmRecordKind {
-    match k {
-        rules::CrmRecordKind::Contact => wit::CrmRecordKind::Contact,
-        rules::CrmRecordKind::Lead => wit::CrmRecordKind::Lead,
-    }
-}
-
 /// The most messages one dry run reads.
 pub const DRY_RUN_MAX_MESSAGES: u32 = 500;
 
@@ -306,7 +239,12 @@ pub async fn dry_run(
                 rule_id: m.key.id.clone(),
                 index: m.key.index,
                 name: m.rule.name.clone(),
-                applied_with_run: m.rule.actions.iter().map(rules::Action::changes_view).collect(),
+                applied_with_run: m
+                    .rule
+                    .actions
+                    .iter()
+                    .map(rules::Action::changes_view)
+                    .collect(),
                 actions: m.rule.actions.clone(),
             })
             .collect();

@@ -11,12 +11,12 @@ use super::bindings::dispatch::WrongWorld;
 use super::bindings::latest as api;
 use super::engine::{LoadedComponent, PluginEngine};
 use super::error::{PluginError, shorten, shorten_to_tail};
-use mailroom_core::text::loggable;
 use super::kv::KvViolation;
 use super::limits::Limits;
 use super::metadata::PluginMetadata;
 use super::state::{InvocationState, PluginScope};
 use super::validate::PluginOutput;
+use mailroom_core::text::loggable;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -208,7 +208,9 @@ impl Running {
             Ok(Ok(Ok(value))) => check_output_size(&value, limits.output_bytes)
                 .and_then(|()| value.check().map_err(R::refusal))
                 .map(|()| value),
-            Ok(Ok(Err(reported))) => Err(PluginError::Reported(shorten(&loggable(&reported), 2048))),
+            Ok(Ok(Err(reported))) => {
+                Err(PluginError::Reported(shorten(&loggable(&reported), 2048)))
+            }
             Ok(Err(e)) => Err(failure(e, &state, &limits)),
         };
         let peak_memory_bytes = state.limiter.peak_bytes;
@@ -274,7 +276,10 @@ fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> Plug
         if stderr.is_empty() {
             what
         } else {
-            format!("{what}; the plugin wrote: {}", shorten_to_tail(&loggable(&stderr), 1024))
+            format!(
+                "{what}; the plugin wrote: {}",
+                shorten_to_tail(&loggable(&stderr), 1024)
+            )
         }
     };
     if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -301,9 +306,9 @@ fn failure(e: wasmtime::Error, state: &InvocationState, limits: &Limits) -> Plug
         // host or WASI function the plugin called (a misused resource, a
         // refused argument); otherwise it came from lifting the plugin's
         // results (bad UTF-8, out-of-bounds pointers…): garbage output.
-        None if e.downcast_ref::<wasmtime::WasmBacktrace>().is_some() => PluginError::Trap(
-            detail(format!("a WASI or host call made by the plugin failed: {e:#}")),
-        ),
+        None if e.downcast_ref::<wasmtime::WasmBacktrace>().is_some() => PluginError::Trap(detail(
+            format!("a WASI or host call made by the plugin failed: {e:#}"),
+        )),
         None => PluginError::InvalidOutput(detail(format!("{e:#}"))),
     }
 }
@@ -323,7 +328,10 @@ fn looks_like_recursion(e: &wasmtime::Error) -> bool {
     for frame in frames {
         *counts.entry(frame.func_index()).or_insert(0usize) += 1;
     }
-    counts.values().max().is_some_and(|&most| most * 4 >= frames.len() * 3)
+    counts
+        .values()
+        .max()
+        .is_some_and(|&most| most * 4 >= frames.len() * 3)
 }
 
 fn check_output_size<R: Serialize>(value: &R, limit: u64) -> Result<(), PluginError> {

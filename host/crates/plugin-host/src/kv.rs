@@ -204,7 +204,9 @@ mod tests {
     #[test]
     fn a_set_then_delete_of_a_new_key_is_no_change() {
         let mut kv = session(&[]);
-        kv.set("k".into(), b"v".to_vec()).expect("set").expect("set");
+        kv.set("k".into(), b"v".to_vec())
+            .expect("set")
+            .expect("set");
         kv.delete("k".into()).expect("delete");
         assert_eq!(kv.get("k").expect("get"), None);
         assert!(kv.into_changes().is_empty());
@@ -216,7 +218,13 @@ mod tests {
             max_total_bytes: 10,
             ..KvLimits::default()
         };
-        let mut kv = KvSession::new(Some(Arc::new(BTreeMap::from([("a".to_owned(), b"1234".to_vec())]))), limits);
+        let mut kv = KvSession::new(
+            Some(Arc::new(BTreeMap::from([(
+                "a".to_owned(),
+                b"1234".to_vec(),
+            )]))),
+            limits,
+        );
         assert!(kv.set("b".into(), b"1234".to_vec()).expect("set").is_ok());
         assert!(matches!(
             kv.set("c".into(), b"1".to_vec()).expect("set"),
@@ -247,7 +255,10 @@ mod tests {
         kv.set("b".into(), vec![1]).expect("set").expect("set");
         kv.set("c".into(), vec![1]).expect("set").expect("set");
         let err = kv.set("d".into(), vec![1]).unwrap_err();
-        assert!(matches!(err, KvViolation::TooManyChanges { limit: 3, .. }), "{err}");
+        assert!(
+            matches!(err, KvViolation::TooManyChanges { limit: 3, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub mod metadata;
 pub mod metrics;
 pub mod registry;
 pub mod state;
-pub mod validate;
 pub mod stderr_tail;
+pub mod validate;
 
 pub use engine::{EngineSettings, LoadedComponent, PluginEngine};
 pub use error::{PluginError, PluginErrorKind};

@@ -67,8 +67,7 @@ impl LogBudget {
                 suppressed: 0,
             };
         }
-        let log_line =
-            window.lines < LINES_PER_MINUTE && window.bytes + bytes <= BYTES_PER_MINUTE;
+        let log_line = window.lines < LINES_PER_MINUTE && window.bytes + bytes <= BYTES_PER_MINUTE;
         if log_line {
             window.lines += 1;
             window.bytes += bytes;

@@ -8,8 +8,10 @@
 //! while the claim is still the latest: an action takes effect at most once,
 //! whatever crashes or concurrent executors do. Every attempt is logged.
 
+use super::crm_fields::{CrmFieldChange, write_crm_field};
 use super::db::{Arg, SqlBuilder, from_json, to_json};
 use super::notifications::{NewNotification, insert_notification};
+use super::outbox::{NewOutboxEntry, insert_outbox_entry};
 use super::tasks::{NewTask, insert_task};
 use super::{Store, StoreResult};
 use mailroom_core::clock::now_ms;
@@ -69,6 +71,14 @@ pub enum ActionEffect {
     None,
     Task(NewTask),
     Notification(NewNotification),
+    /// A field of a linked CRM record (`update-crm-field`).
+    CrmField(CrmFieldChange),
+    /// A webhook delivered under this idempotency key.
+    WebhookDelivered {
+        key: String,
+    },
+    /// A message queued for sending (`forward`).
+    Outbox(NewOutboxEntry),
 }
 
 impl ActionOutcome {
@@ -212,6 +222,24 @@ impl Store {
                 }
                 ActionEffect::Notification(n) => {
                     insert_notification(&mut tx, &claim.org, n, Some(claim.id)).await?;
+                }
+                ActionEffect::CrmField(change) => {
+                    write_crm_field(&mut tx, &claim.org, change).await?;
+                }
+                ActionEffect::Outbox(entry) => {
+                    insert_outbox_entry(&mut tx, &claim.org, entry).await?;
+                }
+                ActionEffect::WebhookDelivered { key } => {
+                    sqlx::query(
+                        "INSERT INTO webhook_keys (org_id, idempotency_key, action_id, delivered_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, idempotency_key) DO NOTHING",
+                    )
+                    .bind(claim.org.as_str())
+                    .bind(key.as_str())
+                    .bind(claim.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
         }

@@ -71,10 +71,10 @@ pub struct CrmRecord<Id> {
 pub type Contact = CrmRecord<ContactId>;
 pub type Lead = CrmRecord<LeadId>;
 
+use mailroom_crm::CheckedRecord as Checked;
 /// A new record and its checks live in `mailroom-crm` (pure, shared with
 /// CSV import); the store keeps their old paths.
 pub use mailroom_crm::NewCrmRecord;
-use mailroom_crm::CheckedRecord as Checked;
 
 fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,

@@ -11,7 +11,9 @@
 pub mod accounts;
 pub mod action_queue;
 pub mod audit;
+mod automation;
 pub mod contacts;
+pub mod crm_fields;
 mod db;
 mod destinations;
 mod error;
@@ -32,15 +34,17 @@ pub mod pipeline_results;
 mod plugins;
 pub mod recently_parsed;
 pub mod related;
+pub mod rule_imports;
 pub mod rules;
 pub mod secrets;
-pub mod tasks;
 pub mod server_changes;
+pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
 pub mod user_mail;
 pub mod users;
+pub mod webhook_subscriptions;
 
 #[cfg(test)]
 mod tests;
@@ -50,11 +54,12 @@ pub use accounts::{
     FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent, SyncLease,
     SyncStop,
 };
+pub use action_queue::{ActionContext, ActionEffect, ActionOutcome, ClaimedAction};
 pub use audit::AuditEntry;
 pub use contacts::{
     Contact, CrmFilter, CrmId, CrmPage, CrmRecord, CrmRecordUpdate, Lead, NewCrmRecord,
 };
-pub use action_queue::{ActionContext, ActionEffect, ActionOutcome, ClaimedAction};
+pub use crm_fields::CrmFieldChange;
 pub use error::{StoreError, StoreResult};
 pub use folders::{AccountMessageCounts, Folder, FolderCheckpoint, FolderInfo};
 pub use locations::{MessageFingerprint, MovedTo, RelocatedUid, ServerFlags, StoredUid};
@@ -65,6 +70,7 @@ pub use message_query::{
     MessageStateUpdate, MessageSummary,
 };
 pub use messages::{IncomingMessage, Ingested, Location};
+pub use notifications::{NewNotification, Notification};
 pub use oauth::{OAuthClient, OAuthClientInput, OAuthGrant, PendingAuthorization};
 pub use orgs::Org;
 pub use outbox::{NewOutboxEntry, OutboxEntry, OutboxRaw, OutboxState, SentCopy};
@@ -72,10 +78,10 @@ pub use pipeline::PendingRun;
 pub use rules::{RuleScope, StoredRule};
 pub use secrets::{Cipher, LoadedKey, Secret, SecretKey};
 pub use server_changes::{ChangeOutcome, ServerChange, ServerChangeKind, ServerChangesStatus};
-pub use notifications::{NewNotification, Notification};
 pub use tasks::{NewTask, Task, TaskPriority, TaskRecord, TaskStatus, TaskUpdate};
 pub use tokens::{AuthContext, NewToken, TokenInfo};
 pub use users::{NewUser, Role, User, UserUpdate, normalize_email};
+pub use webhook_subscriptions::{NewWebhookSubscription, WebhookSubscription};
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;

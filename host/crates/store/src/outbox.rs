@@ -24,7 +24,7 @@ use mailroom_core::clock::now_ms;
 use mailroom_core::ids::{AccountId, MessageId, OrgId, OutboxId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -122,7 +122,7 @@ pub struct OutboxEntry {
 }
 
 /// What [`Store::create_outbox_entry`] stores.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewOutboxEntry {
     pub account: AccountId,
     pub created_by: Option<UserId>,
@@ -210,26 +210,9 @@ impl Store {
         new: &NewOutboxEntry,
     ) -> StoreResult<OutboxEntry> {
         self.check_account(org, &new.account).await?;
-        let id = OutboxId::generate();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO outbox (id, org_id, account_id, created_by, state, message_id, subject, \
-             envelope_from, envelope_to, raw, copy_raw, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $11, $11)",
-        )
-        .bind(id.as_str())
-        .bind(org.as_str())
-        .bind(new.account.as_str())
-        .bind(new.created_by.as_ref().map(|u| u.as_str().to_owned()))
-        .bind(&new.message_id)
-        .bind(&new.subject)
-        .bind(&new.envelope_from)
-        .bind(to_json(&new.envelope_to)?)
-        .bind(new.raw.clone())
-        .bind(new.copy_raw.clone())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.begin_write().await?;
+        let id = insert_outbox_entry(&mut tx, org, new).await?;
+        tx.commit().await?;
         self.get_outbox_entry(org, &id).await
     }
 
@@ -509,4 +492,35 @@ fn expect_one(rows: u64, id: &OutboxId, expected: &str) -> StoreResult<()> {
     Err(StoreError::Conflict(format!(
         "outbox entry {id} is no longer {expected}"
     )))
+}
+
+/// Queues `new` inside `tx` (the caller checked the account): how
+/// [`Store::create_outbox_entry`] and the `forward` executor, whose entry
+/// commits with the action's `done`, both queue a message.
+pub(crate) async fn insert_outbox_entry(
+    tx: &mut Transaction<'static, Any>,
+    org: &OrgId,
+    new: &NewOutboxEntry,
+) -> StoreResult<OutboxId> {
+    let id = OutboxId::generate();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO outbox (id, org_id, account_id, created_by, state, message_id, subject, \
+         envelope_from, envelope_to, raw, copy_raw, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+    )
+    .bind(id.as_str())
+    .bind(org.as_str())
+    .bind(new.account.as_str())
+    .bind(new.created_by.as_ref().map(|u| u.as_str().to_owned()))
+    .bind(&new.message_id)
+    .bind(&new.subject)
+    .bind(&new.envelope_from)
+    .bind(to_json(&new.envelope_to)?)
+    .bind(new.raw.clone())
+    .bind(new.copy_raw.clone())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
 }

@@ -4,7 +4,7 @@
 //! also across crashes and concurrent workers.
 
 use super::action_queue::{ActionAttempt, ActionContext, context_arg};
-use super::db::{Arg, insert_rows};
+use super::db::{Arg, SqlBuilder, insert_rows};
 use super::mailbox_state::{apply_update, mailbox_accounts};
 use super::message_query::MessageStateUpdate;
 use super::{Store, StoreResult};
@@ -183,15 +183,52 @@ impl Store {
         message: &MessageId,
     ) -> StoreResult<Vec<StoredAction>> {
         let rows = sqlx::query(
-            "SELECT id, source, action, status, created_at, outcome, finished_at \
+            "SELECT id, message_id, source, action, status, created_at, outcome, finished_at \
              FROM message_actions WHERE org_id = $1 AND message_id = $2 ORDER BY id",
         )
         .bind(org.as_str())
         .bind(message.as_str())
         .fetch_all(self.pool())
         .await?;
+        self.stored_actions(org, &rows).await
+    }
+
+    /// The org's latest actions of one kind (the action's JSON key, e.g.
+    /// `Webhook`), newest first, optionally of one status: the delivery log.
+    pub async fn actions_of_kind(
+        &self,
+        org: &OrgId,
+        kind: &str,
+        status: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<(MessageId, StoredAction)>> {
+        let mut q = SqlBuilder::new(
+            "SELECT id, message_id, source, action, status, created_at, outcome, finished_at \
+             FROM message_actions WHERE org_id = ",
+        );
+        q.bind_text(org.as_str())
+            .push(" AND action LIKE ")
+            .bind_text(format!("{{\"{kind}\":%"));
+        if let Some(status) = status {
+            q.push(" AND status = ").bind_text(status);
+        }
+        q.push(" ORDER BY id DESC LIMIT ")
+            .bind_i64(i64::from(limit.clamp(1, 500)));
+        let rows = q.query().fetch_all(self.pool()).await?;
+        let actions = self.stored_actions(org, &rows).await?;
+        rows.iter()
+            .zip(actions)
+            .map(|(r, a)| Ok((MessageId(r.try_get("message_id")?), a)))
+            .collect()
+    }
+
+    async fn stored_actions(
+        &self,
+        org: &OrgId,
+        rows: &[sqlx::any::AnyRow],
+    ) -> StoreResult<Vec<StoredAction>> {
         let mut actions = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             let id: i64 = r.try_get("id")?;
             let status: String = r.try_get("status")?;
             actions.push(StoredAction {

@@ -120,11 +120,64 @@ impl Store {
         rules: &[Rule],
         actor: Option<&UserId>,
     ) -> StoreResult<Vec<StoredRule>> {
+        Ok(self.write_rules(org, scope, rules, actor, None).await?.1)
+    }
+
+    /// Stores the rules of an imported file in place of the ones an
+    /// earlier import of the same file (`format`, `file_sha256`) left in
+    /// `scope`, in one transaction, so importing a file again does not
+    /// duplicate its rules. Returns how many were replaced, and the new ones.
+    pub async fn replace_imported_rules(
+        &self,
+        org: &OrgId,
+        scope: &RuleScope,
+        source: (&str, &str),
+        rules: &[Rule],
+        actor: Option<&UserId>,
+    ) -> StoreResult<(usize, Vec<StoredRule>)> {
+        self.write_rules(org, scope, rules, actor, Some(source))
+            .await
+    }
+
+    async fn write_rules(
+        &self,
+        org: &OrgId,
+        scope: &RuleScope,
+        rules: &[Rule],
+        actor: Option<&UserId>,
+        replacing: Option<(&str, &str)>,
+    ) -> StoreResult<(usize, Vec<StoredRule>)> {
         for (i, rule) in rules.iter().enumerate() {
             check(i, rule)?;
         }
         let mut tx = self.begin_write().await?;
         check_scope(&mut tx, org, scope).await?;
+        let mut replaced = 0;
+        if let Some((format, sha)) = replacing {
+            let mut q = SqlBuilder::new("DELETE FROM rules WHERE org_id = ");
+            q.bind_text(org.as_str());
+            match scope.account() {
+                Some(a) => q.push(" AND account_id = ").bind_text(a.as_str()),
+                None => q.push(" AND account_id IS NULL"),
+            };
+            q.push(" AND source_format = ")
+                .bind_text(format)
+                .push(" AND source_sha256 = ")
+                .bind_text(sha);
+            replaced =
+                usize::try_from(q.query().execute(&mut *tx).await?.rows_affected()).unwrap_or(0);
+            if replaced > 0 {
+                insert_audit(
+                    &mut *tx,
+                    org,
+                    actor,
+                    "rule.import.replace",
+                    None,
+                    &serde_json::json!({"format": format, "file_sha256": sha, "replaced": replaced}),
+                )
+                .await?;
+            }
+        }
         let (count, last) = scope_extent(&mut tx, org, scope).await?;
         if count + rules.len() > MAX_RULES_PER_SCOPE {
             return Err(StoreError::Invalid(format!(
@@ -180,7 +233,7 @@ impl Store {
         for id in &ids {
             stored.push(self.get_rule(org, id).await?);
         }
-        Ok(stored)
+        Ok((replaced, stored))
     }
 
     /// One rule of the org.

@@ -35,7 +35,9 @@ impl TaskPriority {
             "low" => Ok(TaskPriority::Low),
             "normal" => Ok(TaskPriority::Normal),
             "high" => Ok(TaskPriority::High),
-            other => Err(StoreError::Invalid(format!("stored task priority {other:?}"))),
+            other => Err(StoreError::Invalid(format!(
+                "stored task priority {other:?}"
+            ))),
         }
     }
 }
@@ -213,12 +215,12 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM tasks WHERE org_id = $1 AND id = $2 AND assignee = $3"
         )))
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .bind(assignee.as_str())
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound("task"))?;
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(assignee.as_str())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("task"))?;
         from_row(&row)
     }
 
@@ -257,10 +259,10 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM tasks WHERE org_id = $1 AND action_id = $2"
         )))
-            .bind(org.as_str())
-            .bind(action)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(org.as_str())
+        .bind(action)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(from_row).transpose()
     }
 }

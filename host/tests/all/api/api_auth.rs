@@ -43,6 +43,13 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("POST", "/v1/rules/{id}/disable"),
     ("POST", "/v1/rules/reorder"),
     ("POST", "/v1/rules/dry-run"),
+    ("GET", "/v1/org/automation-policy"),
+    ("PUT", "/v1/org/automation-policy"),
+    ("POST", "/v1/org/webhook-secret"),
+    ("GET", "/v1/org/webhooks"),
+    ("POST", "/v1/org/webhooks"),
+    ("DELETE", "/v1/org/webhooks/{id}"),
+    ("GET", "/v1/org/webhook-deliveries"),
 ];
 
 /// Routes whose path names something within the caller's own org rather
@@ -110,6 +117,13 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("PUT", "/v1/org/destination-policy") => {
             j(json!({"allowed_hosts": ["127.0.0.0/8", "::1", "localhost"]}))
         }
+        ("POST", "/v1/rules/import") => Some(("application/xml", b"<feed/>".to_vec())),
+        ("POST", "/v1/org/webhooks") => {
+            j(json!({"url": "https://hooks.example.com/in", "events": ["message.received"]}))
+        }
+        ("PUT", "/v1/org/automation-policy") => {
+            j(json!({"forward_to": ["partner.example"], "webhook_hosts": ["hooks.example.com"]}))
+        }
         ("PUT", "/v1/plugins/{name}/position") => j(json!({"position": 1})),
         ("PUT", "/v1/plugins/{name}/limits") => j(json!({"limits": null})),
         ("PATCH", "/v1/messages/{id}/state") => j(json!({"read": true})),
@@ -152,8 +166,14 @@ fn concrete(path: &str, f: &Fixture) -> String {
         "tsk_0000000000000000".into()
     } else if path.starts_with("/v1/notifications/") {
         "ntf_0000000000000000".into()
+    } else if path.starts_with("/v1/org/webhooks/") {
+        // A made-up id: the sweep checks who may ask, not the subscription.
+        "whk_0000000000000000".into()
     } else if path.starts_with("/v1/rules/") {
-        f.rule_a.as_ref().expect("the sweep's fixture has a rule").to_string()
+        f.rule_a
+            .as_ref()
+            .expect("the sweep's fixture has a rule")
+            .to_string()
     } else if path.starts_with("/v1/oauth/clients/") {
         return path.replace("{provider}", "sweep-idp");
     } else {
@@ -190,7 +210,7 @@ mailroom_store::both_backends! {
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
                         || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync") || path.ends_with("/authorize")
-                        || path.ends_with("/read") || path.ends_with("/unread"),
+                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }

@@ -220,9 +220,19 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
     // change nothing, rather than resetting the limits to the defaults.
     for unwrapped in [json!({"deadline_ms": 500}), json!({})] {
         let r = app
-            .json(Method::PUT, "/v1/plugins/probe/limits", admin, unwrapped.clone())
+            .json(
+                Method::PUT,
+                "/v1/plugins/probe/limits",
+                admin,
+                unwrapped.clone(),
+            )
             .await;
-        assert!(r.status.is_client_error(), "{unwrapped}: {} {}", r.status, r.text());
+        assert!(
+            r.status.is_client_error(),
+            "{unwrapped}: {} {}",
+            r.status,
+            r.text()
+        );
         assert!(r.text().contains("limits"), "{unwrapped}: {}", r.text());
     }
     let still = app.get("/v1/plugins/probe", admin).await.ok(StatusCode::OK);

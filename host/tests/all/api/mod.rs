@@ -19,6 +19,7 @@ mod api_mbox_export;
 mod api_openapi;
 mod api_plugins;
 mod api_related_lists;
+mod api_rule_import;
 mod api_rules;
 mod api_schemathesis;
 mod api_sync_lease;

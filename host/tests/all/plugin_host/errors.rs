@@ -52,7 +52,10 @@ async fn a_long_name_is_refused_without_being_echoed_whole() {
         .unwrap_err();
     let message = err.to_string();
     assert!(
-        matches!(err, RegistryError::Rejected(PluginError::InvalidMetadata(_))),
+        matches!(
+            err,
+            RegistryError::Rejected(PluginError::InvalidMetadata(_))
+        ),
         "{err:?}"
     );
     assert!(message.contains("10008 bytes"), "{message}");
@@ -84,7 +87,10 @@ fn plugin_check_refuses_what_upload_refuses_and_accepts_what_it_accepts() {
     );
     let (ok, out) = plugin_check(artifacts::PROBE);
     assert!(ok, "{out}");
-    assert!(out.contains("OK: the host would accept this component"), "{out}");
+    assert!(
+        out.contains("OK: the host would accept this component"),
+        "{out}"
+    );
 }
 
 #[test]

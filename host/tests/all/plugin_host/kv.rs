@@ -192,7 +192,8 @@ async fn a_kv_save_that_fails_fails_the_call_and_the_plugin_never_sees_its_chang
     .expect("trigger");
     match classify(&reg, &org, "probe", message("b", "")).await {
         Err(PluginError::Host(msg)) => assert!(
-            msg.contains("key-value changes could not be saved") && msg.contains("refused by the test"),
+            msg.contains("key-value changes could not be saved")
+                && msg.contains("refused by the test"),
             "{msg}"
         ),
         other => panic!("expected the failed save to fail the call, got {other:?}"),
@@ -204,5 +205,9 @@ async fn a_kv_save_that_fails_fails_the_call_and_the_plugin_never_sees_its_chang
     let next = classify(&reg, &org, "probe", message("c", ""))
         .await
         .expect("probe");
-    assert_eq!(counter(&next), "counter:2", "the failed call's write must not be seen");
+    assert_eq!(
+        counter(&next),
+        "counter:2",
+        "the failed call's write must not be seen"
+    );
 }

@@ -50,17 +50,31 @@ async fn refused_uploads_leave_no_artifact_and_unused_ones_are_collected() {
 
     let refused = reg.install(&org, wasm(artifacts::UNGRANTED_IMPORT)).await;
     assert!(
-        matches!(refused, Err(RegistryError::Rejected(PluginError::UngrantedImports(_)))),
+        matches!(
+            refused,
+            Err(RegistryError::Rejected(PluginError::UngrantedImports(_)))
+        ),
         "{refused:?}"
     );
-    assert_eq!(compiled(&engine), 0, "refused by its imports before compiling");
+    assert_eq!(
+        compiled(&engine),
+        0,
+        "refused by its imports before compiling"
+    );
 
     let refused = reg.install(&org, wasm(artifacts::LONG_NAME)).await;
     assert!(
-        matches!(refused, Err(RegistryError::Rejected(PluginError::InvalidMetadata(_)))),
+        matches!(
+            refused,
+            Err(RegistryError::Rejected(PluginError::InvalidMetadata(_)))
+        ),
         "{refused:?}"
     );
-    assert!(artifacts_in(dir.path()).is_empty(), "{:?}", artifacts_in(dir.path()));
+    assert!(
+        artifacts_in(dir.path()).is_empty(),
+        "{:?}",
+        artifacts_in(dir.path())
+    );
 
     install(&reg, &org, artifacts::PROBE).await;
     install(&reg, &org, artifacts::TRIVIAL).await;
@@ -90,7 +104,10 @@ async fn a_compile_past_its_time_limit_is_refused_and_not_cached() {
         },
     );
     let org = OrgId::generate();
-    match reg.install(&org, wasm(artifacts::CLASSIFIER_KEYWORDS)).await {
+    match reg
+        .install(&org, wasm(artifacts::CLASSIFIER_KEYWORDS))
+        .await
+    {
         Err(RegistryError::Rejected(PluginError::InvalidComponent(msg))) => {
             assert!(msg.contains("compiling it took longer than"), "{msg}")
         }

@@ -9,4 +9,5 @@ mod send_connection;
 mod send_crash;
 mod send_failures;
 mod send_flow;
+mod send_forward;
 pub(crate) mod support;

@@ -106,16 +106,23 @@ fn the_owner_is_found_by_id_or_by_email_in_any_case() {
     assert_eq!(rows(&good), [2, 3]);
     assert!(good.iter().all(|g| g.record.owner.as_ref() == Some(&bob)));
     assert_eq!(errors[0].row, 4);
-    assert!(errors[0].message.contains("\"USR_BOB\" is not a user"), "{errors:?}");
+    assert!(
+        errors[0].message.contains("\"USR_BOB\" is not a user"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn semicolon_and_tab_separated_files_are_read_by_their_header() {
     for sep in [";", "\t"] {
-        let csv = format!("Name{sep}Email{sep}Company\nAnn{sep}ann@example.com{sep}\"Acme; Ltd\"\n");
+        let csv =
+            format!("Name{sep}Email{sep}Company\nAnn{sep}ann@example.com{sep}\"Acme; Ltd\"\n");
         let (good, errors) = parse(csv.as_bytes());
         assert!(errors.is_empty(), "{sep:?}: {errors:?}");
-        assert_eq!(good[0].record.primary_email.as_deref(), Some("ann@example.com"));
+        assert_eq!(
+            good[0].record.primary_email.as_deref(),
+            Some("ann@example.com")
+        );
         assert_eq!(good[0].record.fields["Company"], "Acme; Ltd");
     }
     // A comma header keeps commas even when a later row holds semicolons.

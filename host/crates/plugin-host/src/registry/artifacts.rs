@@ -17,7 +17,10 @@ use std::sync::Arc;
 impl PluginRegistry {
     /// Compiles (or loads from the cache) and admits a component within
     /// the compile bounds; see the module doc.
-    pub(super) async fn compile(&self, bytes: Arc<[u8]>) -> Result<Arc<LoadedComponent>, PluginError> {
+    pub(super) async fn compile(
+        &self,
+        bytes: Arc<[u8]>,
+    ) -> Result<Arc<LoadedComponent>, PluginError> {
         let turn = self
             .compiles
             .clone()
@@ -61,7 +64,9 @@ impl PluginRegistry {
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.retain_artifacts(&running))
             .await
-            .map_err(|e| RegistryError::Rejected(PluginError::Host(format!("cache cleaning failed: {e}"))))
+            .map_err(|e| {
+                RegistryError::Rejected(PluginError::Host(format!("cache cleaning failed: {e}")))
+            })
     }
 
     /// [`Self::collect_unused_artifacts`] after a change, logging a failure

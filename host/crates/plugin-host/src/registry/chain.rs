@@ -72,7 +72,11 @@ impl PluginChain {
 impl PluginChain {
     /// Saves a successful call's key-value changes, then applies them to
     /// the copy later calls start from (see the module doc).
-    async fn save_kv(&self, plugin: &ActivePlugin, changes: &[KvChange]) -> Result<(), PluginError> {
+    async fn save_kv(
+        &self,
+        plugin: &ActivePlugin,
+        changes: &[KvChange],
+    ) -> Result<(), PluginError> {
         let _in_order = plugin.kv.saving.lock().await;
         let (org, name) = (&plugin.record.org, &plugin.record.name);
         if let Err(e) = self.storage.kv_apply(org, name, changes).await {
