@@ -35,7 +35,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The org's automation policy and whether it has a webhook secret.
 #[derive(Serialize, ToSchema)]
 pub struct AutomationPolicyView {
-    #[serde(flatten)]
     pub policy: AutomationPolicy,
     /// Whether a webhook secret exists (it is never shown again).
     pub webhook_secret_set: bool,

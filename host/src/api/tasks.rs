@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     /// Only `open` or only `done` tasks.
+    #[param(inline)]
     pub status: Option<TaskStatus>,
     /// Page size (default 100, at most 1000).
     pub limit: Option<u32>,

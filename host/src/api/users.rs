@@ -57,6 +57,7 @@ pub enum UserStatus {
 #[serde(deny_unknown_fields)]
 pub struct UserListQuery {
     /// `active` or `inactive` users only (default: both).
+    #[param(inline)]
     pub status: Option<UserStatus>,
 }
 
