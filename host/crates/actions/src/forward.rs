@@ -116,7 +116,7 @@ fn forward_subject(subject: &str) -> String {
     let prefixed = if lower.starts_with("fwd:") || lower.starts_with("fw:") {
         clean.to_owned()
     } else {
-        format!("Fwd: {clean}")
+        format!("Fwd: {clean}").trim_end().to_owned()
     };
     prefixed.chars().take(900).collect()
 }
