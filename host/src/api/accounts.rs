@@ -399,6 +399,7 @@ mod tests {
             warnings: Vec::new(),
             deactivated_at: None,
             backed_up_at: None,
+            filter_import: mailroom_store::FilterImport::Skipped,
             created_at: 0,
             updated_at: 0,
         };

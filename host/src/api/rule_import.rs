@@ -20,6 +20,7 @@ use mailroom_pipeline::rules::{dry_run, dry_run_set};
 use mailroom_plugin_host::PluginKind;
 use mailroom_plugin_host::bindings::latest::filter_importer::ImportWarning as WitWarning;
 use mailroom_rules::Rule;
+use mailroom_store::FilterImport;
 use mailroom_store::rule_imports::{ImportWarning, NewRuleImport, RuleImport};
 use mailroom_store::rules::{RuleScope, StoredRule};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,7 @@ pub fn routes(import_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(import_rules).layer(DefaultBodyLimit::max(import_limit)))
         .routes(routes!(get_import))
         .routes(routes!(apply_import))
+        .routes(routes!(skip_filter_import))
 }
 
 /// Where the rules go and how to read the file.
@@ -162,6 +164,12 @@ pub async fn apply_import(
         .store
         .mark_rule_import_applied(&p.org, &import.id)
         .await?;
+    if let RuleScope::Account(account) = &scope {
+        state
+            .store
+            .set_filter_import(&p.org, account, FilterImport::Imported)
+            .await?;
+    }
     Ok(Json(AppliedImport { replaced, rules }))
 }
 
@@ -307,4 +315,25 @@ async fn preview(
         rules: set.len(),
         messages: report,
     })
+}
+
+/// Skips a new account's filter import step (its owner or an admin): the
+/// account's `filter_import` becomes `skipped`. Filters can still be
+/// imported later.
+#[utoipa::path(post, path = "/accounts/{id}/filter-import/skip", tag = "rules",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn skip_filter_import(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = AccountId(id);
+    let (_, account) = scope(&state, &p, Some(&id)).await?;
+    check_change(&p, account.as_ref().map(|a| &a.owner))?;
+    state
+        .store
+        .set_filter_import(&p.org, &id, FilterImport::Skipped)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

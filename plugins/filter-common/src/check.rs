@@ -4,28 +4,24 @@
 //! pass the host's output check, or the whole import fails there. A rule that
 //! would not is left out with a warning instead ([`crate::Output`]).
 //!
-//! The constants mirror the engine's; `matches` patterns are translated to
-//! regular expressions exactly as the engine does, and every pattern is
+//! The limits and the translation of `matches` patterns are the engine's
+//! own (`rule-limits`, which both sides build on), and every pattern is
 //! compiled with the engine's size limits, so a pattern the engine would
 //! refuse as too big (`(a{1000}){1000}`, thousands of `?`) is caught here.
 
 use mailroom_plugin_sdk::types::{Action, Condition, ConditionNode, Field, MatchType, Rule};
 use regex::RegexBuilder;
 
-/// The longest rule name (bytes; the engine counts characters, the contract bytes).
-pub const MAX_NAME_BYTES: usize = 200;
-/// Condition nodes per rule.
-pub const MAX_NODES: usize = 256;
-/// Actions per rule.
-pub const MAX_ACTIONS: usize = 64;
-/// Bytes in one condition value.
-pub const MAX_VALUE_BYTES: usize = 4096;
+pub use rule_limits::{
+    MAX_ACTIONS, MAX_NODES, MAX_VALUE_BYTES, PATTERN_DFA_LIMIT, PATTERN_SIZE_LIMIT, glob_body,
+    wildcards,
+};
+
+/// The longest rule name in bytes (the engine counts characters, the
+/// contract bytes: the stricter of the two).
+pub const MAX_NAME_BYTES: usize = rule_limits::MAX_NAME_CHARS;
 /// Bytes in a label or folder name.
 pub const MAX_LABEL_BYTES: usize = 100;
-/// Compiled size of one pattern (the engine's `PATTERN_SIZE_LIMIT`).
-pub const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
-/// The lazy DFA's cache per pattern (the engine's `dfa_size_limit`).
-pub const PATTERN_DFA_LIMIT: usize = 512 * 1024;
 /// Rules and warnings per import (the contract's bounds on `imported-rules`).
 pub const MAX_RULES: usize = 10_000;
 pub const MAX_WARNINGS: usize = 10_000;
@@ -149,33 +145,6 @@ pub fn check_pattern(pattern: &str, case_sensitive: bool) -> Result<(), String> 
             ),
             other => format!("the pattern `{}` is not valid: {other}", shorten(pattern)),
         })
-}
-
-/// A shell-style pattern as the engine runs it: an anchored regular
-/// expression where `*` is any run of characters, `?` one, and `\` takes the
-/// next character literally.
-pub fn wildcards(glob: &str) -> String {
-    format!("(?s)^{}$", glob_body(glob))
-}
-
-/// The regular expression for `glob` without the anchors, to embed in a
-/// larger pattern (`(?s)` is the caller's).
-pub fn glob_body(glob: &str) -> String {
-    let mut out = String::with_capacity(glob.len() + 8);
-    let mut chars = glob.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push_str(&regex::escape(next.encode_utf8(&mut [0; 4])));
-                }
-            }
-            other => out.push_str(&regex::escape(other.encode_utf8(&mut [0; 4]))),
-        }
-    }
-    out
 }
 
 /// An address the host accepts for `forward`: `local@domain`, the domain

@@ -16,6 +16,10 @@ impl Plugin for ShadowStackOverflow {
 /// Not a tail call, and the buffer escapes through `black_box`, so neither
 /// the recursion nor the buffer can be optimised away.
 #[inline(never)]
+#[allow(
+    unconditional_recursion,
+    reason = "it recurses until the shadow stack overflows, which is the test"
+)]
 fn recurse(depth: u64) -> u64 {
     let mut buffer = [0u8; 16 << 10];
     buffer[depth as usize % buffer.len()] = depth as u8;

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use mailroom_core::email::normalize_email;
 use mailroom_send::SendError;
 use mailroom_send::compose::{OutgoingAttachment, OutgoingMessage, compose};
-use mailroom_store::{ActionEffect, ClaimedAction, NewOutboxEntry, Store, StoreError};
+use mailroom_store::{ActionEffect, ClaimedAction, Store, StoreError};
 
 /// The largest message a rule or workflow may forward.
 pub const MAX_FORWARD_BYTES: usize = 25 * 1024 * 1024;
@@ -90,16 +90,7 @@ pub async fn forward(
     })?;
     let detail = format!("queued to {target} from {}", account.email);
     Ok((
-        ActionEffect::Outbox(NewOutboxEntry {
-            account: account.id,
-            created_by: None,
-            message_id: composed.message_id,
-            subject: composed.subject,
-            envelope_from: composed.envelope_from,
-            envelope_to: composed.envelope_to,
-            raw: composed.raw,
-            copy_raw: composed.copy_raw,
-        }),
+        ActionEffect::Outbox(composed.into_outbox_entry(account.id, None)),
         detail,
     ))
 }

@@ -7,18 +7,10 @@ use crate::error::{Problem, RuleError};
 use crate::model::{Action, Condition, ConditionNode, Field, MatchType, Rule, RuleSource};
 use regex::{Regex, RegexBuilder};
 
-/// The longest rule name.
-pub const MAX_NAME_CHARS: usize = 200;
-/// Condition nodes per rule.
-pub const MAX_NODES: usize = 256;
-/// Actions per rule.
-pub const MAX_ACTIONS: usize = 64;
-/// Bytes in one condition value or action argument.
-pub const MAX_VALUE_BYTES: usize = 4096;
-/// Compiled size of one pattern (the `regex` crate's `size_limit`).
-pub const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
-/// The lazy DFA's cache per pattern (`dfa_size_limit`).
-const PATTERN_DFA_LIMIT: usize = 512 * 1024;
+pub use rule_limits::{
+    MAX_ACTIONS, MAX_NAME_CHARS, MAX_NODES, MAX_VALUE_BYTES, PATTERN_SIZE_LIMIT,
+};
+use rule_limits::{PATTERN_DFA_LIMIT, wildcards};
 
 /// A test ready to run.
 #[derive(Debug)]
@@ -288,28 +280,6 @@ fn size(value: &str) -> Result<u64, Problem> {
     };
     let n: u64 = digits.trim().parse().map_err(|_| bad())?;
     n.checked_mul(factor).ok_or_else(bad)
-}
-
-/// A shell-style pattern as an anchored regular expression: `*` any run of
-/// characters, `?` one, `\` takes the next character literally.
-fn wildcards(glob: &str) -> String {
-    let mut out = String::with_capacity(glob.len() + 8);
-    out.push_str("(?s)^");
-    let mut chars = glob.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push_str(&regex::escape(next.encode_utf8(&mut [0; 4])));
-                }
-            }
-            other => out.push_str(&regex::escape(other.encode_utf8(&mut [0; 4]))),
-        }
-    }
-    out.push('$');
-    out
 }
 
 /// Parses first (for the position of a syntax error), then compiles within

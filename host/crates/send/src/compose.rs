@@ -14,7 +14,8 @@ use base64::Engine as _;
 use lettre::message::header::{self, ContentType};
 use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
-use mailroom_store::Account;
+use mailroom_core::ids::{AccountId, UserId};
+use mailroom_store::{Account, NewOutboxEntry};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -80,6 +81,26 @@ pub struct Composed {
     pub raw: Vec<u8>,
     /// The Sent copy, when it differs from `raw` (there were Bcc recipients).
     pub copy_raw: Option<Vec<u8>>,
+}
+
+impl Composed {
+    /// The outbox entry that sends it from `account`.
+    pub fn into_outbox_entry(
+        self,
+        account: AccountId,
+        created_by: Option<UserId>,
+    ) -> NewOutboxEntry {
+        NewOutboxEntry {
+            account,
+            created_by,
+            message_id: self.message_id,
+            subject: self.subject,
+            envelope_from: self.envelope_from,
+            envelope_to: self.envelope_to,
+            raw: self.raw,
+            copy_raw: self.copy_raw,
+        }
+    }
 }
 
 fn invalid(message: impl Into<String>) -> SendError {
@@ -296,10 +317,10 @@ pub fn compose(account: &Account, msg: &OutgoingMessage) -> SendResult<Composed>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailroom_core::ids::{AccountId, OrgId, UserId};
+    use mailroom_core::ids::OrgId;
     use mailroom_store::{
-        AccountStatus, AuthKind, FromAddress, Protocol, Security, ServerSettings, Sharing,
-        StoreSent,
+        AccountStatus, AuthKind, FilterImport, FromAddress, Protocol, Security, ServerSettings,
+        Sharing, StoreSent,
     };
 
     fn account() -> Account {
@@ -346,6 +367,7 @@ mod tests {
             warnings: Vec::new(),
             deactivated_at: None,
             backed_up_at: None,
+            filter_import: FilterImport::Skipped,
             created_at: 0,
             updated_at: 0,
         }

@@ -6,7 +6,7 @@
 use super::compose::{OutgoingMessage, compose};
 use super::error::{SendError, SendResult};
 use mailroom_core::ids::{AccountId, OrgId, UserId};
-use mailroom_store::{NewOutboxEntry, OutboxEntry, Store};
+use mailroom_store::{OutboxEntry, Store};
 
 /// Builds `msg` as sent from the account and queues it. The caller's
 /// access to the account is the API's to check.
@@ -27,16 +27,7 @@ pub async fn enqueue(
     let entry = store
         .create_outbox_entry(
             org,
-            &NewOutboxEntry {
-                account: account.id.clone(),
-                created_by: created_by.cloned(),
-                message_id: composed.message_id,
-                subject: composed.subject,
-                envelope_from: composed.envelope_from,
-                envelope_to: composed.envelope_to,
-                raw: composed.raw,
-                copy_raw: composed.copy_raw,
-            },
+            &composed.into_outbox_entry(account.id.clone(), created_by.cloned()),
         )
         .await?;
     tracing::info!(org = %org, account = %account.id, outbox = %entry.id, "message queued");

@@ -6,12 +6,12 @@
 //! shown once and never again; and the webhook idempotency keys already
 //! delivered.
 
+use super::org_policy::PolicyTable;
 use super::{Store, StoreError, StoreResult};
 use mailroom_core::automation::AutomationPolicy;
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
 use mailroom_core::secret::Secret;
-use sqlx::Row;
 
 /// The prefix of every webhook secret, so one found in a config file or a
 /// log says what it is.
@@ -25,14 +25,7 @@ impl Store {
     /// The org's automation policy; the default (nothing allowed) when it
     /// never set one.
     pub async fn automation_policy(&self, org: &OrgId) -> StoreResult<AutomationPolicy> {
-        let row = sqlx::query("SELECT policy FROM org_automation WHERE org_id = $1")
-            .bind(org.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        match row {
-            Some(row) => Ok(serde_json::from_str(&row.try_get::<String, _>("policy")?)?),
-            None => Ok(AutomationPolicy::default()),
-        }
+        self.org_policy(PolicyTable::Automation, org).await
     }
 
     /// Replaces the org's policy; an entry that cannot apply is refused
@@ -45,17 +38,8 @@ impl Store {
         policy
             .validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO org_automation (org_id, policy, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (org_id) DO UPDATE SET policy = excluded.policy, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(org.as_str())
-        .bind(serde_json::to_string(policy)?)
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.set_org_policy(PolicyTable::Automation, org, policy)
+            .await
     }
 
     /// A new webhook secret for the org, replacing the old one at once

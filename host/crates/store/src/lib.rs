@@ -27,6 +27,7 @@ pub mod notifications;
 /// fuzzed without a database); the store keeps its old path.
 pub use mailroom_core::mime_index;
 pub mod oauth;
+mod org_policy;
 pub mod orgs;
 pub mod outbox;
 pub mod pipeline;
@@ -51,8 +52,8 @@ mod tests;
 
 pub use accounts::{
     Account, AccountLease, AccountSecrets, AccountStatus, AccountUpdate, AuthKind, Credentials,
-    FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent, SyncLease,
-    SyncStop,
+    FilterImport, FromAddress, NewAccount, Protocol, Security, ServerSettings, Sharing, StoreSent,
+    SyncLease, SyncStop,
 };
 pub use action_queue::{ActionContext, ActionEffect, ActionOutcome, ClaimedAction};
 pub use audit::AuditEntry;

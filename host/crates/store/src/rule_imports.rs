@@ -135,4 +135,23 @@ impl Store {
                 .await?;
         super::db::expect_found(&done, "rule import")
     }
+
+    /// Records how an account's filter import step ended.
+    pub async fn set_filter_import(
+        &self,
+        org: &OrgId,
+        account: &AccountId,
+        state: crate::FilterImport,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE mail_accounts SET filter_import = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
+        )
+        .bind(state.as_str())
+        .bind(now_ms())
+        .bind(org.as_str())
+        .bind(account.as_str())
+        .execute(self.pool())
+        .await?;
+        super::db::expect_found(&done, "account")
+    }
 }

@@ -210,7 +210,7 @@ mailroom_store::both_backends! {
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
                         || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync") || path.ends_with("/authorize")
-                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply"),
+                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply") || path.ends_with("/skip"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }

@@ -184,4 +184,62 @@ async fn a_filter_file_is_previewed_then_applied_once_and_bad_files_are_refused(
         count(&app.get("/v1/rules", admin).await.ok(StatusCode::OK)),
         before
     );
+
+    // A new mailbox asks for its filters: imported now, or skipped.
+    let created = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            account_json("sales@a.example"),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(created["filter_import"], "pending", "{created}");
+    let account = created["id"].as_str().expect("id").to_owned();
+    let preview = import(&app, admin, &format!("?account={account}"), SIEVE)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(preview["account"], account.as_str());
+    app.post(
+        &format!(
+            "/v1/rules/import/{}/apply",
+            preview["id"].as_str().expect("id")
+        ),
+        admin,
+    )
+    .await
+    .ok(StatusCode::OK);
+    let shown = app
+        .get(&format!("/v1/accounts/{account}"), admin)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(shown["filter_import"], "imported");
+    assert_eq!(
+        count(
+            &app.get(&format!("/v1/rules?account={account}"), admin)
+                .await
+                .ok(StatusCode::OK)
+        ),
+        rules.len()
+    );
+    let other = app
+        .json(
+            Method::POST,
+            "/v1/accounts",
+            admin,
+            account_json("support@a.example"),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    let other = other["id"].as_str().expect("id").to_owned();
+    app.post(&format!("/v1/accounts/{other}/filter-import/skip"), admin)
+        .await
+        .ok(StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/v1/accounts/{other}"), admin)
+            .await
+            .ok(StatusCode::OK)["filter_import"],
+        "skipped"
+    );
 }

@@ -64,6 +64,12 @@ text_enum!(
     StoreSent { Auto = "auto", Yes = "yes", No = "no" }
 );
 text_enum!(AccountStatus { New = "new", Ok = "ok", Syncing = "syncing", Error = "error", Disabled = "disabled" });
+text_enum!(
+    /// Whether the filters the mailbox had in its old system were brought
+    /// over: `pending` for a new account until a filter file is imported
+    /// for it or the import is skipped.
+    FilterImport { Pending = "pending", Imported = "imported", Skipped = "skipped" }
+);
 
 // Not derivable: the enum is declared by `text_enum!`.
 #[allow(clippy::derivable_impls)]
@@ -147,6 +153,10 @@ pub struct Account {
     /// When an admin backed the account's mail up into the org archive: it
     /// stays visible under the account's sharing after the owner leaves.
     pub backed_up_at: Option<i64>,
+    /// Whether its filters were imported (`POST /v1/rules/import?account=…`
+    /// then apply) or the import was skipped
+    /// (`POST /v1/accounts/{id}/filter-import/skip`); `pending` until then.
+    pub filter_import: FilterImport,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -320,7 +330,7 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, org_id, owner_id, protocol, provid
     oauth_refresh_token IS NOT NULL AS has_oauth_refresh_token, oauth_access_expires_at, tls_verify, \
     from_addresses, default_from, sharing, locked_by_admin, pop3_keep_on_server, store_sent, \
     store_sent_learned, folder_overrides, status, last_error, last_sync_at, lease_owner, lease_expires_at, \
-    deactivated_at, backed_up_at, created_at, updated_at";
+    deactivated_at, backed_up_at, filter_import, created_at, updated_at";
 
 /// Maps a row selected with [`ACCOUNT_COLUMNS`]; `shared_with` is filled by the caller.
 pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
@@ -388,6 +398,7 @@ pub(crate) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
         },
         deactivated_at: row.try_get("deactivated_at")?,
         backed_up_at: row.try_get("backed_up_at")?,
+        filter_import: parse_enum(row, "filter_import", FilterImport::parse)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -73,9 +73,9 @@ impl Store {
              incoming_host, incoming_port, incoming_security, outgoing_host, outgoing_port, outgoing_security, \
              same_credentials_for_outgoing, auth_kind, username, outgoing_username, incoming_secret, \
              outgoing_secret, oauth_refresh_token, tls_verify, from_addresses, default_from, sharing, \
-             pop3_keep_on_server, store_sent, created_at, updated_at) VALUES \
+             pop3_keep_on_server, store_sent, filter_import, created_at, updated_at) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $27)",
+             $21, $22, $23, $24, $25, $26, 'pending', $27, $27)",
         )
         .bind(id.as_str())
         .bind(org.as_str())
