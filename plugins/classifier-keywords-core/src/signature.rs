@@ -369,7 +369,15 @@ pub fn parse(lines: &[String]) -> Signature {
                     rest = rest.replace(word, " ");
                 } else if is_url(w) {
                     if sig.website.is_none() {
-                        sig.website = Some(w.trim_end_matches(['.', '/']).to_string());
+                        // The contract's website is an absolute http(s) URL
+                        // (the host refuses anything else): `www.x.example`
+                        // as people write it becomes `https://www.x.example`.
+                        let site = w.trim_end_matches(['.', '/']);
+                        sig.website = Some(if site.contains("://") {
+                            site.to_string()
+                        } else {
+                            format!("https://{site}")
+                        });
                     }
                     rest = rest.replace(word, " ");
                 }

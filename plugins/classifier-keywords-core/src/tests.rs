@@ -49,7 +49,8 @@ fn complaint_end_to_end() {
     assert_eq!(s.company.as_deref(), Some("Miller & Sons Ltd"));
     assert_eq!(s.phones, ["+44 20 7946 0958"]);
     assert_eq!(s.emails, ["peter@millersons.example"]);
-    assert_eq!(s.website.as_deref(), Some("www.millersons.example"));
+    // Written `www.millersons.example`; the contract wants an absolute URL.
+    assert_eq!(s.website.as_deref(), Some("https://www.millersons.example"));
 }
 
 /// The complaints the host's end-to-end tests run through the plugin
