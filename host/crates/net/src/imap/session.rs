@@ -26,7 +26,7 @@ pub use watch::{FolderStatus, IdleEnd};
 mod raw;
 #[cfg(feature = "fuzzing")]
 pub use raw::fuzz_raw_responses;
-pub use raw::{CopyUid, QresyncChanges};
+pub use raw::{CopyUid, QresyncChanges, VanishedUids};
 
 /// A mailbox as listed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]

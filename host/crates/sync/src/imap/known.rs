@@ -78,13 +78,13 @@ pub struct Window<'a> {
 
 /// Step 2 by QRESYNC: the SELECT's report, narrowed to stored messages.
 pub fn from_qresync(stored: &[StoredUid], reported: QresyncChanges) -> KnownChanges {
-    let vanished: BTreeSet<u32> = reported.vanished.into_iter().collect();
+    let vanished = reported.vanished_uids();
     KnownChanges {
         flags: flag_changes(stored, reported.changed),
         gone: stored
             .iter()
             .map(|s| s.uid)
-            .filter(|uid| vanished.contains(uid))
+            .filter(|uid| vanished.contains(*uid))
             .collect(),
         detection: Some(ExpungeDetection::Qresync),
     }
@@ -253,8 +253,10 @@ mod tests {
     fn a_qresync_report_is_narrowed_to_stored_messages() {
         let known = [stored(1, &[]), stored(2, &["\\Seen"]), stored(3, &[])];
         let reported = QresyncChanges {
-            // 9 was never stored (servers may report more than asked).
-            vanished: vec![3, 9],
+            // 9 and above were never stored (servers may report more than
+            // asked); a range to the top UID is a few bytes on the wire and
+            // must not be expanded.
+            vanished: vec![9..=u32::MAX, 3..=3],
             changed: vec![
                 fetched(1, &["\\Seen"], 7),
                 fetched(2, &["\\Seen"], 5),

@@ -19,6 +19,7 @@ use crate::transport::timed;
 use async_imap::error::Error as ImapError;
 use async_imap::imap_proto::rfc4315::UidSetMember;
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status};
+use std::ops::RangeInclusive;
 
 /// Most UIDs a COPYUID set may expand to: far above a write-back batch, so
 /// only a nonsensical answer is ignored.
@@ -28,15 +29,58 @@ const MAX_COPYUID_UIDS: usize = 100_000;
 /// every change since the given mod-sequence.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QresyncChanges {
-    /// UIDs expunged since (`VANISHED (EARLIER)`), possibly including UIDs
-    /// never stored: servers may report more than asked.
-    pub vanished: Vec<u32>,
+    /// UIDs expunged since (`VANISHED (EARLIER)`) as the server's ranges,
+    /// possibly including UIDs never stored: servers may report more than
+    /// asked. Kept as ranges, never expanded: `1:4294967295` is a legal
+    /// answer a few bytes long.
+    pub vanished: Vec<RangeInclusive<u32>>,
     /// Messages whose flags changed since (or that arrived since), with
     /// UID, flags and mod-sequence.
     pub changed: Vec<FetchedMessage>,
 }
 
 /// Where the server put copied or moved messages (`COPYUID`).
+impl QresyncChanges {
+    /// The vanished ranges sorted and merged for binary search: a server's
+    /// answer may hold thousands of ranges and a folder thousands of stored
+    /// UIDs.
+    pub fn vanished_uids(&self) -> VanishedUids {
+        // `431:4` is `4:431` (RFC 3501's seq-range: "2:4 and 4:2 are
+        // equivalent"); the parser keeps the server's order.
+        let mut ranges: Vec<_> = self
+            .vanished
+            .iter()
+            .map(|r| *r.start().min(r.end())..=*r.start().max(r.end()))
+            .collect();
+        ranges.sort_by_key(|r| *r.start());
+        let mut merged: Vec<RangeInclusive<u32>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if *r.start() <= last.end().saturating_add(1) => {
+                    if r.end() > last.end() {
+                        *last = *last.start()..=*r.end();
+                    }
+                }
+                _ => merged.push(r),
+            }
+        }
+        VanishedUids(merged)
+    }
+}
+
+/// Expunged UIDs as sorted, disjoint, non-adjacent ranges
+/// ([`QresyncChanges::vanished_uids`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VanishedUids(Vec<RangeInclusive<u32>>);
+
+impl VanishedUids {
+    /// Whether the server said `uid` vanished.
+    pub fn contains(&self, uid: u32) -> bool {
+        let i = self.0.partition_point(|r| *r.end() < uid);
+        self.0.get(i).is_some_and(|r| r.contains(&uid))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyUid {
     /// The destination folder's UIDVALIDITY.
@@ -187,9 +231,7 @@ impl QresyncSelect {
         self.counters.read(r);
         match r {
             Response::Vanished { uids, .. } => {
-                self.changes
-                    .vanished
-                    .extend(uids.iter().flat_map(|r| r.clone()));
+                self.changes.vanished.extend(uids.iter().cloned());
             }
             Response::Fetch(_, attrs) => self.changes.changed.extend(flag_change(attrs)),
             _ => {}
@@ -237,6 +279,13 @@ pub fn fuzz_raw_responses(mut bytes: &[u8]) {
         counters.into_selected("server", "INBOX").is_ok(),
         had_uidvalidity
     );
+    let merged = changes.vanished_uids();
+    assert!(merged.0.windows(2).all(|w| w[0].end() < w[1].start()));
+    for r in &changes.vanished {
+        for uid in [*r.start(), *r.end()] {
+            assert!(merged.contains(uid), "{uid} of {r:?} is in {merged:?}");
+        }
+    }
     for m in &changes.changed {
         assert!(!m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Recent")));
         assert!(
@@ -442,5 +491,24 @@ mod tests {
             (3, 3_857_529_045, Some(4392))
         );
         assert_eq!(reader.changes.changed[0].flags, ["\\Seen"]);
+    }
+
+    /// Found by fuzz/imap_responses: `VANISHED (EARLIER) 125:2115080355`
+    /// was expanded UID by UID (8 GB) and the sync ran out of memory. The
+    /// ranges are kept as the server sent them (either end first).
+    #[test]
+    fn a_vanished_range_to_the_top_uid_is_not_expanded() {
+        let line = b"* VANISHED (EARLIER) 41,116:43,118,125:2115080355,214:516,7\r\n";
+        let (_, response) = Response::parse(line).expect("a response");
+        let mut reader = QresyncSelect::default();
+        reader.read(&response);
+        let vanished = reader.changes.vanished_uids();
+        for uid in [7, 41, 43, 116, 118, 125, 2_115_080_355] {
+            assert!(vanished.contains(uid), "{uid}");
+        }
+        for uid in [1, 42, 117, 2_115_080_356, u32::MAX] {
+            assert!(!vanished.contains(uid), "{uid}");
+        }
+        assert_eq!(vanished.0.len(), 5, "7 | 41 | 43:116 | 118 | 125:… (214:516 merged in)");
     }
 }
