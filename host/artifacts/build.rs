@@ -197,10 +197,27 @@ fn check_wasm_target() {
     );
 }
 
-/// Builds `plugins/` and returns `(target name, .wasm path, is a bundled plugin)`
-/// for every component: the workspace's `cdylib` libraries (the bundled
-/// plugins) and `cdylib` examples (the test plugins).
-fn build_rust_plugins(plugins: &Path, target_dir: &Path) -> Vec<(String, PathBuf, bool)> {
+/// One component built from `plugins/`.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Artifact {
+    /// The package name of a bundled plugin, the example's name of a test plugin.
+    name: String,
+    wasm: PathBuf,
+    /// A bundled plugin's package version (what its metadata reports).
+    bundled_version: Option<String>,
+}
+
+/// The version in a Cargo package id: `path+file:///p/x#name@1.2.3` or
+/// `path+file:///p/name#1.2.3` (the package id specification).
+fn package_version(package_id: &str) -> Option<String> {
+    let (_, fragment) = package_id.rsplit_once('#')?;
+    let version = fragment.rsplit_once('@').map_or(fragment, |(_, v)| v);
+    Some(version.to_owned())
+}
+
+/// Builds `plugins/` and returns every component: the workspace's `cdylib`
+/// libraries (the bundled plugins) and `cdylib` examples (the test plugins).
+fn build_rust_plugins(plugins: &Path, target_dir: &Path) -> Vec<Artifact> {
     let mut cmd = cargo();
     cmd.current_dir(plugins)
         .args(["build", "--release", "--workspace", "--lib", "--examples"])
@@ -255,11 +272,21 @@ fn build_rust_plugins(plugins: &Path, target_dir: &Path) -> Vec<(String, PathBuf
             .filter_map(|f| f.as_str())
             .find(|f| f.ends_with(".wasm"))
             .unwrap_or_else(|| panic!("no .wasm for {name}"));
-        artifacts.push((name, PathBuf::from(wasm), bundled));
+        let bundled_version = bundled.then(|| {
+            msg["package_id"]
+                .as_str()
+                .and_then(package_version)
+                .unwrap_or_else(|| panic!("no package version for {name}: {}", msg["package_id"]))
+        });
+        artifacts.push(Artifact {
+            name,
+            wasm: PathBuf::from(wasm),
+            bundled_version,
+        });
     }
     artifacts.sort();
     assert!(
-        artifacts.iter().any(|a| a.2),
+        artifacts.iter().any(|a| a.bundled_version.is_some()),
         "no plugin was built in {}",
         plugins.display()
     );
@@ -385,22 +412,23 @@ fn constant_name(name: &str) -> String {
         .collect()
 }
 
-fn generate(artifacts: &[(String, PathBuf, bool)], js: Option<&Path>) -> String {
+fn generate(artifacts: &[Artifact], js: Option<&Path>) -> String {
     let mut code = String::new();
     let mut names = BTreeMap::new();
-    for (name, path, bundled) in artifacts {
-        let constant = constant_name(name);
-        if let Some(previous) = names.insert(constant.clone(), name) {
-            panic!("plugins `{previous}` and `{name}` would both be called {constant}");
+    for a in artifacts {
+        let constant = constant_name(&a.name);
+        if let Some(previous) = names.insert(constant.clone(), &a.name) {
+            panic!("plugins `{previous}` and `{}` would both be called {constant}", a.name);
         }
-        let kind = if *bundled {
+        let kind = if a.bundled_version.is_some() {
             "Bundled plugin"
         } else {
             "Test plugin"
         };
         code += &format!(
-            "/// {kind} `{name}`: path of its component.\npub const {constant}: &str = {:?};\n",
-            path.display().to_string()
+            "/// {kind} `{}`: path of its component.\npub const {constant}: &str = {:?};\n",
+            a.name,
+            a.wasm.display().to_string()
         );
     }
     let js_path = js.map(|p| p.display().to_string()).unwrap_or_default();
@@ -408,13 +436,14 @@ fn generate(artifacts: &[(String, PathBuf, bool)], js: Option<&Path>) -> String 
         "/// The JavaScript example (`examples/js-classifier`), built with componentize-js\n\
          /// (empty when built with `{SKIP_JS}`).\npub const JS_CLASSIFIER: &str = {js_path:?};\n"
     );
-    code += "/// The bundled plugins, `(package name, component bytes)`: installed by `mailroom demo`.\n";
-    code += "pub static BUNDLED: &[(&str, &[u8])] = &[\n";
-    for (name, path, bundled) in artifacts {
-        if *bundled {
+    code += "/// The bundled plugins, compiled in: installed into new orgs and by `mailroom demo`.\n";
+    code += "pub static BUNDLED: &[Bundled] = &[\n";
+    for a in artifacts {
+        if let Some(version) = &a.bundled_version {
             code += &format!(
-                "    ({name:?}, include_bytes!({:?})),\n",
-                path.display().to_string()
+                "    Bundled {{ package: {:?}, version: {version:?}, bytes: include_bytes!({:?}) }},\n",
+                a.name,
+                a.wasm.display().to_string()
             );
         }
     }

@@ -238,14 +238,10 @@ async fn login(port: u16, user: &str, password: &str) -> async_imap::Session<Tcp
 /// providers, the keyword classifier, the follow-up workflow, …).
 async fn bundled_registry(db: &TestDb, org: &mailroom::ids::OrgId) -> Arc<PluginRegistry> {
     let registry = support::registry_with_generic_provider(&db.store, org).await;
-    for (name, bytes) in mailroom_plugin_artifacts::BUNDLED {
-        if *name == "provider-generic" {
-            continue;
+    for done in mailroom::bundled::install_all(&registry, org).await {
+        if let Err(e) = done.result {
+            panic!("install bundled plugin {}: {e}", done.package);
         }
-        registry
-            .install(org, bytes.to_vec())
-            .await
-            .unwrap_or_else(|e| panic!("install bundled plugin {name}: {e}"));
     }
     registry
 }

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bundled;
 pub mod cli;
 pub mod config;
 

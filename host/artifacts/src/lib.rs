@@ -14,6 +14,18 @@
 //!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
 //!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`, `KV_FLOOD`…; and
 //!   `JS_CLASSIFIER`;
-//! - [`BUNDLED`]: the bundled plugins' names and bytes, compiled in.
+//! - [`BUNDLED`]: the bundled plugins' names, versions and bytes, compiled in.
+
+/// A plugin the host binary carries.
+#[derive(Clone, Copy, Debug)]
+pub struct Bundled {
+    /// Its Cargo package name, which is also the name its metadata reports.
+    pub package: &'static str,
+    /// Its Cargo package version, which is also the version its metadata
+    /// reports (the SDK's `metadata` uses `CARGO_PKG_VERSION`).
+    pub version: &'static str,
+    /// The component.
+    pub bytes: &'static [u8],
+}
 
 include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));

@@ -12,6 +12,7 @@ pub mod account_sync;
 pub mod accounts;
 pub mod audit;
 pub mod automation;
+pub mod bundled_plugins;
 pub mod contacts;
 pub mod destinations;
 pub mod error;
@@ -138,6 +139,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(rule_import::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
+        .merge(bundled_plugins::routes())
         .merge(messages::routes())
         .merge(send::routes())
         .merge(oauth::routes())

@@ -155,12 +155,12 @@ async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
     let user_token = store.create_token(&org.id, &user.id, "demo").await?;
 
     let mut plugins = Vec::new();
-    for (name, bytes) in mailroom_plugin_artifacts::BUNDLED {
-        match state.registry.install(&org.id, bytes.to_vec()).await {
+    for done in crate::bundled::install_all(&state.registry, &org.id).await {
+        match done.result {
             Ok(view) => plugins.push(view.record.name),
             // The demo is still useful without one plugin; say which and why.
             Err(e) => {
-                tracing::warn!(plugin = name, error = %e, "demo: bundled plugin not installed")
+                tracing::warn!(plugin = done.package, error = %e, "demo: bundled plugin not installed")
             }
         }
     }

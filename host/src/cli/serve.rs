@@ -97,16 +97,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 /// directory) and the registry backed by the store.
 pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let store = open_store(&settings).await?;
-    let engine = PluginEngine::new(&EngineSettings {
-        cache_dir: Some(settings.plugin_cache_dir()),
-        ..EngineSettings::default()
-    })
-    .map_err(|e| anyhow::anyhow!("cannot start the plugin engine: {e}"))?;
-    let registry = PluginRegistry::new(
-        engine,
-        std::sync::Arc::new(store.clone()),
-        crate::config::registry_settings(&settings),
-    );
+    let registry = open_registry(&settings, &store)?;
     // Artifacts of plugins no org runs any more (removed while this server
     // was down, or by another node) take disk for nothing.
     if let Err(e) = registry.collect_unused_artifacts().await {
@@ -114,6 +105,21 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let node = node_identity(&settings.data_dir)?;
     Ok(AppState::new(store, registry, settings).with_node_identity(node))
+}
+
+/// The plugin engine (precompiled artifacts cached in the data directory)
+/// and the registry backed by `store`.
+pub fn open_registry(settings: &Settings, store: &Store) -> anyhow::Result<Arc<PluginRegistry>> {
+    let engine = PluginEngine::new(&EngineSettings {
+        cache_dir: Some(settings.plugin_cache_dir()),
+        ..EngineSettings::default()
+    })
+    .map_err(|e| anyhow::anyhow!("cannot start the plugin engine: {e}"))?;
+    Ok(PluginRegistry::new(
+        engine,
+        Arc::new(store.clone()),
+        crate::config::registry_settings(settings),
+    ))
 }
 
 /// This server's identity in account leases, kept in `<data-dir>/node-id`

@@ -61,7 +61,7 @@ fn providers() -> &'static [Bundled] {
         let engine = engine();
         artifacts::BUNDLED
             .iter()
-            .map(|(name, bytes)| (name, load(bytes)))
+            .map(|b| (b.package, load(b.bytes)))
             .filter(|(_, c)| c.world.kind == PluginKind::Provider)
             .map(|(name, c)| {
                 let info = blocking(call(&engine, &c).provider_info())

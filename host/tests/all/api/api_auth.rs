@@ -50,12 +50,18 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("POST", "/v1/org/webhooks"),
     ("DELETE", "/v1/org/webhooks/{id}"),
     ("GET", "/v1/org/webhook-deliveries"),
+    ("GET", "/v1/bundled-plugins"),
+    ("POST", "/v1/bundled-plugins/{name}/install"),
 ];
 
 /// Routes whose path names something within the caller's own org rather
 /// than org A's resource: another org's admin setting "its" OAuth client for
-/// a provider id creates its own, which is no way into org A.
-const OWN_ORG_NAMES: &[(&str, &str)] = &[("PUT", "/v1/oauth/clients/{provider}")];
+/// a provider id creates its own, which is no way into org A; a bundled
+/// plugin's name is the server's, and installing it goes into the caller's org.
+const OWN_ORG_NAMES: &[(&str, &str)] = &[
+    ("PUT", "/v1/oauth/clients/{provider}"),
+    ("POST", "/v1/bundled-plugins/{name}/install"),
+];
 
 /// Every operation of the API document that needs a token: (method, path template).
 pub fn secured_operations() -> Vec<(Method, String)> {
@@ -176,6 +182,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
             .to_string()
     } else if path.starts_with("/v1/oauth/clients/") {
         return path.replace("{provider}", "sweep-idp");
+    } else if path.starts_with("/v1/bundled-plugins/") {
+        return path.replace("{name}", "provider-gmail");
     } else {
         assert!(!path.contains('{'), "no fixture resource for {path}");
         String::new()
@@ -210,7 +218,7 @@ mailroom_store::both_backends! {
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
                         || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync") || path.ends_with("/authorize")
-                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply") || path.ends_with("/skip"),
+                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply") || path.ends_with("/skip") || path.ends_with("/install"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }

@@ -2,7 +2,7 @@
 //! `/healthz`, serves the sample mail and bundled plugins with the token it
 //! printed, and stops cleanly on SIGTERM, removing its temporary data;
 //! `mailroom org create` prints a token that `mailroom serve` accepts, across
-//! restarts; a config file with an unknown key is refused by name.
+//! restarts, and installs the bundled plugins unless told not to; a config file with an unknown key is refused by name.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 
 /// A minimal HTTP/1.1 GET (no client library needed): (status, body).
 fn get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<(u16, String)> {
+    request(port, "GET", path, token)
+}
+
+/// A minimal HTTP/1.1 request without a body: (status, body).
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let auth = token
@@ -19,7 +29,7 @@ fn get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<(u16, Stri
         .unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
@@ -229,12 +239,26 @@ fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = stdout
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("mr_"))
-        .unwrap_or_else(|| panic!("no token printed: {stdout}"))
-        .to_owned();
+    let token = printed_token(&stdout);
+    assert!(stdout.contains("bundled plugins: "), "{stdout}");
+    // An org that starts without them.
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args([
+            "org",
+            "create",
+            "Bare Corp",
+            "--admin",
+            "boss@bare.example",
+            "--no-bundled-plugins",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .expect("org create --no-bundled-plugins");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(!stdout.contains("bundled plugins: "), "{stdout}");
+    let bare_token = printed_token(&stdout);
     // The same name twice is refused.
     let again = Command::new(env!("CARGO_BIN_EXE_mailroom"))
         .args([
@@ -258,7 +282,7 @@ fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
         format!("data_dir = {data:?}\nlisten = \"127.0.0.1:1\"\n"),
     )
     .expect("config");
-    for _restart in 0..2 {
+    for restart in 0..2 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
             .args([
                 "--log-json",
@@ -281,6 +305,7 @@ fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
             body.contains("boss@acme.example") && body.contains("Acme Corp"),
             "{body}"
         );
+        bundled_plugins_work_out_of_the_box(port, &token, &bare_token, restart == 0);
         stop(child);
     }
 
@@ -300,4 +325,76 @@ fn org_create_prints_a_token_that_serve_accepts_across_restarts() {
         stderr.contains("data_directory") && stderr.contains("bad.toml"),
         "{stderr}"
     );
+}
+
+fn printed_token(stdout: &str) -> String {
+    stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("mr_"))
+        .unwrap_or_else(|| panic!("no token printed: {stdout}"))
+        .to_owned()
+}
+
+/// The statuses `GET /v1/bundled-plugins` gives, by plugin name.
+fn bundled_statuses(port: u16, token: &str) -> std::collections::BTreeMap<String, String> {
+    let (status, body) = get(port, "/v1/bundled-plugins", Some(token)).expect("bundled");
+    assert_eq!(status, 200, "{body}");
+    let offers: serde_json::Value = serde_json::from_str(&body).expect("json");
+    offers
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| {
+            let field = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
+            assert!(o["kind"].is_string(), "{o}");
+            if field("status") == "current" {
+                // The version offered (the package's) is the one the
+                // plugin's own metadata reported at install.
+                assert_eq!(o["installed_version"], o["version"], "{o}");
+            }
+            (field("name"), field("status"))
+        })
+        .collect()
+}
+
+/// A new org can add a Gmail account at once (the providers are there);
+/// one created without the bundled plugins sees them offered, and an admin
+/// installs one with a call (`first` run; the later run sees it kept).
+fn bundled_plugins_work_out_of_the_box(port: u16, token: &str, bare: &str, first: bool) {
+    let (status, body) = get(port, "/v1/providers", Some(token)).expect("providers");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"gmail\""), "{body}");
+    let statuses = bundled_statuses(port, token);
+    assert!(statuses.len() >= 10, "{statuses:?}");
+    assert!(statuses.values().all(|s| s == "current"), "{statuses:?}");
+    assert!(statuses.contains_key("classifier-keywords"), "{statuses:?}");
+
+    let bare_statuses = bundled_statuses(port, bare);
+    let gmail = "provider-gmail";
+    if first {
+        assert_eq!(get(port, "/v1/plugins", Some(bare)).expect("plugins").1, "[]");
+        assert!(
+            bare_statuses.values().all(|s| s == "not-installed"),
+            "{bare_statuses:?}"
+        );
+        let path = format!("/v1/bundled-plugins/{gmail}/install");
+        let (status, body) = request(port, "POST", &path, Some(bare)).expect("install");
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = request(port, "POST", &path, Some(bare)).expect("again");
+        assert_eq!(status, 200, "the running version again changes nothing: {body}");
+        let (status, body) =
+            request(port, "POST", "/v1/bundled-plugins/nope/install", Some(bare)).expect("nope");
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("bundled-plugins"), "says where to look: {body}");
+    }
+    let bare_statuses = bundled_statuses(port, bare);
+    assert_eq!(bare_statuses.get(gmail).map(String::as_str), Some("current"));
+    assert_eq!(
+        bare_statuses.values().filter(|s| *s == "current").count(),
+        1,
+        "{bare_statuses:?}"
+    );
+    let (_, providers) = get(port, "/v1/providers", Some(bare)).expect("providers");
+    assert!(providers.contains("\"gmail\""), "{providers}");
 }
