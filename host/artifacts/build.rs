@@ -418,7 +418,10 @@ fn generate(artifacts: &[Artifact], js: Option<&Path>) -> String {
     for a in artifacts {
         let constant = constant_name(&a.name);
         if let Some(previous) = names.insert(constant.clone(), &a.name) {
-            panic!("plugins `{previous}` and `{}` would both be called {constant}", a.name);
+            panic!(
+                "plugins `{previous}` and `{}` would both be called {constant}",
+                a.name
+            );
         }
         let kind = if a.bundled_version.is_some() {
             "Bundled plugin"
@@ -436,7 +439,8 @@ fn generate(artifacts: &[Artifact], js: Option<&Path>) -> String {
         "/// The JavaScript example (`examples/js-classifier`), built with componentize-js\n\
          /// (empty when built with `{SKIP_JS}`).\npub const JS_CLASSIFIER: &str = {js_path:?};\n"
     );
-    code += "/// The bundled plugins, compiled in: installed into new orgs and by `mailroom demo`.\n";
+    code +=
+        "/// The bundled plugins, compiled in: installed into new orgs and by `mailroom demo`.\n";
     code += "pub static BUNDLED: &[Bundled] = &[\n";
     for a in artifacts {
         if let Some(version) = &a.bundled_version {

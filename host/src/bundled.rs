@@ -64,7 +64,9 @@ pub struct BundledInstall {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundledError {
-    #[error("this server carries no plugin named `{0}`; GET /v1/bundled-plugins lists what it carries")]
+    #[error(
+        "this server carries no plugin named `{0}`; GET /v1/bundled-plugins lists what it carries"
+    )]
     Unknown(String),
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -166,6 +166,11 @@ impl From<RegistryError> for ApiError {
             ),
             RegistryError::Conflict(m) => Self::conflict(m),
             RegistryError::Invalid(m) => Self::unprocessable(m),
+            e @ RegistryError::UploadCheck(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "upload_check_failed",
+                e.to_string(),
+            ),
             e @ RegistryError::TooLarge { .. } => Self::too_large(e.to_string()),
             e @ RegistryError::Storage(_) => Self::internal(&e),
         }

@@ -15,8 +15,8 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use mailroom_core::secret::Secret;
 use mailroom_plugin_host::Limits;
-use mailroom_plugin_host::registry::PluginView;
 use mailroom_plugin_host::registry::storage::{PluginEvent, PluginVersionRecord, Rollout};
+use mailroom_plugin_host::registry::{CheckedInstall, PluginView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -167,17 +167,17 @@ enum Undo {
         content((Vec<u8> = "application/wasm"), (Manifest = "multipart/form-data")),
     ),
     responses(
-        (status = 201, description = "installed or upgraded", body = PluginView),
-        (status = 200, description = "identical bytes were already running", body = PluginView),
+        (status = 201, description = "installed or upgraded, with what it answered on each golden case", body = CheckedInstall),
+        (status = 200, description = "identical bytes were already running", body = CheckedInstall),
         (status = 403, body = ErrorBody),
             (status = 413, body = ErrorBody),
             (status = 415, body = ErrorBody),
-        (status = 422, description = "the component was refused; the message says why", body = ErrorBody)))]
+        (status = 422, description = "the component was refused, or failed a golden case (`upload_check_failed`); the message says why", body = ErrorBody)))]
 pub async fn upload_plugin(
     State(state): State<AppState>,
     AuthAdmin(p): AuthAdmin,
     request: Request,
-) -> ApiResult<(StatusCode, Json<PluginView>)> {
+) -> ApiResult<(StatusCode, Json<CheckedInstall>)> {
     let (bytes, manifest) = match media_type(request.headers()).as_deref() {
         Some("application/wasm") => (body_bytes(request, &state).await?.to_vec(), None),
         Some("multipart/form-data") => read_multipart(&state, request).await?,
@@ -195,7 +195,10 @@ pub async fn upload_plugin(
         .into_iter()
         .map(|v| (v.record.name, v.record.active_seq))
         .collect();
-    let view = state.registry.install(&p.org, bytes).await?;
+    let CheckedInstall {
+        plugin: view,
+        upload_check,
+    } = state.registry.install_checked(&p.org, bytes).await?;
     let undo = match before.get(&view.record.name) {
         None => Undo::Remove,
         Some(&seq) if seq != view.record.active_seq => Undo::RollbackTo(seq),
@@ -216,7 +219,13 @@ pub async fn upload_plugin(
         "sha256": view.active_version.sha256,
     });
     super::audit::record(&state, &p, "plugin.upload", &view.record.name, detail).await;
-    Ok((status, Json(view)))
+    Ok((
+        status,
+        Json(CheckedInstall {
+            plugin: view,
+            upload_check,
+        }),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

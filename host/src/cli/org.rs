@@ -108,5 +108,9 @@ async fn install_bundled(
             ),
         }
     }
-    println!("Installed {} bundled plugins: {}.", installed.len(), installed.join(", "));
+    println!(
+        "Installed {} bundled plugins: {}.",
+        installed.len(),
+        installed.join(", ")
+    );
 }

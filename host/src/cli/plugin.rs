@@ -108,7 +108,7 @@ async fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
     println!("sha256:    {}", hex::encode(sha2::Sha256::digest(&bytes)));
     // Compiled once: the inspection admits the component it compiled.
     let inspection = engine.inspect(&bytes);
-    let mut problems = inspection.problems;
+    let mut problems: Vec<String> = inspection.problems.iter().map(|e| e.to_string()).collect();
     if let Some(shape) = &inspection.shape {
         println!("imports:   {}", list_or_none(&shape.imports));
         println!("exports:   {}", list_or_none(&shape.exports));
@@ -132,10 +132,28 @@ async fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
                 println!("metadata:  {}", serde_json::to_string_pretty(&meta)?);
                 // The rule upload applies, so `check` approves what upload accepts.
                 if let Err(e) = validate_metadata(&meta, &component) {
-                    problems.push(e);
+                    problems.push(e.to_string());
                 }
             }
-            Err(e) => problems.push(e),
+            Err(e) => problems.push(e.to_string()),
+        }
+        // The golden set upload runs, case by case.
+        let org = OrgId::from("local");
+        match mailroom_plugin_host::golden::run(engine, &component, &org, Limits::default()).await {
+            Ok(cases) => {
+                println!("golden set:");
+                for c in cases {
+                    println!(
+                        "  {:<8} {:<15} {:>8.2} ms  {}: {}",
+                        format!("{:?}", c.outcome).to_lowercase(),
+                        c.call,
+                        c.elapsed_ms,
+                        c.case,
+                        c.answer
+                    );
+                }
+            }
+            Err(failure) => problems.push(failure.to_string()),
         }
     }
     if problems.is_empty() {

@@ -12,6 +12,7 @@ pub mod contract;
 pub mod convert;
 pub mod engine;
 pub mod error;
+pub mod golden;
 pub mod invoke;
 pub mod kv;
 pub mod limits;

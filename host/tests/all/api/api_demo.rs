@@ -373,7 +373,10 @@ fn bundled_plugins_work_out_of_the_box(port: u16, token: &str, bare: &str, first
     let bare_statuses = bundled_statuses(port, bare);
     let gmail = "provider-gmail";
     if first {
-        assert_eq!(get(port, "/v1/plugins", Some(bare)).expect("plugins").1, "[]");
+        assert_eq!(
+            get(port, "/v1/plugins", Some(bare)).expect("plugins").1,
+            "[]"
+        );
         assert!(
             bare_statuses.values().all(|s| s == "not-installed"),
             "{bare_statuses:?}"
@@ -382,14 +385,23 @@ fn bundled_plugins_work_out_of_the_box(port: u16, token: &str, bare: &str, first
         let (status, body) = request(port, "POST", &path, Some(bare)).expect("install");
         assert_eq!(status, 201, "{body}");
         let (status, body) = request(port, "POST", &path, Some(bare)).expect("again");
-        assert_eq!(status, 200, "the running version again changes nothing: {body}");
+        assert_eq!(
+            status, 200,
+            "the running version again changes nothing: {body}"
+        );
         let (status, body) =
             request(port, "POST", "/v1/bundled-plugins/nope/install", Some(bare)).expect("nope");
         assert_eq!(status, 404, "{body}");
-        assert!(body.contains("bundled-plugins"), "says where to look: {body}");
+        assert!(
+            body.contains("bundled-plugins"),
+            "says where to look: {body}"
+        );
     }
     let bare_statuses = bundled_statuses(port, bare);
-    assert_eq!(bare_statuses.get(gmail).map(String::as_str), Some("current"));
+    assert_eq!(
+        bare_statuses.get(gmail).map(String::as_str),
+        Some("current")
+    );
     assert_eq!(
         bare_statuses.values().filter(|s| *s == "current").count(),
         1,

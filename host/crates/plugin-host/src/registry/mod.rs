@@ -48,6 +48,10 @@ pub struct RegistrySettings {
     pub compile_timeout: std::time::Duration,
     /// Most components compiling at once.
     pub max_concurrent_compiles: usize,
+    /// Run every upload through the golden set (`golden`) and refuse one
+    /// that fails it. Off only where a test installs a plugin that is
+    /// meant to fail at run time.
+    pub upload_check: bool,
 }
 
 impl Default for RegistrySettings {
@@ -59,6 +63,7 @@ impl Default for RegistrySettings {
             max_component_bytes: 64 << 20,
             compile_timeout: std::time::Duration::from_secs(60),
             max_concurrent_compiles: 2,
+            upload_check: true,
         }
     }
 }
@@ -75,6 +80,8 @@ pub enum RegistryError {
     Invalid(String),
     #[error("the component is {size} bytes; the limit is {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
+    #[error(transparent)]
+    UploadCheck(#[from] crate::golden::GoldenFailure),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -158,6 +165,15 @@ pub struct PluginView {
     pub metrics: MetricsSnapshot,
 }
 
+/// An installed plugin and what it answered on the golden set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckedInstall {
+    #[serde(flatten)]
+    pub plugin: PluginView,
+    /// Each golden case the upload ran, in order.
+    pub upload_check: Vec<crate::golden::GoldenCase>,
+}
+
 pub struct PluginRegistry {
     engine: Arc<PluginEngine>,
     storage: Arc<dyn RegistryStorage>,
@@ -200,6 +216,16 @@ impl PluginRegistry {
     /// component whose metadata names an installed plugin adds a version and
     /// makes it the running one (upgrade); identical bytes are a no-op.
     pub async fn install(&self, org: &OrgId, bytes: Vec<u8>) -> Result<PluginView, RegistryError> {
+        Ok(self.install_checked(org, bytes).await?.plugin)
+    }
+
+    /// [`install`](Self::install), with what the plugin answered on each
+    /// case of the golden set (empty when the upload check is off).
+    pub async fn install_checked(
+        &self,
+        org: &OrgId,
+        bytes: Vec<u8>,
+    ) -> Result<CheckedInstall, RegistryError> {
         let size = bytes.len() as u64;
         if size > self.settings.max_component_bytes {
             return Err(RegistryError::TooLarge {
@@ -208,6 +234,27 @@ impl PluginRegistry {
             });
         }
         let (component, metadata, bytes) = self.admit(org, bytes).await?;
+        let upload_check = if self.settings.upload_check {
+            crate::golden::run(&self.engine, &component, org, self.settings.default_limits).await?
+        } else {
+            Vec::new()
+        };
+        let plugin = self.activate(org, component, metadata, bytes, size).await?;
+        Ok(CheckedInstall {
+            plugin,
+            upload_check,
+        })
+    }
+
+    /// Stores an admitted component and makes it the running version.
+    async fn activate(
+        &self,
+        org: &OrgId,
+        component: Arc<LoadedComponent>,
+        metadata: PluginMetadata,
+        bytes: Arc<[u8]>,
+        size: u64,
+    ) -> Result<PluginView, RegistryError> {
         let plugins = self.org(org).await?;
         let _admin = plugins.admin.lock().await;
 

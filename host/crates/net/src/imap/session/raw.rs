@@ -509,6 +509,10 @@ mod tests {
         for uid in [1, 42, 117, 2_115_080_356, u32::MAX] {
             assert!(!vanished.contains(uid), "{uid}");
         }
-        assert_eq!(vanished.0.len(), 5, "7 | 41 | 43:116 | 118 | 125:… (214:516 merged in)");
+        assert_eq!(
+            vanished.0.len(),
+            5,
+            "7 | 41 | 43:116 | 118 | 125:… (214:516 merged in)"
+        );
     }
 }
