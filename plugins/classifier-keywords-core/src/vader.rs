@@ -9,7 +9,7 @@
 //! VADER itself next to Mailroom's sentiment ([`crate::sentiment`]), which
 //! builds on it.
 
-use crate::words::{WordTable, word_hash};
+use crate::words::{WordTable, const_word_hash, word_hash};
 
 /// The lexicon file: `word TAB mean TAB sd TAB ratings`, one per line.
 const LEXICON_TEXT: &str = include_str!("../data/vader/vader_lexicon.txt");
@@ -123,7 +123,7 @@ const fn index_lines<const SLOTS: usize>(text: &[u8]) -> WordTable<SLOTS> {
         let (_, rest) = text.split_at(start);
         let (word, _) = rest.split_at(tab - start);
         if !word.is_empty() {
-            table.insert(word_hash(word), start as u32);
+            table.insert(const_word_hash(word), start as u32);
         }
         let mut end = tab;
         while end < text.len() && text[end] != b'\n' {

@@ -4,8 +4,30 @@
 
 /// The key of the analyses' word tables: the word's bytes mixed in eight at
 /// a time (little-endian, zero-padded), then its length. Computed once per
-/// token, and at compile time for the tables.
-pub const fn word_hash(bytes: &[u8]) -> u32 {
+/// token and per model feature; [`const_word_hash`] is the same function for
+/// the tables built at compile time.
+pub fn word_hash(bytes: &[u8]) -> u32 {
+    // Whole eight-byte loads: the byte-at-a-time loop a `const fn` needs
+    // costs several times more, and features hash three strings per word.
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = HASH_SEED;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let mut word = [0u8; 8];
+        word[..tail.len()].copy_from_slice(tail);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    finish(hash, bytes.len())
+}
+
+/// [`word_hash`] at compile time (a `const fn` cannot load a slice as a
+/// `u64`).
+pub const fn const_word_hash(bytes: &[u8]) -> u32 {
     let mut hash = HASH_SEED;
     let mut i = 0;
     while i < bytes.len() {
@@ -37,7 +59,7 @@ pub const fn first_words<T: Copy>(phrases: &[(&str, T)]) -> WordTable {
     let mut table = WordTable::new();
     let mut i = 0;
     while i < phrases.len() {
-        table.insert(word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
+        table.insert(const_word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
         i += 1;
     }
     table
@@ -124,5 +146,21 @@ impl<const SLOTS: usize> WordTable<SLOTS> {
 impl<const SLOTS: usize> Default for WordTable<SLOTS> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_and_compile_time_hashes_agree() {
+        let bytes: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8).collect();
+        for start in 0..8 {
+            for end in start..bytes.len() {
+                let slice = &bytes[start..end];
+                assert_eq!(word_hash(slice), const_word_hash(slice), "{start}..{end}");
+            }
+        }
     }
 }
