@@ -21,66 +21,66 @@ const B_DECR: f64 = -0.293;
 const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 
-const NEGATE: &[&str] = &[
-    "aint",
-    "arent",
-    "cannot",
-    "cant",
-    "couldnt",
-    "darent",
-    "didnt",
-    "doesnt",
-    "ain't",
-    "aren't",
-    "can't",
-    "couldn't",
-    "daren't",
-    "didn't",
-    "doesn't",
-    "dont",
-    "hadnt",
-    "hasnt",
-    "havent",
-    "isnt",
-    "mightnt",
-    "mustnt",
-    "neither",
-    "don't",
-    "hadn't",
-    "hasn't",
-    "haven't",
-    "isn't",
-    "mightn't",
-    "mustn't",
-    "neednt",
-    "needn't",
-    "never",
-    "none",
-    "nope",
-    "nor",
-    "not",
-    "nothing",
-    "nowhere",
-    "oughtnt",
-    "shant",
-    "shouldnt",
-    "uhuh",
-    "wasnt",
-    "werent",
-    "oughtn't",
-    "shan't",
-    "shouldn't",
-    "uh-uh",
-    "wasn't",
-    "weren't",
-    "without",
-    "wont",
-    "wouldnt",
-    "won't",
-    "wouldn't",
-    "rarely",
-    "seldom",
-    "despite",
+const NEGATE: &[(&str, ())] = &[
+    ("aint", ()),
+    ("arent", ()),
+    ("cannot", ()),
+    ("cant", ()),
+    ("couldnt", ()),
+    ("darent", ()),
+    ("didnt", ()),
+    ("doesnt", ()),
+    ("ain't", ()),
+    ("aren't", ()),
+    ("can't", ()),
+    ("couldn't", ()),
+    ("daren't", ()),
+    ("didn't", ()),
+    ("doesn't", ()),
+    ("dont", ()),
+    ("hadnt", ()),
+    ("hasnt", ()),
+    ("havent", ()),
+    ("isnt", ()),
+    ("mightnt", ()),
+    ("mustnt", ()),
+    ("neither", ()),
+    ("don't", ()),
+    ("hadn't", ()),
+    ("hasn't", ()),
+    ("haven't", ()),
+    ("isn't", ()),
+    ("mightn't", ()),
+    ("mustn't", ()),
+    ("neednt", ()),
+    ("needn't", ()),
+    ("never", ()),
+    ("none", ()),
+    ("nope", ()),
+    ("nor", ()),
+    ("not", ()),
+    ("nothing", ()),
+    ("nowhere", ()),
+    ("oughtnt", ()),
+    ("shant", ()),
+    ("shouldnt", ()),
+    ("uhuh", ()),
+    ("wasnt", ()),
+    ("werent", ()),
+    ("oughtn't", ()),
+    ("shan't", ()),
+    ("shouldn't", ()),
+    ("uh-uh", ()),
+    ("wasn't", ()),
+    ("weren't", ()),
+    ("without", ()),
+    ("wont", ()),
+    ("wouldnt", ()),
+    ("won't", ()),
+    ("wouldn't", ()),
+    ("rarely", ()),
+    ("seldom", ()),
+    ("despite", ()),
 ];
 
 const SPECIAL_CASES: &[(&str, f64)] = &[
@@ -104,6 +104,11 @@ pub struct Polarity {
     pub pos: f64,
     pub compound: f64,
 }
+
+/// Negations, boosters and dampeners: looked up for most tokens, so by hash
+/// rather than by comparing with each entry.
+static NEGATIONS: WordTable<256> = index_entries(NEGATE);
+static BOOSTER_WORDS: WordTable<256> = index_entries(BOOSTERS);
 
 /// Word → byte offset of its line in [`LEXICON_TEXT`]. 7,520 lines in
 /// 16,384 slots.
@@ -134,6 +139,38 @@ const fn index_lines<const SLOTS: usize>(text: &[u8]) -> WordTable<SLOTS> {
     table
 }
 
+/// Each entry's whole text → its index, at compile time.
+const fn index_entries<T: Copy, const SLOTS: usize>(entries: &[(&str, T)]) -> WordTable<SLOTS> {
+    let mut table = WordTable::new();
+    let mut i = 0;
+    while i < entries.len() {
+        table.insert(const_word_hash(entries[i].0.as_bytes()), i as u32);
+        i += 1;
+    }
+    table
+}
+
+/// The value of `word` in `entries` indexed by `table` ([`index_entries`]).
+fn entry<T: Copy, const SLOTS: usize>(
+    table: &WordTable<SLOTS>,
+    entries: &[(&str, T)],
+    word: &str,
+) -> Option<T> {
+    table
+        .get(word_hash(word.as_bytes()), |k| entries[k as usize].0 == word)
+        .map(|k| entries[k as usize].1)
+}
+
+/// Whether the first column of the line at `offset` of `text` is `word`:
+/// the key runs to the first tab or line end, as [`index_lines`] read it.
+fn key_is(text: &str, offset: u32, word: &str) -> bool {
+    let rest = &text.as_bytes()[offset as usize..];
+    rest.starts_with(word.as_bytes())
+        && rest
+            .get(word.len())
+            .is_none_or(|&b| b == b'\t' || b == b'\n')
+}
+
 /// The first column of the line at `offset`, and what follows its tab.
 fn line_at(text: &str, offset: u32) -> (&str, &str) {
     let line = text[offset as usize..].split('\n').next().unwrap_or("");
@@ -144,9 +181,11 @@ fn line_at(text: &str, offset: u32) -> (&str, &str) {
 /// for a word wins, as in the original's dict).
 pub fn valence(word: &str) -> Option<f64> {
     let offset = LEXICON.get_last(word_hash(word.as_bytes()), |o| {
-        line_at(LEXICON_TEXT, o).0 == word
+        key_is(LEXICON_TEXT, o, word)
     })?;
-    let measure = line_at(LEXICON_TEXT, offset).1.split('\t').next()?;
+    // The mean follows the key's tab; only words found get this far.
+    let after_key = &LEXICON_TEXT[offset as usize + word.len()..];
+    let measure = after_key.strip_prefix('\t')?.split(['\t', '\n']).next()?;
     measure.trim().parse().ok()
 }
 
@@ -161,40 +200,145 @@ fn emoji_description(c: char) -> Option<&'static str> {
 }
 
 /// VADER's booster (+) and dampener (-) words and phrases.
+const BOOSTERS: &[(&str, f64)] = &[
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
+    ("sort-of", B_DECR),
+];
+
 fn booster(word: &str) -> Option<f64> {
-    match word {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably"
-        | "decidedly" | "deeply" | "effing" | "enormous" | "enormously" | "entirely"
-        | "especially" | "exceptional" | "exceptionally" | "extreme" | "extremely"
-        | "fabulously" | "flipping" | "flippin" | "frackin" | "fracking" | "fricking"
-        | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
-        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly"
-        | "intensely" | "major" | "majorly" | "more" | "most" | "particularly" | "purely"
-        | "quite" | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "total"
-        | "totally" | "tremendous" | "tremendously" | "uber" | "unbelievably" | "unusually"
-        | "utter" | "utterly" | "very" => Some(B_INCR),
-        "almost" | "barely" | "hardly" | "just enough" | "kind of" | "kinda" | "kindof"
-        | "kind-of" | "less" | "little" | "marginal" | "marginally" | "occasional"
-        | "occasionally" | "partly" | "scarce" | "scarcely" | "slight" | "slightly"
-        | "somewhat" | "sort of" | "sorta" | "sortof" | "sort-of" => Some(B_DECR),
-        _ => None,
-    }
+    entry(&BOOSTER_WORDS, BOOSTERS, word)
 }
 
-fn special_case(phrase: &str) -> Option<f64> {
+/// [`booster`] of the words joined by spaces (the rules' n-grams), without
+/// joining them.
+fn booster_phrase(words: &[&str]) -> Option<f64> {
+    BOOSTERS
+        .iter()
+        .find(|(p, _)| is_joined(p, words))
+        .map(|(_, v)| *v)
+}
+
+/// Whether `phrase` is `words` joined by single spaces.
+fn is_joined(phrase: &str, words: &[&str]) -> bool {
+    let mut rest = phrase.as_bytes();
+    for (k, w) in words.iter().enumerate() {
+        if k > 0 {
+            let Some(after) = rest.strip_prefix(b" ") else {
+                return false;
+            };
+            rest = after;
+        }
+        let Some(after) = rest.strip_prefix(w.as_bytes()) else {
+            return false;
+        };
+        rest = after;
+    }
+    rest.is_empty()
+}
+
+/// The special case that is `words` joined by spaces.
+fn special_case(words: &[&str]) -> Option<f64> {
     SPECIAL_CASES
         .iter()
-        .find(|(p, _)| *p == phrase)
+        .find(|(p, _)| is_joined(p, words))
         .map(|(_, v)| *v)
 }
 
 /// Python's `str.isupper`: some cased character, and no lower-case one.
 fn is_upper(word: &str) -> bool {
+    if word.is_ascii() {
+        // Most words: byte tests instead of the Unicode tables.
+        let bytes = word.as_bytes();
+        return bytes.iter().any(u8::is_ascii_uppercase)
+            && !bytes.iter().any(u8::is_ascii_lowercase);
+    }
     word.chars().any(char::is_uppercase) && !word.chars().any(char::is_lowercase)
 }
 
 fn negated(word: &str) -> bool {
-    NEGATE.contains(&word) || word.contains("n't")
+    entry(&NEGATIONS, NEGATE, word).is_some() || word.contains("n't")
 }
 
 /// Python's `string.punctuation`.
@@ -243,27 +387,54 @@ pub(crate) fn words_and_emoticons(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The tokens lower-cased as `str::to_lowercase` does, in `buf`, which the
+/// result borrows: one buffer for the sentence instead of a string per word.
+pub(crate) fn lower_case<'b>(words: &[&str], buf: &'b mut String) -> Vec<&'b str> {
+    buf.clear();
+    let mut ends = Vec::with_capacity(words.len());
+    for word in words {
+        let start = buf.len();
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf[start..].make_ascii_lowercase();
+        } else {
+            buf.push_str(&word.to_lowercase());
+        }
+        ends.push(buf.len());
+    }
+    let buf: &'b str = buf;
+    let mut start = 0;
+    ends.into_iter()
+        .map(|end| {
+            let word = &buf[start..end];
+            start = end;
+            word
+        })
+        .collect()
+}
+
 /// VADER's scores of `text`.
 pub fn polarity_scores(text: &str) -> Polarity {
     let text = replace_emojis(text);
     let text = text.trim();
     let words = words_and_emoticons(text);
-    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let mut buf = String::new();
+    let lower = lower_case(&words, &mut buf);
     let sentiments = valences(&words, &lower);
     let sentiments = but_check(&lower, sentiments);
     score_valence(&sentiments, text)
 }
 
 /// One valence per token, before the "but" rule.
-pub(crate) fn valences(words: &[&str], lower: &[String]) -> Vec<f64> {
+pub(crate) fn valences(words: &[&str], lower: &[&str]) -> Vec<f64> {
     let capitals = words.iter().filter(|w| is_upper(w)).count();
     let is_cap_diff = capitals > 0 && capitals < words.len();
     // Each word is looked up once; the rules ask about neighbours often.
     let lexicon: Vec<Option<f64>> = lower.iter().map(|w| valence(w)).collect();
     let mut sentiments = Vec::with_capacity(words.len());
     for i in 0..words.len() {
-        let item = lower[i].as_str();
-        let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| n == "of");
+        let item = lower[i];
+        let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| *n == "of");
         if booster(item).is_some() || kind_of {
             sentiments.push(0.0);
             continue;
@@ -275,18 +446,18 @@ pub(crate) fn valences(words: &[&str], lower: &[String]) -> Vec<f64> {
 
 fn sentiment_valence(
     words: &[&str],
-    lower: &[String],
+    lower: &[&str],
     lexicon: &[Option<f64>],
     i: usize,
     is_cap_diff: bool,
 ) -> f64 {
-    let item = lower[i].as_str();
+    let item = lower[i];
     let Some(lexicon_valence) = lexicon[i] else {
         return 0.0;
     };
     let in_lexicon = |k: usize| lexicon[k].is_some();
     let mut valence = lexicon_valence;
-    let w = |k: usize| lower[k].as_str();
+    let w = |k: usize| lower[k];
     // "no" before a lexicon word negates it rather than counting itself.
     if item == "no" && i + 1 < words.len() && in_lexicon(i + 1) {
         valence = 0.0;
@@ -337,8 +508,8 @@ fn scalar_inc_dec(word: &str, lower: &str, valence: f64, is_cap_diff: bool) -> f
     scalar
 }
 
-fn negation_check(valence: f64, lower: &[String], start_i: usize, i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
+fn negation_check(valence: f64, lower: &[&str], start_i: usize, i: usize) -> f64 {
+    let w = |k: usize| lower[k];
     match start_i {
         0 if negated(w(i - 1)) => valence * N_SCALAR,
         1 => {
@@ -369,48 +540,48 @@ fn negation_check(valence: f64, lower: &[String], start_i: usize, i: usize) -> f
     }
 }
 
-fn special_idioms_check(mut valence: f64, lower: &[String], i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
+fn special_idioms_check(mut valence: f64, lower: &[&str], i: usize) -> f64 {
     // Every special case and booster phrase has one of these words: most
     // positions need no phrase built.
     const IDIOM_WORDS: &[&str] = &[
         "the", "bad", "badass", "bus", "yeah", "kiss", "to", "beating", "just", "kind", "sort",
     ];
     let window = &lower[i - 3..(i + 3).min(lower.len())];
-    if !window.iter().any(|x| IDIOM_WORDS.contains(&x.as_str())) {
+    if !window.iter().any(|x| IDIOM_WORDS.contains(x)) {
         return valence;
     }
-    let onezero = format!("{} {}", w(i - 1), w(i));
-    let twoonezero = format!("{} {} {}", w(i - 2), w(i - 1), w(i));
-    let twoone = format!("{} {}", w(i - 2), w(i - 1));
-    let threetwoone = format!("{} {} {}", w(i - 3), w(i - 2), w(i - 1));
-    let threetwo = format!("{} {}", w(i - 3), w(i - 2));
-    for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
+    // The n-grams as word slices: "two one zero" is `lower[i - 2..=i]`.
+    let onezero = &lower[i - 1..=i];
+    let twoonezero = &lower[i - 2..=i];
+    let twoone = &lower[i - 2..i];
+    let threetwoone = &lower[i - 3..i];
+    let threetwo = &lower[i - 3..i - 1];
+    for seq in [onezero, twoonezero, twoone, threetwoone, threetwo] {
         if let Some(v) = special_case(seq) {
             valence = v;
             break;
         }
     }
     if lower.len() - 1 > i
-        && let Some(v) = special_case(&format!("{} {}", w(i), w(i + 1)))
+        && let Some(v) = special_case(&lower[i..i + 2])
     {
         valence = v;
     }
     if lower.len() - 1 > i + 1
-        && let Some(v) = special_case(&format!("{} {} {}", w(i), w(i + 1), w(i + 2)))
+        && let Some(v) = special_case(&lower[i..i + 3])
     {
         valence = v;
     }
-    for n_gram in [&threetwoone, &threetwo, &twoone] {
-        if let Some(b) = booster(n_gram) {
+    for n_gram in [threetwoone, threetwo, twoone] {
+        if let Some(b) = booster_phrase(n_gram) {
             valence += b;
         }
     }
     valence
 }
 
-fn least_check(valence: f64, lower: &[String], lexicon: &[Option<f64>], i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
+fn least_check(valence: f64, lower: &[&str], lexicon: &[Option<f64>], i: usize) -> f64 {
+    let w = |k: usize| lower[k];
     let in_lexicon = |k: usize| lexicon[k].is_some();
     if i > 1 && !in_lexicon(i - 1) && w(i - 1) == "least" {
         if w(i - 2) != "at" && w(i - 2) != "very" {
@@ -425,8 +596,8 @@ fn least_check(valence: f64, lower: &[String], lexicon: &[Option<f64>], i: usize
 /// The first "but" halves what comes before it and strengthens what comes
 /// after by half — applied, as in the original, to the first score equal to
 /// each score in turn.
-pub(crate) fn but_check(lower: &[String], mut sentiments: Vec<f64>) -> Vec<f64> {
-    let Some(bi) = lower.iter().position(|w| w == "but") else {
+pub(crate) fn but_check(lower: &[&str], mut sentiments: Vec<f64>) -> Vec<f64> {
+    let Some(bi) = lower.iter().position(|w| *w == "but") else {
         return sentiments;
     };
     for k in 0..sentiments.len() {
@@ -516,6 +687,24 @@ mod tests {
             emoji_description('😁'),
             Some("beaming face with smiling eyes")
         );
+    }
+
+    #[test]
+    fn word_lists_are_indexed_whole() {
+        for (k, (word, _)) in NEGATE.iter().enumerate() {
+            assert!(negated(word), "{word}");
+            assert!(NEGATE[..k].iter().all(|(w, _)| w != word), "{word} twice");
+        }
+        for (k, (word, value)) in BOOSTERS.iter().enumerate() {
+            assert_eq!(booster(word), Some(*value), "{word}");
+            assert!(BOOSTERS[..k].iter().all(|(w, _)| w != word), "{word} twice");
+        }
+        assert_eq!(booster("kind"), None);
+        assert_eq!(booster_phrase(&["kind", "of"]), Some(B_DECR));
+        assert_eq!(booster_phrase(&["very"]), Some(B_INCR));
+        assert_eq!(booster_phrase(&["very", "good"]), None);
+        assert_eq!(special_case(&["the", "bomb"]), Some(3.0));
+        assert_eq!(special_case(&["the", "bomb", "x"]), None);
     }
 
     /// The port gives what the Python original gives (to its rounding) on
