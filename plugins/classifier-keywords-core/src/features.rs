@@ -12,12 +12,8 @@ pub const BUCKETS: usize = 1 << 15;
 /// The slots the sentence's features fall in (with repeats: a feature
 /// seen twice counts twice).
 pub fn sentence_features(sentence: &str) -> Vec<u32> {
-    let lower = sentence.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .map(|w| w.trim_matches('\''))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let lower = lower_case(sentence);
+    let words = words_of(&lower);
     let mut out = Vec::with_capacity(words.len() * 2 + 8);
     let mut buf = String::with_capacity(64);
     let mut push = |kind: &str, parts: &[&str], out: &mut Vec<u32>| {
@@ -68,9 +64,54 @@ pub fn sentence_features(sentence: &str) -> Vec<u32> {
     if words.iter().any(|w| *w == "you" || *w == "your") {
         push("cue:you", &[], &mut out);
     }
-    let length = (words.len() / 5).min(6).to_string();
-    push("len:", &[&length], &mut out);
+    // Five words a step, capped at six: one digit, no number formatting.
+    const LENGTHS: [&str; 7] = ["0", "1", "2", "3", "4", "5", "6"];
+    push("len:", &[LENGTHS[(words.len() / 5).min(6)]], &mut out);
     out
+}
+
+/// `str::to_lowercase`, without the Unicode tables for ASCII text (most
+/// sentences).
+fn lower_case(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+/// The words: runs of letters, digits and apostrophes, apostrophes trimmed
+/// from their ends, empty ones dropped.
+fn words_of(lower: &str) -> Vec<&str> {
+    fn trim(w: &str) -> &str {
+        w.trim_matches('\'')
+    }
+    if !lower.is_ascii() {
+        return lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map(trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+    }
+    // Byte tests find the same runs in ASCII text, without decoding.
+    let mut words = Vec::with_capacity(lower.len() / 5);
+    let mut start = None;
+    for (i, &b) in lower.as_bytes().iter().enumerate() {
+        let inside = b.is_ascii_alphanumeric() || b == b'\'';
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push(trim(&lower[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(trim(&lower[s..]));
+    }
+    words.retain(|w| !w.is_empty());
+    words
 }
 
 #[cfg(test)]
@@ -84,5 +125,23 @@ mod tests {
         assert!(a.iter().all(|&b| (b as usize) < BUCKETS));
         // bias, 5 words and 5 pairs, first, first two, `?`, `you`, length.
         assert_eq!(a.len(), 1 + 5 + 5 + 2 + 1 + 1 + 1);
+    }
+
+    #[test]
+    fn ascii_words_split_as_unicode_words_do() {
+        for text in [
+            "Don't 'quote' me -- it's 3.5 o'clock, ok?'",
+            "''' a''b '' x' 'y",
+            "plain words only",
+            "",
+            "  tabs\tand\nlines! 42 ",
+        ] {
+            let unicode: Vec<&str> = text
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .map(|w| w.trim_matches('\''))
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(words_of(text), unicode, "{text:?}");
+        }
     }
 }
