@@ -212,9 +212,10 @@ fn sentence_compound<'s>(
     if words.is_empty() {
         return None;
     }
-    let lower = vader::lower_case(&words, lower_buf);
-    let mut sentiments = vader::valences(&words, &lower);
-    let phrase_words = PhraseWords::new(&lower);
+    let lower = vader::lower_case(sentence, &words, lower_buf);
+    let hashes = vader::hashes(&lower);
+    let mut sentiments = vader::valences(&words, &lower, &hashes);
+    let phrase_words = PhraseWords::new(&lower, &hashes);
     for (at, len, _) in phrase_words.hits(POLITENESS, &POLITENESS_STARTS) {
         sentiments[at..at + len].fill(0.0);
     }
@@ -240,12 +241,24 @@ struct PhraseWords<'w> {
 }
 
 impl<'w> PhraseWords<'w> {
-    fn new(lower: &[&'w str]) -> Self {
+    /// `hashes` are those of the words of `lower`, reused where nothing
+    /// was trimmed (most words).
+    fn new(lower: &[&'w str], hashes: &[u32]) -> Self {
         let words: Vec<&str> = lower
             .iter()
             .map(|w| w.trim_end_matches(|c: char| c.is_ascii_punctuation()))
             .collect();
-        let hashes = words.iter().map(|w| word_hash(w.as_bytes())).collect();
+        let hashes = words
+            .iter()
+            .zip(lower.iter().zip(hashes))
+            .map(|(w, (l, &h))| {
+                if w.len() == l.len() {
+                    h
+                } else {
+                    word_hash(w.as_bytes())
+                }
+            })
+            .collect();
         PhraseWords { words, hashes }
     }
 

@@ -156,8 +156,18 @@ fn entry<T: Copy, const SLOTS: usize>(
     entries: &[(&str, T)],
     word: &str,
 ) -> Option<T> {
+    entry_hashed(table, entries, word, word_hash(word.as_bytes()))
+}
+
+/// [`entry`] of a word whose hash is known.
+fn entry_hashed<T: Copy, const SLOTS: usize>(
+    table: &WordTable<SLOTS>,
+    entries: &[(&str, T)],
+    word: &str,
+    hash: u32,
+) -> Option<T> {
     table
-        .get(word_hash(word.as_bytes()), |k| entries[k as usize].0 == word)
+        .get(hash, |k| entries[k as usize].0 == word)
         .map(|k| entries[k as usize].1)
 }
 
@@ -180,9 +190,12 @@ fn line_at(text: &str, offset: u32) -> (&str, &str) {
 /// The lexicon valence of a lower-case word (as in the file: the last line
 /// for a word wins, as in the original's dict).
 pub fn valence(word: &str) -> Option<f64> {
-    let offset = LEXICON.get_last(word_hash(word.as_bytes()), |o| {
-        key_is(LEXICON_TEXT, o, word)
-    })?;
+    lexicon_valence(word, word_hash(word.as_bytes()))
+}
+
+/// [`valence`] of a word whose hash is known.
+fn lexicon_valence(word: &str, hash: u32) -> Option<f64> {
+    let offset = LEXICON.get_last(hash, |o| key_is(LEXICON_TEXT, o, word))?;
     // The mean follows the key's tab; only words found get this far.
     let after_key = &LEXICON_TEXT[offset as usize + word.len()..];
     let measure = after_key.strip_prefix('\t')?.split(['\t', '\n']).next()?;
@@ -287,11 +300,7 @@ const BOOSTERS: &[(&str, f64)] = &[
     ("sort-of", B_DECR),
 ];
 
-fn booster(word: &str) -> Option<f64> {
-    entry(&BOOSTER_WORDS, BOOSTERS, word)
-}
-
-/// [`booster`] of the words joined by spaces (the rules' n-grams), without
+/// The booster that is the words joined by spaces (the rules' n-grams), without
 /// joining them.
 fn booster_phrase(words: &[&str]) -> Option<f64> {
     BOOSTERS
@@ -375,6 +384,9 @@ pub(crate) fn replace_emojis(text: &str) -> std::borrow::Cow<'_, str> {
 /// VADER's tokens: white-space separated, leading and trailing punctuation
 /// removed unless that leaves two characters or fewer (an emoticon).
 pub(crate) fn words_and_emoticons(text: &str) -> Vec<&str> {
+    if text.is_ascii() {
+        return ascii_words_and_emoticons(text);
+    }
     text.split_whitespace()
         .map(|token| {
             let stripped = token.trim_matches(is_punctuation);
@@ -387,19 +399,30 @@ pub(crate) fn words_and_emoticons(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The tokens lower-cased as `str::to_lowercase` does, in `buf`, which the
-/// result borrows: one buffer for the sentence instead of a string per word.
-pub(crate) fn lower_case<'b>(words: &[&str], buf: &'b mut String) -> Vec<&'b str> {
+/// The tokens of `text` ([`words_and_emoticons`]) lower-cased as
+/// `str::to_lowercase` does, in `buf`, which the result borrows: one buffer
+/// for the sentence instead of a string per word.
+pub(crate) fn lower_case<'b>(text: &str, words: &[&str], buf: &'b mut String) -> Vec<&'b str> {
     buf.clear();
+    if text.is_ascii() {
+        // Lower-casing ASCII keeps every byte in place: lower the text
+        // once and read each word at its own offset.
+        buf.push_str(text);
+        buf.make_ascii_lowercase();
+        let base = text.as_ptr() as usize;
+        let buf: &'b str = buf;
+        return words
+            .iter()
+            .map(|w| {
+                let at = (w.as_ptr() as usize).wrapping_sub(base);
+                buf.get(at..at + w.len()).unwrap_or_default()
+            })
+            .collect();
+    }
+    buf.reserve(words.iter().map(|w| w.len()).sum());
     let mut ends = Vec::with_capacity(words.len());
     for word in words {
-        let start = buf.len();
-        if word.is_ascii() {
-            buf.push_str(word);
-            buf[start..].make_ascii_lowercase();
-        } else {
-            buf.push_str(&word.to_lowercase());
-        }
+        buf.push_str(&word.to_lowercase());
         ends.push(buf.len());
     }
     let buf: &'b str = buf;
@@ -413,53 +436,104 @@ pub(crate) fn lower_case<'b>(words: &[&str], buf: &'b mut String) -> Vec<&'b str
         .collect()
 }
 
+/// [`word_hash`] of each word: the lexicon, the boosters and the phrase
+/// tables all look words up by it.
+pub(crate) fn hashes(lower: &[&str]) -> Vec<u32> {
+    lower.iter().map(|w| word_hash(w.as_bytes())).collect()
+}
+
+/// [`words_and_emoticons`] of ASCII text by byte tests: the same white
+/// space (`char::is_whitespace` in ASCII: space and `\t` to `\r`) and
+/// punctuation, and a character is a byte.
+fn ascii_words_and_emoticons(text: &str) -> Vec<&str> {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 5);
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_space(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        let token = &text[start..i];
+        let mut end = i;
+        while start < end && bytes[start].is_ascii_punctuation() {
+            start += 1;
+        }
+        while end > start && bytes[end - 1].is_ascii_punctuation() {
+            end -= 1;
+        }
+        out.push(if end - start <= 2 { token } else { &text[start..end] });
+    }
+    out
+}
+
 /// VADER's scores of `text`.
 pub fn polarity_scores(text: &str) -> Polarity {
     let text = replace_emojis(text);
     let text = text.trim();
     let words = words_and_emoticons(text);
     let mut buf = String::new();
-    let lower = lower_case(&words, &mut buf);
-    let sentiments = valences(&words, &lower);
+    let lower = lower_case(text, &words, &mut buf);
+    let sentiments = valences(&words, &lower, &hashes(&lower));
     let sentiments = but_check(&lower, sentiments);
     score_valence(&sentiments, text)
 }
 
-/// One valence per token, before the "but" rule.
-pub(crate) fn valences(words: &[&str], lower: &[&str]) -> Vec<f64> {
-    let capitals = words.iter().filter(|w| is_upper(w)).count();
+/// What the rules ask about each token (often about its neighbours), found
+/// once.
+#[derive(Clone, Copy)]
+struct Facts {
+    upper: bool,
+    lexicon: Option<f64>,
+    booster: Option<f64>,
+}
+
+impl Facts {
+    fn of(word: &str, lower: &str, hash: u32) -> Self {
+        Facts {
+            upper: is_upper(word),
+            lexicon: lexicon_valence(lower, hash),
+            booster: entry_hashed(&BOOSTER_WORDS, BOOSTERS, lower, hash),
+        }
+    }
+}
+
+/// One valence per token, before the "but" rule; `hashes` are the lower
+/// case words' ([`hashes`]).
+pub(crate) fn valences(words: &[&str], lower: &[&str], hashes: &[u32]) -> Vec<f64> {
+    let facts: Vec<Facts> = (0..words.len())
+        .map(|k| Facts::of(words[k], lower[k], hashes[k]))
+        .collect();
+    let capitals = facts.iter().filter(|f| f.upper).count();
     let is_cap_diff = capitals > 0 && capitals < words.len();
-    // Each word is looked up once; the rules ask about neighbours often.
-    let lexicon: Vec<Option<f64>> = lower.iter().map(|w| valence(w)).collect();
     let mut sentiments = Vec::with_capacity(words.len());
     for i in 0..words.len() {
         let item = lower[i];
         let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| *n == "of");
-        if booster(item).is_some() || kind_of {
+        if facts[i].booster.is_some() || kind_of {
             sentiments.push(0.0);
             continue;
         }
-        sentiments.push(sentiment_valence(words, lower, &lexicon, i, is_cap_diff));
+        sentiments.push(sentiment_valence(lower, &facts, i, is_cap_diff));
     }
     sentiments
 }
 
-fn sentiment_valence(
-    words: &[&str],
-    lower: &[&str],
-    lexicon: &[Option<f64>],
-    i: usize,
-    is_cap_diff: bool,
-) -> f64 {
+fn sentiment_valence(lower: &[&str], facts: &[Facts], i: usize, is_cap_diff: bool) -> f64 {
     let item = lower[i];
-    let Some(lexicon_valence) = lexicon[i] else {
+    let Some(lexicon_valence) = facts[i].lexicon else {
         return 0.0;
     };
-    let in_lexicon = |k: usize| lexicon[k].is_some();
+    let in_lexicon = |k: usize| facts[k].lexicon.is_some();
     let mut valence = lexicon_valence;
     let w = |k: usize| lower[k];
     // "no" before a lexicon word negates it rather than counting itself.
-    if item == "no" && i + 1 < words.len() && in_lexicon(i + 1) {
+    if item == "no" && i + 1 < lower.len() && in_lexicon(i + 1) {
         valence = 0.0;
     }
     if (i > 0 && w(i - 1) == "no")
@@ -468,17 +542,12 @@ fn sentiment_valence(
     {
         valence = lexicon_valence * N_SCALAR;
     }
-    if is_upper(words[i]) && is_cap_diff {
+    if facts[i].upper && is_cap_diff {
         valence += if valence > 0.0 { C_INCR } else { -C_INCR };
     }
     for start_i in 0..3 {
         if i > start_i && !in_lexicon(i - (start_i + 1)) {
-            let mut s = scalar_inc_dec(
-                words[i - (start_i + 1)],
-                w(i - (start_i + 1)),
-                valence,
-                is_cap_diff,
-            );
+            let mut s = scalar_inc_dec(facts[i - (start_i + 1)], valence, is_cap_diff);
             if start_i == 1 && s != 0.0 {
                 s *= 0.95;
             }
@@ -492,22 +561,21 @@ fn sentiment_valence(
             }
         }
     }
-    least_check(valence, lower, lexicon, i)
+    least_check(valence, lower, facts, i)
 }
 
-fn scalar_inc_dec(word: &str, lower: &str, valence: f64, is_cap_diff: bool) -> f64 {
-    let Some(mut scalar) = booster(lower) else {
+fn scalar_inc_dec(word: Facts, valence: f64, is_cap_diff: bool) -> f64 {
+    let Some(mut scalar) = word.booster else {
         return 0.0;
     };
     if valence < 0.0 {
         scalar = -scalar;
     }
-    if is_upper(word) && is_cap_diff {
+    if word.upper && is_cap_diff {
         scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
     }
     scalar
 }
-
 fn negation_check(valence: f64, lower: &[&str], start_i: usize, i: usize) -> f64 {
     let w = |k: usize| lower[k];
     match start_i {
@@ -580,9 +648,9 @@ fn special_idioms_check(mut valence: f64, lower: &[&str], i: usize) -> f64 {
     valence
 }
 
-fn least_check(valence: f64, lower: &[&str], lexicon: &[Option<f64>], i: usize) -> f64 {
+fn least_check(valence: f64, lower: &[&str], facts: &[Facts], i: usize) -> f64 {
     let w = |k: usize| lower[k];
-    let in_lexicon = |k: usize| lexicon[k].is_some();
+    let in_lexicon = |k: usize| facts[k].lexicon.is_some();
     if i > 1 && !in_lexicon(i - 1) && w(i - 1) == "least" {
         if w(i - 2) != "at" && w(i - 2) != "very" {
             return valence * N_SCALAR;
@@ -696,10 +764,10 @@ mod tests {
             assert!(NEGATE[..k].iter().all(|(w, _)| w != word), "{word} twice");
         }
         for (k, (word, value)) in BOOSTERS.iter().enumerate() {
-            assert_eq!(booster(word), Some(*value), "{word}");
+            assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, word), Some(*value), "{word}");
             assert!(BOOSTERS[..k].iter().all(|(w, _)| w != word), "{word} twice");
         }
-        assert_eq!(booster("kind"), None);
+        assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, "kind"), None);
         assert_eq!(booster_phrase(&["kind", "of"]), Some(B_DECR));
         assert_eq!(booster_phrase(&["very"]), Some(B_INCR));
         assert_eq!(booster_phrase(&["very", "good"]), None);

@@ -18,11 +18,25 @@ pub fn word_hash(bytes: &[u8]) -> u32 {
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
-        let mut word = [0u8; 8];
-        word[..tail.len()].copy_from_slice(tail);
-        hash = mix(hash, u64::from_le_bytes(word));
+        hash = mix(hash, load_short(tail));
     }
     finish(hash, bytes.len())
+}
+
+/// One to seven bytes as a little-endian `u64`, zero-padded: two
+/// overlapping loads (the overlap ORs a byte with itself) instead of a
+/// copy of variable length.
+fn load_short(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let byte = |i: usize| u64::from(bytes[i]);
+    let four = |i: usize| {
+        u64::from(u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]))
+    };
+    match n {
+        4..=7 => four(0) | four(n - 4) << (8 * (n - 4)),
+        1..=3 => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+        _ => 0,
+    }
 }
 
 /// [`word_hash`] at compile time (a `const fn` cannot load a slice as a
