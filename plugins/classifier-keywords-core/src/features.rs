@@ -4,7 +4,7 @@
 //! "you", length). The trainer (`zia-eval`'s `train-intent`) and the plugin
 //! call the same function, so training and use cannot drift apart.
 
-use crate::words::word_hash;
+use crate::words::HashStream;
 
 /// Number of hash slots (a power of two).
 pub const BUCKETS: usize = 1 << 15;
@@ -15,17 +15,17 @@ pub fn sentence_features(sentence: &str) -> Vec<u32> {
     let lower = lower_case(sentence);
     let words = words_of(&lower);
     let mut out = Vec::with_capacity(words.len() * 2 + 8);
-    let mut buf = String::with_capacity(64);
-    let mut push = |kind: &str, parts: &[&str], out: &mut Vec<u32>| {
-        buf.clear();
-        buf.push_str(kind);
+    // A feature is the hash of its kind and its words joined by spaces.
+    let push = |kind: &str, parts: &[&str], out: &mut Vec<u32>| {
+        let mut hash = HashStream::new();
+        hash.push(kind.as_bytes());
         for (k, p) in parts.iter().enumerate() {
             if k > 0 {
-                buf.push(' ');
+                hash.push(b" ");
             }
-            buf.push_str(p);
+            hash.push(p.as_bytes());
         }
-        out.push(word_hash(buf.as_bytes()) % BUCKETS as u32);
+        out.push(hash.finish() % BUCKETS as u32);
     };
     push("bias", &[], &mut out);
     let mut prev = "<s>";

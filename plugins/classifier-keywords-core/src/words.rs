@@ -23,6 +23,65 @@ pub fn word_hash(bytes: &[u8]) -> u32 {
     finish(hash, bytes.len())
 }
 
+/// [`word_hash`] of bytes given in pieces (a feature's kind and words),
+/// without copying them into one string first.
+pub struct HashStream {
+    hash: u64,
+    /// Bytes not yet mixed in, little-endian: `fill` of them.
+    chunk: u64,
+    fill: usize,
+    len: usize,
+}
+
+impl HashStream {
+    pub fn new() -> Self {
+        HashStream {
+            hash: HASH_SEED,
+            chunk: 0,
+            fill: 0,
+            len: 0,
+        }
+    }
+
+    /// Appends `bytes`.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        while !bytes.is_empty() {
+            let take = bytes.len().min(8 - self.fill);
+            let (piece, rest) = bytes.split_at(take);
+            let value = match <[u8; 8]>::try_from(piece) {
+                Ok(whole) => u64::from_le_bytes(whole),
+                Err(_) => load_short(piece),
+            };
+            // `fill` is below eight here, so the shift is too.
+            self.chunk |= value << (8 * self.fill);
+            self.fill += take;
+            if self.fill == 8 {
+                self.hash = mix(self.hash, self.chunk);
+                self.chunk = 0;
+                self.fill = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    /// The hash of everything pushed: what [`word_hash`] gives for it.
+    pub fn finish(self) -> u32 {
+        let hash = if self.fill > 0 {
+            mix(self.hash, self.chunk)
+        } else {
+            self.hash
+        };
+        finish(hash, self.len)
+    }
+}
+
+impl Default for HashStream {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One to seven bytes as a little-endian `u64`, zero-padded: two
 /// overlapping loads (the overlap ORs a byte with itself) instead of a
 /// copy of variable length.
@@ -174,6 +233,14 @@ mod tests {
             for end in start..bytes.len() {
                 let slice = &bytes[start..end];
                 assert_eq!(word_hash(slice), const_word_hash(slice), "{start}..{end}");
+                // The same bytes in two and three pieces.
+                for cut in 0..=slice.len() {
+                    let mut stream = HashStream::new();
+                    stream.push(&slice[..cut]);
+                    stream.push(&slice[cut..cut + (slice.len() - cut) / 2]);
+                    stream.push(&slice[cut + (slice.len() - cut) / 2..]);
+                    assert_eq!(stream.finish(), word_hash(slice), "{start}..{end} at {cut}");
+                }
             }
         }
     }
