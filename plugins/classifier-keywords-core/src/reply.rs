@@ -106,7 +106,8 @@ fn reply_header_at(lines: &[&str], i: usize) -> Option<Header> {
     {
         return attribution(2);
     }
-    let other = is_separator(&lower) || header_block_at(lines, i) || lotus_header_at(lines, i);
+    let other =
+        is_separator(&lower) || header_block_at(lines, i) || lotus_header_at(lines, i, &lower);
     other.then_some(Header {
         lines: 1,
         attribution: false,
@@ -290,11 +291,11 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 
 /// Lotus Notes' reply header: `"Ann Lee" <ann@x.org> on 03/06/2001 10:15 AM`
 /// or `Ann Lee@ECT` and a date line, followed by `To:` within three lines.
-fn lotus_header_at(lines: &[&str], i: usize) -> bool {
-    let lower = lines[i].trim().to_lowercase();
+/// `lower` is the line trimmed and lower-cased.
+fn lotus_header_at(lines: &[&str], i: usize, lower: &str) -> bool {
     let looks_like_sender = (lower.contains(" on ") && lower.bytes().any(|b| b.is_ascii_digit()))
         || (lower.contains('@') && lower.split_whitespace().count() <= 4 && !lower.contains(':'));
-    if !looks_like_sender || field_name(&lower).is_some() {
+    if !looks_like_sender || field_name(lower).is_some() {
         return false;
     }
     lines
@@ -338,6 +339,9 @@ pub fn is_mobile_footer(line: &str) -> bool {
     FOOTERS.iter().any(|f| lower.starts_with(f))
 }
 
+/// The longest of [`is_disclaimer`]'s openers, in characters.
+const MAX_OPENER_CHARS: usize = 40;
+
 /// The first line of a legal or environmental notice, which runs to the end
 /// of the sender's text.
 pub fn is_disclaimer(line: &str) -> bool {
@@ -373,10 +377,14 @@ pub fn is_disclaimer(line: &str) -> bool {
         "questo messaggio",
         "данное сообщение",
     ];
-    let lower = line
-        .trim()
-        .trim_start_matches(['*', '-', '_', ' '])
-        .to_lowercase();
+    debug_assert!(OPENERS.iter().all(|o| o.chars().count() <= MAX_OPENER_CHARS));
+    let text = line.trim().trim_start_matches(['*', '-', '_', ' ']);
+    // Most lines open with none of them: lower-case only their start.
+    let start = crate::text::lowercase_start(text, MAX_OPENER_CHARS);
+    if !OPENERS.iter().any(|o| start.starts_with(o)) {
+        return false;
+    }
+    let lower = text.to_lowercase();
     OPENERS.iter().any(|o| lower.starts_with(o))
         && (lower.contains("confidential")
             || lower.contains("intended")

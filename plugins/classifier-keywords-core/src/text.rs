@@ -68,6 +68,32 @@ pub fn is_greeting(line: &str) -> bool {
     starts || addressed
 }
 
+/// Whether `word` lower-cased (`str::to_lowercase`) is one of `list`
+/// (lower-case ASCII words), without a lower-cased copy for ASCII words.
+/// A non-ASCII word is copied: the Kelvin sign lower-cases to `k`.
+pub fn lower_is_any(word: &str, list: &[&str]) -> bool {
+    debug_assert!(
+        list.iter()
+            .all(|e| e.is_ascii() && !e.bytes().any(|b| b.is_ascii_uppercase())),
+        "{list:?}"
+    );
+    if word.is_ascii() {
+        return list.iter().any(|entry| entry.eq_ignore_ascii_case(word));
+    }
+    let lower = word.to_lowercase();
+    list.contains(&lower.as_str())
+}
+
+/// `str::to_lowercase` of the first `chars` characters of `text`: enough
+/// to tell whether the whole text lower-cased starts with a phrase of at
+/// most `chars` characters (every character lower-cases to one or more,
+/// and only a Greek sigma depends on what follows it: both its forms are
+/// two bytes, and the phrases asked about have neither).
+pub fn lowercase_start(text: &str, chars: usize) -> String {
+    let end = text.char_indices().nth(chars).map_or(text.len(), |(at, _)| at);
+    text[..end].to_lowercase()
+}
+
 /// One word of the text: its lower-cased form and whether the original was
 /// written in capitals (for emphasis).
 #[derive(Clone, Copy, Debug)]
@@ -498,6 +524,24 @@ mod tests {
             sentences("One. Two!  Three?\n\nFour 3.5 five"),
             ["One.", "Two!", "Three?", "Four 3.5 five"]
         );
+    }
+
+    #[test]
+    fn lower_case_helpers_agree_with_to_lowercase() {
+        let list = ["tel", "e-mail", "k"];
+        for word in ["TEL", "Tel", "tel", "E-Mail", "\u{212a}", "K", "İX", "telefon", ""] {
+            let expected = list.contains(&word.to_lowercase().as_str());
+            assert_eq!(lower_is_any(word, &list), expected, "{word}");
+        }
+        for text in ["Hello World", "İSTANBUL ΟΔΟΣ x", "ab", ""] {
+            let full = text.to_lowercase();
+            for chars in 0..12 {
+                let start = lowercase_start(text, chars);
+                let n = start.chars().count().min(chars);
+                let cut: String = full.chars().take(n).collect();
+                assert!(start.starts_with(&cut), "{text:?} {chars}");
+            }
+        }
     }
 
     #[test]
