@@ -4,7 +4,7 @@
 //! "you", length). The trainer (`zia-eval`'s `train-intent`) and the plugin
 //! call the same function, so training and use cannot drift apart.
 
-use crate::words::HashStream;
+use crate::words::{HashStream, word_hash_after};
 
 /// Number of hash slots (a power of two).
 pub const BUCKETS: usize = 1 << 15;
@@ -28,17 +28,24 @@ pub fn sentence_features(sentence: &str) -> Vec<u32> {
         out.push(hash.finish() % BUCKETS as u32);
     };
     push("bias", &[], &mut out);
-    let mut prev = "<s>";
+    // "<s>" and the words joined by spaces, numbers as "<num>" (they differ
+    // in every mail; their shape is what counts): a word and its pair with
+    // the one before are both slices of it, hashed after their kind.
+    let mut joined: Vec<u8> = Vec::with_capacity(lower.len() + 8);
+    joined.extend_from_slice(b"<s>");
+    let mut prev_start = 0;
     for w in &words {
-        // Numbers differ in every mail; their shape is what counts.
         let w = if w.bytes().all(|b| b.is_ascii_digit()) {
             "<num>"
         } else {
             w
         };
-        push("w:", &[w], &mut out);
-        push("b:", &[prev, w], &mut out);
-        prev = w;
+        joined.push(b' ');
+        let start = joined.len();
+        joined.extend_from_slice(w.as_bytes());
+        out.push(word_hash_after(b"w:", &joined[start..]) % BUCKETS as u32);
+        out.push(word_hash_after(b"b:", &joined[prev_start..]) % BUCKETS as u32);
+        prev_start = start;
     }
     if let Some(first) = words.first() {
         push("f:", &[first], &mut out);

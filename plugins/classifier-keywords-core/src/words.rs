@@ -23,6 +23,38 @@ pub fn word_hash(bytes: &[u8]) -> u32 {
     finish(hash, bytes.len())
 }
 
+/// [`word_hash`] of `prefix` followed by `bytes` (a feature's kind and its
+/// words), without joining them: after the first chunk, every chunk is a
+/// plain load from `bytes`.
+pub fn word_hash_after(prefix: &[u8], bytes: &[u8]) -> u32 {
+    let p = prefix.len();
+    if p == 0 || p >= 8 {
+        let mut stream = HashStream::new();
+        stream.push(prefix);
+        stream.push(bytes);
+        return stream.finish();
+    }
+    let head = (8 - p).min(bytes.len());
+    let (first, mut rest) = bytes.split_at(head);
+    let mut hash = mix(HASH_SEED, load_upto(prefix) | load_upto(first) << (8 * p));
+    while let Some((chunk, after)) = rest.split_first_chunk::<8>() {
+        hash = mix(hash, u64::from_le_bytes(*chunk));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        hash = mix(hash, load_short(rest));
+    }
+    finish(hash, p + bytes.len())
+}
+
+/// Up to eight bytes as a little-endian `u64`, zero-padded.
+fn load_upto(bytes: &[u8]) -> u64 {
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(whole) => u64::from_le_bytes(whole),
+        Err(_) => load_short(bytes),
+    }
+}
+
 /// [`word_hash`] of bytes given in pieces (a feature's kind and words),
 /// without copying them into one string first.
 pub struct HashStream {
@@ -49,10 +81,7 @@ impl HashStream {
         while !bytes.is_empty() {
             let take = bytes.len().min(8 - self.fill);
             let (piece, rest) = bytes.split_at(take);
-            let value = match <[u8; 8]>::try_from(piece) {
-                Ok(whole) => u64::from_le_bytes(whole),
-                Err(_) => load_short(piece),
-            };
+            let value = load_upto(piece);
             // `fill` is below eight here, so the shift is too.
             self.chunk |= value << (8 * self.fill);
             self.fill += take;
@@ -233,6 +262,10 @@ mod tests {
             for end in start..bytes.len() {
                 let slice = &bytes[start..end];
                 assert_eq!(word_hash(slice), const_word_hash(slice), "{start}..{end}");
+                for p in 0..=slice.len().min(9) {
+                    let (prefix, rest) = slice.split_at(p);
+                    assert_eq!(word_hash_after(prefix, rest), word_hash(slice), "{start}..{end} {p}");
+                }
                 // The same bytes in two and three pieces.
                 for cut in 0..=slice.len() {
                     let mut stream = HashStream::new();
