@@ -335,12 +335,8 @@ pub fn is_mobile_footer(line: &str) -> bool {
     if trimmed.chars().count() > 70 {
         return false;
     }
-    let lower = trimmed.to_lowercase();
-    FOOTERS.iter().any(|f| lower.starts_with(f))
+    crate::text::lower_starts_with_any(trimmed, FOOTERS)
 }
-
-/// The longest of [`is_disclaimer`]'s openers, in characters.
-const MAX_OPENER_CHARS: usize = 40;
 
 /// The first line of a legal or environmental notice, which runs to the end
 /// of the sender's text.
@@ -377,11 +373,10 @@ pub fn is_disclaimer(line: &str) -> bool {
         "questo messaggio",
         "данное сообщение",
     ];
-    debug_assert!(OPENERS.iter().all(|o| o.chars().count() <= MAX_OPENER_CHARS));
     let text = line.trim().trim_start_matches(['*', '-', '_', ' ']);
-    // Most lines open with none of them: lower-case only their start.
-    let start = crate::text::lowercase_start(text, MAX_OPENER_CHARS);
-    if !OPENERS.iter().any(|o| start.starts_with(o)) {
+    // Most lines open with none of them: the whole line is lower-cased
+    // only for one that does.
+    if !crate::text::lower_starts_with_any(text, OPENERS) {
         return false;
     }
     let lower = text.to_lowercase();

@@ -84,6 +84,25 @@ pub fn lower_is_any(word: &str, list: &[&str]) -> bool {
     list.contains(&lower.as_str())
 }
 
+/// Whether `text` lower-cased (`str::to_lowercase`) starts with one of the
+/// lower-case `prefixes`, lower-casing no more of it than they need. An
+/// ASCII start is compared ignoring ASCII case, without a copy: its
+/// characters lower-case to ASCII, so no prefix with other characters
+/// there could match anyway.
+pub fn lower_starts_with_any(text: &str, prefixes: &[&str]) -> bool {
+    let longest = prefixes.iter().map(|p| p.len()).max().unwrap_or(0);
+    let head = &text.as_bytes()[..text.len().min(longest)];
+    if head.is_ascii() {
+        return prefixes.iter().any(|p| {
+            head.get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        });
+    }
+    // A prefix's length in bytes bounds its length in characters.
+    let start = lowercase_start(text, longest);
+    prefixes.iter().any(|p| start.starts_with(p))
+}
+
 /// `str::to_lowercase` of the first `chars` characters of `text`: enough
 /// to tell whether the whole text lower-cased starts with a phrase of at
 /// most `chars` characters (every character lower-cases to one or more,
@@ -422,15 +441,15 @@ impl<'a> Iterator for Sentences<'a> {
             let from = self.start;
             let mut i = from;
             let end = loop {
-                let Some(&b) = bytes.get(i) else {
+                let Some(at) = next_mark(bytes, i) else {
                     break None;
                 };
-                let end_mark = matches!(b, b'.' | b'!' | b'?')
-                    && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
-                if end_mark {
-                    break Some(i + 1);
-                }
-                if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+                i = at;
+                if bytes[i] != b'\n' {
+                    if bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
+                        break Some(i + 1);
+                    }
+                } else if bytes.get(i + 1) == Some(&b'\n') {
                     break Some(i);
                 }
                 i += 1;
@@ -448,6 +467,30 @@ impl<'a> Iterator for Sentences<'a> {
         }
         None
     }
+}
+
+/// The first `.`, `!`, `?` or line break at or after `from`: where a
+/// sentence may end. Eight bytes at a time (most bytes are none of them).
+fn next_mark(bytes: &[u8], from: usize) -> Option<usize> {
+    // Bit 0x80 of each zero byte of `v`; a false hit can only follow a true
+    // one, so the lowest bit set is exact.
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGH_BITS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*chunk);
+        let marks = zero_bytes(x ^ (ONES * u64::from(b'.')))
+            | zero_bytes(x ^ (ONES * u64::from(b'!')))
+            | zero_bytes(x ^ (ONES * u64::from(b'?')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\n')));
+        if marks != 0 {
+            return Some(i + (marks.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter()
+        .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+        .map(|k| i + k)
 }
 
 /// Collapses runs of white space to single spaces.
@@ -532,6 +575,26 @@ mod tests {
         for word in ["TEL", "Tel", "tel", "E-Mail", "\u{212a}", "K", "İX", "telefon", ""] {
             let expected = list.contains(&word.to_lowercase().as_str());
             assert_eq!(lower_is_any(word, &list), expected, "{word}");
+        }
+        let prefixes = ["hello w", "istanbul", "i̇stanbul ο", "ab", "данное", "ça"];
+        for text in [
+            "Hello World",
+            "İSTANBUL ΟΔΟΣ x",
+            "ISTANBUL",
+            "ab",
+            "",
+            "ДАННОЕ сообщение",
+            "ÇA va",
+            "Ça",
+        ] {
+            let full = text.to_lowercase();
+            for p in prefixes {
+                assert_eq!(
+                    lower_starts_with_any(text, &[p]),
+                    full.starts_with(p),
+                    "{text:?} {p:?}"
+                );
+            }
         }
         for text in ["Hello World", "İSTANBUL ΟΔΟΣ x", "ab", ""] {
             let full = text.to_lowercase();
