@@ -91,7 +91,12 @@ fn lower_case(text: &str) -> String {
 /// from their ends, empty ones dropped.
 fn words_of(lower: &str) -> Vec<&str> {
     fn trim(w: &str) -> &str {
-        w.trim_matches('\'')
+        // Bytes: an apostrophe is one byte and never inside another
+        // character.
+        let bytes = w.as_bytes();
+        let start = bytes.iter().position(|&b| b != b'\'').unwrap_or(bytes.len());
+        let end = bytes.iter().rposition(|&b| b != b'\'').map_or(start, |k| k + 1);
+        w.get(start..end).unwrap_or_default()
     }
     if !lower.is_ascii() {
         return lower

@@ -130,9 +130,13 @@ fn read_f32(at: usize) -> f32 {
 }
 
 fn weight(label: usize, bucket: u32) -> f32 {
-    let head = HEADER + label * HEAD;
-    let at = head + 8 + 2 * bucket as usize;
-    f32::from(i16::from_le_bytes([MODEL[at], MODEL[at + 1]])) * read_f32(head)
+    raw_weight(label, bucket) * read_f32(HEADER + label * HEAD)
+}
+
+/// A weight before its head's scale.
+fn raw_weight(label: usize, bucket: u32) -> f32 {
+    let at = HEADER + label * HEAD + 8 + 2 * bucket as usize;
+    f32::from(i16::from_le_bytes([MODEL[at], MODEL[at + 1]]))
 }
 
 fn bias(label: usize) -> f32 {
@@ -146,7 +150,14 @@ pub fn probabilities(features: &MessageFeatures) -> [f32; 6] {
         return out;
     }
     for (label, p) in out.iter_mut().enumerate() {
-        let sum: f32 = features.buckets.iter().map(|&b| weight(label, b)).sum();
+        // `weight` with the head's scale read once: the same products, in
+        // the same order.
+        let scale = read_f32(HEADER + label * HEAD);
+        let sum: f32 = features
+            .buckets
+            .iter()
+            .map(|&b| raw_weight(label, b) * scale)
+            .sum();
         *p = crate::model::sigmoid(bias(label) + features.value * sum);
     }
     out

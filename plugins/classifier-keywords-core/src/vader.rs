@@ -347,7 +347,9 @@ fn is_upper(word: &str) -> bool {
 }
 
 fn negated(word: &str) -> bool {
-    entry(&NEGATIONS, NEGATE, word).is_some() || word.contains("n't")
+    // A byte window, not `str::contains`: its searcher costs more to set up
+    // than these words take to scan.
+    entry(&NEGATIONS, NEGATE, word).is_some() || word.as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 /// Python's `string.punctuation`.
