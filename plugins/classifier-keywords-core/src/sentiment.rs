@@ -154,16 +154,37 @@ type Found<'s> = (Fired<'s>, f32, &'s str);
 /// The sentiment of `text` (the sender's own text, or a subject).
 pub fn analyze(text: &str) -> Sentiment {
     let text = vader::replace_emojis(text);
+    // Every sentence's tokens at once, so the text is lower-cased, hashed
+    // and looked up in one go and nothing is allocated per sentence.
+    let mut words: Vec<&str> = Vec::with_capacity(text.len() / 5);
+    let mut spans: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+    for sentence in Sentences::new(&text) {
+        let from = words.len();
+        vader::words_and_emoticons_into(sentence, &mut words);
+        spans.push((sentence, from..words.len()));
+    }
+    let mut lower_buf = String::new();
+    let lower = vader::lower_case(&text, &words, &mut lower_buf);
+    let hashes = vader::hashes(&lower);
+    let facts = vader::facts(&words, &lower, &hashes);
+    let phrase_words = PhraseWords::new(&lower, &hashes);
     let mut compounds = Vec::new();
     let mut found: Vec<Found<'_>> = Vec::new();
-    // One buffer for every sentence's lower-cased words.
-    let mut lower_buf = String::new();
-    for sentence in Sentences::new(&text) {
+    let mut scratch = Scratch::default();
+    for (sentence, range) in spans {
         // Sentences without sentiment do not dilute those with it: a long
         // factual message with one angry sentence is an angry message.
-        if let Some(compound) = sentence_compound(sentence, &mut lower_buf, &mut found)
-            && compound != 0.0
-        {
+        if range.is_empty() {
+            continue;
+        }
+        let tokens = Tokens {
+            words: &words[range.clone()],
+            lower: &lower[range.clone()],
+            facts: &facts[range.clone()],
+            phrase: phrase_words.part(range),
+        };
+        let compound = sentence_compound(sentence, &tokens, &mut scratch, &mut found);
+        if compound != 0.0 {
             compounds.push(compound);
         }
     }
@@ -200,44 +221,61 @@ pub fn analyze(text: &str) -> Sentiment {
     }
 }
 
-/// The compound score of one sentence, `None` when it has no words; adds
-/// the features that fired to `found`. `lower_buf` holds the sentence's
-/// lower-cased words.
+/// One sentence's tokens, as slices of the whole text's.
+struct Tokens<'t, 'a> {
+    words: &'a [&'t str],
+    lower: &'a [&'a str],
+    facts: &'a [vader::Facts],
+    phrase: PhraseSlice<'a>,
+}
+
+/// Buffers reused from sentence to sentence.
+#[derive(Default)]
+struct Scratch {
+    sentiments: Vec<f64>,
+    hits: Vec<(usize, usize, &'static str)>,
+}
+
+/// The compound score of one sentence (it has words); adds the features
+/// that fired to `found`.
 fn sentence_compound<'s>(
     sentence: &'s str,
-    lower_buf: &mut String,
+    tokens: &Tokens<'s, '_>,
+    scratch: &mut Scratch,
     found: &mut Vec<Found<'s>>,
-) -> Option<f64> {
-    let words = vader::words_and_emoticons(sentence);
-    if words.is_empty() {
-        return None;
-    }
-    let lower = vader::lower_case(sentence, &words, lower_buf);
-    let hashes = vader::hashes(&lower);
-    let mut sentiments = vader::valences(&words, &lower, &hashes);
-    let phrase_words = PhraseWords::new(&lower, &hashes);
-    for (at, len, _) in phrase_words.hits(POLITENESS, &POLITENESS_STARTS) {
+) -> f64 {
+    let Scratch { sentiments, hits } = scratch;
+    vader::valences_into(tokens.lower, tokens.facts, sentiments);
+    tokens.phrase.hits(POLITENESS, &POLITENESS_STARTS, hits);
+    for &(at, len, _) in hits.iter() {
         sentiments[at..at + len].fill(0.0);
     }
-    let mut sentiments = vader::but_check(&lower, sentiments);
+    vader::but_check(tokens.lower, sentiments);
     for (k, &v) in sentiments.iter().enumerate() {
         if v != 0.0 {
-            found.push((Fired::Lexicon(words[k]), v as f32, sentence));
+            found.push((Fired::Lexicon(tokens.words[k]), v as f32, sentence));
         }
     }
-    for (_, _, phrase) in phrase_words.hits(COMPLAINT_CUES, &COMPLAINT_STARTS) {
+    tokens.phrase.hits(COMPLAINT_CUES, &COMPLAINT_STARTS, hits);
+    for &(_, _, phrase) in hits.iter() {
         found.push((Fired::Cue(phrase), COMPLAINT_CUE as f32, sentence));
         sentiments.push(COMPLAINT_CUE);
     }
-    Some(vader::score_valence(&sentiments, sentence).compound)
+    vader::score_valence(sentiments, sentence).compound
 }
 
-/// A sentence's words as the phrase tables read them (trailing punctuation
-/// such as "regards," dropped), each with its [`word_hash`]: computed once
-/// for both tables.
+/// Words as the phrase tables read them (trailing punctuation such as
+/// "regards," dropped), each with its [`word_hash`]: computed once for the
+/// whole text and both tables, read a sentence at a time.
 struct PhraseWords<'w> {
     words: Vec<&'w str>,
     hashes: Vec<u32>,
+}
+
+/// The [`PhraseWords`] of one sentence: a phrase never runs into the next.
+struct PhraseSlice<'a> {
+    words: &'a [&'a str],
+    hashes: &'a [u32],
 }
 
 impl<'w> PhraseWords<'w> {
@@ -248,7 +286,7 @@ impl<'w> PhraseWords<'w> {
             .iter()
             .map(|w| w.trim_end_matches(|c: char| c.is_ascii_punctuation()))
             .collect();
-        let hashes = words
+        let hashes: Vec<u32> = words
             .iter()
             .zip(lower.iter().zip(hashes))
             .map(|(w, (l, &h))| {
@@ -262,16 +300,26 @@ impl<'w> PhraseWords<'w> {
         PhraseWords { words, hashes }
     }
 
+    fn part(&self, range: std::ops::Range<usize>) -> PhraseSlice<'_> {
+        PhraseSlice {
+            words: &self.words[range.clone()],
+            hashes: &self.hashes[range],
+        }
+    }
+}
+
+impl PhraseSlice<'_> {
     /// Where each phrase of `table` starts (the first that matches at a
     /// position wins), with its number capped at the phrase's length, and
-    /// the phrase.
-    fn hits<'t>(
+    /// the phrase, into `hits` (cleared first).
+    fn hits(
         &self,
-        table: &[(&'t str, usize)],
+        table: &[(&'static str, usize)],
         starts: &WordTable,
-    ) -> Vec<(usize, usize, &'t str)> {
-        let words = &self.words;
-        let mut hits = Vec::new();
+        hits: &mut Vec<(usize, usize, &'static str)>,
+    ) {
+        hits.clear();
+        let words = self.words;
         let mut i = 0;
         while i < words.len() {
             // Most words start no phrase: one table lookup rules them out.
@@ -296,7 +344,6 @@ impl<'w> PhraseWords<'w> {
                 None => i += 1,
             }
         }
-        hits
     }
 }
 

@@ -386,19 +386,24 @@ pub(crate) fn replace_emojis(text: &str) -> std::borrow::Cow<'_, str> {
 /// VADER's tokens: white-space separated, leading and trailing punctuation
 /// removed unless that leaves two characters or fewer (an emoticon).
 pub(crate) fn words_and_emoticons(text: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    words_and_emoticons_into(text, &mut out);
+    out
+}
+
+/// [`words_and_emoticons`] appended to `out`.
+pub(crate) fn words_and_emoticons_into<'t>(text: &'t str, out: &mut Vec<&'t str>) {
     if text.is_ascii() {
-        return ascii_words_and_emoticons(text);
+        return ascii_words_and_emoticons(text, out);
     }
-    text.split_whitespace()
-        .map(|token| {
-            let stripped = token.trim_matches(is_punctuation);
-            if stripped.chars().count() <= 2 {
-                token
-            } else {
-                stripped
-            }
-        })
-        .collect()
+    out.extend(text.split_whitespace().map(|token| {
+        let stripped = token.trim_matches(is_punctuation);
+        if stripped.chars().count() <= 2 {
+            token
+        } else {
+            stripped
+        }
+    }));
 }
 
 /// The tokens of `text` ([`words_and_emoticons`]) lower-cased as
@@ -447,10 +452,9 @@ pub(crate) fn hashes(lower: &[&str]) -> Vec<u32> {
 /// [`words_and_emoticons`] of ASCII text by byte tests: the same white
 /// space (`char::is_whitespace` in ASCII: space and `\t` to `\r`) and
 /// punctuation, and a character is a byte.
-fn ascii_words_and_emoticons(text: &str) -> Vec<&str> {
+fn ascii_words_and_emoticons<'t>(text: &'t str, out: &mut Vec<&'t str>) {
     let is_space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 5);
     let mut i = 0;
     while i < bytes.len() {
         if is_space(bytes[i]) {
@@ -471,7 +475,6 @@ fn ascii_words_and_emoticons(text: &str) -> Vec<&str> {
         }
         out.push(if end - start <= 2 { token } else { &text[start..end] });
     }
-    out
 }
 
 /// VADER's scores of `text`.
@@ -481,15 +484,15 @@ pub fn polarity_scores(text: &str) -> Polarity {
     let words = words_and_emoticons(text);
     let mut buf = String::new();
     let lower = lower_case(text, &words, &mut buf);
-    let sentiments = valences(&words, &lower, &hashes(&lower));
-    let sentiments = but_check(&lower, sentiments);
+    let mut sentiments = valences(&words, &lower, &hashes(&lower));
+    but_check(&lower, &mut sentiments);
     score_valence(&sentiments, text)
 }
 
 /// What the rules ask about each token (often about its neighbours), found
 /// once.
 #[derive(Clone, Copy)]
-struct Facts {
+pub(crate) struct Facts {
     upper: bool,
     lexicon: Option<f64>,
     booster: Option<f64>,
@@ -508,22 +511,35 @@ impl Facts {
 /// One valence per token, before the "but" rule; `hashes` are the lower
 /// case words' ([`hashes`]).
 pub(crate) fn valences(words: &[&str], lower: &[&str], hashes: &[u32]) -> Vec<f64> {
-    let facts: Vec<Facts> = (0..words.len())
-        .map(|k| Facts::of(words[k], lower[k], hashes[k]))
-        .collect();
-    let capitals = facts.iter().filter(|f| f.upper).count();
-    let is_cap_diff = capitals > 0 && capitals < words.len();
+    let facts = facts(words, lower, hashes);
     let mut sentiments = Vec::with_capacity(words.len());
-    for i in 0..words.len() {
+    valences_into(lower, &facts, &mut sentiments);
+    sentiments
+}
+
+/// Each token's [`Facts`]: computed once for a whole text, read per
+/// sentence.
+pub(crate) fn facts(words: &[&str], lower: &[&str], hashes: &[u32]) -> Vec<Facts> {
+    (0..words.len())
+        .map(|k| Facts::of(words[k], lower[k], hashes[k]))
+        .collect()
+}
+
+/// [`valences`] of one sentence whose tokens' facts are known, into
+/// `sentiments` (cleared first).
+pub(crate) fn valences_into(lower: &[&str], facts: &[Facts], sentiments: &mut Vec<f64>) {
+    sentiments.clear();
+    let capitals = facts.iter().filter(|f| f.upper).count();
+    let is_cap_diff = capitals > 0 && capitals < lower.len();
+    for i in 0..lower.len() {
         let item = lower[i];
         let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| *n == "of");
         if facts[i].booster.is_some() || kind_of {
             sentiments.push(0.0);
             continue;
         }
-        sentiments.push(sentiment_valence(lower, &facts, i, is_cap_diff));
+        sentiments.push(sentiment_valence(lower, facts, i, is_cap_diff));
     }
-    sentiments
 }
 
 fn sentiment_valence(lower: &[&str], facts: &[Facts], i: usize, is_cap_diff: bool) -> f64 {
@@ -666,9 +682,9 @@ fn least_check(valence: f64, lower: &[&str], facts: &[Facts], i: usize) -> f64 {
 /// The first "but" halves what comes before it and strengthens what comes
 /// after by half — applied, as in the original, to the first score equal to
 /// each score in turn.
-pub(crate) fn but_check(lower: &[&str], mut sentiments: Vec<f64>) -> Vec<f64> {
+pub(crate) fn but_check(lower: &[&str], sentiments: &mut [f64]) {
     let Some(bi) = lower.iter().position(|w| *w == "but") else {
-        return sentiments;
+        return;
     };
     for k in 0..sentiments.len() {
         let v = sentiments[k];
@@ -679,7 +695,6 @@ pub(crate) fn but_check(lower: &[&str], mut sentiments: Vec<f64>) -> Vec<f64> {
             sentiments[si] = v * 1.5;
         }
     }
-    sentiments
 }
 
 /// `!` (up to four) and `?` (two or more) strengthen whatever the text says.
