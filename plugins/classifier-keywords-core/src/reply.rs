@@ -190,7 +190,8 @@ fn is_attribution(lower: &str) -> bool {
         ("", "написала:"),
         ("", "пишет:"),
     ];
-    if lower.chars().count() > 300 {
+    // Every form below ends in a colon: most lines are ruled out at once.
+    if !lower.ends_with(':') || lower.chars().count() > 300 {
         return false;
     }
     // "10.11.2025, 12:34, "Иван" <ivan@x.ru>:" (Yandex), "…, 12:34 от Иван

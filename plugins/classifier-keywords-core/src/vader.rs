@@ -699,8 +699,10 @@ pub(crate) fn but_check(lower: &[&str], sentiments: &mut [f64]) {
 
 /// `!` (up to four) and `?` (two or more) strengthen whatever the text says.
 pub(crate) fn punctuation_emphasis(text: &str) -> f64 {
-    let ep = text.matches('!').count().min(4) as f64 * 0.292;
-    let qm = match text.matches('?').count() {
+    // Byte counts: both marks are ASCII, so each is one byte.
+    let count = |mark: u8| text.bytes().filter(|&b| b == mark).count();
+    let ep = count(b'!').min(4) as f64 * 0.292;
+    let qm = match count(b'?') {
         0 | 1 => 0.0,
         n @ 2..=3 => n as f64 * 0.18,
         _ => 0.96,
