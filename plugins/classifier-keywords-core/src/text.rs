@@ -93,9 +93,13 @@ pub fn lower_starts_with_any(text: &str, prefixes: &[&str]) -> bool {
     let longest = prefixes.iter().map(|p| p.len()).max().unwrap_or(0);
     let head = &text.as_bytes()[..text.len().min(longest)];
     if head.is_ascii() {
+        // The first byte rules out most prefixes before a full comparison.
+        let first = head.first().map(u8::to_ascii_lowercase);
         return prefixes.iter().any(|p| {
-            head.get(..p.len())
-                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+            (p.is_empty() || p.as_bytes().first() == first.as_ref())
+                && head
+                    .get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
         });
     }
     // A prefix's length in bytes bounds its length in characters.
