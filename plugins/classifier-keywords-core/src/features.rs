@@ -4,7 +4,7 @@
 //! "you", length). The trainer (`zia-eval`'s `train-intent`) and the plugin
 //! call the same function, so training and use cannot drift apart.
 
-use crate::words::word_hash;
+use crate::words::{HashStream, word_hash_after};
 
 /// Number of hash slots (a power of two).
 pub const BUCKETS: usize = 1 << 15;
@@ -12,37 +12,40 @@ pub const BUCKETS: usize = 1 << 15;
 /// The slots the sentence's features fall in (with repeats: a feature
 /// seen twice counts twice).
 pub fn sentence_features(sentence: &str) -> Vec<u32> {
-    let lower = sentence.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .map(|w| w.trim_matches('\''))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let lower = lower_case(sentence);
+    let words = words_of(&lower);
     let mut out = Vec::with_capacity(words.len() * 2 + 8);
-    let mut buf = String::with_capacity(64);
-    let mut push = |kind: &str, parts: &[&str], out: &mut Vec<u32>| {
-        buf.clear();
-        buf.push_str(kind);
+    // A feature is the hash of its kind and its words joined by spaces.
+    let push = |kind: &str, parts: &[&str], out: &mut Vec<u32>| {
+        let mut hash = HashStream::new();
+        hash.push(kind.as_bytes());
         for (k, p) in parts.iter().enumerate() {
             if k > 0 {
-                buf.push(' ');
+                hash.push(b" ");
             }
-            buf.push_str(p);
+            hash.push(p.as_bytes());
         }
-        out.push(word_hash(buf.as_bytes()) % BUCKETS as u32);
+        out.push(hash.finish() % BUCKETS as u32);
     };
     push("bias", &[], &mut out);
-    let mut prev = "<s>";
+    // "<s>" and the words joined by spaces, numbers as "<num>" (they differ
+    // in every mail; their shape is what counts): a word and its pair with
+    // the one before are both slices of it, hashed after their kind.
+    let mut joined: Vec<u8> = Vec::with_capacity(lower.len() + 8);
+    joined.extend_from_slice(b"<s>");
+    let mut prev_start = 0;
     for w in &words {
-        // Numbers differ in every mail; their shape is what counts.
         let w = if w.bytes().all(|b| b.is_ascii_digit()) {
             "<num>"
         } else {
             w
         };
-        push("w:", &[w], &mut out);
-        push("b:", &[prev, w], &mut out);
-        prev = w;
+        joined.push(b' ');
+        let start = joined.len();
+        joined.extend_from_slice(w.as_bytes());
+        out.push(word_hash_after(b"w:", &joined[start..]) % BUCKETS as u32);
+        out.push(word_hash_after(b"b:", &joined[prev_start..]) % BUCKETS as u32);
+        prev_start = start;
     }
     if let Some(first) = words.first() {
         push("f:", &[first], &mut out);
@@ -68,9 +71,59 @@ pub fn sentence_features(sentence: &str) -> Vec<u32> {
     if words.iter().any(|w| *w == "you" || *w == "your") {
         push("cue:you", &[], &mut out);
     }
-    let length = (words.len() / 5).min(6).to_string();
-    push("len:", &[&length], &mut out);
+    // Five words a step, capped at six: one digit, no number formatting.
+    const LENGTHS: [&str; 7] = ["0", "1", "2", "3", "4", "5", "6"];
+    push("len:", &[LENGTHS[(words.len() / 5).min(6)]], &mut out);
     out
+}
+
+/// `str::to_lowercase`, without the Unicode tables for ASCII text (most
+/// sentences).
+fn lower_case(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+/// The words: runs of letters, digits and apostrophes, apostrophes trimmed
+/// from their ends, empty ones dropped.
+fn words_of(lower: &str) -> Vec<&str> {
+    fn trim(w: &str) -> &str {
+        // Bytes: an apostrophe is one byte and never inside another
+        // character.
+        let bytes = w.as_bytes();
+        let start = bytes.iter().position(|&b| b != b'\'').unwrap_or(bytes.len());
+        let end = bytes.iter().rposition(|&b| b != b'\'').map_or(start, |k| k + 1);
+        w.get(start..end).unwrap_or_default()
+    }
+    if !lower.is_ascii() {
+        return lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map(trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+    }
+    // Byte tests find the same runs in ASCII text, without decoding.
+    let mut words = Vec::with_capacity(lower.len() / 5);
+    let mut start = None;
+    for (i, &b) in lower.as_bytes().iter().enumerate() {
+        let inside = b.is_ascii_alphanumeric() || b == b'\'';
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push(trim(&lower[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(trim(&lower[s..]));
+    }
+    words.retain(|w| !w.is_empty());
+    words
 }
 
 #[cfg(test)]
@@ -84,5 +137,23 @@ mod tests {
         assert!(a.iter().all(|&b| (b as usize) < BUCKETS));
         // bias, 5 words and 5 pairs, first, first two, `?`, `you`, length.
         assert_eq!(a.len(), 1 + 5 + 5 + 2 + 1 + 1 + 1);
+    }
+
+    #[test]
+    fn ascii_words_split_as_unicode_words_do() {
+        for text in [
+            "Don't 'quote' me -- it's 3.5 o'clock, ok?'",
+            "''' a''b '' x' 'y",
+            "plain words only",
+            "",
+            "  tabs\tand\nlines! 42 ",
+        ] {
+            let unicode: Vec<&str> = text
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .map(|w| w.trim_matches('\''))
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(words_of(text), unicode, "{text:?}");
+        }
     }
 }

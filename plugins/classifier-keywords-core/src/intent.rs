@@ -9,7 +9,7 @@
 //! question); otherwise `?`s make it a `question`, else it is `other`.
 
 use crate::text::Tokens;
-use crate::words::{WordTable, first_word, word_hash};
+use crate::words::{WordTable, const_word_hash, first_word};
 
 /// What the sender wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,7 +264,7 @@ fn slot(intent: Intent) -> usize {
 /// Indices of the phrases whose first word is `word` (the tests check the table with it).
 #[cfg(test)]
 fn candidates(word: &str) -> std::ops::Range<usize> {
-    phrases_starting(word, word_hash(word.as_bytes()))
+    phrases_starting(word, crate::words::word_hash(word.as_bytes()))
 }
 
 /// [`candidates`] with the word's hash already known (tokens carry it): one
@@ -304,7 +304,7 @@ static FIRST_WORDS: WordTable = {
         while end < PHRASES.len() && same_bytes(first_word(PHRASES[end].0.as_bytes()), word) {
             end += 1;
         }
-        table.insert(word_hash(word), (start | end << 16) as u32);
+        table.insert(const_word_hash(word), (start | end << 16) as u32);
         start = end;
     }
     table

@@ -71,18 +71,26 @@ pub fn message_features_with(
     cues: &[&str],
     cue_repeats: usize,
 ) -> MessageFeatures {
-    let mut buckets: Vec<u32> = Vec::with_capacity(
-        subject.iter().chain(body).map(Vec::len).sum::<usize>() * 2 + cues.len() * cue_repeats,
-    );
+    // Each slot once, in increasing order: a bit per slot, read back in
+    // order (sorting and deduplicating a list of slots cost more).
+    let mut seen = [0u64; BUCKETS / 64];
+    let mut mark = |slot: u32| seen[slot as usize / 64] |= 1 << (slot % 64);
     for sentence in subject {
-        buckets.extend(sentence.iter().map(|&b| fold(b)));
-        buckets.extend(sentence.iter().map(|&b| subject_slot(b)));
+        sentence.iter().for_each(|&b| mark(fold(b)));
+        sentence.iter().for_each(|&b| mark(subject_slot(b)));
     }
     for sentence in body {
-        buckets.extend(sentence.iter().map(|&b| fold(b)));
+        sentence.iter().for_each(|&b| mark(fold(b)));
     }
-    buckets.sort_unstable();
-    buckets.dedup();
+    let slots = seen.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+    let mut buckets: Vec<u32> = Vec::with_capacity(slots + cues.len() * cue_repeats);
+    for (k, &word) in seen.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            buckets.push(k as u32 * 64 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
     let mut name = String::with_capacity(32);
     let mut cue_buckets: Vec<u32> = cues
         .iter()
@@ -122,9 +130,13 @@ fn read_f32(at: usize) -> f32 {
 }
 
 fn weight(label: usize, bucket: u32) -> f32 {
-    let head = HEADER + label * HEAD;
-    let at = head + 8 + 2 * bucket as usize;
-    f32::from(i16::from_le_bytes([MODEL[at], MODEL[at + 1]])) * read_f32(head)
+    raw_weight(label, bucket) * read_f32(HEADER + label * HEAD)
+}
+
+/// A weight before its head's scale.
+fn raw_weight(label: usize, bucket: u32) -> f32 {
+    let at = HEADER + label * HEAD + 8 + 2 * bucket as usize;
+    f32::from(i16::from_le_bytes([MODEL[at], MODEL[at + 1]]))
 }
 
 fn bias(label: usize) -> f32 {
@@ -138,7 +150,14 @@ pub fn probabilities(features: &MessageFeatures) -> [f32; 6] {
         return out;
     }
     for (label, p) in out.iter_mut().enumerate() {
-        let sum: f32 = features.buckets.iter().map(|&b| weight(label, b)).sum();
+        // `weight` with the head's scale read once: the same products, in
+        // the same order.
+        let scale = read_f32(HEADER + label * HEAD);
+        let sum: f32 = features
+            .buckets
+            .iter()
+            .map(|&b| raw_weight(label, b) * scale)
+            .sum();
         *p = crate::model::sigmoid(bias(label) + features.value * sum);
     }
     out

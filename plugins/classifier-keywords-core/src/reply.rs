@@ -106,7 +106,8 @@ fn reply_header_at(lines: &[&str], i: usize) -> Option<Header> {
     {
         return attribution(2);
     }
-    let other = is_separator(&lower) || header_block_at(lines, i) || lotus_header_at(lines, i);
+    let other =
+        is_separator(&lower) || header_block_at(lines, i) || lotus_header_at(lines, i, &lower);
     other.then_some(Header {
         lines: 1,
         attribution: false,
@@ -189,7 +190,8 @@ fn is_attribution(lower: &str) -> bool {
         ("", "написала:"),
         ("", "пишет:"),
     ];
-    if lower.chars().count() > 300 {
+    // Every form below ends in a colon: most lines are ruled out at once.
+    if !lower.ends_with(':') || lower.chars().count() > 300 {
         return false;
     }
     // "10.11.2025, 12:34, "Иван" <ivan@x.ru>:" (Yandex), "…, 12:34 от Иван
@@ -290,11 +292,11 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 
 /// Lotus Notes' reply header: `"Ann Lee" <ann@x.org> on 03/06/2001 10:15 AM`
 /// or `Ann Lee@ECT` and a date line, followed by `To:` within three lines.
-fn lotus_header_at(lines: &[&str], i: usize) -> bool {
-    let lower = lines[i].trim().to_lowercase();
+/// `lower` is the line trimmed and lower-cased.
+fn lotus_header_at(lines: &[&str], i: usize, lower: &str) -> bool {
     let looks_like_sender = (lower.contains(" on ") && lower.bytes().any(|b| b.is_ascii_digit()))
         || (lower.contains('@') && lower.split_whitespace().count() <= 4 && !lower.contains(':'));
-    if !looks_like_sender || field_name(&lower).is_some() {
+    if !looks_like_sender || field_name(lower).is_some() {
         return false;
     }
     lines
@@ -334,8 +336,7 @@ pub fn is_mobile_footer(line: &str) -> bool {
     if trimmed.chars().count() > 70 {
         return false;
     }
-    let lower = trimmed.to_lowercase();
-    FOOTERS.iter().any(|f| lower.starts_with(f))
+    crate::text::lower_starts_with_any(trimmed, FOOTERS)
 }
 
 /// The first line of a legal or environmental notice, which runs to the end
@@ -373,10 +374,13 @@ pub fn is_disclaimer(line: &str) -> bool {
         "questo messaggio",
         "данное сообщение",
     ];
-    let lower = line
-        .trim()
-        .trim_start_matches(['*', '-', '_', ' '])
-        .to_lowercase();
+    let text = line.trim().trim_start_matches(['*', '-', '_', ' ']);
+    // Most lines open with none of them: the whole line is lower-cased
+    // only for one that does.
+    if !crate::text::lower_starts_with_any(text, OPENERS) {
+        return false;
+    }
+    let lower = text.to_lowercase();
     OPENERS.iter().any(|o| lower.starts_with(o))
         && (lower.contains("confidential")
             || lower.contains("intended")

@@ -42,7 +42,7 @@ const COMPLAINT_CUE: f64 = -2.2;
 
 /// Phrases VADER's lexicon has no negative word for, but which say
 /// something went wrong. Lower case, VADER's tokens; the number is that of
-/// [`phrase_hits`] (all the phrase's words).
+/// [`PhraseWords::hits`] (all the phrase's words).
 const COMPLAINT_CUES: &[(&str, usize)] = &[
     ("still waiting", usize::MAX),
     ("still not", usize::MAX),
@@ -129,19 +129,62 @@ const POLITENESS: &[(&str, usize)] = &[
 static POLITENESS_STARTS: WordTable = first_words(POLITENESS);
 static COMPLAINT_STARTS: WordTable = first_words(COMPLAINT_CUES);
 
+/// A feature that fired, named only if it is kept as evidence (most are
+/// not): the words it names borrow from the text.
+#[derive(Clone, Copy)]
+enum Fired<'s> {
+    /// A lexicon word, as written (its name is lower case).
+    Lexicon(&'s str),
+    /// A complaint cue.
+    Cue(&'static str),
+}
+
+impl Fired<'_> {
+    fn name(self) -> String {
+        match self {
+            Fired::Lexicon(word) => format!("lexicon:{}", word.to_lowercase()),
+            Fired::Cue(phrase) => format!("cue:{phrase}"),
+        }
+    }
+}
+
+/// A [`Fired`] feature, its valence and the sentence it is in.
+type Found<'s> = (Fired<'s>, f32, &'s str);
+
 /// The sentiment of `text` (the sender's own text, or a subject).
 pub fn analyze(text: &str) -> Sentiment {
     let text = vader::replace_emojis(text);
-    let mut compounds = Vec::new();
-    // Cues are collected without their sentence (most are dropped below);
-    // the sentence is copied for the few kept.
-    let mut cues: Vec<(Cue, &str)> = Vec::new();
+    // Every sentence's tokens at once, so the text is lower-cased, hashed
+    // and looked up in one go and nothing is allocated per sentence.
+    let mut words: Vec<&str> = Vec::with_capacity(text.len() / 5);
+    let mut spans: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
     for sentence in Sentences::new(&text) {
+        let from = words.len();
+        vader::words_and_emoticons_into(sentence, &mut words);
+        spans.push((sentence, from..words.len()));
+    }
+    let mut lower_buf = String::new();
+    let lower = vader::lower_case(&text, &words, &mut lower_buf);
+    let hashes = vader::hashes(&lower);
+    let facts = vader::facts(&words, &lower, &hashes);
+    let phrase_words = PhraseWords::new(&lower, &hashes);
+    let mut compounds = Vec::new();
+    let mut found: Vec<Found<'_>> = Vec::new();
+    let mut scratch = Scratch::default();
+    for (sentence, range) in spans {
         // Sentences without sentiment do not dilute those with it: a long
         // factual message with one angry sentence is an angry message.
-        if let Some(compound) = sentence_compound(sentence, &mut cues)
-            && compound != 0.0
-        {
+        if range.is_empty() {
+            continue;
+        }
+        let tokens = Tokens {
+            words: &words[range.clone()],
+            lower: &lower[range.clone()],
+            facts: &facts[range.clone()],
+            phrase: phrase_words.part(range),
+        };
+        let compound = sentence_compound(sentence, &tokens, &mut scratch, &mut found);
+        if compound != 0.0 {
             compounds.push(compound);
         }
     }
@@ -159,14 +202,15 @@ pub fn analyze(text: &str) -> Sentiment {
     };
     // Evidence for the label: the cues pointing its way, strongest first.
     let sign = compound.signum() as f32;
-    cues.retain(|(c, _)| label != "neutral" && c.weight * sign > 0.0);
-    cues.sort_by(|(a, _), (b, _)| b.weight.abs().total_cmp(&a.weight.abs()));
-    cues.truncate(3);
-    let cues = cues
+    found.retain(|&(_, weight, _)| label != "neutral" && weight * sign > 0.0);
+    found.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    found.truncate(3);
+    let cues = found
         .into_iter()
-        .map(|(cue, sentence)| Cue {
+        .map(|(fired, weight, sentence)| Cue {
+            feature: fired.name(),
             sentence: sentence.to_string(),
-            ..cue
+            weight,
         })
         .collect();
     Sentiment {
@@ -177,84 +221,130 @@ pub fn analyze(text: &str) -> Sentiment {
     }
 }
 
-/// The compound score of one sentence, `None` when it has no words; adds
-/// the features that fired to `cues`.
-fn sentence_compound<'s>(sentence: &'s str, cues: &mut Vec<(Cue, &'s str)>) -> Option<f64> {
-    let words = vader::words_and_emoticons(sentence);
-    if words.is_empty() {
-        return None;
-    }
-    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    let mut sentiments = vader::valences(&words, &lower);
-    for (at, len, _) in phrase_hits(&lower, POLITENESS, &POLITENESS_STARTS) {
-        sentiments[at..at + len].fill(0.0);
-    }
-    let mut sentiments = vader::but_check(&lower, sentiments);
-    for (k, &v) in sentiments.iter().enumerate() {
-        if v != 0.0 {
-            cues.push((
-                Cue {
-                    feature: format!("lexicon:{}", lower[k]),
-                    sentence: String::new(),
-                    weight: v as f32,
-                },
-                sentence,
-            ));
-        }
-    }
-    for (_, _, phrase) in phrase_hits(&lower, COMPLAINT_CUES, &COMPLAINT_STARTS) {
-        cues.push((
-            Cue {
-                feature: format!("cue:{phrase}"),
-                sentence: String::new(),
-                weight: COMPLAINT_CUE as f32,
-            },
-            sentence,
-        ));
-        sentiments.push(COMPLAINT_CUE);
-    }
-    Some(vader::score_valence(&sentiments, sentence).compound)
+/// One sentence's tokens, as slices of the whole text's.
+struct Tokens<'t, 'a> {
+    words: &'a [&'t str],
+    lower: &'a [&'a str],
+    facts: &'a [vader::Facts],
+    phrase: PhraseSlice<'a>,
 }
 
-/// Where each phrase of `table` starts in `lower` (the first that matches
-/// at a position wins), with its number capped at the phrase's length, and
-/// the phrase.
-fn phrase_hits<'t>(
-    lower: &[String],
-    table: &[(&'t str, usize)],
-    starts: &WordTable,
-) -> Vec<(usize, usize, &'t str)> {
-    // Trailing punctuation ("regards,") is not part of the word here.
-    let words: Vec<&str> = lower
-        .iter()
-        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_punctuation()))
-        .collect();
-    let mut hits = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        // Most words start no phrase: one table lookup rules them out.
-        let word = words[i].as_bytes();
-        let starts_one = starts
-            .get(word_hash(word), |k| {
-                first_word(table[k as usize].0.as_bytes()) == word
-            })
-            .is_some();
-        if !starts_one {
-            i += 1;
-            continue;
-        }
-        let found = table
-            .iter()
-            .find_map(|(p, n)| phrase_len_at(&words, i, p).map(|len| (len, *n, *p)));
-        match found {
-            Some((len, n, phrase)) => {
-                hits.push((i, n.min(len), phrase));
-                i += len;
-            }
-            None => i += 1,
+/// Buffers reused from sentence to sentence.
+#[derive(Default)]
+struct Scratch {
+    sentiments: Vec<f64>,
+    hits: Vec<(usize, usize, &'static str)>,
+}
+
+/// The compound score of one sentence (it has words); adds the features
+/// that fired to `found`.
+fn sentence_compound<'s>(
+    sentence: &'s str,
+    tokens: &Tokens<'s, '_>,
+    scratch: &mut Scratch,
+    found: &mut Vec<Found<'s>>,
+) -> f64 {
+    let Scratch { sentiments, hits } = scratch;
+    vader::valences_into(tokens.lower, tokens.facts, sentiments);
+    tokens.phrase.hits(POLITENESS, &POLITENESS_STARTS, hits);
+    for &(at, len, _) in hits.iter() {
+        sentiments[at..at + len].fill(0.0);
+    }
+    vader::but_check(tokens.lower, sentiments);
+    for (k, &v) in sentiments.iter().enumerate() {
+        if v != 0.0 {
+            found.push((Fired::Lexicon(tokens.words[k]), v as f32, sentence));
         }
     }
-    hits
+    tokens.phrase.hits(COMPLAINT_CUES, &COMPLAINT_STARTS, hits);
+    for &(_, _, phrase) in hits.iter() {
+        found.push((Fired::Cue(phrase), COMPLAINT_CUE as f32, sentence));
+        sentiments.push(COMPLAINT_CUE);
+    }
+    vader::score_valence(sentiments, sentence).compound
+}
+
+/// Words as the phrase tables read them (trailing punctuation such as
+/// "regards," dropped), each with its [`word_hash`]: computed once for the
+/// whole text and both tables, read a sentence at a time.
+struct PhraseWords<'w> {
+    words: Vec<&'w str>,
+    hashes: Vec<u32>,
+}
+
+/// The [`PhraseWords`] of one sentence: a phrase never runs into the next.
+struct PhraseSlice<'a> {
+    words: &'a [&'a str],
+    hashes: &'a [u32],
+}
+
+impl<'w> PhraseWords<'w> {
+    /// `hashes` are those of the words of `lower`, reused where nothing
+    /// was trimmed (most words).
+    fn new(lower: &[&'w str], hashes: &[u32]) -> Self {
+        let words: Vec<&str> = lower
+            .iter()
+            .map(|w| w.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+            .collect();
+        let hashes: Vec<u32> = words
+            .iter()
+            .zip(lower.iter().zip(hashes))
+            .map(|(w, (l, &h))| {
+                if w.len() == l.len() {
+                    h
+                } else {
+                    word_hash(w.as_bytes())
+                }
+            })
+            .collect();
+        PhraseWords { words, hashes }
+    }
+
+    fn part(&self, range: std::ops::Range<usize>) -> PhraseSlice<'_> {
+        PhraseSlice {
+            words: &self.words[range.clone()],
+            hashes: &self.hashes[range],
+        }
+    }
+}
+
+impl PhraseSlice<'_> {
+    /// Where each phrase of `table` starts (the first that matches at a
+    /// position wins), with its number capped at the phrase's length, and
+    /// the phrase, into `hits` (cleared first).
+    fn hits(
+        &self,
+        table: &[(&'static str, usize)],
+        starts: &WordTable,
+        hits: &mut Vec<(usize, usize, &'static str)>,
+    ) {
+        hits.clear();
+        let words = self.words;
+        let mut i = 0;
+        while i < words.len() {
+            // Most words start no phrase: one table lookup rules them out.
+            let word = words[i].as_bytes();
+            let starts_one = starts
+                .get(self.hashes[i], |k| {
+                    first_word(table[k as usize].0.as_bytes()) == word
+                })
+                .is_some();
+            if !starts_one {
+                i += 1;
+                continue;
+            }
+            let found = table
+                .iter()
+                .find_map(|(p, n)| phrase_len_at(words, i, p).map(|len| (len, *n, *p)));
+            match found {
+                Some((len, n, phrase)) => {
+                    hits.push((i, n.min(len), phrase));
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+    }
 }
 
 /// The number of words of `phrase` if they follow at `i`.

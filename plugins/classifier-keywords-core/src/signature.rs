@@ -8,6 +8,8 @@
 //! tabs): emails, web sites, phone numbers, a name, a job title, a company
 //! and a postal address.
 
+use crate::text::lower_is_any;
+
 /// What a signature says about its writer. All fields are optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Signature {
@@ -303,7 +305,7 @@ pub fn looks_like_name(text: &str) -> bool {
     // capitalised too.
     if words
         .iter()
-        .any(|w| NOT_NAME_WORDS.contains(&w.to_lowercase().as_str()))
+        .any(|w| lower_is_any(w, NOT_NAME_WORDS))
     {
         return false;
     }
@@ -469,10 +471,7 @@ fn is_capitalised_phrase(text: &str) -> bool {
     (1..=6).contains(&words.len())
         && capitalised(words[0])
         && words.iter().all(|w| {
-            let lower = w.to_lowercase();
-            capitalised(w)
-                || NAME_CONNECTORS.contains(&lower.as_str())
-                || COMPANY_MARKERS.contains(&lower.as_str())
+            capitalised(w) || lower_is_any(w, NAME_CONNECTORS) || lower_is_any(w, COMPANY_MARKERS)
         })
 }
 
@@ -538,7 +537,7 @@ fn strip_labels(text: &str) -> String {
     ];
     let kept: Vec<&str> = text
         .split_whitespace()
-        .filter(|w| !LABELS.contains(&w.trim_end_matches(':').to_lowercase().as_str()))
+        .filter(|w| !lower_is_any(w.trim_end_matches(':'), LABELS))
         .filter(|w| *w == "&" || w.chars().any(char::is_alphanumeric))
         .collect();
     kept.join(" ")

@@ -68,6 +68,55 @@ pub fn is_greeting(line: &str) -> bool {
     starts || addressed
 }
 
+/// Whether `word` lower-cased (`str::to_lowercase`) is one of `list`
+/// (lower-case ASCII words), without a lower-cased copy for ASCII words.
+/// A non-ASCII word is copied: the Kelvin sign lower-cases to `k`.
+pub fn lower_is_any(word: &str, list: &[&str]) -> bool {
+    debug_assert!(
+        list.iter()
+            .all(|e| e.is_ascii() && !e.bytes().any(|b| b.is_ascii_uppercase())),
+        "{list:?}"
+    );
+    if word.is_ascii() {
+        return list.iter().any(|entry| entry.eq_ignore_ascii_case(word));
+    }
+    let lower = word.to_lowercase();
+    list.contains(&lower.as_str())
+}
+
+/// Whether `text` lower-cased (`str::to_lowercase`) starts with one of the
+/// lower-case `prefixes`, lower-casing no more of it than they need. An
+/// ASCII start is compared ignoring ASCII case, without a copy: its
+/// characters lower-case to ASCII, so no prefix with other characters
+/// there could match anyway.
+pub fn lower_starts_with_any(text: &str, prefixes: &[&str]) -> bool {
+    let longest = prefixes.iter().map(|p| p.len()).max().unwrap_or(0);
+    let head = &text.as_bytes()[..text.len().min(longest)];
+    if head.is_ascii() {
+        // The first byte rules out most prefixes before a full comparison.
+        let first = head.first().map(u8::to_ascii_lowercase);
+        return prefixes.iter().any(|p| {
+            (p.is_empty() || p.as_bytes().first() == first.as_ref())
+                && head
+                    .get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        });
+    }
+    // A prefix's length in bytes bounds its length in characters.
+    let start = lowercase_start(text, longest);
+    prefixes.iter().any(|p| start.starts_with(p))
+}
+
+/// `str::to_lowercase` of the first `chars` characters of `text`: enough
+/// to tell whether the whole text lower-cased starts with a phrase of at
+/// most `chars` characters (every character lower-cases to one or more,
+/// and only a Greek sigma depends on what follows it: both its forms are
+/// two bytes, and the phrases asked about have neither).
+pub fn lowercase_start(text: &str, chars: usize) -> String {
+    let end = text.char_indices().nth(chars).map_or(text.len(), |(at, _)| at);
+    text[..end].to_lowercase()
+}
+
 /// One word of the text: its lower-cased form and whether the original was
 /// written in capitals (for emphasis).
 #[derive(Clone, Copy, Debug)]
@@ -396,15 +445,15 @@ impl<'a> Iterator for Sentences<'a> {
             let from = self.start;
             let mut i = from;
             let end = loop {
-                let Some(&b) = bytes.get(i) else {
+                let Some(at) = next_mark(bytes, i) else {
                     break None;
                 };
-                let end_mark = matches!(b, b'.' | b'!' | b'?')
-                    && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
-                if end_mark {
-                    break Some(i + 1);
-                }
-                if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+                i = at;
+                if bytes[i] != b'\n' {
+                    if bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
+                        break Some(i + 1);
+                    }
+                } else if bytes.get(i + 1) == Some(&b'\n') {
                     break Some(i);
                 }
                 i += 1;
@@ -422,6 +471,30 @@ impl<'a> Iterator for Sentences<'a> {
         }
         None
     }
+}
+
+/// The first `.`, `!`, `?` or line break at or after `from`: where a
+/// sentence may end. Eight bytes at a time (most bytes are none of them).
+fn next_mark(bytes: &[u8], from: usize) -> Option<usize> {
+    // Bit 0x80 of each zero byte of `v`; a false hit can only follow a true
+    // one, so the lowest bit set is exact.
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGH_BITS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*chunk);
+        let marks = zero_bytes(x ^ (ONES * u64::from(b'.')))
+            | zero_bytes(x ^ (ONES * u64::from(b'!')))
+            | zero_bytes(x ^ (ONES * u64::from(b'?')))
+            | zero_bytes(x ^ (ONES * u64::from(b'\n')));
+        if marks != 0 {
+            return Some(i + (marks.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter()
+        .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+        .map(|k| i + k)
 }
 
 /// Collapses runs of white space to single spaces.
@@ -498,6 +571,44 @@ mod tests {
             sentences("One. Two!  Three?\n\nFour 3.5 five"),
             ["One.", "Two!", "Three?", "Four 3.5 five"]
         );
+    }
+
+    #[test]
+    fn lower_case_helpers_agree_with_to_lowercase() {
+        let list = ["tel", "e-mail", "k"];
+        for word in ["TEL", "Tel", "tel", "E-Mail", "\u{212a}", "K", "İX", "telefon", ""] {
+            let expected = list.contains(&word.to_lowercase().as_str());
+            assert_eq!(lower_is_any(word, &list), expected, "{word}");
+        }
+        let prefixes = ["hello w", "istanbul", "i̇stanbul ο", "ab", "данное", "ça"];
+        for text in [
+            "Hello World",
+            "İSTANBUL ΟΔΟΣ x",
+            "ISTANBUL",
+            "ab",
+            "",
+            "ДАННОЕ сообщение",
+            "ÇA va",
+            "Ça",
+        ] {
+            let full = text.to_lowercase();
+            for p in prefixes {
+                assert_eq!(
+                    lower_starts_with_any(text, &[p]),
+                    full.starts_with(p),
+                    "{text:?} {p:?}"
+                );
+            }
+        }
+        for text in ["Hello World", "İSTANBUL ΟΔΟΣ x", "ab", ""] {
+            let full = text.to_lowercase();
+            for chars in 0..12 {
+                let start = lowercase_start(text, chars);
+                let n = start.chars().count().min(chars);
+                let cut: String = full.chars().take(n).collect();
+                assert!(start.starts_with(&cut), "{text:?} {chars}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! VADER itself next to Mailroom's sentiment ([`crate::sentiment`]), which
 //! builds on it.
 
-use crate::words::{WordTable, word_hash};
+use crate::words::{WordTable, const_word_hash, word_hash};
 
 /// The lexicon file: `word TAB mean TAB sd TAB ratings`, one per line.
 const LEXICON_TEXT: &str = include_str!("../data/vader/vader_lexicon.txt");
@@ -21,66 +21,66 @@ const B_DECR: f64 = -0.293;
 const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 
-const NEGATE: &[&str] = &[
-    "aint",
-    "arent",
-    "cannot",
-    "cant",
-    "couldnt",
-    "darent",
-    "didnt",
-    "doesnt",
-    "ain't",
-    "aren't",
-    "can't",
-    "couldn't",
-    "daren't",
-    "didn't",
-    "doesn't",
-    "dont",
-    "hadnt",
-    "hasnt",
-    "havent",
-    "isnt",
-    "mightnt",
-    "mustnt",
-    "neither",
-    "don't",
-    "hadn't",
-    "hasn't",
-    "haven't",
-    "isn't",
-    "mightn't",
-    "mustn't",
-    "neednt",
-    "needn't",
-    "never",
-    "none",
-    "nope",
-    "nor",
-    "not",
-    "nothing",
-    "nowhere",
-    "oughtnt",
-    "shant",
-    "shouldnt",
-    "uhuh",
-    "wasnt",
-    "werent",
-    "oughtn't",
-    "shan't",
-    "shouldn't",
-    "uh-uh",
-    "wasn't",
-    "weren't",
-    "without",
-    "wont",
-    "wouldnt",
-    "won't",
-    "wouldn't",
-    "rarely",
-    "seldom",
-    "despite",
+const NEGATE: &[(&str, ())] = &[
+    ("aint", ()),
+    ("arent", ()),
+    ("cannot", ()),
+    ("cant", ()),
+    ("couldnt", ()),
+    ("darent", ()),
+    ("didnt", ()),
+    ("doesnt", ()),
+    ("ain't", ()),
+    ("aren't", ()),
+    ("can't", ()),
+    ("couldn't", ()),
+    ("daren't", ()),
+    ("didn't", ()),
+    ("doesn't", ()),
+    ("dont", ()),
+    ("hadnt", ()),
+    ("hasnt", ()),
+    ("havent", ()),
+    ("isnt", ()),
+    ("mightnt", ()),
+    ("mustnt", ()),
+    ("neither", ()),
+    ("don't", ()),
+    ("hadn't", ()),
+    ("hasn't", ()),
+    ("haven't", ()),
+    ("isn't", ()),
+    ("mightn't", ()),
+    ("mustn't", ()),
+    ("neednt", ()),
+    ("needn't", ()),
+    ("never", ()),
+    ("none", ()),
+    ("nope", ()),
+    ("nor", ()),
+    ("not", ()),
+    ("nothing", ()),
+    ("nowhere", ()),
+    ("oughtnt", ()),
+    ("shant", ()),
+    ("shouldnt", ()),
+    ("uhuh", ()),
+    ("wasnt", ()),
+    ("werent", ()),
+    ("oughtn't", ()),
+    ("shan't", ()),
+    ("shouldn't", ()),
+    ("uh-uh", ()),
+    ("wasn't", ()),
+    ("weren't", ()),
+    ("without", ()),
+    ("wont", ()),
+    ("wouldnt", ()),
+    ("won't", ()),
+    ("wouldn't", ()),
+    ("rarely", ()),
+    ("seldom", ()),
+    ("despite", ()),
 ];
 
 const SPECIAL_CASES: &[(&str, f64)] = &[
@@ -105,6 +105,11 @@ pub struct Polarity {
     pub compound: f64,
 }
 
+/// Negations, boosters and dampeners: looked up for most tokens, so by hash
+/// rather than by comparing with each entry.
+static NEGATIONS: WordTable<256> = index_entries(NEGATE);
+static BOOSTER_WORDS: WordTable<256> = index_entries(BOOSTERS);
+
 /// Word → byte offset of its line in [`LEXICON_TEXT`]. 7,520 lines in
 /// 16,384 slots.
 static LEXICON: WordTable<16384> = index_lines(LEXICON_TEXT.as_bytes());
@@ -123,7 +128,7 @@ const fn index_lines<const SLOTS: usize>(text: &[u8]) -> WordTable<SLOTS> {
         let (_, rest) = text.split_at(start);
         let (word, _) = rest.split_at(tab - start);
         if !word.is_empty() {
-            table.insert(word_hash(word), start as u32);
+            table.insert(const_word_hash(word), start as u32);
         }
         let mut end = tab;
         while end < text.len() && text[end] != b'\n' {
@@ -132,6 +137,48 @@ const fn index_lines<const SLOTS: usize>(text: &[u8]) -> WordTable<SLOTS> {
         start = end + 1;
     }
     table
+}
+
+/// Each entry's whole text → its index, at compile time.
+const fn index_entries<T: Copy, const SLOTS: usize>(entries: &[(&str, T)]) -> WordTable<SLOTS> {
+    let mut table = WordTable::new();
+    let mut i = 0;
+    while i < entries.len() {
+        table.insert(const_word_hash(entries[i].0.as_bytes()), i as u32);
+        i += 1;
+    }
+    table
+}
+
+/// The value of `word` in `entries` indexed by `table` ([`index_entries`]).
+fn entry<T: Copy, const SLOTS: usize>(
+    table: &WordTable<SLOTS>,
+    entries: &[(&str, T)],
+    word: &str,
+) -> Option<T> {
+    entry_hashed(table, entries, word, word_hash(word.as_bytes()))
+}
+
+/// [`entry`] of a word whose hash is known.
+fn entry_hashed<T: Copy, const SLOTS: usize>(
+    table: &WordTable<SLOTS>,
+    entries: &[(&str, T)],
+    word: &str,
+    hash: u32,
+) -> Option<T> {
+    table
+        .get(hash, |k| entries[k as usize].0 == word)
+        .map(|k| entries[k as usize].1)
+}
+
+/// Whether the first column of the line at `offset` of `text` is `word`:
+/// the key runs to the first tab or line end, as [`index_lines`] read it.
+fn key_is(text: &str, offset: u32, word: &str) -> bool {
+    let rest = &text.as_bytes()[offset as usize..];
+    rest.starts_with(word.as_bytes())
+        && rest
+            .get(word.len())
+            .is_none_or(|&b| b == b'\t' || b == b'\n')
 }
 
 /// The first column of the line at `offset`, and what follows its tab.
@@ -143,10 +190,15 @@ fn line_at(text: &str, offset: u32) -> (&str, &str) {
 /// The lexicon valence of a lower-case word (as in the file: the last line
 /// for a word wins, as in the original's dict).
 pub fn valence(word: &str) -> Option<f64> {
-    let offset = LEXICON.get_last(word_hash(word.as_bytes()), |o| {
-        line_at(LEXICON_TEXT, o).0 == word
-    })?;
-    let measure = line_at(LEXICON_TEXT, offset).1.split('\t').next()?;
+    lexicon_valence(word, word_hash(word.as_bytes()))
+}
+
+/// [`valence`] of a word whose hash is known.
+fn lexicon_valence(word: &str, hash: u32) -> Option<f64> {
+    let offset = LEXICON.get_last(hash, |o| key_is(LEXICON_TEXT, o, word))?;
+    // The mean follows the key's tab; only words found get this far.
+    let after_key = &LEXICON_TEXT[offset as usize + word.len()..];
+    let measure = after_key.strip_prefix('\t')?.split(['\t', '\n']).next()?;
     measure.trim().parse().ok()
 }
 
@@ -161,40 +213,143 @@ fn emoji_description(c: char) -> Option<&'static str> {
 }
 
 /// VADER's booster (+) and dampener (-) words and phrases.
-fn booster(word: &str) -> Option<f64> {
-    match word {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably"
-        | "decidedly" | "deeply" | "effing" | "enormous" | "enormously" | "entirely"
-        | "especially" | "exceptional" | "exceptionally" | "extreme" | "extremely"
-        | "fabulously" | "flipping" | "flippin" | "frackin" | "fracking" | "fricking"
-        | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
-        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly"
-        | "intensely" | "major" | "majorly" | "more" | "most" | "particularly" | "purely"
-        | "quite" | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "total"
-        | "totally" | "tremendous" | "tremendously" | "uber" | "unbelievably" | "unusually"
-        | "utter" | "utterly" | "very" => Some(B_INCR),
-        "almost" | "barely" | "hardly" | "just enough" | "kind of" | "kinda" | "kindof"
-        | "kind-of" | "less" | "little" | "marginal" | "marginally" | "occasional"
-        | "occasionally" | "partly" | "scarce" | "scarcely" | "slight" | "slightly"
-        | "somewhat" | "sort of" | "sorta" | "sortof" | "sort-of" => Some(B_DECR),
-        _ => None,
-    }
+const BOOSTERS: &[(&str, f64)] = &[
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
+    ("sort-of", B_DECR),
+];
+
+/// The booster that is the words joined by spaces (the rules' n-grams), without
+/// joining them.
+fn booster_phrase(words: &[&str]) -> Option<f64> {
+    BOOSTERS
+        .iter()
+        .find(|(p, _)| is_joined(p, words))
+        .map(|(_, v)| *v)
 }
 
-fn special_case(phrase: &str) -> Option<f64> {
+/// Whether `phrase` is `words` joined by single spaces.
+fn is_joined(phrase: &str, words: &[&str]) -> bool {
+    let mut rest = phrase.as_bytes();
+    for (k, w) in words.iter().enumerate() {
+        if k > 0 {
+            let Some(after) = rest.strip_prefix(b" ") else {
+                return false;
+            };
+            rest = after;
+        }
+        let Some(after) = rest.strip_prefix(w.as_bytes()) else {
+            return false;
+        };
+        rest = after;
+    }
+    rest.is_empty()
+}
+
+/// The special case that is `words` joined by spaces.
+fn special_case(words: &[&str]) -> Option<f64> {
     SPECIAL_CASES
         .iter()
-        .find(|(p, _)| *p == phrase)
+        .find(|(p, _)| is_joined(p, words))
         .map(|(_, v)| *v)
 }
 
 /// Python's `str.isupper`: some cased character, and no lower-case one.
 fn is_upper(word: &str) -> bool {
+    if word.is_ascii() {
+        // Most words: byte tests instead of the Unicode tables.
+        let bytes = word.as_bytes();
+        return bytes.iter().any(u8::is_ascii_uppercase)
+            && !bytes.iter().any(u8::is_ascii_lowercase);
+    }
     word.chars().any(char::is_uppercase) && !word.chars().any(char::is_lowercase)
 }
 
 fn negated(word: &str) -> bool {
-    NEGATE.contains(&word) || word.contains("n't")
+    // A byte window, not `str::contains`: its searcher costs more to set up
+    // than these words take to scan.
+    entry(&NEGATIONS, NEGATE, word).is_some() || word.as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 /// Python's `string.punctuation`.
@@ -231,16 +386,95 @@ pub(crate) fn replace_emojis(text: &str) -> std::borrow::Cow<'_, str> {
 /// VADER's tokens: white-space separated, leading and trailing punctuation
 /// removed unless that leaves two characters or fewer (an emoticon).
 pub(crate) fn words_and_emoticons(text: &str) -> Vec<&str> {
-    text.split_whitespace()
-        .map(|token| {
-            let stripped = token.trim_matches(is_punctuation);
-            if stripped.chars().count() <= 2 {
-                token
-            } else {
-                stripped
-            }
+    let mut out = Vec::with_capacity(text.len() / 5);
+    words_and_emoticons_into(text, &mut out);
+    out
+}
+
+/// [`words_and_emoticons`] appended to `out`.
+pub(crate) fn words_and_emoticons_into<'t>(text: &'t str, out: &mut Vec<&'t str>) {
+    if text.is_ascii() {
+        return ascii_words_and_emoticons(text, out);
+    }
+    out.extend(text.split_whitespace().map(|token| {
+        let stripped = token.trim_matches(is_punctuation);
+        if stripped.chars().count() <= 2 {
+            token
+        } else {
+            stripped
+        }
+    }));
+}
+
+/// The tokens of `text` ([`words_and_emoticons`]) lower-cased as
+/// `str::to_lowercase` does, in `buf`, which the result borrows: one buffer
+/// for the sentence instead of a string per word.
+pub(crate) fn lower_case<'b>(text: &str, words: &[&str], buf: &'b mut String) -> Vec<&'b str> {
+    buf.clear();
+    if text.is_ascii() {
+        // Lower-casing ASCII keeps every byte in place: lower the text
+        // once and read each word at its own offset.
+        buf.push_str(text);
+        buf.make_ascii_lowercase();
+        let base = text.as_ptr() as usize;
+        let buf: &'b str = buf;
+        return words
+            .iter()
+            .map(|w| {
+                let at = (w.as_ptr() as usize).wrapping_sub(base);
+                buf.get(at..at + w.len()).unwrap_or_default()
+            })
+            .collect();
+    }
+    buf.reserve(words.iter().map(|w| w.len()).sum());
+    let mut ends = Vec::with_capacity(words.len());
+    for word in words {
+        buf.push_str(&word.to_lowercase());
+        ends.push(buf.len());
+    }
+    let buf: &'b str = buf;
+    let mut start = 0;
+    ends.into_iter()
+        .map(|end| {
+            let word = &buf[start..end];
+            start = end;
+            word
         })
         .collect()
+}
+
+/// [`word_hash`] of each word: the lexicon, the boosters and the phrase
+/// tables all look words up by it.
+pub(crate) fn hashes(lower: &[&str]) -> Vec<u32> {
+    lower.iter().map(|w| word_hash(w.as_bytes())).collect()
+}
+
+/// [`words_and_emoticons`] of ASCII text by byte tests: the same white
+/// space (`char::is_whitespace` in ASCII: space and `\t` to `\r`) and
+/// punctuation, and a character is a byte.
+fn ascii_words_and_emoticons<'t>(text: &'t str, out: &mut Vec<&'t str>) {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_space(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        let token = &text[start..i];
+        let mut end = i;
+        while start < end && bytes[start].is_ascii_punctuation() {
+            start += 1;
+        }
+        while end > start && bytes[end - 1].is_ascii_punctuation() {
+            end -= 1;
+        }
+        out.push(if end - start <= 2 { token } else { &text[start..end] });
+    }
 }
 
 /// VADER's scores of `text`.
@@ -248,47 +482,76 @@ pub fn polarity_scores(text: &str) -> Polarity {
     let text = replace_emojis(text);
     let text = text.trim();
     let words = words_and_emoticons(text);
-    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    let sentiments = valences(&words, &lower);
-    let sentiments = but_check(&lower, sentiments);
+    let mut buf = String::new();
+    let lower = lower_case(text, &words, &mut buf);
+    let mut sentiments = valences(&words, &lower, &hashes(&lower));
+    but_check(&lower, &mut sentiments);
     score_valence(&sentiments, text)
 }
 
-/// One valence per token, before the "but" rule.
-pub(crate) fn valences(words: &[&str], lower: &[String]) -> Vec<f64> {
-    let capitals = words.iter().filter(|w| is_upper(w)).count();
-    let is_cap_diff = capitals > 0 && capitals < words.len();
-    // Each word is looked up once; the rules ask about neighbours often.
-    let lexicon: Vec<Option<f64>> = lower.iter().map(|w| valence(w)).collect();
-    let mut sentiments = Vec::with_capacity(words.len());
-    for i in 0..words.len() {
-        let item = lower[i].as_str();
-        let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| n == "of");
-        if booster(item).is_some() || kind_of {
-            sentiments.push(0.0);
-            continue;
+/// What the rules ask about each token (often about its neighbours), found
+/// once.
+#[derive(Clone, Copy)]
+pub(crate) struct Facts {
+    upper: bool,
+    lexicon: Option<f64>,
+    booster: Option<f64>,
+}
+
+impl Facts {
+    fn of(word: &str, lower: &str, hash: u32) -> Self {
+        Facts {
+            upper: is_upper(word),
+            lexicon: lexicon_valence(lower, hash),
+            booster: entry_hashed(&BOOSTER_WORDS, BOOSTERS, lower, hash),
         }
-        sentiments.push(sentiment_valence(words, lower, &lexicon, i, is_cap_diff));
     }
+}
+
+/// One valence per token, before the "but" rule; `hashes` are the lower
+/// case words' ([`hashes`]).
+pub(crate) fn valences(words: &[&str], lower: &[&str], hashes: &[u32]) -> Vec<f64> {
+    let facts = facts(words, lower, hashes);
+    let mut sentiments = Vec::with_capacity(words.len());
+    valences_into(lower, &facts, &mut sentiments);
     sentiments
 }
 
-fn sentiment_valence(
-    words: &[&str],
-    lower: &[String],
-    lexicon: &[Option<f64>],
-    i: usize,
-    is_cap_diff: bool,
-) -> f64 {
-    let item = lower[i].as_str();
-    let Some(lexicon_valence) = lexicon[i] else {
+/// Each token's [`Facts`]: computed once for a whole text, read per
+/// sentence.
+pub(crate) fn facts(words: &[&str], lower: &[&str], hashes: &[u32]) -> Vec<Facts> {
+    (0..words.len())
+        .map(|k| Facts::of(words[k], lower[k], hashes[k]))
+        .collect()
+}
+
+/// [`valences`] of one sentence whose tokens' facts are known, into
+/// `sentiments` (cleared first).
+pub(crate) fn valences_into(lower: &[&str], facts: &[Facts], sentiments: &mut Vec<f64>) {
+    sentiments.clear();
+    let capitals = facts.iter().filter(|f| f.upper).count();
+    let is_cap_diff = capitals > 0 && capitals < lower.len();
+    for i in 0..lower.len() {
+        let item = lower[i];
+        let kind_of = item == "kind" && lower.get(i + 1).is_some_and(|n| *n == "of");
+        if facts[i].booster.is_some() || kind_of {
+            sentiments.push(0.0);
+            continue;
+        }
+        sentiments.push(sentiment_valence(lower, facts, i, is_cap_diff));
+    }
+}
+
+fn sentiment_valence(lower: &[&str], facts: &[Facts], i: usize, is_cap_diff: bool) -> f64 {
+    let item = lower[i];
+    let Some(lexicon_valence) = facts[i].lexicon else {
         return 0.0;
     };
-    let in_lexicon = |k: usize| lexicon[k].is_some();
+    let in_lexicon = |k: usize| facts[k].lexicon.is_some();
     let mut valence = lexicon_valence;
-    let w = |k: usize| lower[k].as_str();
+    let w = |k: usize| lower[k];
     // "no" before a lexicon word negates it rather than counting itself.
-    if item == "no" && i + 1 < words.len() && in_lexicon(i + 1) {
+    if item == "no" && i + 1 < lower.len() && in_lexicon(i + 1) {
         valence = 0.0;
     }
     if (i > 0 && w(i - 1) == "no")
@@ -297,17 +560,12 @@ fn sentiment_valence(
     {
         valence = lexicon_valence * N_SCALAR;
     }
-    if is_upper(words[i]) && is_cap_diff {
+    if facts[i].upper && is_cap_diff {
         valence += if valence > 0.0 { C_INCR } else { -C_INCR };
     }
     for start_i in 0..3 {
         if i > start_i && !in_lexicon(i - (start_i + 1)) {
-            let mut s = scalar_inc_dec(
-                words[i - (start_i + 1)],
-                w(i - (start_i + 1)),
-                valence,
-                is_cap_diff,
-            );
+            let mut s = scalar_inc_dec(facts[i - (start_i + 1)], valence, is_cap_diff);
             if start_i == 1 && s != 0.0 {
                 s *= 0.95;
             }
@@ -321,24 +579,23 @@ fn sentiment_valence(
             }
         }
     }
-    least_check(valence, lower, lexicon, i)
+    least_check(valence, lower, facts, i)
 }
 
-fn scalar_inc_dec(word: &str, lower: &str, valence: f64, is_cap_diff: bool) -> f64 {
-    let Some(mut scalar) = booster(lower) else {
+fn scalar_inc_dec(word: Facts, valence: f64, is_cap_diff: bool) -> f64 {
+    let Some(mut scalar) = word.booster else {
         return 0.0;
     };
     if valence < 0.0 {
         scalar = -scalar;
     }
-    if is_upper(word) && is_cap_diff {
+    if word.upper && is_cap_diff {
         scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
     }
     scalar
 }
-
-fn negation_check(valence: f64, lower: &[String], start_i: usize, i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
+fn negation_check(valence: f64, lower: &[&str], start_i: usize, i: usize) -> f64 {
+    let w = |k: usize| lower[k];
     match start_i {
         0 if negated(w(i - 1)) => valence * N_SCALAR,
         1 => {
@@ -369,49 +626,49 @@ fn negation_check(valence: f64, lower: &[String], start_i: usize, i: usize) -> f
     }
 }
 
-fn special_idioms_check(mut valence: f64, lower: &[String], i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
+fn special_idioms_check(mut valence: f64, lower: &[&str], i: usize) -> f64 {
     // Every special case and booster phrase has one of these words: most
     // positions need no phrase built.
     const IDIOM_WORDS: &[&str] = &[
         "the", "bad", "badass", "bus", "yeah", "kiss", "to", "beating", "just", "kind", "sort",
     ];
     let window = &lower[i - 3..(i + 3).min(lower.len())];
-    if !window.iter().any(|x| IDIOM_WORDS.contains(&x.as_str())) {
+    if !window.iter().any(|x| IDIOM_WORDS.contains(x)) {
         return valence;
     }
-    let onezero = format!("{} {}", w(i - 1), w(i));
-    let twoonezero = format!("{} {} {}", w(i - 2), w(i - 1), w(i));
-    let twoone = format!("{} {}", w(i - 2), w(i - 1));
-    let threetwoone = format!("{} {} {}", w(i - 3), w(i - 2), w(i - 1));
-    let threetwo = format!("{} {}", w(i - 3), w(i - 2));
-    for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
+    // The n-grams as word slices: "two one zero" is `lower[i - 2..=i]`.
+    let onezero = &lower[i - 1..=i];
+    let twoonezero = &lower[i - 2..=i];
+    let twoone = &lower[i - 2..i];
+    let threetwoone = &lower[i - 3..i];
+    let threetwo = &lower[i - 3..i - 1];
+    for seq in [onezero, twoonezero, twoone, threetwoone, threetwo] {
         if let Some(v) = special_case(seq) {
             valence = v;
             break;
         }
     }
     if lower.len() - 1 > i
-        && let Some(v) = special_case(&format!("{} {}", w(i), w(i + 1)))
+        && let Some(v) = special_case(&lower[i..i + 2])
     {
         valence = v;
     }
     if lower.len() - 1 > i + 1
-        && let Some(v) = special_case(&format!("{} {} {}", w(i), w(i + 1), w(i + 2)))
+        && let Some(v) = special_case(&lower[i..i + 3])
     {
         valence = v;
     }
-    for n_gram in [&threetwoone, &threetwo, &twoone] {
-        if let Some(b) = booster(n_gram) {
+    for n_gram in [threetwoone, threetwo, twoone] {
+        if let Some(b) = booster_phrase(n_gram) {
             valence += b;
         }
     }
     valence
 }
 
-fn least_check(valence: f64, lower: &[String], lexicon: &[Option<f64>], i: usize) -> f64 {
-    let w = |k: usize| lower[k].as_str();
-    let in_lexicon = |k: usize| lexicon[k].is_some();
+fn least_check(valence: f64, lower: &[&str], facts: &[Facts], i: usize) -> f64 {
+    let w = |k: usize| lower[k];
+    let in_lexicon = |k: usize| facts[k].lexicon.is_some();
     if i > 1 && !in_lexicon(i - 1) && w(i - 1) == "least" {
         if w(i - 2) != "at" && w(i - 2) != "very" {
             return valence * N_SCALAR;
@@ -425,9 +682,9 @@ fn least_check(valence: f64, lower: &[String], lexicon: &[Option<f64>], i: usize
 /// The first "but" halves what comes before it and strengthens what comes
 /// after by half — applied, as in the original, to the first score equal to
 /// each score in turn.
-pub(crate) fn but_check(lower: &[String], mut sentiments: Vec<f64>) -> Vec<f64> {
-    let Some(bi) = lower.iter().position(|w| w == "but") else {
-        return sentiments;
+pub(crate) fn but_check(lower: &[&str], sentiments: &mut [f64]) {
+    let Some(bi) = lower.iter().position(|w| *w == "but") else {
+        return;
     };
     for k in 0..sentiments.len() {
         let v = sentiments[k];
@@ -438,13 +695,14 @@ pub(crate) fn but_check(lower: &[String], mut sentiments: Vec<f64>) -> Vec<f64> 
             sentiments[si] = v * 1.5;
         }
     }
-    sentiments
 }
 
 /// `!` (up to four) and `?` (two or more) strengthen whatever the text says.
 pub(crate) fn punctuation_emphasis(text: &str) -> f64 {
-    let ep = text.matches('!').count().min(4) as f64 * 0.292;
-    let qm = match text.matches('?').count() {
+    // Byte counts: both marks are ASCII, so each is one byte.
+    let count = |mark: u8| text.bytes().filter(|&b| b == mark).count();
+    let ep = count(b'!').min(4) as f64 * 0.292;
+    let qm = match count(b'?') {
         0 | 1 => 0.0,
         n @ 2..=3 => n as f64 * 0.18,
         _ => 0.96,
@@ -516,6 +774,24 @@ mod tests {
             emoji_description('😁'),
             Some("beaming face with smiling eyes")
         );
+    }
+
+    #[test]
+    fn word_lists_are_indexed_whole() {
+        for (k, (word, _)) in NEGATE.iter().enumerate() {
+            assert!(negated(word), "{word}");
+            assert!(NEGATE[..k].iter().all(|(w, _)| w != word), "{word} twice");
+        }
+        for (k, (word, value)) in BOOSTERS.iter().enumerate() {
+            assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, word), Some(*value), "{word}");
+            assert!(BOOSTERS[..k].iter().all(|(w, _)| w != word), "{word} twice");
+        }
+        assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, "kind"), None);
+        assert_eq!(booster_phrase(&["kind", "of"]), Some(B_DECR));
+        assert_eq!(booster_phrase(&["very"]), Some(B_INCR));
+        assert_eq!(booster_phrase(&["very", "good"]), None);
+        assert_eq!(special_case(&["the", "bomb"]), Some(3.0));
+        assert_eq!(special_case(&["the", "bomb", "x"]), None);
     }
 
     /// The port gives what the Python original gives (to its rounding) on

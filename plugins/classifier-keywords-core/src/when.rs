@@ -45,7 +45,12 @@ const ZONES: &[(&str, i32)] = &[
 
 /// The first meeting start in `text`, if it names a day and a time.
 pub fn resolve(text: &str, reference: Reference) -> Option<When> {
-    let lower = text.to_lowercase();
+    // ASCII text (most) needs no Unicode tables, and keeps its byte offsets.
+    let lower = if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    };
     let words: Vec<(usize, &str)> = word_spans(&lower);
     let local_now = reference.epoch_ms.div_euclid(60_000) + i64::from(reference.offset_minutes);
     let today = local_now.div_euclid(24 * 60);
@@ -77,10 +82,35 @@ pub fn resolve(text: &str, reference: Reference) -> Option<When> {
 
 /// Words (letters and digits, `:` inside times) with their byte offsets.
 fn word_spans(lower: &str) -> Vec<(usize, &str)> {
+    if lower.is_ascii() {
+        return ascii_word_spans(lower);
+    }
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in lower.char_indices() {
         let inside = c.is_alphanumeric() || (c == ':' && start.is_some());
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, lower[s..i].trim_end_matches(':')));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, lower[s..].trim_end_matches(':')));
+    }
+    out
+}
+
+/// [`word_spans`] of ASCII text by byte tests (a byte is a character, and
+/// its only letters and digits are ASCII ones).
+fn ascii_word_spans(lower: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::with_capacity(lower.len() / 5);
+    let mut start = None;
+    for (i, &b) in lower.as_bytes().iter().enumerate() {
+        let inside = b.is_ascii_alphanumeric() || (b == b':' && start.is_some());
         match (inside, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {

@@ -4,8 +4,132 @@
 
 /// The key of the analyses' word tables: the word's bytes mixed in eight at
 /// a time (little-endian, zero-padded), then its length. Computed once per
-/// token, and at compile time for the tables.
-pub const fn word_hash(bytes: &[u8]) -> u32 {
+/// token and per model feature; [`const_word_hash`] is the same function for
+/// the tables built at compile time.
+pub fn word_hash(bytes: &[u8]) -> u32 {
+    // Whole eight-byte loads: the byte-at-a-time loop a `const fn` needs
+    // costs several times more, and features hash three strings per word.
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = HASH_SEED;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        hash = mix(hash, load_short(tail));
+    }
+    finish(hash, bytes.len())
+}
+
+/// [`word_hash`] of `prefix` followed by `bytes` (a feature's kind and its
+/// words), without joining them: after the first chunk, every chunk is a
+/// plain load from `bytes`.
+pub fn word_hash_after(prefix: &[u8], bytes: &[u8]) -> u32 {
+    let p = prefix.len();
+    if p == 0 || p >= 8 {
+        let mut stream = HashStream::new();
+        stream.push(prefix);
+        stream.push(bytes);
+        return stream.finish();
+    }
+    let head = (8 - p).min(bytes.len());
+    let (first, mut rest) = bytes.split_at(head);
+    let mut hash = mix(HASH_SEED, load_upto(prefix) | load_upto(first) << (8 * p));
+    while let Some((chunk, after)) = rest.split_first_chunk::<8>() {
+        hash = mix(hash, u64::from_le_bytes(*chunk));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        hash = mix(hash, load_short(rest));
+    }
+    finish(hash, p + bytes.len())
+}
+
+/// Up to eight bytes as a little-endian `u64`, zero-padded.
+fn load_upto(bytes: &[u8]) -> u64 {
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(whole) => u64::from_le_bytes(whole),
+        Err(_) => load_short(bytes),
+    }
+}
+
+/// [`word_hash`] of bytes given in pieces (a feature's kind and words),
+/// without copying them into one string first.
+pub struct HashStream {
+    hash: u64,
+    /// Bytes not yet mixed in, little-endian: `fill` of them.
+    chunk: u64,
+    fill: usize,
+    len: usize,
+}
+
+impl HashStream {
+    pub fn new() -> Self {
+        HashStream {
+            hash: HASH_SEED,
+            chunk: 0,
+            fill: 0,
+            len: 0,
+        }
+    }
+
+    /// Appends `bytes`.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        while !bytes.is_empty() {
+            let take = bytes.len().min(8 - self.fill);
+            let (piece, rest) = bytes.split_at(take);
+            let value = load_upto(piece);
+            // `fill` is below eight here, so the shift is too.
+            self.chunk |= value << (8 * self.fill);
+            self.fill += take;
+            if self.fill == 8 {
+                self.hash = mix(self.hash, self.chunk);
+                self.chunk = 0;
+                self.fill = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    /// The hash of everything pushed: what [`word_hash`] gives for it.
+    pub fn finish(self) -> u32 {
+        let hash = if self.fill > 0 {
+            mix(self.hash, self.chunk)
+        } else {
+            self.hash
+        };
+        finish(hash, self.len)
+    }
+}
+
+impl Default for HashStream {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One to seven bytes as a little-endian `u64`, zero-padded: two
+/// overlapping loads (the overlap ORs a byte with itself) instead of a
+/// copy of variable length.
+fn load_short(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let byte = |i: usize| u64::from(bytes[i]);
+    let four = |i: usize| {
+        u64::from(u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]))
+    };
+    match n {
+        4..=7 => four(0) | four(n - 4) << (8 * (n - 4)),
+        1..=3 => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+        _ => 0,
+    }
+}
+
+/// [`word_hash`] at compile time (a `const fn` cannot load a slice as a
+/// `u64`).
+pub const fn const_word_hash(bytes: &[u8]) -> u32 {
     let mut hash = HASH_SEED;
     let mut i = 0;
     while i < bytes.len() {
@@ -37,7 +161,7 @@ pub const fn first_words<T: Copy>(phrases: &[(&str, T)]) -> WordTable {
     let mut table = WordTable::new();
     let mut i = 0;
     while i < phrases.len() {
-        table.insert(word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
+        table.insert(const_word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
         i += 1;
     }
     table
@@ -124,5 +248,33 @@ impl<const SLOTS: usize> WordTable<SLOTS> {
 impl<const SLOTS: usize> Default for WordTable<SLOTS> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_and_compile_time_hashes_agree() {
+        let bytes: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8).collect();
+        for start in 0..8 {
+            for end in start..bytes.len() {
+                let slice = &bytes[start..end];
+                assert_eq!(word_hash(slice), const_word_hash(slice), "{start}..{end}");
+                for p in 0..=slice.len().min(9) {
+                    let (prefix, rest) = slice.split_at(p);
+                    assert_eq!(word_hash_after(prefix, rest), word_hash(slice), "{start}..{end} {p}");
+                }
+                // The same bytes in two and three pieces.
+                for cut in 0..=slice.len() {
+                    let mut stream = HashStream::new();
+                    stream.push(&slice[..cut]);
+                    stream.push(&slice[cut..cut + (slice.len() - cut) / 2]);
+                    stream.push(&slice[cut + (slice.len() - cut) / 2..]);
+                    assert_eq!(stream.finish(), word_hash(slice), "{start}..{end} at {cut}");
+                }
+            }
+        }
     }
 }
