@@ -4,11 +4,12 @@
 //! processed within the worker's usual time; `/healthz`'s numbers see org
 //! 1's waiting message.
 
-use crate::imap_sync::support::{Login, Tenant, account, mail, registry_with_generic_provider};
+use crate::imap_sync::support::{Login, Tenant, account, mail, registry_with_provider_and};
 use mailroom::ids::{MessageId, OrgId};
 use mailroom::pipeline::Pipeline;
 use mailroom::pipeline::health::PipelineHealth;
 use mailroom::plugin::Limits;
+use mailroom::plugin::registry::RegistrySettings;
 use mailroom::store::{Security, Store};
 use mailroom::sync::{NoFolderMapper, sync_account};
 use mailroom_plugin_artifacts as artifacts;
@@ -51,7 +52,10 @@ both_backends! {
         let other_account = account(s, &other, &bob.name, port, Security::None, true, Login::Password(bob.password.clone())).await;
 
         // One registry for both orgs, as in the server.
-        let registry = registry_with_generic_provider(s, &stuck.org).await;
+        // The waiting plugin would fail the upload check (it never
+        // answers); this test is about one that starts waiting later.
+        let no_check = RegistrySettings { upload_check: false, ..RegistrySettings::default() };
+        let registry = registry_with_provider_and(s, &stuck.org, artifacts::PROVIDER_GENERIC, no_check).await;
         let install = |org: OrgId, path: &'static str| {
             let registry = registry.clone();
             async move {

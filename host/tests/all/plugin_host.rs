@@ -23,6 +23,9 @@ fn engine() -> Arc<PluginEngine> {
         .clone()
 }
 
+/// A registry for the tests of what happens when a plugin misbehaves at run
+/// time: the upload check is off so the hostile plugins install (its own
+/// tests are in `upload_check`).
 fn registry() -> Arc<PluginRegistry> {
     let settings = RegistrySettings {
         default_limits: mailroom::plugin::Limits {
@@ -30,6 +33,7 @@ fn registry() -> Arc<PluginRegistry> {
             memory_bytes: 64 << 20,
             ..Default::default()
         },
+        upload_check: false,
         ..Default::default()
     };
     PluginRegistry::new(engine(), Arc::new(InMemoryStorage::default()), settings)
@@ -756,4 +760,5 @@ mod kv;
 mod liveness;
 mod poison;
 mod secret_config;
+mod upload_check;
 mod uploads;

@@ -94,8 +94,14 @@ fn words_of(lower: &str) -> Vec<&str> {
         // Bytes: an apostrophe is one byte and never inside another
         // character.
         let bytes = w.as_bytes();
-        let start = bytes.iter().position(|&b| b != b'\'').unwrap_or(bytes.len());
-        let end = bytes.iter().rposition(|&b| b != b'\'').map_or(start, |k| k + 1);
+        let start = bytes
+            .iter()
+            .position(|&b| b != b'\'')
+            .unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|&b| b != b'\'')
+            .map_or(start, |k| k + 1);
         w.get(start..end).unwrap_or_default()
     }
     if !lower.is_ascii() {

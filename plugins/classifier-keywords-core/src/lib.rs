@@ -43,6 +43,11 @@ pub const SUMMARY_CHARS: usize = 200;
 /// Most sentences in a summary.
 pub const SUMMARY_SENTENCES: usize = 3;
 
+/// Longest evidence excerpt, in characters: a "sentence" of a log or a
+/// pasted table can be a whole 256 KiB body, and the contract takes at
+/// most 1,000 bytes of evidence (240 characters are at most 960 bytes).
+pub const EVIDENCE_CHARS: usize = 240;
+
 /// What the classifier reads: a subject and a plain-text body.
 #[derive(Clone, Copy, Debug)]
 pub struct Email<'a> {
@@ -120,7 +125,7 @@ pub fn classify(email: &Email<'_>) -> Analysis {
             part: Part::Sentiment,
             label: mood.label.to_string(),
             feature: cue.feature.clone(),
-            text: cue.sentence.clone(),
+            text: excerpt(&cue.sentence),
             in_subject: mood_in_subject,
             weight: cue.weight.abs() / 4.0,
         })
@@ -131,7 +136,7 @@ pub fn classify(email: &Email<'_>) -> Analysis {
         part: Part::Intent,
         label: intent.label.to_string(),
         feature: e.feature.clone(),
-        text: e.text.clone(),
+        text: excerpt(&e.text),
         in_subject: e.in_subject,
         weight: e.weight,
     }));
@@ -211,6 +216,16 @@ fn summary_of(body: &str) -> Option<String> {
         break;
     }
     (!summary.is_empty()).then_some(summary)
+}
+
+/// What a reason quotes: the sentence, or its start when it is too long.
+fn excerpt(sentence: &str) -> String {
+    if sentence.chars().nth(EVIDENCE_CHARS).is_none() {
+        return sentence.to_owned();
+    }
+    let mut cut = truncate_words(sentence, EVIDENCE_CHARS - 1);
+    cut.push('…');
+    cut
 }
 
 /// `text` cut to at most `max` characters, at the last space when there is one.

@@ -303,10 +303,7 @@ pub fn looks_like_name(text: &str) -> bool {
     }
     // Attachment and document titles ("Certification Document") are
     // capitalised too.
-    if words
-        .iter()
-        .any(|w| lower_is_any(w, NOT_NAME_WORDS))
-    {
+    if words.iter().any(|w| lower_is_any(w, NOT_NAME_WORDS)) {
         return false;
     }
     words.iter().all(|w| {

@@ -423,8 +423,10 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 
 /// Every analysis of the public data (each Enron body, with and without the
 /// `#sig#` markers, against a subject taken from another item; each Parakweet
-/// sentence), fingerprinted. The value was recorded before the speed-ups: a
-/// change here means some message is classified differently. If that is
+/// sentence), fingerprinted. The value was recorded before the speed-ups,
+/// then again when evidence longer than `EVIDENCE_CHARS` became an excerpt
+/// (reasons' texts only): a change here means some message is classified
+/// differently. If that is
 /// intended, update the value and say why in the commit.
 #[test]
 fn public_data_analyses_unchanged() {
@@ -457,8 +459,37 @@ fn public_data_analyses_unchanged() {
     assert_eq!(texts.len(), 4041, "the data set changed");
     assert_eq!(
         hash,
-        0x6117_1113_d583_75c7,
+        0xda32_8c49_8998_71be,
         "fingerprint of {} analyses",
         texts.len()
     );
+}
+
+/// Found by the host's upload check: a 256 KiB log without a sentence end
+/// was quoted whole as a reason's evidence, past the contract's 1,000 bytes,
+/// so every such message's classification was refused as invalid output.
+#[test]
+fn evidence_from_a_huge_sentence_is_an_excerpt() {
+    let line = "2026-11-06T02:00:00Z job=backup status=ok please check bytes=1048576 took=12.5s ";
+    let body = format!(
+        "Hi,\n\n{}\n\nThanks a lot, this is great",
+        line.repeat(3000)
+    );
+    let a = run("Nightly report, still waiting, terrible", &body);
+    assert!(!a.reasons.is_empty(), "{a:?}");
+    for r in &a.reasons {
+        assert!(
+            r.text.chars().count() <= EVIDENCE_CHARS,
+            "{} chars",
+            r.text.chars().count()
+        );
+        assert!(r.text.len() <= 1000, "{} bytes", r.text.len());
+    }
+    let card = a.signature.unwrap_or_default();
+    for field in [&card.name, &card.job_title, &card.company]
+        .into_iter()
+        .flatten()
+    {
+        assert!(field.len() <= 200, "{field}");
+    }
 }

@@ -113,7 +113,10 @@ pub fn lower_starts_with_any(text: &str, prefixes: &[&str]) -> bool {
 /// and only a Greek sigma depends on what follows it: both its forms are
 /// two bytes, and the phrases asked about have neither).
 pub fn lowercase_start(text: &str, chars: usize) -> String {
-    let end = text.char_indices().nth(chars).map_or(text.len(), |(at, _)| at);
+    let end = text
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(at, _)| at);
     text[..end].to_lowercase()
 }
 
@@ -576,7 +579,9 @@ mod tests {
     #[test]
     fn lower_case_helpers_agree_with_to_lowercase() {
         let list = ["tel", "e-mail", "k"];
-        for word in ["TEL", "Tel", "tel", "E-Mail", "\u{212a}", "K", "İX", "telefon", ""] {
+        for word in [
+            "TEL", "Tel", "tel", "E-Mail", "\u{212a}", "K", "İX", "telefon", "",
+        ] {
             let expected = list.contains(&word.to_lowercase().as_str());
             assert_eq!(lower_is_any(word, &list), expected, "{word}");
         }

@@ -473,7 +473,11 @@ fn ascii_words_and_emoticons<'t>(text: &'t str, out: &mut Vec<&'t str>) {
         while end > start && bytes[end - 1].is_ascii_punctuation() {
             end -= 1;
         }
-        out.push(if end - start <= 2 { token } else { &text[start..end] });
+        out.push(if end - start <= 2 {
+            token
+        } else {
+            &text[start..end]
+        });
     }
 }
 
@@ -783,7 +787,11 @@ mod tests {
             assert!(NEGATE[..k].iter().all(|(w, _)| w != word), "{word} twice");
         }
         for (k, (word, value)) in BOOSTERS.iter().enumerate() {
-            assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, word), Some(*value), "{word}");
+            assert_eq!(
+                entry(&BOOSTER_WORDS, BOOSTERS, word),
+                Some(*value),
+                "{word}"
+            );
             assert!(BOOSTERS[..k].iter().all(|(w, _)| w != word), "{word} twice");
         }
         assert_eq!(entry(&BOOSTER_WORDS, BOOSTERS, "kind"), None);

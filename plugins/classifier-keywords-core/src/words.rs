@@ -118,7 +118,12 @@ fn load_short(bytes: &[u8]) -> u64 {
     let n = bytes.len();
     let byte = |i: usize| u64::from(bytes[i]);
     let four = |i: usize| {
-        u64::from(u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]))
+        u64::from(u32::from_le_bytes([
+            bytes[i],
+            bytes[i + 1],
+            bytes[i + 2],
+            bytes[i + 3],
+        ]))
     };
     match n {
         4..=7 => four(0) | four(n - 4) << (8 * (n - 4)),
@@ -161,7 +166,10 @@ pub const fn first_words<T: Copy>(phrases: &[(&str, T)]) -> WordTable {
     let mut table = WordTable::new();
     let mut i = 0;
     while i < phrases.len() {
-        table.insert(const_word_hash(first_word(phrases[i].0.as_bytes())), i as u32);
+        table.insert(
+            const_word_hash(first_word(phrases[i].0.as_bytes())),
+            i as u32,
+        );
         i += 1;
     }
     table
@@ -264,7 +272,11 @@ mod tests {
                 assert_eq!(word_hash(slice), const_word_hash(slice), "{start}..{end}");
                 for p in 0..=slice.len().min(9) {
                     let (prefix, rest) = slice.split_at(p);
-                    assert_eq!(word_hash_after(prefix, rest), word_hash(slice), "{start}..{end} {p}");
+                    assert_eq!(
+                        word_hash_after(prefix, rest),
+                        word_hash(slice),
+                        "{start}..{end} {p}"
+                    );
                 }
                 // The same bytes in two and three pieces.
                 for cut in 0..=slice.len() {

@@ -53,6 +53,15 @@ async fn plugins_upload_upgrade_configure_roll_back_and_remove() {
         ),
         (Some("trivial"), Some("classifier"), Some(true))
     );
+    // What it answered on each golden case comes with the upload.
+    let cases = v["upload_check"].as_array().expect("upload_check");
+    assert!(cases.len() >= 5, "{v}");
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["call"] == "classify" && c["outcome"] == "ok"),
+        "{v}"
+    );
     upload("application/wasm", wasm(artifacts::TRIVIAL))
         .await
         .ok(StatusCode::OK);
@@ -362,6 +371,16 @@ async fn refused_components_get_422_with_the_hosts_words() {
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_metadata"));
     assert!(m.contains("plugin"), "{m}");
+    let m = upload(Some("application/wasm"), wasm(artifacts::TRAP))
+        .await
+        .error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("upload_check_failed"),
+        );
+    assert!(
+        m.contains("golden case") && m.contains("classify") && m.contains("deliberate panic"),
+        "{m}"
+    );
     let m = upload(Some("text/plain"), wasm(artifacts::TRIVIAL))
         .await
         .error(

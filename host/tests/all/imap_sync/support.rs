@@ -249,6 +249,16 @@ pub async fn registry_with_provider(
     org: &OrgId,
     artifact: &str,
 ) -> Arc<PluginRegistry> {
+    registry_with_provider_and(store, org, artifact, RegistrySettings::default()).await
+}
+
+/// [`registry_with_provider`] with the registry's settings given.
+pub async fn registry_with_provider_and(
+    store: &Store,
+    org: &OrgId,
+    artifact: &str,
+    settings: RegistrySettings,
+) -> Arc<PluginRegistry> {
     static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
     let engine = ENGINE
         .get_or_init(|| {
@@ -261,8 +271,7 @@ pub async fn registry_with_provider(
             .expect("plugin engine")
         })
         .clone();
-    let registry =
-        PluginRegistry::new(engine, Arc::new(store.clone()), RegistrySettings::default());
+    let registry = PluginRegistry::new(engine, Arc::new(store.clone()), settings);
     let bytes = std::fs::read(artifact).expect("provider artifact");
     registry
         .install(org, bytes)
