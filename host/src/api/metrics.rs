@@ -196,8 +196,12 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
     prometheus_header(&mut out);
     for org in state.store.list_orgs().await? {
         for view in state.registry.list(&org.id).await? {
-            view.metrics
-                .write_prometheus(&mut out, org.id.as_str(), &view.record.name);
+            view.metrics.write_prometheus(
+                &mut out,
+                org.id.as_str(),
+                &view.record.name,
+                &view.active_version.metadata.version,
+            );
         }
     }
     Ok(out)

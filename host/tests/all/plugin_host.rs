@@ -497,6 +497,9 @@ async fn an_upgrade_swaps_versions_while_calls_in_flight_finish_on_the_old_one()
         ),
         ["v2"]
     );
+    // Each version counts its own calls: the four in flight were v1's.
+    let view = reg.get(&org, "swap").await.expect("view");
+    assert_eq!(view.metrics.calls, 1, "{:?}", view.metrics);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -124,10 +124,15 @@ impl MetricsSnapshot {
         self.failures.values().sum()
     }
 
-    /// Appends this plugin's series in Prometheus text format (without the
-    /// `# TYPE` lines, which [`prometheus_header`] writes once).
-    pub fn write_prometheus(&self, out: &mut String, org: &str, plugin: &str) {
-        let labels = format!("org=\"{}\",plugin=\"{}\"", escape(org), escape(plugin));
+    /// Appends this plugin version's series in Prometheus text format
+    /// (without the `# TYPE` lines, which [`prometheus_header`] writes once).
+    pub fn write_prometheus(&self, out: &mut String, org: &str, plugin: &str, version: &str) {
+        let labels = format!(
+            "org=\"{}\",plugin=\"{}\",version=\"{}\"",
+            escape(org),
+            escape(plugin),
+            escape(version)
+        );
         let _ = writeln!(
             out,
             "mailroom_plugin_calls_total{{{labels}}} {}",
@@ -205,10 +210,10 @@ mod tests {
         assert_eq!(s.latency_buckets_us[0], ("10".to_owned(), 1));
         assert_eq!(s.peak_memory_bytes, 5000);
         let mut out = String::new();
-        s.write_prometheus(&mut out, "org_a", "p");
+        s.write_prometheus(&mut out, "org_a", "p", "1.0.0");
         assert!(
             out.contains(
-                "mailroom_plugin_call_seconds_bucket{org=\"org_a\",plugin=\"p\",le=\"+Inf\"} 2"
+                "mailroom_plugin_call_seconds_bucket{org=\"org_a\",plugin=\"p\",version=\"1.0.0\",le=\"+Inf\"} 2"
             ),
             "{out}"
         );

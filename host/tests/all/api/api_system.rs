@@ -119,8 +119,13 @@ async fn health_openapi_and_metrics() {
         "{text}"
     );
     let plugin_calls = format!(
-        "mailroom_plugin_calls_total{{org=\"{}\",plugin=\"provider-generic\"}} 1",
-        f.org_a
+        "mailroom_plugin_calls_total{{org=\"{}\",plugin=\"provider-generic\",version=\"{}\"}} 1",
+        f.org_a,
+        artifacts::BUNDLED
+            .iter()
+            .find(|b| b.package == "provider-generic")
+            .map(|b| b.version)
+            .expect("bundled")
     );
     assert!(text.contains(&plugin_calls), "{text}");
     // Concrete ids never become labels: one series per route template.

@@ -122,20 +122,27 @@ impl ActivePlugin {
     pub fn kind(&self) -> PluginKind {
         self.record.kind
     }
-    /// The same plugin with another record or version: its key-value data,
-    /// metrics and failure streak carry over.
+    /// The same plugin with another record or version: its key-value data
+    /// and failure streak carry over; its metrics too unless the version
+    /// changes (each version's calls are its own, so an upgrade can be
+    /// compared with what it replaced).
     fn successor(
         &self,
         record: PluginRecord,
         version: PluginVersionRecord,
         component: Arc<LoadedComponent>,
     ) -> Self {
+        let metrics = if version.seq == self.version.seq {
+            self.metrics.clone()
+        } else {
+            Arc::default()
+        };
         Self {
             record,
             version,
             component,
             kv: self.kv.clone(),
-            metrics: self.metrics.clone(),
+            metrics,
             log_budget: self.log_budget.clone(),
             consecutive_failures: self.consecutive_failures.clone(),
         }
@@ -162,6 +169,7 @@ pub struct PluginView {
     #[serde(flatten)]
     pub record: PluginRecord,
     pub active_version: PluginVersionRecord,
+    /// Calls of the running version (since it became the running one).
     pub metrics: MetricsSnapshot,
 }
 
