@@ -85,32 +85,37 @@ fn word_spans(lower: &str) -> Vec<(usize, &str)> {
     if lower.is_ascii() {
         return ascii_word_spans(lower);
     }
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in lower.char_indices() {
-        let inside = c.is_alphanumeric() || (c == ':' && start.is_some());
-        match (inside, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, lower[s..i].trim_end_matches(':')));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        out.push((s, lower[s..].trim_end_matches(':')));
-    }
-    out
+    spans(
+        lower,
+        lower
+            .char_indices()
+            .map(|(i, c)| (i, c.is_alphanumeric(), c == ':')),
+    )
 }
 
 /// [`word_spans`] of ASCII text by byte tests (a byte is a character, and
 /// its only letters and digits are ASCII ones).
 fn ascii_word_spans(lower: &str) -> Vec<(usize, &str)> {
+    spans(
+        lower,
+        lower
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| (i, b.is_ascii_alphanumeric(), b == b':')),
+    )
+}
+
+/// The words of `lower` from its characters as `(offset, is a letter or
+/// digit, is a colon)`: a colon inside a word (`15:00`) is kept, one at
+/// its end is not.
+fn spans(
+    lower: &str,
+    chars: impl Iterator<Item = (usize, bool, bool)>,
+) -> Vec<(usize, &str)> {
     let mut out = Vec::with_capacity(lower.len() / 5);
     let mut start = None;
-    for (i, &b) in lower.as_bytes().iter().enumerate() {
-        let inside = b.is_ascii_alphanumeric() || (b == b':' && start.is_some());
+    for (i, alphanumeric, colon) in chars {
+        let inside = alphanumeric || (colon && start.is_some());
         match (inside, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
