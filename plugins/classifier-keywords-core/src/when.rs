@@ -108,10 +108,7 @@ fn ascii_word_spans(lower: &str) -> Vec<(usize, &str)> {
 /// The words of `lower` from its characters as `(offset, is a letter or
 /// digit, is a colon)`: a colon inside a word (`15:00`) is kept, one at
 /// its end is not.
-fn spans(
-    lower: &str,
-    chars: impl Iterator<Item = (usize, bool, bool)>,
-) -> Vec<(usize, &str)> {
+fn spans(lower: &str, chars: impl Iterator<Item = (usize, bool, bool)>) -> Vec<(usize, &str)> {
     let mut out = Vec::with_capacity(lower.len() / 5);
     let mut start = None;
     for (i, alphanumeric, colon) in chars {
