@@ -12,6 +12,7 @@
 mod common;
 
 mod api;
+mod binary;
 mod example_plugins;
 mod https_receiver;
 mod imap_sync;
