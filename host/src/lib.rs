@@ -21,6 +21,7 @@ pub mod auth;
 pub mod bundled;
 pub mod cli;
 pub mod config;
+pub mod scaffold;
 
 pub use mailroom_actions as actions;
 pub use mailroom_core::{automation, backoff, clock, destinations, ids, mime, parallel};

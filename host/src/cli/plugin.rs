@@ -1,8 +1,10 @@
-//! `mailroom plugin check|run`: what a plugin author runs before uploading.
+//! `mailroom plugin new|check|run`: what a plugin author runs before
+//! uploading. `new` writes a project to start from (see [`crate::scaffold`]);
 //! `check` reports what the host sees in a component and every admission
 //! problem; `run` calls it on real input under the default limits and prints
 //! the JSON result with the time taken and the memory used.
 
+use crate::scaffold::{self, Language};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use mailroom_core::ids::OrgId;
@@ -13,7 +15,7 @@ use mailroom_plugin_host::invoke::{Call, CallReport, Outcome};
 use mailroom_plugin_host::metadata::Permission;
 use mailroom_plugin_host::registry::validate_metadata;
 use mailroom_plugin_host::state::PluginScope;
-use mailroom_plugin_host::{EngineSettings, Limits, PluginEngine, PluginKind};
+use mailroom_plugin_host::{EngineSettings, Limits, LoadedComponent, PluginEngine, PluginKind};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,11 +25,48 @@ use std::sync::Arc;
 // Parsed once per run: the size of the enum does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum PluginCommand {
+    /// Write a new plugin project (Rust, JavaScript or Python) that builds with
+    /// one command into a component the host accepts.
+    New(NewArgs),
     /// Print a component's kind, contract version, metadata, imports and exports,
     /// and every reason the host would refuse it. Exits non-zero if it would.
     Check { file: PathBuf },
     /// Run a component on real input and print the JSON result, time and memory.
     Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plugin's name (a-z, 0-9, `-`); also the folder created.
+    name: String,
+    /// The language to write it in.
+    #[arg(long, value_enum)]
+    lang: Language,
+    /// What the plugin is.
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// Where to create the project (default: ./NAME). Must not exist or be empty.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum KindArg {
+    Classifier,
+    Workflow,
+    Provider,
+    FilterImporter,
+}
+
+impl From<KindArg> for PluginKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Classifier => PluginKind::Classifier,
+            KindArg::Workflow => PluginKind::Workflow,
+            KindArg::Provider => PluginKind::Provider,
+            KindArg::FilterImporter => PluginKind::FilterImporter,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -79,12 +118,68 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
-    // A local, throwaway engine: nothing is cached or stored.
-    let engine = PluginEngine::new(&EngineSettings::default())?;
+    if let PluginCommand::New(args) = cmd {
+        return new_project(args);
+    }
+    // A local engine: nothing is stored but the precompiled components of
+    // the last few plugins checked or run, so running the same build again
+    // takes milliseconds instead of seconds (JavaScript and Python embed a
+    // whole interpreter).
+    let engine = PluginEngine::new(&EngineSettings {
+        cache_dir: local_cache_dir(),
+        ..EngineSettings::default()
+    })?;
     match cmd {
         PluginCommand::Check { file } => check(&engine, &file).await,
         PluginCommand::Run(args) => run_plugin(&engine, args).await,
+        PluginCommand::New(args) => new_project(args),
     }
+}
+
+fn new_project(args: NewArgs) -> anyhow::Result<()> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let project = scaffold::create(&dir, args.lang, args.kind.into(), &args.name)?;
+    println!(
+        "Created a {} {} plugin in {} ({} files).",
+        args.lang,
+        PluginKind::from(args.kind),
+        project.dir.display(),
+        project.files.len()
+    );
+    println!("\nBuild it, check it and run it on the sample:\n");
+    println!("    cd {}", project.dir.display());
+    println!("    {}", project.build);
+    println!("    mailroom plugin check {}", project.wasm);
+    println!("    {}", project.run);
+    println!("\nREADME.md says how to upload it.");
+    Ok(())
+}
+
+/// How many precompiled components the local cache keeps.
+const LOCAL_CACHE_ENTRIES: usize = 8;
+
+/// `MAILROOM_PLUGIN_CACHE_DIR` (empty: no cache), else the user's cache
+/// directory (`$XDG_CACHE_HOME` or `~/.cache`) + `mailroom/plugins`.
+fn local_cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = std::env::var_os("MAILROOM_PLUGIN_CACHE_DIR") {
+        return (!dir.is_empty()).then(|| PathBuf::from(dir));
+    }
+    let cache = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(cache.join("mailroom").join("plugins"))
+}
+
+/// Keeps the precompiled form of a component that passed admission, then
+/// trims the cache to its last few entries.
+async fn keep_compiled(engine: &Arc<PluginEngine>, component: &Arc<LoadedComponent>) {
+    let (engine, component) = (engine.clone(), component.clone());
+    let _ = tokio::task::spawn_blocking(move || {
+        engine.keep(&component);
+        engine.retain_newest_artifacts(LOCAL_CACHE_ENTRIES);
+    })
+    .await;
 }
 
 /// Compiles a component off the async threads (it can take seconds).
@@ -114,6 +209,7 @@ async fn check(engine: &Arc<PluginEngine>, file: &Path) -> anyhow::Result<()> {
         println!("exports:   {}", list_or_none(&shape.exports));
     }
     if let Some(component) = inspection.component {
+        keep_compiled(engine, &component).await;
         println!("kind:      {}", component.world.kind);
         println!(
             "contract:  mailroom:plugin@{} ({})",
@@ -180,6 +276,7 @@ async fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result
     let component = load(engine, bytes)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    keep_compiled(engine, &component).await;
     let mut limits = Limits::default();
     limits.deadline_ms = args.deadline_ms.unwrap_or(limits.deadline_ms);
     limits.memory_bytes = args.memory_mib.map_or(limits.memory_bytes, |m| m << 20);

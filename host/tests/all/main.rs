@@ -20,6 +20,7 @@ mod oauth;
 mod pipeline;
 mod pipeline_isolation;
 mod plugin_host;
+mod plugin_templates;
 mod pop3_sync;
 mod provider_plugins;
 mod send;

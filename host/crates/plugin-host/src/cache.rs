@@ -69,6 +69,29 @@ impl ArtifactCache {
         Ok(removed)
     }
 
+    /// Keeps the `keep` most recently written artifacts and removes the rest
+    /// (for a cache without a list of what runs, such as the CLI's); returns
+    /// how many were removed.
+    pub fn retain_newest(&self, keep: usize) -> std::io::Result<usize> {
+        let mut artifacts = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "cwasm") {
+                let written = entry.metadata()?.modified()?;
+                artifacts.push((written, path));
+            }
+        }
+        artifacts.sort_by_key(|(written, _)| std::cmp::Reverse(*written));
+        let mut removed = 0;
+        for (_, path) in artifacts.into_iter().skip(keep) {
+            if std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Drops an artifact that failed to load, so it is rebuilt next time.
     pub fn evict(&self, sha256: &str) {
         let _ = std::fs::remove_file(self.path_for(sha256));
@@ -87,4 +110,30 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     }
     let file = options.open(&path)?;
     Ok((path, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn retain_newest_keeps_the_most_recently_written() {
+        let root = std::env::temp_dir().join(format!("mailroom-cache-{}", std::process::id()));
+        let cache = ArtifactCache::new(&root, &Engine::default()).expect("cache");
+        let now = SystemTime::now();
+        for (i, sha) in ["old", "middle", "new"].iter().enumerate() {
+            let path = cache.store(sha, b"artifact").expect("store");
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open");
+            file.set_modified(now - Duration::from_secs(100 - i as u64 * 10))
+                .expect("mtime");
+        }
+        assert_eq!(cache.retain_newest(2).expect("retain"), 1);
+        assert!(cache.lookup("old").is_none());
+        assert!(cache.lookup("middle").is_some() && cache.lookup("new").is_some());
+        let _ = std::fs::remove_dir_all(root);
+    }
 }

@@ -195,11 +195,11 @@ impl PluginEngine {
         if let Err(e) = sniff_component(bytes) {
             return refused(e);
         }
-        let component = match Component::new(&self.engine, bytes) {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let component = match self.compile(&sha256, bytes) {
             Ok(c) => c,
-            Err(e) => return refused(invalid(e)),
+            Err(e) => return refused(e),
         };
-        self.stats.compiled.fetch_add(1, Ordering::Relaxed);
         let shape = ComponentShape::of(&self.engine, &component);
         let mut problems = Vec::new();
         let ungranted = contract::ungranted_imports(&shape);
@@ -211,7 +211,6 @@ impl PluginEngine {
         }
         let mut admitted = None;
         if problems.is_empty() {
-            let sha256 = hex::encode(Sha256::digest(bytes));
             match self.admit(sha256, component, bytes.len() as u64) {
                 Ok(loaded) => admitted = Some(Arc::new(loaded)),
                 Err(e) => problems.push(e),
@@ -272,6 +271,18 @@ impl PluginEngine {
             // The component still works; it just compiles again next start.
             tracing::warn!(sha256 = %loaded.sha256, error = %e, "could not write precompiled plugin to the cache");
         }
+    }
+
+    /// Keeps only the `keep` most recently written precompiled artifacts;
+    /// returns how many were removed. Blocking (file I/O).
+    pub fn retain_newest_artifacts(&self, keep: usize) -> usize {
+        let Some(cache) = &self.cache else {
+            return 0;
+        };
+        cache.retain_newest(keep).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not clean the plugin cache");
+            0
+        })
     }
 
     /// Removes the precompiled artifacts of every component not in
