@@ -6,6 +6,14 @@
 use super::*;
 use std::path::PathBuf;
 
+/// This crate's folder, read at run time: a test binary that cargo reuses
+/// from a checkout at another path (a target directory shared between
+/// checkouts) must read this checkout's files, not the path it was built at.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 fn run(subject: &str, body: &str) -> Analysis {
     classify(&Email {
         subject,
@@ -169,7 +177,7 @@ fn scores_are_in_range() {
 /// The repository's `tests/data`. Never skipped: a missing folder fails the
 /// tests that read it.
 fn data_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data");
+    let dir = manifest_dir().join("../../tests/data");
     assert!(
         dir.join("signatures").is_dir() && dir.join("intent").is_dir(),
         "test data missing: {} (see tests/data/README.md)",

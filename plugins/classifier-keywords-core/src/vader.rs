@@ -807,11 +807,14 @@ mod tests {
     /// make_vader_parity.py` wrote the expected values.
     #[test]
     fn same_scores_as_the_original() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/data/sentiment/vader-parity.tsv"
-        );
-        let tsv = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // At run time: see `manifest_dir` in tests.rs.
+        let path = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../../tests/data/sentiment/vader-parity.tsv");
+        let tsv =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut checked = 0;
         let mut wrong = Vec::new();
         for line in tsv.lines() {

@@ -228,17 +228,21 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    /// This crate's folder, read at run time: a test binary that cargo reuses
+    /// from a checkout at another path (a target directory shared between
+    /// checkouts) must read this checkout's files, not the path it was built at.
+    fn manifest_dir() -> PathBuf {
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+    }
+
     fn data(path: &str) -> Vec<u8> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data")
-            .join(path);
+        let path = manifest_dir().join("../../tests/data").join(path);
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     fn files(dir: &str) -> Vec<PathBuf> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data")
-            .join(dir);
+        let dir = manifest_dir().join("../../tests/data").join(dir);
         let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .flatten()

@@ -6,10 +6,16 @@ use super::*;
 use mailroom_plugin_sdk::types::Rule;
 use std::path::{Path, PathBuf};
 
+/// This crate's folder, read at run time: a test binary that cargo reuses
+/// from a checkout at another path (a target directory shared between
+/// checkouts) must read this checkout's files, not the path it was built at.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 fn data(dir: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/sieve")
-        .join(dir)
+    manifest_dir().join("../../tests/data/sieve").join(dir)
 }
 
 fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {

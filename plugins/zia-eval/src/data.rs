@@ -3,9 +3,17 @@
 use crate::EvalError;
 use std::path::{Path, PathBuf};
 
+/// This crate's folder, read at run time: a test binary that cargo reuses
+/// from a checkout at another path (a target directory shared between
+/// checkouts) must read this checkout's files, not the path it was built at.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// The repository's `tests/data`.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
+    manifest_dir().join("../../tests/data")
 }
 
 pub fn read(path: &Path) -> Result<String, EvalError> {
