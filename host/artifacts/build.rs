@@ -1,6 +1,6 @@
 //! Builds every plugin in `plugins/` (its own cargo workspace) for
-//! `wasm32-wasip2`, and the JavaScript example in `examples/js-classifier`,
-//! then writes `artifacts.rs` with one path constant per component and the
+//! `wasm32-wasip2`, and the JavaScript and Python examples in
+//! `examples/js-classifier` and `examples/py-classifier`, then writes `artifacts.rs` with one path constant per component and the
 //! bundled plugins' bytes.
 //!
 //! The nested cargo gets its own target directory, `<target>/wasm-plugins`,
@@ -12,8 +12,9 @@
 //! does not leak into the wasm build; the pattern follows wasmtime's
 //! `crates/test-programs/artifacts/build.rs`.
 //!
-//! Set `MAILROOM_SKIP_JS_PLUGIN=1` on a machine without Node.js: the Rust
-//! plugins still build and `JS_CLASSIFIER` is an empty string.
+//! Set `MAILROOM_SKIP_JS_PLUGIN=1` on a machine without Node.js, or
+//! `MAILROOM_SKIP_PY_PLUGIN=1` on one without Python's venv: the Rust plugins
+//! still build and `JS_CLASSIFIER` or `PY_CLASSIFIER` is an empty string.
 
 // A build script reports a failure by panicking with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -25,7 +26,60 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
-const SKIP_JS: &str = "MAILROOM_SKIP_JS_PLUGIN";
+
+/// A plugin example in another language, built by its own script.
+struct Example {
+    /// `examples/<name>`; its build writes `dist/<name>.wasm`.
+    name: &'static str,
+    language: &'static str,
+    /// Set to build without it.
+    skip: &'static str,
+    /// What the build reads, relative to the example (besides `wit/`).
+    inputs: &'static [&'static str],
+    /// Tools that must run (`program`, `args`), and how to install them.
+    tools: &'static [(&'static str, &'static [&'static str])],
+    install_hint: &'static str,
+    /// When its dependencies are installed and unchanged, a quicker build
+    /// than `build.sh`: (the dependency files, the folder they install
+    /// into, the command).
+    quick: Option<(
+        &'static [&'static str],
+        &'static str,
+        &'static [&'static str],
+    )>,
+}
+
+const JS_EXAMPLE: Example = Example {
+    name: "js-classifier",
+    language: "JavaScript",
+    skip: "MAILROOM_SKIP_JS_PLUGIN",
+    inputs: &[
+        "package.json",
+        "package-lock.json",
+        "build.mjs",
+        "build.sh",
+        "src",
+    ],
+    tools: &[("node", &["--version"]), ("npm", &["--version"])],
+    install_hint: "Install Node.js 18 or newer with npm (Debian/Ubuntu: `apt-get install nodejs npm`)",
+    quick: Some((
+        &["package.json", "package-lock.json"],
+        "node_modules",
+        &["node", "build.mjs"],
+    )),
+};
+
+const PY_EXAMPLE: Example = Example {
+    name: "py-classifier",
+    language: "Python",
+    skip: "MAILROOM_SKIP_PY_PLUGIN",
+    // build.sh keeps its venv fresh itself.
+    inputs: &["requirements.txt", "build.sh", "src"],
+    tools: &[("python3", &["-m", "venv", "--help"])],
+    install_hint: "Install Python 3.9 or newer with venv (Debian/Ubuntu: `apt-get install python3-venv`); \
+                   the build installs componentize-py from PyPI",
+    quick: None,
+};
 
 fn main() {
     let manifest_dir =
@@ -43,17 +97,12 @@ fn main() {
 
     let artifacts = build_rust_plugins(&root.join("plugins"), &wasm_target_dir);
 
-    println!("cargo:rerun-if-env-changed={SKIP_JS}");
-    let js = if env::var_os(SKIP_JS).is_some_and(|v| !v.is_empty() && v != "0") {
-        println!("cargo:warning={SKIP_JS} is set: the JavaScript example plugin is not built");
-        None
-    } else {
-        Some(build_js_classifier(&root, &wasm_target_dir))
-    };
+    let js = build_example(&root, &wasm_target_dir, &JS_EXAMPLE);
+    let py = build_example(&root, &wasm_target_dir, &PY_EXAMPLE);
 
     fs::write(
         out_dir.join("artifacts.rs"),
-        generate(&artifacts, js.as_deref()),
+        generate(&artifacts, js.as_deref(), py.as_deref()),
     )
     .expect("write artifacts.rs");
 }
@@ -104,15 +153,10 @@ fn watch_sources(root: &Path) {
             watch(member.join(part));
         }
     }
-    let js = root.join("examples/js-classifier");
-    for part in [
-        "package.json",
-        "package-lock.json",
-        "build.mjs",
-        "build.sh",
-        "src",
-    ] {
-        watch(js.join(part));
+    for example in [&JS_EXAMPLE, &PY_EXAMPLE] {
+        for part in example.inputs {
+            watch(root.join("examples").join(example.name).join(part));
+        }
     }
 }
 
@@ -293,60 +337,72 @@ fn build_rust_plugins(plugins: &Path, target_dir: &Path) -> Vec<Artifact> {
     artifacts
 }
 
-/// Builds `examples/js-classifier` when its inputs changed since the last
-/// build and returns the path of a copy of the component under `target_dir`
-/// (so the path stays valid while the source folder is rebuilt).
-///
-/// `build.sh` (`npm ci`, then `node build.mjs`) runs when the locked
-/// dependencies changed or are missing; otherwise only `node build.mjs`, since
-/// `npm ci` reinstalls everything. A lock file serialises builds from
-/// different target directories, which share the source folder.
-fn build_js_classifier(root: &Path, target_dir: &Path) -> PathBuf {
-    let dir = root.join("examples/js-classifier");
-    let built = dir.join("dist/js-classifier.wasm");
-    let copy = target_dir.join("js-classifier.wasm");
-    let stamp_path = target_dir.join("js-classifier.stamp");
-    let deps_stamp_path = target_dir.join("js-classifier-deps.stamp");
-    let deps_stamp = fingerprint(&[dir.join("package.json"), dir.join("package-lock.json")]);
-    let stamp = fingerprint(&[
-        dir.join("package.json"),
-        dir.join("package-lock.json"),
-        dir.join("build.mjs"),
-        dir.join("build.sh"),
-        dir.join("src"),
-        root.join("wit"),
-    ]);
+/// Builds an example unless its skip variable is set; the path of a copy of
+/// its component in `target_dir`. Rebuilt only when its inputs or the
+/// contract changed (a fingerprint, not mtimes: a fresh checkout has new ones).
+fn build_example(root: &Path, target_dir: &Path, example: &Example) -> Option<PathBuf> {
+    let skip = example.skip;
+    println!("cargo:rerun-if-env-changed={skip}");
+    if env::var_os(skip).is_some_and(|v| !v.is_empty() && v != "0") {
+        println!(
+            "cargo:warning={skip} is set: the {} example plugin is not built",
+            example.language
+        );
+        return None;
+    }
+    let name = example.name;
+    let dir = root.join("examples").join(name);
+    let built = dir.join(format!("dist/{name}.wasm"));
+    let copy = target_dir.join(format!("{name}.wasm"));
+    let stamp_path = target_dir.join(format!("{name}.stamp"));
+    let deps_stamp_path = target_dir.join(format!("{name}-deps.stamp"));
+    let mut inputs: Vec<PathBuf> = example.inputs.iter().map(|i| dir.join(i)).collect();
+    inputs.push(root.join("wit"));
+    let stamp = fingerprint(&inputs);
     let fresh = |path: &Path, expected: &str| fs::read_to_string(path).is_ok_and(|s| s == expected);
     if copy.is_file() && fresh(&stamp_path, &stamp) {
-        return copy;
+        return Some(copy);
     }
-    for tool in ["node", "npm"] {
+    for (tool, args) in example.tools {
         let found = Command::new(tool)
-            .arg("--version")
+            .args(*args)
             .output()
             .is_ok_and(|o| o.status.success());
         if !found {
             panic!(
-                "\n\n`{tool}` was not found: it is needed to build the JavaScript example plugin in {}.\n\
-                 Install Node.js 18 or newer with npm (Debian/Ubuntu: `apt-get install nodejs npm`), \
-                 or set {SKIP_JS}=1 to build without it.\n\n",
-                dir.display()
+                "\n\n`{tool}` was not found: it is needed to build the {} example plugin in {}.\n\
+                 {}, or set {skip}=1 to build without it.\n\n",
+                example.language,
+                dir.display(),
+                example.install_hint
             );
         }
     }
     fs::create_dir_all(dir.join("dist")).expect("create dist/");
+    // Two builds of the host (a test and a clippy run) may run this at once.
     let lock = fs::File::create(dir.join("dist/.build.lock")).expect("create the build lock");
-    lock.lock().expect("lock the JS build");
+    lock.lock().expect("lock the example's build");
 
-    let deps_ready = dir.join("node_modules").is_dir() && fresh(&deps_stamp_path, &deps_stamp);
-    let mut cmd = if deps_ready {
-        let mut node = Command::new("node");
-        node.arg("build.mjs");
-        node
-    } else {
-        let mut bash = Command::new("bash");
-        bash.arg("build.sh");
-        bash
+    let deps_stamp = example
+        .quick
+        .map(|(deps, _, _)| fingerprint(&deps.iter().map(|d| dir.join(d)).collect::<Vec<_>>()));
+    let quick = example.quick.filter(|(_, installed, _)| {
+        dir.join(installed).is_dir()
+            && deps_stamp
+                .as_deref()
+                .is_some_and(|s| fresh(&deps_stamp_path, s))
+    });
+    let mut cmd = match quick {
+        Some((_, _, [program, args @ ..])) => {
+            let mut quick = Command::new(program);
+            quick.args(args);
+            quick
+        }
+        _ => {
+            let mut bash = Command::new("bash");
+            bash.arg("build.sh");
+            bash
+        }
     };
     cmd.current_dir(&dir)
         .stdout(Stdio::inherit())
@@ -357,14 +413,17 @@ fn build_js_classifier(root: &Path, target_dir: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot build {}: {e}", dir.display()));
     if !status.success() || !built.is_file() {
         panic!(
-            "building the JavaScript example plugin failed (see the output above); try {}/build.sh",
+            "building the {} example plugin failed (see the output above); try {}/build.sh",
+            example.language,
             dir.display()
         );
     }
-    fs::write(&deps_stamp_path, deps_stamp).expect("write the deps stamp");
-    fs::copy(&built, &copy).expect("copy js-classifier.wasm");
-    fs::write(&stamp_path, stamp).expect("write the js stamp");
-    copy
+    if let Some(deps_stamp) = deps_stamp {
+        fs::write(&deps_stamp_path, deps_stamp).expect("write the deps stamp");
+    }
+    fs::copy(&built, &copy).unwrap_or_else(|e| panic!("copy {name}.wasm: {e}"));
+    fs::write(&stamp_path, stamp).expect("write the example's stamp");
+    Some(copy)
 }
 
 /// FNV-1a over the paths and contents of `paths` (folders recursively, in
@@ -412,7 +471,7 @@ fn constant_name(name: &str) -> String {
         .collect()
 }
 
-fn generate(artifacts: &[Artifact], js: Option<&Path>) -> String {
+fn generate(artifacts: &[Artifact], js: Option<&Path>, py: Option<&Path>) -> String {
     let mut code = String::new();
     let mut names = BTreeMap::new();
     for a in artifacts {
@@ -434,10 +493,18 @@ fn generate(artifacts: &[Artifact], js: Option<&Path>) -> String {
             a.wasm.display().to_string()
         );
     }
-    let js_path = js.map(|p| p.display().to_string()).unwrap_or_default();
+    let path = |p: Option<&Path>| p.map(|p| p.display().to_string()).unwrap_or_default();
     code += &format!(
         "/// The JavaScript example (`examples/js-classifier`), built with componentize-js\n\
-         /// (empty when built with `{SKIP_JS}`).\npub const JS_CLASSIFIER: &str = {js_path:?};\n"
+         /// (empty when built with `{}`).\npub const JS_CLASSIFIER: &str = {:?};\n",
+        JS_EXAMPLE.skip,
+        path(js)
+    );
+    code += &format!(
+        "/// The Python example (`examples/py-classifier`), built with componentize-py\n\
+         /// (empty when built with `{}`).\npub const PY_CLASSIFIER: &str = {:?};\n",
+        PY_EXAMPLE.skip,
+        path(py)
     );
     code +=
         "/// The bundled plugins, compiled in: installed into new orgs and by `mailroom demo`.\n";

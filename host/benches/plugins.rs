@@ -97,6 +97,16 @@ fn benches(c: &mut Criterion) {
     g.bench_function("rust_classifier_cold", |b| {
         b.iter(|| Component::new(engine.wasmtime(), black_box(&bytes)).expect("compile"))
     });
+    // Seconds each: the fewest samples criterion takes.
+    for (name, path) in [
+        ("js_classifier_cold", artifacts::JS_CLASSIFIER),
+        ("py_classifier_cold", artifacts::PY_CLASSIFIER),
+    ] {
+        let bytes = std::fs::read(path).expect("artifact");
+        g.bench_function(name, |b| {
+            b.iter(|| Component::new(engine.wasmtime(), black_box(&bytes)).expect("compile"))
+        });
+    }
     g.finish();
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -104,6 +114,7 @@ fn benches(c: &mut Criterion) {
     for (name, path) in [
         ("rust_classifier", artifacts::CLASSIFIER_KEYWORDS),
         ("js_classifier", artifacts::JS_CLASSIFIER),
+        ("py_classifier", artifacts::PY_CLASSIFIER),
     ] {
         let artifact = dir.path().join(format!("{name}.cwasm"));
         let compiled = Component::new(engine.wasmtime(), std::fs::read(path).expect("artifact"))
@@ -143,6 +154,14 @@ fn benches(c: &mut Criterion) {
     g.bench_function("js_classifier_2kb", |b| {
         b.iter(|| {
             rt.block_on(call(&engine, &js, &scope).classify(black_box(&message)))
+                .result
+                .expect("call")
+        })
+    });
+    let py = load(&engine, artifacts::PY_CLASSIFIER);
+    g.bench_function("py_classifier_2kb", |b| {
+        b.iter(|| {
+            rt.block_on(call(&engine, &py, &scope).classify(black_box(&message)))
                 .result
                 .expect("call")
         })

@@ -1,4 +1,4 @@
-//! The plugins of `plugins/` (and `examples/js-classifier`) as built
+//! The plugins of `plugins/` (and the JavaScript and Python examples) as built
 //! WebAssembly components, for the host's tests, benchmarks and `mailroom demo`.
 //!
 //! The build script compiles them for `wasm32-wasip2` (see `build.rs`);
@@ -13,7 +13,7 @@
 //!   plugins `PROBE`, `TRIVIAL`, `INFINITE_LOOP`, `ALLOC_1GIB`,
 //!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
 //!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`, `KV_FLOOD`…; and
-//!   `JS_CLASSIFIER`;
+//!   `JS_CLASSIFIER` and `PY_CLASSIFIER`;
 //! - [`BUNDLED`]: the bundled plugins' names, versions and bytes, compiled in.
 
 /// A plugin the host binary carries.

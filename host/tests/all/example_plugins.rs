@@ -91,6 +91,65 @@ fn the_javascript_classifier_runs_in_the_same_host() {
     );
 }
 
+/// The Python example is a line-by-line port of the JavaScript one: on every
+/// sample mail, with and without its config key, both give the same
+/// classification (the Python one's tags say `py:` where the other's say `js:`).
+#[test]
+fn the_python_classifier_answers_as_the_javascript_one_does() {
+    let engine = engine();
+    let python = load(artifacts::PY_CLASSIFIER);
+    let javascript = load(artifacts::JS_CLASSIFIER);
+    assert_eq!(python.world.kind, PluginKind::Classifier);
+    let meta = blocking(call(&engine, &python).metadata())
+        .result
+        .expect("metadata");
+    assert_eq!(meta.kind, PluginKind::Classifier);
+
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sample-mail");
+    let mut mails: Vec<_> = std::fs::read_dir(&samples)
+        .expect("sample mail")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    mails.sort();
+    assert!(mails.len() >= 15, "{}", samples.display());
+    let configs = [
+        std::collections::BTreeMap::new(),
+        [("negative-words".to_string(), "pricing,seats".to_string())].into(),
+    ];
+    let mut labelled = 0;
+    for config in &configs {
+        let scope = Arc::new(PluginScope {
+            config: Arc::new(config.clone()),
+            ..PluginScope::isolated(OrgId::from("org_test"), "test")
+        });
+        for mail in &mails {
+            let raw = std::fs::read_to_string(mail).expect("eml");
+            let classify = |component: &LoadedComponent| {
+                let call = Call {
+                    engine: &engine,
+                    component,
+                    scope: scope.clone(),
+                    limits: Limits::default(),
+                };
+                let c = blocking(call.classify(&message(&raw)))
+                    .result
+                    .unwrap_or_else(|e| panic!("{}: {e}", mail.display()));
+                serde_json::to_string(&c).expect("json")
+            };
+            let py = classify(&python);
+            assert_eq!(
+                py,
+                classify(&javascript).replace("\"js:", "\"py:"),
+                "{} with {config:?}",
+                mail.display()
+            );
+            labelled += usize::from(py.contains("\"py:"));
+        }
+    }
+    // Not two empty answers: most mails get an intent tag.
+    assert!(labelled >= mails.len(), "only {labelled} tagged");
+}
+
 #[test]
 fn the_follow_up_workflow_creates_a_task_for_a_reply() {
     let engine = engine();
