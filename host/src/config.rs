@@ -4,6 +4,7 @@
 //! scheduler's settings.
 
 pub use mailroom_config::*;
+use mailroom_plugin_host::budget::CpuBudget;
 use mailroom_plugin_host::registry::RegistrySettings;
 use mailroom_sync::scheduler::SchedulerSettings;
 use mailroom_sync::watch::WatchSettings;
@@ -15,6 +16,9 @@ pub fn registry_settings(settings: &Settings) -> RegistrySettings {
         failure_threshold: settings.plugins.failure_threshold,
         default_limits: settings.plugin_limits(),
         max_component_bytes: settings.limits.plugin_upload_bytes as u64,
+        cpu_budget: (settings.plugins.cpu_seconds_per_minute > 0).then(|| {
+            CpuBudget::per_minute(Duration::from_secs(settings.plugins.cpu_seconds_per_minute))
+        }),
         ..RegistrySettings::default()
     }
 }
@@ -60,5 +64,11 @@ mod tests {
         assert_eq!(r.default_limits.memory_bytes, 64 << 20);
         assert_eq!(r.failure_threshold, 2);
         assert_eq!(r.max_component_bytes, 1000);
+        assert_eq!(
+            defaults.cpu_budget,
+            Some(CpuBudget::per_minute(Duration::from_secs(60)))
+        );
+        let s = Settings::from_toml("[plugins]\ncpu_seconds_per_minute = 0\n").expect("toml");
+        assert_eq!(registry_settings(&s).cpu_budget, None);
     }
 }

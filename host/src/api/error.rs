@@ -164,6 +164,9 @@ impl From<RegistryError> for ApiError {
                 "not_found",
                 format!("plugin {what} not found"),
             ),
+            e @ RegistryError::NoShadow(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
             RegistryError::Conflict(m) => Self::conflict(m),
             RegistryError::Invalid(m) => Self::unprocessable(m),
             e @ RegistryError::UploadCheck(_) => Self::new(

@@ -193,6 +193,7 @@ pub async fn render(state: &AppState) -> ApiResult<String> {
     state.http_metrics.write_prometheus(&mut out);
     let backlog = state.store.pipeline_backlog().await?;
     PipelineHealth::write_prometheus(&backlog, mailroom_store::now_ms(), &mut out);
+    state.registry.budgets().write_prometheus(&mut out);
     prometheus_header(&mut out);
     for org in state.store.list_orgs().await? {
         for view in state.registry.list(&org.id).await? {

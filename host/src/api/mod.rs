@@ -25,6 +25,7 @@ pub mod new_account;
 pub mod notifications;
 pub mod oauth;
 pub mod openapi;
+pub mod plugin_shadow;
 pub mod plugins;
 pub mod providers;
 pub mod related;
@@ -139,6 +140,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(contacts::routes(settings.limits.import_bytes))
         .merge(rule_import::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
+        .merge(plugin_shadow::routes(settings.limits.plugin_upload_bytes))
         .merge(bundled_plugins::routes())
         .merge(messages::routes())
         .merge(send::routes())

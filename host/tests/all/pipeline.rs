@@ -1,7 +1,8 @@
 //! The message pipeline over a real store (SQLite and PostgreSQL) and real
 //! plugins: classifications and workflow actions are stored once per
 //! message, user-state actions applied, a failing plugin recorded without
-//! stopping the others, and nothing is processed twice.
+//! stopping the others, nothing is processed twice, and an org past its
+//! plugin time budget waits without delaying another org.
 
 use mailroom::ids::{AccountId, MessageId, OrgId};
 use mailroom::pipeline::Pipeline;
@@ -315,5 +316,7 @@ async fn run_status(store: &Store, id: &MessageId) -> (String, Option<String>) {
     (row.get("status"), row.get("detail"))
 }
 
+mod budget;
 mod executors;
 mod outside_actions;
+mod shadow;

@@ -15,15 +15,22 @@ pub const MAX_BODY_BYTES: u64 = 4 << 30;
 pub const MAX_PLUGIN_MIB: u64 = 1 << 20;
 
 /// One bounded number: its key, its value and its allowed maximum (every
-/// number here must also be above 0).
+/// number here must also be above 0, unless 0 means "no limit").
 struct Bound {
     key: &'static str,
     value: u64,
     max: u64,
+    /// 0 allowed (it means "no limit").
+    zero_allowed: bool,
 }
 
-fn bounds(s: &Settings) -> [Bound; 18] {
-    let b = |key, value: u64, max| Bound { key, value, max };
+fn bounds(s: &Settings) -> [Bound; 19] {
+    let b = |key, value: u64, max| Bound {
+        key,
+        value,
+        max,
+        zero_allowed: false,
+    };
     let (l, p, h, c) = (&s.limits, &s.plugins, &s.http, &s.connection_test);
     [
         b("limits.json_bytes", l.json_bytes as u64, MAX_BODY_BYTES),
@@ -37,6 +44,15 @@ fn bounds(s: &Settings) -> [Bound; 18] {
         b("plugins.memory_mib", p.memory_mib, MAX_PLUGIN_MIB),
         b("plugins.input_mib", p.input_mib, MAX_PLUGIN_MIB),
         b("plugins.output_kib", p.output_kib, MAX_PLUGIN_MIB << 10),
+        // A minute of 3,600 cores is no limit any more.
+        Bound {
+            zero_allowed: true,
+            ..b(
+                "plugins.cpu_seconds_per_minute",
+                p.cpu_seconds_per_minute,
+                216_000,
+            )
+        },
         b(
             "plugins.failure_threshold",
             p.failure_threshold.into(),
@@ -77,11 +93,12 @@ impl Settings {
     pub fn check(&self) -> Result<(), ConfigError> {
         let defaults = bounds(&Settings::default());
         for (bound, default) in bounds(self).iter().zip(&defaults) {
-            if !(1..=bound.max).contains(&bound.value) {
+            let min = u64::from(!bound.zero_allowed);
+            if !(min..=bound.max).contains(&bound.value) {
                 return Err(ConfigError::Value {
                     name: bound.key.into(),
                     message: format!(
-                        "{} is out of range: must be 1 to {} (the default is {})",
+                        "{} is out of range: must be {min} to {} (the default is {})",
                         bound.value, bound.max, default.value
                     ),
                 });

@@ -161,11 +161,15 @@ impl Settings {
                 *slot = parse(name, &v)?;
             }
         }
-        let plugin: [(&str, &mut u64); 4] = [
+        let plugin: [(&str, &mut u64); 5] = [
             ("MAILROOM_PLUGIN_DEADLINE_MS", &mut self.plugins.deadline_ms),
             ("MAILROOM_PLUGIN_MEMORY_MIB", &mut self.plugins.memory_mib),
             ("MAILROOM_PLUGIN_INPUT_MIB", &mut self.plugins.input_mib),
             ("MAILROOM_PLUGIN_OUTPUT_KIB", &mut self.plugins.output_kib),
+            (
+                "MAILROOM_PLUGIN_CPU_SECONDS_PER_MINUTE",
+                &mut self.plugins.cpu_seconds_per_minute,
+            ),
         ];
         for (name, slot) in plugin {
             if let Some(v) = get(name) {

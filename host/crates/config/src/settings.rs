@@ -2,7 +2,9 @@
 //! default. Reading the layers is [`crate::load`]'s job, their bounds
 //! [`crate::check`]'s.
 
-use mailroom_core::plugin_limits::{DEFAULT_FAILURE_THRESHOLD, Limits};
+use mailroom_core::plugin_limits::{
+    DEFAULT_CPU_SECONDS_PER_MINUTE, DEFAULT_FAILURE_THRESHOLD, Limits,
+};
 use mailroom_net::Timeouts;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -51,6 +53,10 @@ pub struct PluginDefaults {
     pub output_kib: u64,
     /// Consecutive failures after which a plugin is disabled for its org.
     pub failure_threshold: u32,
+    /// Seconds of plugin time one org may use per minute, over all its
+    /// plugins; past it, the pipeline waits before the org's next message.
+    /// 0: unlimited.
+    pub cpu_seconds_per_minute: u64,
 }
 
 impl Default for PluginDefaults {
@@ -62,6 +68,7 @@ impl Default for PluginDefaults {
             input_mib: l.input_bytes >> 20,
             output_kib: l.output_bytes >> 10,
             failure_threshold: DEFAULT_FAILURE_THRESHOLD,
+            cpu_seconds_per_minute: DEFAULT_CPU_SECONDS_PER_MINUTE,
         }
     }
 }

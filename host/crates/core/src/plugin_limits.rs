@@ -35,3 +35,8 @@ impl Default for Limits {
 /// Consecutive failures after which a plugin is disabled for its org,
 /// unless the config file says otherwise.
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+
+/// Seconds of plugin time each org may use per minute over all its plugins,
+/// unless the config file says otherwise: one core's worth, so an org whose
+/// plugins run flat out leaves the other cores to the other orgs.
+pub const DEFAULT_CPU_SECONDS_PER_MINUTE: u64 = 60;

@@ -178,7 +178,12 @@ impl Stages {
         // 1. Provider quirks. The host's identity fields are not the plugin's
         //    to change: they are put back whatever it returns.
         if let Some(plugin) = &self.provider {
-            match chain.call(plugin, |call| call.normalize(&message)).await {
+            match chain
+                .call_about(plugin, Some(&self.message.id), |call| {
+                    call.normalize(&message)
+                })
+                .await
+            {
                 Ok(normalized) => message = context::keep_identity(normalized, &self.message),
                 Err(e) => results.problems.push(format!("{}: {e}", plugin.name())),
             }
@@ -192,7 +197,12 @@ impl Stages {
         // 3. Classifiers, in the org's order.
         let mut classifications: Vec<Classification> = Vec::new();
         for plugin in &self.classifiers {
-            match chain.call(plugin, |call| call.classify(&message)).await {
+            match chain
+                .call_about(plugin, Some(&self.message.id), |call| {
+                    call.classify(&message)
+                })
+                .await
+            {
                 Ok(c) => {
                     let json = serde_json::to_value(&c).unwrap_or(serde_json::Value::Null);
                     let version = plugin.version.metadata.version.clone();
@@ -213,7 +223,12 @@ impl Stages {
             links: self.links,
         };
         'workflows: for plugin in &self.workflows {
-            match chain.call(plugin, |call| call.on_event(&event)).await {
+            match chain
+                .call_about(plugin, Some(&event.message.id), |call| {
+                    call.on_event(&event)
+                })
+                .await
+            {
                 Ok(list) => {
                     for action in list {
                         let stop = matches!(action, Action::Stop);

@@ -71,6 +71,9 @@ impl Pipeline {
             let evaluated: Vec<(MessageId, Result<RunResults, PipelineError>)> =
                 stream::iter(pending)
                     .map(|message| async move {
+                        // An org past its plugin time waits here, holding
+                        // none of the slots the other orgs share.
+                        self.registry.budgets().until_available(org).await;
                         // The semaphore is never closed.
                         let _slot = self.slots.acquire().await;
                         let result = self.evaluate(cache, org, &message).await;

@@ -7,6 +7,7 @@
 #![allow(missing_docs)]
 
 pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod contract;
 pub mod convert;

@@ -189,7 +189,7 @@ pub fn prometheus_header(out: &mut String) {
     );
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

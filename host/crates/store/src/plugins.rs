@@ -89,6 +89,7 @@ impl Store {
             kind: PluginKind::parse(&kind)
                 .ok_or_else(|| StoreError::Invalid(format!("stored plugin kind {kind:?}")))?,
             active_seq: row.try_get("active_seq")?,
+            shadow_seq: row.try_get("shadow_seq")?,
             enabled: get_bool(row, "enabled")?,
             rollout: from_json(&row.try_get::<String, _>("rollout")?)?,
             position: row.try_get("position")?,
@@ -143,8 +144,9 @@ impl RegistryStorage for Store {
 
     async fn list_plugins(&self, org: &OrgId) -> Result<Vec<PluginRecord>, StorageError> {
         let rows = sqlx::query(
-            "SELECT org_id, name, kind, active_seq, enabled, rollout, position, config, secret_config, limits, \
-             disabled_reason, consecutive_failures FROM plugins WHERE org_id = $1 ORDER BY kind, position, name",
+            "SELECT org_id, name, kind, active_seq, shadow_seq, enabled, rollout, position, config, secret_config, \
+             limits, disabled_reason, consecutive_failures FROM plugins WHERE org_id = $1 \
+             ORDER BY kind, position, name",
         )
         .bind(org.as_str())
         .fetch_all(self.pool())
@@ -159,10 +161,10 @@ impl RegistryStorage for Store {
     async fn save_plugin(&self, r: &PluginRecord) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO plugins (org_id, name, kind, active_seq, enabled, rollout, position, config, limits, \
-             disabled_reason, consecutive_failures, secret_config) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             disabled_reason, consecutive_failures, secret_config, shadow_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (org_id, name) DO UPDATE SET kind = excluded.kind, active_seq = excluded.active_seq, \
-             enabled = excluded.enabled, rollout = excluded.rollout, position = excluded.position, \
+             shadow_seq = excluded.shadow_seq, enabled = excluded.enabled, rollout = excluded.rollout, position = excluded.position, \
              config = excluded.config, limits = excluded.limits, disabled_reason = excluded.disabled_reason, \
              consecutive_failures = excluded.consecutive_failures, secret_config = excluded.secret_config",
         )
@@ -178,6 +180,7 @@ impl RegistryStorage for Store {
         .bind(r.disabled_reason.clone())
         .bind(i64::from(r.consecutive_failures))
         .bind(self.seal_secret_config(&r.org, &r.name, &r.secret_config)?)
+        .bind(r.shadow_seq)
         .execute(self.pool())
         .await
         .map_err(db)?;
@@ -248,7 +251,8 @@ impl RegistryStorage for Store {
     async fn running_components(&self) -> Result<Vec<String>, StorageError> {
         let rows = sqlx::query(
             "SELECT DISTINCT v.sha256 FROM plugins p JOIN plugin_versions v \
-             ON v.org_id = p.org_id AND v.name = p.name AND v.seq = p.active_seq",
+             ON v.org_id = p.org_id AND v.name = p.name \
+             AND (v.seq = p.active_seq OR v.seq = p.shadow_seq)",
         )
         .fetch_all(self.pool())
         .await

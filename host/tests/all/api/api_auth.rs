@@ -32,6 +32,10 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("PUT", "/v1/plugins/{name}/position"),
     ("PUT", "/v1/plugins/{name}/limits"),
     ("POST", "/v1/plugins/{name}/rollback"),
+    ("POST", "/v1/plugins/{name}/shadow"),
+    ("GET", "/v1/plugins/{name}/shadow"),
+    ("DELETE", "/v1/plugins/{name}/shadow"),
+    ("POST", "/v1/plugins/{name}/shadow/promote"),
     ("GET", "/v1/oauth/clients"),
     ("PUT", "/v1/oauth/clients/{provider}"),
     ("DELETE", "/v1/oauth/clients/{provider}"),
@@ -116,7 +120,9 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         ("POST", "/v1/contacts/import") | ("POST", "/v1/leads/import") => {
             Some(("text/csv", b"name\nX\n".to_vec()))
         }
-        ("POST", "/v1/plugins") => Some(("application/wasm", wasm(artifacts::TRIVIAL))),
+        ("POST", "/v1/plugins") | ("POST", "/v1/plugins/{name}/shadow") => {
+            Some(("application/wasm", wasm(artifacts::TRIVIAL)))
+        }
         ("PUT", "/v1/plugins/{name}/rollout") => j(json!({"mode": "everyone"})),
         ("PUT", "/v1/plugins/{name}/config") => j(json!({})),
         ("PUT", "/v1/plugins/{name}/secrets/{key}") => j(json!({"value": "s"})),
@@ -218,7 +224,7 @@ mailroom_store::both_backends! {
                     matches!(*method, Method::GET | Method::DELETE) || path.contains("/lock") || path.contains("/unlock")
                         || path.contains("activate") || path.contains("/enable") || path.contains("/disable")
                         || path.contains("/rollback") || path.ends_with("/test") || path.ends_with("/sync") || path.ends_with("/authorize")
-                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply") || path.ends_with("/skip") || path.ends_with("/install"),
+                        || path.ends_with("/read") || path.ends_with("/unread") || path.ends_with("/webhook-secret") || path.ends_with("/apply") || path.ends_with("/skip") || path.ends_with("/install") || path.ends_with("/promote"),
                     "{method} {path} takes a body: add it to sample_body"
                 );
             }

@@ -399,3 +399,94 @@ async fn refused_components_get_422_with_the_hosts_words() {
         .ok(StatusCode::OK);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
+
+/// The shadow's routes: upload beside the running version (admission and
+/// golden set included), read the comparison, promote, and the refusals
+/// in words.
+#[tokio::test]
+async fn a_shadow_version_over_http() {
+    let db = TestDb::sqlite().await;
+    let app = app_on(&db).await;
+    let f = fixture(&app).await;
+    let admin = f.admin_a_token.as_str();
+    let shadow = |body: Vec<u8>| {
+        app.send(
+            Method::POST,
+            "/v1/plugins/swap/shadow",
+            Some(admin),
+            Some("application/wasm"),
+            body,
+        )
+    };
+    // No plugin yet: nothing to shadow.
+    shadow(wasm(artifacts::SWAP_V2))
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+    app.upload_plugin(admin, wasm(artifacts::SWAP_V1))
+        .await
+        .ok(StatusCode::CREATED);
+    app.get("/v1/plugins/swap/shadow", admin)
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+
+    let installed = shadow(wasm(artifacts::SWAP_V2))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(
+        installed["shadow"]["shadow_version"]["metadata"]["version"],
+        "2.0.0"
+    );
+    assert_eq!(
+        installed["shadow"]["active_version"]["metadata"]["version"],
+        "1.0.0"
+    );
+    assert!(
+        installed["upload_check"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "the golden set ran: {installed}"
+    );
+    let report = app
+        .get("/v1/plugins/swap/shadow", admin)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(report["compared"], 0);
+    let plugin = app.get("/v1/plugins/swap", admin).await.ok(StatusCode::OK);
+    assert_eq!(
+        plugin["shadow_seq"],
+        installed["shadow"]["shadow_version"]["seq"]
+    );
+
+    let m = shadow(wasm(artifacts::SWAP_V1))
+        .await
+        .error(StatusCode::CONFLICT, Some("conflict"));
+    assert!(m.contains("must differ"), "{m}");
+    let m = shadow(wasm(artifacts::TRIVIAL))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, None);
+    assert!(m.contains("not `swap`"), "{m}");
+    app.send(
+        Method::POST,
+        "/v1/plugins/swap/shadow",
+        Some(admin),
+        Some("text/plain"),
+        b"x".to_vec(),
+    )
+    .await
+    .error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Some("unsupported_media_type"),
+    );
+
+    let view = app
+        .post("/v1/plugins/swap/shadow/promote", admin)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(view["active_version"]["metadata"]["version"], "2.0.0");
+    assert_eq!(view["shadow_seq"], Value::Null);
+    let m = app
+        .delete("/v1/plugins/swap/shadow", admin)
+        .await
+        .error(StatusCode::NOT_FOUND, Some("not_found"));
+    assert!(m.contains("has no shadow version"), "{m}");
+}

@@ -191,12 +191,7 @@ impl PluginRegistry {
     ) -> Result<PluginView, RegistryError> {
         let plugins = self.org(org).await?;
         let _admin = plugins.admin.lock().await;
-        let current = plugins
-            .active
-            .read()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| RegistryError::NotFound(name.into()))?;
+        let current = plugins.running(name)?;
         let versions = self.storage.list_versions(org, name).await?;
         let target = match to_seq {
             Some(seq) => versions.iter().find(|v| v.seq == seq),
@@ -261,12 +256,7 @@ impl PluginRegistry {
     ) -> Result<PluginView, RegistryError> {
         let plugins = self.org(org).await?;
         let _admin = plugins.admin.lock().await;
-        let current = plugins
-            .active
-            .read()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| RegistryError::NotFound(name.into()))?;
+        let current = plugins.running(name)?;
         let mut record = current.record.clone();
         change(&mut record)?;
         self.storage.save_plugin(&record).await?;

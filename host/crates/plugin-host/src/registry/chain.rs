@@ -12,11 +12,15 @@
 //! chains run in parallel on the executor's threads, and its bookkeeping
 //! happens even if whoever asked stops waiting.
 
-use super::storage::{KvChange, RegistryStorage, apply_kv_changes};
+use super::shadow::answer;
+use super::storage::{KvChange, PluginVersionRecord, RegistryStorage, apply_kv_changes};
 use super::{ActivePlugin, PluginRegistry, RegistrySettings};
+use crate::budget::OrgBudgets;
 use crate::engine::PluginEngine;
 use crate::error::PluginError;
 use crate::invoke::{Call, CallReport, Outcome};
+use crate::log_budget::LogBudget;
+use crate::metadata::Permission;
 use crate::state::PluginScope;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -27,6 +31,7 @@ pub struct PluginChain {
     engine: Arc<PluginEngine>,
     storage: Arc<dyn RegistryStorage>,
     settings: RegistrySettings,
+    budgets: Arc<OrgBudgets>,
     finished: Mutex<Vec<FinishedCall>>,
 }
 
@@ -42,16 +47,43 @@ impl PluginChain {
     pub async fn call<'c, T, F>(
         &'c self,
         plugin: &'c Arc<ActivePlugin>,
-        request: impl FnOnce(Call<'c>) -> F,
+        request: impl Fn(Call<'c>) -> F,
     ) -> Result<T, PluginError>
     where
         F: Future<Output = Outcome<T>>,
+        T: serde::Serialize,
     {
+        self.call_about(plugin, None, request).await
+    }
+
+    /// [`call`](Self::call) with what it is about (a message's id), named
+    /// in the plugin's shadow comparison if it has a shadow.
+    pub async fn call_about<'c, T, F>(
+        &'c self,
+        plugin: &'c Arc<ActivePlugin>,
+        about: Option<&str>,
+        request: impl Fn(Call<'c>) -> F,
+    ) -> Result<T, PluginError>
+    where
+        F: Future<Output = Outcome<T>>,
+        T: serde::Serialize,
+    {
+        let limits = plugin.record.limits.unwrap_or(self.settings.default_limits);
+        // Taken before the call: the shadow starts from what it started from.
+        let shadow_scope = plugin
+            .shadow
+            .as_ref()
+            .map(|s| scope_for(&self.settings, plugin, &s.version, &s.log_budget));
         let Outcome { mut result, report } = request(Call {
             engine: &self.engine,
             component: &plugin.component,
-            scope: Arc::new(scope_for(&self.settings, plugin)),
-            limits: plugin.record.limits.unwrap_or(self.settings.default_limits),
+            scope: Arc::new(scope_for(
+                &self.settings,
+                plugin,
+                &plugin.version,
+                &plugin.log_budget,
+            )),
+            limits,
         })
         .await;
         if result.is_ok()
@@ -65,6 +97,25 @@ impl PluginChain {
             report,
             error: result.as_ref().err().cloned(),
         });
+        if let (Some(shadow), Some(scope)) = (&plugin.shadow, shadow_scope) {
+            // Never applied: its key-value writes are dropped, its failures
+            // are its own, its answer is only compared.
+            let outcome = request(Call {
+                engine: &self.engine,
+                component: &shadow.component,
+                scope: Arc::new(scope),
+                limits,
+            })
+            .await;
+            let report = &outcome.report;
+            shadow.metrics.record(
+                report.elapsed,
+                report.peak_memory_bytes,
+                outcome.result.as_ref().err().map(PluginError::kind),
+            );
+            self.budgets.charge(&plugin.record.org, report.elapsed);
+            shadow.compare(about, answer(&result), answer(&outcome.result));
+        }
         result
     }
 }
@@ -111,6 +162,7 @@ impl PluginRegistry {
             engine: self.engine.clone(),
             storage: self.storage.clone(),
             settings: self.settings.clone(),
+            budgets: self.budgets.clone(),
             finished: Mutex::default(),
         });
         let work = work(chain.clone());
@@ -128,11 +180,15 @@ impl PluginRegistry {
     }
 }
 
-/// What the plugin may see: its config for this org (declared defaults
-/// filled in) and, if it asked for it, its key-value data.
-fn scope_for(settings: &RegistrySettings, plugin: &ActivePlugin) -> PluginScope {
-    let mut config: BTreeMap<String, String> = plugin
-        .version
+/// What the plugin may see: its config for this org (the defaults that
+/// `version` declares filled in) and, if it asked for it, its key-value data.
+fn scope_for(
+    settings: &RegistrySettings,
+    plugin: &ActivePlugin,
+    version: &PluginVersionRecord,
+    log_budget: &Arc<LogBudget>,
+) -> PluginScope {
+    let mut config: BTreeMap<String, String> = version
         .metadata
         .config_keys
         .iter()
@@ -157,9 +213,13 @@ fn scope_for(settings: &RegistrySettings, plugin: &ActivePlugin) -> PluginScope 
         org: plugin.record.org.clone(),
         plugin: plugin.record.name.clone(),
         config: Arc::new(config),
-        kv: plugin.wants_kv().then(|| plugin.kv.data.lock().clone()),
+        kv: version
+            .metadata
+            .permissions
+            .contains(&Permission::KeyValue)
+            .then(|| plugin.kv.data.lock().clone()),
         kv_limits: settings.kv_limits,
-        log_budget: plugin.log_budget.clone(),
+        log_budget: log_budget.clone(),
     }
 }
 

@@ -96,10 +96,12 @@ impl RegistryStorage for InMemoryStorage {
         let mut running: Vec<String> = inner
             .plugins
             .iter()
-            .filter_map(|(k, p)| {
-                let versions = inner.versions.get(k)?;
-                let active = versions.iter().find(|v| v.seq == p.active_seq)?;
-                Some(active.sha256.clone())
+            .filter_map(|(k, p)| inner.versions.get(k).map(|versions| (versions, p)))
+            .flat_map(|(versions, p)| {
+                versions
+                    .iter()
+                    .filter(|v| v.seq == p.active_seq || Some(v.seq) == p.shadow_seq)
+                    .map(|v| v.sha256.clone())
             })
             .collect();
         running.sort();

@@ -5,29 +5,33 @@
 //! Each org's running plugins are a map of `Arc<ActivePlugin>`; an operation
 //! swaps in a new `Arc`, so calls already in flight finish on the version they
 //! started with (hot swap without restart). Persistence goes through
-//! [`RegistryStorage`]; the admin's changes to an installed plugin live in
-//! [`admin`], calling plugins and failure accounting in [`runtime`].
+//! [`RegistryStorage`]; installing lives in [`install`], the admin's changes
+//! to an installed plugin in
+//! [`admin`], calling plugins and failure accounting in [`runtime`], a new
+//! version compared beside the running one in [`shadow`].
 
 mod admin;
 mod artifacts;
 mod chain;
+mod install;
 pub mod memory;
 mod runtime;
 pub use chain::PluginChain;
+pub mod shadow;
 pub mod storage;
 
+use self::shadow::ShadowPlugin;
+
 use self::storage::{
-    PluginEvent, PluginEventKind, PluginRecord, PluginVersionRecord, RegistryStorage, Rollout,
-    StorageError,
+    PluginEvent, PluginEventKind, PluginRecord, PluginVersionRecord, RegistryStorage, StorageError,
 };
 use super::PluginKind;
+use super::budget::{CpuBudget, OrgBudgets};
 use super::engine::{LoadedComponent, PluginEngine};
 use super::error::PluginError;
-use super::invoke::Call;
 use super::limits::{KvLimits, Limits};
-use super::metadata::{Permission, PluginMetadata};
+use super::metadata::PluginMetadata;
 use super::metrics::{MetricsSnapshot, PluginMetrics};
-use super::state::PluginScope;
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
 use parking_lot::{Mutex, RwLock};
@@ -52,6 +56,9 @@ pub struct RegistrySettings {
     /// that fails it. Off only where a test installs a plugin that is
     /// meant to fail at run time.
     pub upload_check: bool,
+    /// Plugin time each org may use (over all its plugins); the pipeline
+    /// waits for it before an org's next message. `None`: unlimited.
+    pub cpu_budget: Option<CpuBudget>,
 }
 
 impl Default for RegistrySettings {
@@ -64,6 +71,9 @@ impl Default for RegistrySettings {
             compile_timeout: std::time::Duration::from_secs(60),
             max_concurrent_compiles: 2,
             upload_check: true,
+            cpu_budget: Some(CpuBudget::per_minute(std::time::Duration::from_secs(
+                mailroom_core::plugin_limits::DEFAULT_CPU_SECONDS_PER_MINUTE,
+            ))),
         }
     }
 }
@@ -74,6 +84,8 @@ pub enum RegistryError {
     Rejected(#[from] PluginError),
     #[error("no plugin named `{0}` is installed in this org")]
     NotFound(String),
+    #[error("`{0}` has no shadow version: upload one with `POST /v1/plugins/{0}/shadow`")]
+    NoShadow(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -113,6 +125,8 @@ pub struct ActivePlugin {
     pub(crate) metrics: Arc<PluginMetrics>,
     pub(crate) log_budget: Arc<crate::log_budget::LogBudget>,
     pub(crate) consecutive_failures: Arc<AtomicU32>,
+    /// A version called beside this one and compared (`shadow.rs`).
+    pub(crate) shadow: Option<Arc<ShadowPlugin>>,
 }
 
 impl ActivePlugin {
@@ -137,6 +151,12 @@ impl ActivePlugin {
         } else {
             Arc::default()
         };
+        // Kept while the record still names it: promoting or discarding
+        // clears `shadow_seq`.
+        let shadow = self
+            .shadow
+            .clone()
+            .filter(|s| record.shadow_seq == Some(s.version.seq));
         Self {
             record,
             version,
@@ -145,14 +165,8 @@ impl ActivePlugin {
             metrics,
             log_budget: self.log_budget.clone(),
             consecutive_failures: self.consecutive_failures.clone(),
+            shadow,
         }
-    }
-
-    fn wants_kv(&self) -> bool {
-        self.version
-            .metadata
-            .permissions
-            .contains(&Permission::KeyValue)
     }
 }
 
@@ -161,6 +175,17 @@ impl ActivePlugin {
 struct OrgPlugins {
     active: RwLock<BTreeMap<String, Arc<ActivePlugin>>>,
     admin: tokio::sync::Mutex<()>,
+}
+
+impl OrgPlugins {
+    /// The running plugin `name`.
+    fn running(&self, name: &str) -> Result<Arc<ActivePlugin>, RegistryError> {
+        self.active
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RegistryError::NotFound(name.into()))
+    }
 }
 
 /// What the API shows of one plugin.
@@ -191,6 +216,8 @@ pub struct PluginRegistry {
     loading: tokio::sync::Mutex<()>,
     /// Turns to compile (`artifacts.rs`).
     compiles: Arc<tokio::sync::Semaphore>,
+    /// Plugin time per org, charged by every call (`runtime.rs`, `chain.rs`).
+    budgets: Arc<OrgBudgets>,
 }
 
 impl PluginRegistry {
@@ -205,11 +232,17 @@ impl PluginRegistry {
         Arc::new(Self {
             engine,
             storage,
+            budgets: Arc::new(OrgBudgets::new(settings.cpu_budget)),
             settings,
             orgs: RwLock::default(),
             loading: Default::default(),
             compiles,
         })
+    }
+
+    /// Every org's plugin time and what is left of its budget.
+    pub fn budgets(&self) -> &OrgBudgets {
+        &self.budgets
     }
 
     pub fn engine(&self) -> &Arc<PluginEngine> {
@@ -218,170 +251,6 @@ impl PluginRegistry {
 
     pub fn settings(&self) -> &RegistrySettings {
         &self.settings
-    }
-
-    /// Validates, admits, stores and activates a component. Uploading a
-    /// component whose metadata names an installed plugin adds a version and
-    /// makes it the running one (upgrade); identical bytes are a no-op.
-    pub async fn install(&self, org: &OrgId, bytes: Vec<u8>) -> Result<PluginView, RegistryError> {
-        Ok(self.install_checked(org, bytes).await?.plugin)
-    }
-
-    /// [`install`](Self::install), with what the plugin answered on each
-    /// case of the golden set (empty when the upload check is off).
-    pub async fn install_checked(
-        &self,
-        org: &OrgId,
-        bytes: Vec<u8>,
-    ) -> Result<CheckedInstall, RegistryError> {
-        let size = bytes.len() as u64;
-        if size > self.settings.max_component_bytes {
-            return Err(RegistryError::TooLarge {
-                size,
-                limit: self.settings.max_component_bytes,
-            });
-        }
-        let (component, metadata, bytes) = self.admit(org, bytes).await?;
-        let upload_check = if self.settings.upload_check {
-            crate::golden::run(&self.engine, &component, org, self.settings.default_limits).await?
-        } else {
-            Vec::new()
-        };
-        let plugin = self.activate(org, component, metadata, bytes, size).await?;
-        Ok(CheckedInstall {
-            plugin,
-            upload_check,
-        })
-    }
-
-    /// Stores an admitted component and makes it the running version.
-    async fn activate(
-        &self,
-        org: &OrgId,
-        component: Arc<LoadedComponent>,
-        metadata: PluginMetadata,
-        bytes: Arc<[u8]>,
-        size: u64,
-    ) -> Result<PluginView, RegistryError> {
-        let plugins = self.org(org).await?;
-        let _admin = plugins.admin.lock().await;
-
-        let existing = plugins.active.read().get(&metadata.name).cloned();
-        let versions = match &existing {
-            Some(current) => {
-                if current.kind() != metadata.kind {
-                    return Err(RegistryError::Conflict(format!(
-                        "a {} plugin named `{}` is already installed; this component is a {} plugin: \
-                         give it another name or remove the installed one first",
-                        current.kind(),
-                        metadata.name,
-                        metadata.kind
-                    )));
-                }
-                if current.version.sha256 == component.sha256 {
-                    return Ok(self.view(current));
-                }
-                self.storage.list_versions(org, &metadata.name).await?
-            }
-            None => Vec::new(),
-        };
-
-        self.storage.put_blob(&component.sha256, &bytes).await?;
-        let version = PluginVersionRecord {
-            org: org.clone(),
-            name: metadata.name.clone(),
-            seq: versions.iter().map(|v| v.seq).max().unwrap_or(0) + 1,
-            sha256: component.sha256.clone(),
-            contract: component.world.version.to_owned(),
-            metadata: metadata.clone(),
-            size_bytes: size,
-            installed_at: now_ms(),
-        };
-        self.storage.add_version(&version).await?;
-
-        let (active, event) = match existing {
-            Some(current) => {
-                let mut record = current.record.clone();
-                record.active_seq = version.seq;
-                let msg = format!(
-                    "upgraded from {} to {}",
-                    current.version.metadata.version, metadata.version
-                );
-                let next = current.successor(record, version, component);
-                (next, (PluginEventKind::Upgraded, msg))
-            }
-            None => {
-                let position = plugins
-                    .active
-                    .read()
-                    .values()
-                    .filter(|p| p.kind() == metadata.kind)
-                    .map(|p| p.record.position + 1)
-                    .max()
-                    .unwrap_or(0);
-                let record = PluginRecord {
-                    org: org.clone(),
-                    name: metadata.name.clone(),
-                    kind: metadata.kind,
-                    active_seq: version.seq,
-                    enabled: true,
-                    rollout: Rollout::Everyone,
-                    position,
-                    config: BTreeMap::new(),
-                    secret_config: BTreeMap::new(),
-                    limits: None,
-                    disabled_reason: None,
-                    consecutive_failures: 0,
-                };
-                let msg = format!("installed version {} ({} bytes)", metadata.version, size);
-                let new = ActivePlugin {
-                    record,
-                    version,
-                    component,
-                    kv: Arc::default(),
-                    metrics: Arc::default(),
-                    log_budget: Arc::default(),
-                    consecutive_failures: Arc::default(),
-                };
-                (new, (PluginEventKind::Installed, msg))
-            }
-        };
-        self.storage.save_plugin(&active.record).await?;
-        self.event(org, &active.record.name, event.0, event.1).await;
-        let active = Arc::new(active);
-        let upgraded = plugins
-            .active
-            .write()
-            .insert(metadata.name, active.clone())
-            .is_some();
-        self.keep_artifact(&active.component).await;
-        if upgraded {
-            self.collect_after_change().await;
-        }
-        Ok(self.view(&active))
-    }
-
-    /// Loads the component and runs its `metadata`, checking what it claims.
-    async fn admit(
-        &self,
-        org: &OrgId,
-        bytes: Vec<u8>,
-    ) -> Result<(Arc<LoadedComponent>, PluginMetadata, Arc<[u8]>), RegistryError> {
-        let scope = Arc::new(PluginScope::isolated(org.clone(), "(admission)"));
-        let limits = self.settings.default_limits;
-        let bytes: Arc<[u8]> = bytes.into();
-        let component = self.compile(bytes.clone()).await?;
-        let metadata = Call {
-            engine: &self.engine,
-            component: &component,
-            scope,
-            limits,
-        }
-        .metadata()
-        .await
-        .result?;
-        validate_metadata(&metadata, &component)?;
-        Ok((component, metadata, bytes))
     }
 
     pub async fn list(&self, org: &OrgId) -> Result<Vec<PluginView>, RegistryError> {
@@ -425,13 +294,7 @@ impl PluginRegistry {
     }
 
     async fn active(&self, org: &OrgId, name: &str) -> Result<Arc<ActivePlugin>, RegistryError> {
-        self.org(org)
-            .await?
-            .active
-            .read()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| RegistryError::NotFound(name.into()))
+        self.org(org).await?.running(name)
     }
 
     fn view(&self, plugin: &ActivePlugin) -> PluginView {
@@ -504,7 +367,7 @@ impl PluginRegistry {
             })?;
         let component = self.load_version(&version).await?;
         let kv = self.storage.kv_load(&record.org, &record.name).await?;
-        Ok(ActivePlugin {
+        let mut active = ActivePlugin {
             record: record.clone(),
             version,
             component,
@@ -512,7 +375,10 @@ impl PluginRegistry {
             metrics: Arc::default(),
             log_budget: Arc::default(),
             consecutive_failures: Arc::new(AtomicU32::new(record.consecutive_failures)),
-        })
+            shadow: None,
+        };
+        active.shadow = self.restore_shadow(&active).await;
+        Ok(active)
     }
 
     async fn load_version(

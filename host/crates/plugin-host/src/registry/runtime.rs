@@ -96,6 +96,7 @@ impl PluginRegistry {
             report,
             error,
         } = call;
+        self.budgets.charge(&plugin.record.org, report.elapsed);
         plugin.metrics.record(
             report.elapsed,
             report.peak_memory_bytes,

@@ -38,6 +38,9 @@ pub struct PluginRecord {
     pub kind: crate::PluginKind,
     /// Sequence number of the version that runs (see [`PluginVersionRecord::seq`]).
     pub active_seq: i64,
+    /// A version running beside it on live traffic, its output compared and
+    /// never applied, until an admin promotes or discards it (`shadow.rs`).
+    pub shadow_seq: Option<i64>,
     pub enabled: bool,
     pub rollout: Rollout,
     /// Order among plugins of the same kind; lower runs first.
@@ -96,6 +99,9 @@ pub enum PluginEventKind {
     ConfigChanged,
     Removed,
     Failure,
+    ShadowInstalled,
+    ShadowPromoted,
+    ShadowDiscarded,
 }
 
 /// Something an admin should be able to see happened to a plugin.

@@ -16,6 +16,7 @@ fn record(org: &OrgId, name: &str, position: i64) -> PluginRecord {
         name: name.into(),
         kind: PluginKind::Classifier,
         active_seq: 1,
+        shadow_seq: None,
         enabled: true,
         rollout: Rollout::Users(vec![UserId("usr_1".into())]),
         position,

@@ -1,0 +1,5 @@
+-- A plugin's shadow version: installed beside the running one, called on
+-- live traffic with its output compared and never applied, until an admin
+-- promotes or discards it. NULL: none.
+-- Keep in step with ../postgres/0024_plugin_shadow.sql.
+ALTER TABLE plugins ADD COLUMN shadow_seq INTEGER;
