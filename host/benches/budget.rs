@@ -5,7 +5,7 @@
 //! once the burning org has used it up.
 //!
 //! Run: `cargo bench -p mailroom --bench budget` (default: 2,000 messages
-//! for the org measured; `-- --messages N`). Numbers are in the README.
+//! for the org measured; `-- --messages N`). The README says what it measures.
 
 // Test code: a failed set-up fails the test with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
