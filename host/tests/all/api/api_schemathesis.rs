@@ -30,6 +30,10 @@ const OUTBOUND: &str = "test_connection|sync_now|authorize";
 /// would only time out; their own test reads them.
 const STREAMS: &str = "stream_notifications";
 
+/// Operations whose only body is a raw component (`application/wasm`),
+/// which Schemathesis cannot serialize; `api_plugins` tests them.
+const RAW_COMPONENT_BODIES: &str = "upload_shadow";
+
 fn run(command: &mut Command, what: &str) -> String {
     let out = command
         .output()
@@ -195,7 +199,7 @@ async fn schemathesis_finds_the_server_as_documented_and_a_generated_client_work
         c
     };
     let skipped = format!(
-        "^({OUTBOUND}|{STREAMS}|{})$",
+        "^({OUTBOUND}|{STREAMS}|{RAW_COMPONENT_BODIES}|{})$",
         DESTRUCTIVE.trim_start_matches("^(").trim_end_matches(")$")
     );
     let main = schemathesis(
