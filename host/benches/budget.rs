@@ -57,7 +57,7 @@ async fn org_with_mail(store: &Store, name: &str, count: usize) -> OrgId {
     let account = account(
         store,
         &tenant,
-        "sales",
+        &format!("sales@{name}.example"),
         1,
         Security::None,
         true,

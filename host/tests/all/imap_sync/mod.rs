@@ -13,5 +13,4 @@ mod sync_push;
 mod sync_push_state;
 mod sync_qresync;
 mod sync_rules;
-mod sync_triggers;
 mod sync_writeback;
