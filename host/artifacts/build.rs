@@ -1,7 +1,7 @@
 //! Builds every plugin in `plugins/` (its own cargo workspace) for
-//! `wasm32-wasip2`, and the JavaScript and Python examples in
-//! `examples/js-classifier` and `examples/py-classifier`, then writes `artifacts.rs` with one path constant per component and the
-//! bundled plugins' bytes.
+//! `wasm32-wasip2`, and the JavaScript and Python examples in `examples/`
+//! (`EXAMPLES`), then writes `artifacts.rs` with one path constant per
+//! component and the bundled plugins' bytes.
 //!
 //! The nested cargo gets its own target directory, `<target>/wasm-plugins`,
 //! derived from `OUT_DIR`: a separate directory means a separate cargo lock
@@ -31,6 +31,9 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 struct Example {
     /// `examples/<name>`; its build writes `dist/<name>.wasm`.
     name: &'static str,
+    /// The path constant `artifacts.rs` gives it, and what it says of it.
+    constant: &'static str,
+    about: &'static str,
     language: &'static str,
     /// Set to build without it.
     skip: &'static str,
@@ -51,6 +54,8 @@ struct Example {
 
 const JS_EXAMPLE: Example = Example {
     name: "js-classifier",
+    constant: "JS_CLASSIFIER",
+    about: "The JavaScript example (`examples/js-classifier`), built with componentize-js",
     language: "JavaScript",
     skip: "MAILROOM_SKIP_JS_PLUGIN",
     inputs: &[
@@ -69,17 +74,39 @@ const JS_EXAMPLE: Example = Example {
     )),
 };
 
+/// What the Python examples share: the tool and where it is pinned.
+const PY_INPUTS: &[&str] = &[
+    "build.sh",
+    "src",
+    "../componentize-py.sh",
+    "../componentize-py.txt",
+];
+const PY_TOOLS: &[(&str, &[&str])] = &[("python3", &["-m", "venv", "--help"])];
+const PY_HINT: &str = "Install Python 3.9 or newer with venv (Debian/Ubuntu: `apt-get install python3-venv`); \
+                       the build installs componentize-py from PyPI";
+
 const PY_EXAMPLE: Example = Example {
     name: "py-classifier",
+    constant: "PY_CLASSIFIER",
+    about: "The Python example classifier (`examples/py-classifier`), built with componentize-py",
     language: "Python",
     skip: "MAILROOM_SKIP_PY_PLUGIN",
-    // build.sh keeps its venv fresh itself.
-    inputs: &["requirements.txt", "build.sh", "src"],
-    tools: &[("python3", &["-m", "venv", "--help"])],
-    install_hint: "Install Python 3.9 or newer with venv (Debian/Ubuntu: `apt-get install python3-venv`); \
-                   the build installs componentize-py from PyPI",
+    // ../componentize-py.sh keeps its venv fresh itself.
+    inputs: PY_INPUTS,
+    tools: PY_TOOLS,
+    install_hint: PY_HINT,
     quick: None,
 };
+
+const PY_WORKFLOW_EXAMPLE: Example = Example {
+    name: "py-workflow",
+    constant: "PY_WORKFLOW",
+    about: "The Python example workflow (`examples/py-workflow`), built with componentize-py",
+    ..PY_EXAMPLE
+};
+
+/// The examples in other languages, built in this order.
+const EXAMPLES: &[&Example] = &[&JS_EXAMPLE, &PY_EXAMPLE, &PY_WORKFLOW_EXAMPLE];
 
 fn main() {
     let manifest_dir =
@@ -97,12 +124,14 @@ fn main() {
 
     let artifacts = build_rust_plugins(&root.join("plugins"), &wasm_target_dir);
 
-    let js = build_example(&root, &wasm_target_dir, &JS_EXAMPLE);
-    let py = build_example(&root, &wasm_target_dir, &PY_EXAMPLE);
+    let examples: Vec<(&Example, Option<PathBuf>)> = EXAMPLES
+        .iter()
+        .map(|&example| (example, build_example(&root, &wasm_target_dir, example)))
+        .collect();
 
     fs::write(
         out_dir.join("artifacts.rs"),
-        generate(&artifacts, js.as_deref(), py.as_deref()),
+        generate(&artifacts, &examples),
     )
     .expect("write artifacts.rs");
 }
@@ -153,7 +182,7 @@ fn watch_sources(root: &Path) {
             watch(member.join(part));
         }
     }
-    for example in [&JS_EXAMPLE, &PY_EXAMPLE] {
+    for example in EXAMPLES {
         for part in example.inputs {
             watch(root.join("examples").join(example.name).join(part));
         }
@@ -471,7 +500,7 @@ fn constant_name(name: &str) -> String {
         .collect()
 }
 
-fn generate(artifacts: &[Artifact], js: Option<&Path>, py: Option<&Path>) -> String {
+fn generate(artifacts: &[Artifact], examples: &[(&Example, Option<PathBuf>)]) -> String {
     let mut code = String::new();
     let mut names = BTreeMap::new();
     for a in artifacts {
@@ -493,19 +522,18 @@ fn generate(artifacts: &[Artifact], js: Option<&Path>, py: Option<&Path>) -> Str
             a.wasm.display().to_string()
         );
     }
-    let path = |p: Option<&Path>| p.map(|p| p.display().to_string()).unwrap_or_default();
-    code += &format!(
-        "/// The JavaScript example (`examples/js-classifier`), built with componentize-js\n\
-         /// (empty when built with `{}`).\npub const JS_CLASSIFIER: &str = {:?};\n",
-        JS_EXAMPLE.skip,
-        path(js)
-    );
-    code += &format!(
-        "/// The Python example (`examples/py-classifier`), built with componentize-py\n\
-         /// (empty when built with `{}`).\npub const PY_CLASSIFIER: &str = {:?};\n",
-        PY_EXAMPLE.skip,
-        path(py)
-    );
+    for (example, built) in examples {
+        code += &format!(
+            "/// {}\n/// (empty when built with `{}`).\npub const {}: &str = {:?};\n",
+            example.about,
+            example.skip,
+            example.constant,
+            built
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
     code +=
         "/// The bundled plugins, compiled in: installed into new orgs and by `mailroom demo`.\n";
     code += "pub static BUNDLED: &[Bundled] = &[\n";

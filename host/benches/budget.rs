@@ -57,7 +57,7 @@ async fn org_with_mail(store: &Store, name: &str, count: usize) -> OrgId {
     let account = account(
         store,
         &tenant,
-        &format!("sales@{name}.example"),
+        "sales",
         1,
         Security::None,
         true,

@@ -1,7 +1,8 @@
 //! Plugin host benchmarks: compile, load from the precompile cache, a
 //! fresh-instance call of a trivial plugin, a realistic classifier against the
-//! same logic in native Rust, and throughput on every core — all with the
-//! limits (deadline, memory cap, size caps) switched on.
+//! same logic in native Rust, a call that makes one outbound HTTPS request to
+//! a local server, and throughput on every core — all with the limits
+//! (deadline, memory cap, size caps) switched on.
 //!
 //! Run: `cargo bench -p mailroom --bench plugins` (numbers in the README).
 
@@ -21,6 +22,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::Component;
+
+// The tests' local HTTPS server, shared rather than copied.
+#[path = "../tests/all/https_receiver.rs"]
+#[allow(dead_code)]
+mod https_receiver;
 
 /// A realistic ~2 KB business email: a request with a signature.
 fn two_kb_message() -> (String, String) {
@@ -80,7 +86,7 @@ fn benches(c: &mut Criterion) {
     // Calls are async; one current-thread runtime drives them, as a
     // pipeline task would.
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .expect("runtime");
     let engine = PluginEngine::new(&EngineSettings::default()).expect("engine");
@@ -166,6 +172,7 @@ fn benches(c: &mut Criterion) {
                 .expect("call")
         })
     });
+    outbound_http(&mut g, &rt, &engine, &empty);
     g.bench_function("classifier_2kb_native", |b| {
         let email = classifier_keywords_core::Email {
             subject: &subject,
@@ -202,6 +209,73 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `http-fetch` making one request: refused (no grant: the plugin's own
+/// cost and the check), and granted to a local HTTPS server answering 7
+/// bytes on a fresh TLS connection each time (the server closes it).
+fn outbound_http(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &tokio::runtime::Runtime,
+    engine: &PluginEngine,
+    message: &Message,
+) {
+    use mailroom::destinations::DestinationPolicy;
+    use mailroom::plugin::outbound::{OutboundAccess, OutboundClients, OutboundGrant};
+    use mailroom::plugin::registry::memory::InMemoryStorage;
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let server = server_rt.block_on(https_receiver::HttpsReceiver::start(&[]));
+    let fetch = load(engine, artifacts::HTTP_FETCH);
+    let org = OrgId::from("bench");
+    let storage = InMemoryStorage::default();
+    storage.set_destination_policy(
+        &org,
+        DestinationPolicy {
+            allowed_hosts: vec!["127.0.0.1".into()],
+            ..Default::default()
+        },
+    );
+    let config = Arc::new(std::collections::BTreeMap::from([(
+        "url".to_owned(),
+        server.url("/model"),
+    )]));
+    let refused = Arc::new(PluginScope {
+        config: config.clone(),
+        ..PluginScope::isolated(org.clone(), "http-fetch")
+    });
+    let granted = Arc::new(PluginScope {
+        config,
+        outbound: Some(Arc::new(OutboundAccess {
+            grant: OutboundGrant {
+                ca_pem: Some(server.cert_pem.clone()),
+                ..OutboundGrant::hosts([format!("127.0.0.1:{}", server.port)])
+            },
+            clients: OutboundClients::new(Arc::new(storage)),
+        })),
+        ..PluginScope::isolated(org, "http-fetch")
+    });
+    for (name, scope, expect) in [
+        ("http_fetch_refused", &refused, "error "),
+        ("http_fetch_one_https_request", &granted, "200 7 bytes"),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let c = rt
+                    .block_on(call(engine, &fetch, scope).classify(black_box(message)))
+                    .result
+                    .expect("call");
+                assert!(
+                    c.summary.as_deref().is_some_and(|s| s.starts_with(expect)),
+                    "{c:?}"
+                );
+            })
+        });
+    }
+    drop(server);
 }
 
 criterion_group!(plugin_benches, benches);

@@ -13,7 +13,8 @@
 //!   plugins `PROBE`, `TRIVIAL`, `INFINITE_LOOP`, `ALLOC_1GIB`,
 //!   `DEEP_RECURSION`, `TRAP`, `OVERSIZED_OUTPUT`, `SANDBOX_ESCAPE`,
 //!   `UNGRANTED_IMPORT`, `WRONG_KIND`, `SLOW`, `SWAP_V1`, `SWAP_V2`, `KV_FLOOD`…; and
-//!   `JS_CLASSIFIER` and `PY_CLASSIFIER`;
+//!   the examples in other languages `JS_CLASSIFIER`, `PY_CLASSIFIER` and
+//!   `PY_WORKFLOW`;
 //! - [`BUNDLED`]: the bundled plugins' names, versions and bytes, compiled in.
 
 /// A plugin the host binary carries.

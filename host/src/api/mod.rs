@@ -25,6 +25,7 @@ pub mod new_account;
 pub mod notifications;
 pub mod oauth;
 pub mod openapi;
+pub mod plugin_outbound;
 pub mod plugin_shadow;
 pub mod plugins;
 pub mod providers;
@@ -141,6 +142,7 @@ fn v1(settings: &Settings) -> OpenApiRouter<AppState> {
         .merge(rule_import::routes(settings.limits.import_bytes))
         .merge(plugins::routes(settings.limits.plugin_upload_bytes))
         .merge(plugin_shadow::routes(settings.limits.plugin_upload_bytes))
+        .merge(plugin_outbound::routes())
         .merge(bundled_plugins::routes())
         .merge(messages::routes())
         .merge(send::routes())

@@ -495,7 +495,7 @@ pub async fn rollback_plugin(
 }
 
 /// Records an admin change in the audit log and answers with the plugin.
-async fn audited(
+pub(super) async fn audited(
     state: &AppState,
     p: &Principal,
     action: &str,

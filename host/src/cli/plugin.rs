@@ -7,12 +7,17 @@
 use crate::scaffold::{self, Language};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_core::ids::OrgId;
 use mailroom_core::mime;
 use mailroom_plugin_host::bindings::latest::{provider, types, workflow};
 use mailroom_plugin_host::convert::{MessageContext, plugin_message};
 use mailroom_plugin_host::invoke::{Call, CallReport, Outcome};
 use mailroom_plugin_host::metadata::Permission;
+use mailroom_plugin_host::outbound::grant::HostRule;
+use mailroom_plugin_host::outbound::send::check_ca;
+use mailroom_plugin_host::outbound::{OutboundAccess, OutboundClients, OutboundGrant};
+use mailroom_plugin_host::registry::memory::InMemoryStorage;
 use mailroom_plugin_host::registry::validate_metadata;
 use mailroom_plugin_host::state::PluginScope;
 use mailroom_plugin_host::{EngineSettings, Limits, LoadedComponent, PluginEngine, PluginKind};
@@ -102,6 +107,14 @@ pub struct RunArgs {
     /// Memory cap in MiB (default: the host's default).
     #[arg(long)]
     memory_mib: Option<u64>,
+    /// Grant the plugin outbound HTTPS to this host (`host`, `host:port`,
+    /// `*.domain`), as an admin would with `PUT /v1/plugins/{name}/outbound-http`;
+    /// repeatable. Here the host may also be on this machine's network.
+    #[arg(long = "allow-http")]
+    allow_http: Vec<String>,
+    /// A CA certificate (PEM file) trusted for `--allow-http` hosts besides the public roots.
+    #[arg(long, requires = "allow_http")]
+    http_ca: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -299,6 +312,7 @@ async fn run_plugin(engine: &Arc<PluginEngine>, args: RunArgs) -> anyhow::Result
             .permissions
             .contains(&Permission::KeyValue)
             .then(Arc::default),
+        outbound: local_outbound(&args)?,
         ..PluginScope::isolated(OrgId::from("local"), metadata.name.clone())
     });
     let message = || -> anyhow::Result<types::Message> {
@@ -429,4 +443,48 @@ async fn pick_format(
                 ids.join(", ")
             )
         })
+}
+
+/// The `--allow-http` grant of a local run: checked as an upload's would
+/// be, the hosts it names allowed whatever network they are on (a
+/// plugin's author testing against a service on their own machine).
+fn local_outbound(args: &RunArgs) -> anyhow::Result<Option<Arc<OutboundAccess>>> {
+    if args.allow_http.is_empty() {
+        return Ok(None);
+    }
+    let ca_pem = match &args.http_ca {
+        Some(path) => Some(
+            String::from_utf8(read(path)?)
+                .with_context(|| format!("{} is not a PEM file", path.display()))?,
+        ),
+        None => None,
+    };
+    let grant = OutboundGrant {
+        ca_pem,
+        ..OutboundGrant::hosts(args.allow_http.iter().cloned())
+    };
+    grant
+        .check()
+        .map_err(|e| anyhow::anyhow!("--allow-http: {e}"))?;
+    if let Some(pem) = &grant.ca_pem {
+        check_ca(pem).map_err(|e| anyhow::anyhow!("--http-ca: {e}"))?;
+    }
+    let storage = InMemoryStorage::default();
+    let hosts = grant
+        .hosts
+        .iter()
+        .filter_map(|h| HostRule::parse(h).ok())
+        .map(|rule| rule.host().to_owned())
+        .collect();
+    storage.set_destination_policy(
+        &OrgId::from("local"),
+        DestinationPolicy {
+            allowed_hosts: hosts,
+            ..Default::default()
+        },
+    );
+    Ok(Some(Arc::new(OutboundAccess {
+        grant,
+        clients: OutboundClients::new(Arc::new(storage)),
+    })))
 }

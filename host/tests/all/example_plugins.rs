@@ -183,6 +183,132 @@ fn the_follow_up_workflow_creates_a_task_for_a_reply() {
     );
 }
 
+/// The Python port of the follow-up workflow (`examples/py-workflow`) gives
+/// the Rust one's actions for every trigger, config or none: a reply's
+/// task (display name, else the linked record's name, else the address;
+/// reply prefixes dropped; the summary as notes; `due-days`), a complaint's
+/// notification (to `notify-user` or the account owner) and label, and
+/// nothing for the rest.
+#[test]
+fn the_python_workflow_acts_as_the_rust_one() {
+    use mailroom::plugin::bindings::latest::types::{Classification, CrmRecordKind, ScoredLabel};
+    use mailroom::plugin::bindings::latest::workflow::CrmLink;
+    let engine = engine();
+    let rust = load(artifacts::WORKFLOW_FOLLOW_UP);
+    let python = load(artifacts::PY_WORKFLOW);
+    assert_eq!(python.world.kind, PluginKind::Workflow);
+    let said = |intent: Option<&str>, summary: Option<&str>| Classification {
+        sentiment: None,
+        intent: intent.map(|label| ScoredLabel {
+            label: label.into(),
+            score: 0.9,
+        }),
+        summary: summary.map(Into::into),
+        signature: None,
+        activities: vec![],
+        tags: vec![],
+        reasons: vec![],
+    };
+    let event = |trigger, raw: &str, classifications: Vec<Classification>| Event {
+        trigger,
+        message: message(raw),
+        classifications,
+        links: vec![CrmLink {
+            kind: CrmRecordKind::Contact,
+            id: "c1".into(),
+            email: "bob@example.com".into(),
+            name: Some("Bob Stone".into()),
+        }],
+    };
+    let ann = "From: Ann <ann@example.com>\r\nSubject: Re: AW: Proposal\r\n\r\nSounds good.\r\n";
+    let bob = "From: bob@example.com\r\nSubject: RE[2]: Offer 42\r\n\r\nOk.\r\n";
+    let nobody = "Subject: \r\n\r\nWho am I?\r\n";
+    let complaint = [said(Some("Complaint"), Some("Dana is upset."))];
+    let cases = [
+        (
+            event(
+                Trigger::ReplyReceived,
+                ann,
+                vec![said(None, Some("Ann agrees."))],
+            ),
+            vec![],
+        ),
+        (
+            event(Trigger::ReplyReceived, bob, vec![]),
+            vec![("due-days", "3")],
+        ),
+        (event(Trigger::ReplyReceived, nobody, vec![]), vec![]),
+        (
+            event(Trigger::Incoming, COMPLAINT, complaint.to_vec()),
+            vec![],
+        ),
+        (
+            event(Trigger::Incoming, COMPLAINT, complaint.to_vec()),
+            vec![("notify-user", "boss@example.com")],
+        ),
+        (
+            event(Trigger::Incoming, ann, vec![said(Some("request"), None)]),
+            vec![],
+        ),
+        (event(Trigger::Outgoing, ann, complaint.to_vec()), vec![]),
+    ];
+    let mut answers = Vec::new();
+    for (event, config) in &cases {
+        let run = |component: &LoadedComponent| {
+            let scope = Arc::new(PluginScope {
+                config: Arc::new(
+                    config
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+                ..PluginScope::isolated(OrgId::from("org_test"), "follow-up")
+            });
+            let call = Call {
+                engine: &engine,
+                component,
+                scope,
+                limits: Limits::default(),
+            };
+            blocking(call.on_event(event))
+                .result
+                .unwrap_or_else(|e| panic!("{:?}: {e}", event.trigger))
+        };
+        // The bindings' types have no `PartialEq`: compared as printed.
+        let expected = format!("{:?}", run(&rust));
+        assert_eq!(
+            format!("{:?}", run(&python)),
+            expected,
+            "{:?} with {config:?}",
+            event.trigger
+        );
+        answers.push(expected);
+    }
+    // What both said, so both cannot be wrong the same way.
+    assert!(
+        answers[0].contains("Reply from Ann: Proposal") && answers[0].contains("Ann agrees."),
+        "{}",
+        answers[0]
+    );
+    assert!(
+        answers[1].contains("Reply from Bob Stone: Offer 42") && answers[1].contains("Some(3)"),
+        "{}",
+        answers[1]
+    );
+    assert!(
+        answers[2].contains("Reply from unknown sender: (no subject)"),
+        "{}",
+        answers[2]
+    );
+    assert!(
+        answers[3].contains("AccountOwner") && answers[3].contains("complaint"),
+        "{}",
+        answers[3]
+    );
+    assert!(answers[4].contains("boss@example.com"), "{}", answers[4]);
+    assert_eq!(answers[5..], ["[]", "[]"]);
+}
+
 #[test]
 fn the_generic_provider_maps_folders_of_servers_without_special_use() {
     let engine = engine();

@@ -1,7 +1,8 @@
-//! A webhook receiver on loopback: HTTPS with a fresh self-signed
-//! certificate (which the org trusts as its webhook CA), one request per
-//! connection, every request recorded (path, headers, body), answered with
-//! the statuses the test lists in order and then `200`.
+//! An HTTPS server on loopback for webhooks and plugins' outbound
+//! requests: a fresh self-signed certificate (which the org trusts as its
+//! CA), one request per connection, every request recorded (path, headers,
+//! body), answered as the test's [`Reply`] says: statuses in order then
+//! `200`, a body of a given size, or nothing at all.
 
 use mailroom_test_servers::{SelfSigned, TempDir};
 use rustls::pki_types::pem::PemObject;
@@ -29,6 +30,18 @@ impl Received {
     }
 }
 
+/// How the receiver answers.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// These statuses in order, then `200`, each with the 7-byte body `answer!`.
+    Statuses(Vec<u16>),
+    /// `200` with `len` bytes of body, its length announced or not (then
+    /// the body ends when the connection closes).
+    Body { len: usize, announce_length: bool },
+    /// Reads the request and never answers.
+    Silent,
+}
+
 pub struct HttpsReceiver {
     pub port: u16,
     /// The certificate, to trust as the org's webhook CA.
@@ -41,6 +54,11 @@ pub struct HttpsReceiver {
 impl HttpsReceiver {
     /// Listening on 127.0.0.1; answers `statuses` in order, then 200.
     pub async fn start(statuses: &[u16]) -> HttpsReceiver {
+        Self::replying(Reply::Statuses(statuses.to_vec())).await
+    }
+
+    /// Listening on 127.0.0.1, answering as `reply` says.
+    pub async fn replying(reply: Reply) -> HttpsReceiver {
         let dir = TempDir::new("webhook-receiver").expect("temp dir");
         let cert = SelfSigned::create(dir.path());
         let cert_pem = String::from_utf8(cert.cert_pem()).expect("PEM is text");
@@ -60,9 +78,11 @@ impl HttpsReceiver {
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let statuses = Arc::new(Mutex::new(
-            statuses.iter().copied().collect::<VecDeque<u16>>(),
-        ));
+        let statuses = match &reply {
+            Reply::Statuses(statuses) => statuses.iter().copied().collect(),
+            _ => VecDeque::new(),
+        };
+        let statuses = Arc::new(Mutex::new(statuses));
         let recorded = requests.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -72,6 +92,7 @@ impl HttpsReceiver {
                 let acceptor = acceptor.clone();
                 let recorded = recorded.clone();
                 let statuses = statuses.clone();
+                let reply = reply.clone();
                 tokio::spawn(async move {
                     let Ok(mut tls) = acceptor.accept(tcp).await else {
                         return;
@@ -80,12 +101,31 @@ impl HttpsReceiver {
                         return;
                     };
                     recorded.lock().unwrap().push(request);
-                    let status = statuses.lock().unwrap().pop_front().unwrap_or(200);
-                    let answer = format!(
-                        "HTTP/1.1 {status} Test\r\ncontent-type: text/plain\r\ncontent-length: 7\r\n\
-                         connection: close\r\n\r\nanswer!"
+                    let (status, body, announce) = match reply {
+                        Reply::Statuses(_) => {
+                            let status = statuses.lock().unwrap().pop_front().unwrap_or(200);
+                            (status, b"answer!".to_vec(), true)
+                        }
+                        Reply::Body {
+                            len,
+                            announce_length,
+                        } => (200, vec![b'x'; len], announce_length),
+                        Reply::Silent => {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            return;
+                        }
+                    };
+                    let length = if announce {
+                        format!("content-length: {}\r\n", body.len())
+                    } else {
+                        String::new()
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status} Test\r\ncontent-type: text/plain\r\n{length}\
+                         connection: close\r\n\r\n"
                     );
-                    let _ = tls.write_all(answer.as_bytes()).await;
+                    let _ = tls.write_all(head.as_bytes()).await;
+                    let _ = tls.write_all(&body).await;
                     let _ = tls.shutdown().await;
                 });
             }

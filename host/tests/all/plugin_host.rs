@@ -761,6 +761,7 @@ async fn a_component_of_an_unknown_contract_version_is_refused_with_the_supporte
 mod errors;
 mod kv;
 mod liveness;
+mod outbound_http;
 mod poison;
 mod secret_config;
 mod upload_check;

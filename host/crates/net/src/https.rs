@@ -1,9 +1,11 @@
 //! HTTPS requests an org's settings point at (OAuth token URLs, webhook
-//! receivers), bound by the org's destination policy: the port, and an
+//! receivers, plugins' granted hosts), bound by the org's destination
+//! policy: the port, and an
 //! address written in the URL, are checked before anything is sent
 //! (reqwest resolves no address), a name's addresses by the client's
 //! resolver right after the lookup ([`CheckedResolver`]), so a request goes
-//! to an address that was checked and DNS gets no second say. Redirects
+//! to an address that was checked and DNS gets no second say (and no proxy
+//! from the environment takes it elsewhere). Redirects
 //! are never followed: a redirect could carry a secret or a signed body
 //! somewhere nobody allowed. Certificates are always verified, against the
 //! public roots and, when the org gave one, its own CA.
@@ -66,6 +68,9 @@ pub fn checked_client(
         port,
     };
     let mut builder = reqwest::Client::builder()
+        // A proxy from the environment (HTTPS_PROXY…) would take the
+        // request somewhere the policy never checked.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .https_only(!options.allow_plain_http)
         .timeout(options.timeout)

@@ -12,9 +12,11 @@ use wasmtime::component::Component;
 /// `wit/versions.rs`, shared with the SDK.
 pub const KNOWN_VERSIONS: &[&str] = bindings::SUPPORTED_CONTRACT_VERSIONS;
 
-/// WASI 0.2 interfaces the host links (all of `wasi:cli/imports`), with an
-/// empty context behind them: they exist so components built with std,
-/// componentize-py or componentize-js link, and they grant nothing.
+/// WASI 0.2 interfaces the host links (all of `wasi:cli/imports`, and
+/// `wasi:http`'s client side), with an empty context behind them: they
+/// exist so components built with std, componentize-py or componentize-js
+/// link, and they grant nothing. `wasi:http` sends only to the hosts an
+/// admin granted the plugin (`outbound`).
 const WASI_INTERFACES: &[&str] = &[
     "wasi:cli/environment",
     "wasi:cli/exit",
@@ -43,6 +45,8 @@ const WASI_INTERFACES: &[&str] = &[
     "wasi:sockets/udp",
     "wasi:sockets/udp-create-socket",
     "wasi:sockets/ip-name-lookup",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
 ];
 
 /// Names a component imports and exports, as the component model spells them
@@ -289,6 +293,7 @@ mod tests {
                 "mailroom:plugin/host@0.1.0",
                 "wasi:io/streams@0.2.6",
                 "wasi:http/outgoing-handler@0.2.6",
+                "wasi:http/incoming-handler@0.2.6",
                 "wasi:io/streams@0.3.0",
                 "evil:net/raw@0.1.0",
             ],
@@ -297,7 +302,7 @@ mod tests {
         assert_eq!(
             ungranted_imports(&s),
             vec![
-                "wasi:http/outgoing-handler@0.2.6",
+                "wasi:http/incoming-handler@0.2.6",
                 "wasi:io/streams@0.3.0",
                 "evil:net/raw@0.1.0"
             ]

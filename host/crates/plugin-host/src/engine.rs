@@ -132,6 +132,9 @@ impl PluginEngine {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(host_error)?;
+        // Linked for every plugin; each request is checked against the
+        // plugin's grant (`outbound::send`).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(host_error)?;
         // The `host` imports of every supported contract version.
         bindings::add_to_linker(&mut linker).map_err(host_error)?;
 

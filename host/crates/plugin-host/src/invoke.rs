@@ -163,6 +163,7 @@ impl Call<'_> {
         // the wall-clock deadline is checked, so a busy machine (ticks late
         // or far apart) neither stretches nor shortens it.
         let ends_at = started + deadline;
+        store.data_mut().outbound.set_deadline(ends_at);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= ends_at {

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod log_budget;
 pub mod metadata;
 pub mod metrics;
+pub mod outbound;
 pub mod registry;
 pub mod state;
 pub mod stderr_tail;

@@ -7,6 +7,7 @@ use super::bindings::latest::host::{self, KvError, LogLevel};
 use super::kv::{KvData, KvSession};
 use super::limits::KvLimits;
 use super::log_budget::LogBudget;
+use super::outbound::{OutboundAccess, OutboundHooks};
 use super::stderr_tail::StderrTail;
 use mailroom_core::ids::OrgId;
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// The tail of a plugin's stderr kept for error reports (a Rust panic message lands there).
 const STDERR_CAPTURE_BYTES: usize = 4096;
@@ -36,6 +38,9 @@ pub struct PluginScope {
     pub kv_limits: KvLimits,
     /// Shared by all calls of this (org, plugin).
     pub log_budget: Arc<LogBudget>,
+    /// The hosts an admin let this plugin reach over HTTPS; `None`: every
+    /// request is refused (`outbound`).
+    pub outbound: Option<Arc<OutboundAccess>>,
 }
 
 impl PluginScope {
@@ -48,6 +53,7 @@ impl PluginScope {
             kv: None,
             kv_limits: KvLimits::default(),
             log_budget: Arc::default(),
+            outbound: None,
         }
     }
 }
@@ -105,6 +111,9 @@ pub struct InvocationState {
     /// Key-value reads and writes of this call; the writes are applied by
     /// the registry only if the call succeeds.
     pub kv: KvSession,
+    /// `wasi:http`: linked for every plugin, sending only what its grant allows.
+    http: WasiHttpCtx,
+    pub outbound: OutboundHooks,
     log_lines: u32,
     stderr: StderrTail,
 }
@@ -132,6 +141,12 @@ impl InvocationState {
                 hit_cap: false,
             },
             kv: KvSession::new(scope.kv.clone(), scope.kv_limits),
+            http: WasiHttpCtx::new(),
+            outbound: OutboundHooks::new(
+                scope.outbound.clone(),
+                scope.org.clone(),
+                scope.plugin.clone(),
+            ),
             scope,
             log_lines: 0,
             stderr,
@@ -149,6 +164,16 @@ impl WasiView for InvocationState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InvocationState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
         }
     }
 }

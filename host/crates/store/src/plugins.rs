@@ -7,6 +7,7 @@ use super::db::{SqlBuilder, from_json, get_bool, to_json};
 use super::{Store, StoreError};
 use async_trait::async_trait;
 use mailroom_core::clock::now_ms;
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_core::ids::OrgId;
 use mailroom_core::secret::Secret;
 use mailroom_plugin_host::PluginKind;
@@ -95,6 +96,11 @@ impl Store {
             position: row.try_get("position")?,
             config: from_json(&row.try_get::<String, _>("config")?)?,
             limits: limits.as_deref().map(from_json).transpose()?,
+            outbound_http: row
+                .try_get::<Option<String>, _>("outbound_http")?
+                .as_deref()
+                .map(from_json)
+                .transpose()?,
             disabled_reason: row.try_get("disabled_reason")?,
             consecutive_failures: u32::try_from(failures).unwrap_or(u32::MAX),
         })
@@ -145,7 +151,7 @@ impl RegistryStorage for Store {
     async fn list_plugins(&self, org: &OrgId) -> Result<Vec<PluginRecord>, StorageError> {
         let rows = sqlx::query(
             "SELECT org_id, name, kind, active_seq, shadow_seq, enabled, rollout, position, config, secret_config, \
-             limits, disabled_reason, consecutive_failures FROM plugins WHERE org_id = $1 \
+             limits, disabled_reason, consecutive_failures, outbound_http FROM plugins WHERE org_id = $1 \
              ORDER BY kind, position, name",
         )
         .bind(org.as_str())
@@ -161,12 +167,13 @@ impl RegistryStorage for Store {
     async fn save_plugin(&self, r: &PluginRecord) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO plugins (org_id, name, kind, active_seq, enabled, rollout, position, config, limits, \
-             disabled_reason, consecutive_failures, secret_config, shadow_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             disabled_reason, consecutive_failures, secret_config, shadow_seq, outbound_http) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (org_id, name) DO UPDATE SET kind = excluded.kind, active_seq = excluded.active_seq, \
              shadow_seq = excluded.shadow_seq, enabled = excluded.enabled, rollout = excluded.rollout, position = excluded.position, \
              config = excluded.config, limits = excluded.limits, disabled_reason = excluded.disabled_reason, \
-             consecutive_failures = excluded.consecutive_failures, secret_config = excluded.secret_config",
+             consecutive_failures = excluded.consecutive_failures, secret_config = excluded.secret_config, \
+             outbound_http = excluded.outbound_http",
         )
         .bind(r.org.as_str())
         .bind(r.name.as_str())
@@ -181,6 +188,7 @@ impl RegistryStorage for Store {
         .bind(i64::from(r.consecutive_failures))
         .bind(self.seal_secret_config(&r.org, &r.name, &r.secret_config)?)
         .bind(r.shadow_seq)
+        .bind(r.outbound_http.as_ref().map(to_json).transpose()?)
         .execute(self.pool())
         .await
         .map_err(db)?;
@@ -260,6 +268,12 @@ impl RegistryStorage for Store {
         rows.iter()
             .map(|r| r.try_get("sha256").map_err(db))
             .collect()
+    }
+
+    async fn destination_policy(&self, org: &OrgId) -> Result<DestinationPolicy, StorageError> {
+        Store::destination_policy(self, org)
+            .await
+            .map_err(Into::into)
     }
 
     async fn kv_load(

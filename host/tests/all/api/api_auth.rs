@@ -36,6 +36,8 @@ const ADMIN_ONLY: &[(&str, &str)] = &[
     ("GET", "/v1/plugins/{name}/shadow"),
     ("DELETE", "/v1/plugins/{name}/shadow"),
     ("POST", "/v1/plugins/{name}/shadow/promote"),
+    ("PUT", "/v1/plugins/{name}/outbound-http"),
+    ("DELETE", "/v1/plugins/{name}/outbound-http"),
     ("GET", "/v1/oauth/clients"),
     ("PUT", "/v1/oauth/clients/{provider}"),
     ("DELETE", "/v1/oauth/clients/{provider}"),
@@ -125,6 +127,7 @@ fn sample_body(method: &Method, path: &str) -> Option<(&'static str, Vec<u8>)> {
         }
         ("PUT", "/v1/plugins/{name}/rollout") => j(json!({"mode": "everyone"})),
         ("PUT", "/v1/plugins/{name}/config") => j(json!({})),
+        ("PUT", "/v1/plugins/{name}/outbound-http") => j(json!({"hosts": ["api.example.com"]})),
         ("PUT", "/v1/plugins/{name}/secrets/{key}") => j(json!({"value": "s"})),
         ("PUT", "/v1/org/destination-policy") => {
             j(json!({"allowed_hosts": ["127.0.0.0/8", "::1", "localhost"]}))

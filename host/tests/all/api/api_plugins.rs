@@ -490,3 +490,108 @@ async fn a_shadow_version_over_http() {
         .error(StatusCode::NOT_FOUND, Some("not_found"));
     assert!(m.contains("has no shadow version"), "{m}");
 }
+
+/// An admin grants a plugin outbound HTTPS over HTTP: the grant is shown
+/// with the plugin and kept; a grant that cannot apply, or one for a plugin
+/// that does not ask for outbound HTTP, is refused in words; `DELETE`
+/// takes it back.
+#[tokio::test]
+async fn an_outbound_http_grant_over_http() {
+    let db = TestDb::sqlite().await;
+    let app = app_on(&db).await;
+    let f = fixture(&app).await;
+    let admin = f.admin_a_token.as_str();
+    app.upload_plugin(admin, wasm(artifacts::HTTP_FETCH))
+        .await
+        .ok(StatusCode::CREATED);
+    let path = "/v1/plugins/http-fetch/outbound-http";
+    let granted = app
+        .json(
+            Method::PUT,
+            path,
+            admin,
+            json!({"hosts": ["models.example.com", "*.svc.example.net:8443"], "max_requests_per_call": 2}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let expected = json!({
+        "hosts": ["models.example.com", "*.svc.example.net:8443"],
+        "max_requests_per_call": 2,
+        "max_response_bytes": 1 << 20,
+        "max_request_bytes": 1 << 20,
+    });
+    assert_eq!(granted["outbound_http"], expected);
+    assert_eq!(
+        app.get("/v1/plugins/http-fetch", admin)
+            .await
+            .ok(StatusCode::OK)["outbound_http"],
+        expected
+    );
+    // Kept: a server started on the same database shows it.
+    let again = app_on(&db).await;
+    assert_eq!(
+        again
+            .get("/v1/plugins/http-fetch", admin)
+            .await
+            .ok(StatusCode::OK)["outbound_http"],
+        expected
+    );
+
+    for (body, says) in [
+        (
+            json!({"hosts": ["https://models.example.com/v1"]}),
+            "is a URL",
+        ),
+        (
+            json!({"hosts": ["models.example.com"], "max_response_bytes": 0}),
+            "max_response_bytes",
+        ),
+        (
+            json!({"hosts": ["models.example.com"], "ca_pem": "nope"}),
+            "ca_pem",
+        ),
+    ] {
+        let m = app
+            .json(Method::PUT, path, admin, body.clone())
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, None);
+        assert!(m.contains(says), "{body}: {m}");
+    }
+    let m = app
+        .json(
+            Method::PUT,
+            path,
+            admin,
+            json!({"hosts": ["a.example"], "port": 1}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, None);
+    assert!(m.contains("port"), "{m}");
+    app.upload_plugin(admin, wasm(artifacts::TRIVIAL))
+        .await
+        .ok(StatusCode::CREATED);
+    let m = app
+        .json(
+            Method::PUT,
+            "/v1/plugins/trivial/outbound-http",
+            admin,
+            json!({"hosts": ["a.example"]}),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, None);
+    assert!(
+        m.contains("does not ask for the outbound-http permission"),
+        "{m}"
+    );
+    app.json(
+        Method::PUT,
+        "/v1/plugins/nothing/outbound-http",
+        admin,
+        json!({"hosts": ["a.example"]}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, Some("not_found"));
+
+    let revoked = app.delete(path, admin).await.ok(StatusCode::OK);
+    assert_eq!(revoked["outbound_http"], Value::Null);
+}

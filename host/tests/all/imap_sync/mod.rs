@@ -13,4 +13,5 @@ mod sync_push;
 mod sync_push_state;
 mod sync_qresync;
 mod sync_rules;
+mod sync_triggers;
 mod sync_writeback;

@@ -6,6 +6,8 @@
 use super::storage::{PluginEventKind, PluginRecord, Rollout};
 use super::{PluginRegistry, PluginView, RegistryError};
 use crate::limits::Limits;
+use crate::metadata::Permission;
+use crate::outbound::OutboundGrant;
 use mailroom_core::ids::OrgId;
 use mailroom_core::secret::Secret;
 use std::collections::BTreeMap;
@@ -177,6 +179,52 @@ impl PluginRegistry {
         let msg = format!("limits set to {limits:?}");
         self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
             record.limits = limits;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Lets the plugin reach the grant's hosts over HTTPS, or (`None`)
+    /// takes that back. Only a plugin whose metadata asks for the
+    /// `outbound-http` permission can be granted hosts; the hosts it names
+    /// there are what it asks for, the grant is what it gets.
+    pub async fn set_outbound_http(
+        &self,
+        org: &OrgId,
+        name: &str,
+        grant: Option<OutboundGrant>,
+    ) -> Result<PluginView, RegistryError> {
+        if let Some(grant) = &grant {
+            grant.check().map_err(RegistryError::Invalid)?;
+            if let Some(pem) = &grant.ca_pem {
+                crate::outbound::send::check_ca(pem).map_err(RegistryError::Invalid)?;
+            }
+            let asks = self
+                .active(org, name)
+                .await?
+                .version
+                .metadata
+                .permissions
+                .iter()
+                .any(|p| matches!(p, Permission::OutboundHttp(_)));
+            if !asks {
+                return Err(RegistryError::Invalid(format!(
+                    "plugin `{name}` does not ask for the outbound-http permission in its \
+                     metadata, so it cannot be granted hosts; its author adds \
+                     `permission::outbound-http([...])` and uploads a new version"
+                )));
+            }
+        }
+        let msg = match &grant {
+            Some(g) => format!(
+                "outbound HTTPS granted to {} (at most {} request(s) per call)",
+                g.hosts.join(", "),
+                g.max_requests_per_call
+            ),
+            None => "outbound HTTPS grant removed".to_owned(),
+        };
+        self.update(org, name, (PluginEventKind::ConfigChanged, msg), |record| {
+            record.outbound_http = grant;
             Ok(())
         })
         .await

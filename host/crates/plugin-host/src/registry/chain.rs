@@ -21,6 +21,7 @@ use crate::error::PluginError;
 use crate::invoke::{Call, CallReport, Outcome};
 use crate::log_budget::LogBudget;
 use crate::metadata::Permission;
+use crate::outbound::OutboundAccess;
 use crate::state::PluginScope;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -220,6 +221,14 @@ fn scope_for(
             .then(|| plugin.kv.data.lock().clone()),
         kv_limits: settings.kv_limits,
         log_budget: log_budget.clone(),
+        // A shadow version makes the requests the running one would: its
+        // answer is only comparable if it sees what the running one sees.
+        outbound: plugin.record.outbound_http.clone().map(|grant| {
+            Arc::new(OutboundAccess {
+                grant,
+                clients: plugin.outbound_clients.clone(),
+            })
+        }),
     }
 }
 

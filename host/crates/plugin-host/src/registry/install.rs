@@ -9,6 +9,7 @@ use super::{
 use crate::engine::LoadedComponent;
 use crate::invoke::Call;
 use crate::metadata::PluginMetadata;
+use crate::outbound::OutboundClients;
 use crate::state::PluginScope;
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
@@ -165,6 +166,7 @@ impl PluginRegistry {
                     config: BTreeMap::new(),
                     secret_config: BTreeMap::new(),
                     limits: None,
+                    outbound_http: None,
                     disabled_reason: None,
                     consecutive_failures: 0,
                 };
@@ -178,6 +180,7 @@ impl PluginRegistry {
                     log_budget: Arc::default(),
                     consecutive_failures: Arc::default(),
                     shadow: None,
+                    outbound_clients: OutboundClients::new(self.storage.clone()),
                 };
                 (new, (PluginEventKind::Installed, msg))
             }

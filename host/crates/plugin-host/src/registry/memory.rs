@@ -3,6 +3,7 @@
 
 use super::storage::*;
 use async_trait::async_trait;
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_core::ids::OrgId;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +20,14 @@ struct Inner {
     versions: BTreeMap<(OrgId, String), Vec<PluginVersionRecord>>,
     kv: BTreeMap<(OrgId, String), BTreeMap<String, Vec<u8>>>,
     events: Vec<PluginEvent>,
+    destinations: HashMap<OrgId, DestinationPolicy>,
+}
+
+impl InMemoryStorage {
+    /// Sets where `org`'s plugins may connect (the default: public addresses only).
+    pub fn set_destination_policy(&self, org: &OrgId, policy: DestinationPolicy) {
+        self.inner.lock().destinations.insert(org.clone(), policy);
+    }
 }
 
 fn key(org: &OrgId, name: &str) -> (OrgId, String) {
@@ -155,5 +164,15 @@ impl RegistryStorage for InMemoryStorage {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+
+    async fn destination_policy(&self, org: &OrgId) -> Result<DestinationPolicy, StorageError> {
+        Ok(self
+            .inner
+            .lock()
+            .destinations
+            .get(org)
+            .cloned()
+            .unwrap_or_default())
     }
 }

@@ -32,6 +32,7 @@ use super::error::PluginError;
 use super::limits::{KvLimits, Limits};
 use super::metadata::PluginMetadata;
 use super::metrics::{MetricsSnapshot, PluginMetrics};
+use super::outbound::OutboundClients;
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
 use parking_lot::{Mutex, RwLock};
@@ -127,6 +128,8 @@ pub struct ActivePlugin {
     pub(crate) consecutive_failures: Arc<AtomicU32>,
     /// A version called beside this one and compared (`shadow.rs`).
     pub(crate) shadow: Option<Arc<ShadowPlugin>>,
+    /// Its HTTPS clients, kept across calls and versions (`outbound`).
+    pub(crate) outbound_clients: Arc<OutboundClients>,
 }
 
 impl ActivePlugin {
@@ -166,6 +169,7 @@ impl ActivePlugin {
             log_budget: self.log_budget.clone(),
             consecutive_failures: self.consecutive_failures.clone(),
             shadow,
+            outbound_clients: self.outbound_clients.clone(),
         }
     }
 }
@@ -376,6 +380,7 @@ impl PluginRegistry {
             log_budget: Arc::default(),
             consecutive_failures: Arc::new(AtomicU32::new(record.consecutive_failures)),
             shadow: None,
+            outbound_clients: OutboundClients::new(self.storage.clone()),
         };
         active.shadow = self.restore_shadow(&active).await;
         Ok(active)

@@ -5,6 +5,7 @@
 use crate::limits::Limits;
 use crate::metadata::PluginMetadata;
 use async_trait::async_trait;
+use mailroom_core::destinations::DestinationPolicy;
 use mailroom_core::ids::{OrgId, UserId};
 use mailroom_core::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,10 @@ pub struct PluginRecord {
     pub secret_config: BTreeMap<String, Secret>,
     /// Per-plugin overrides of the org's limits.
     pub limits: Option<Limits>,
+    /// The hosts an admin let this plugin reach over HTTPS (`outbound`);
+    /// `None`: every request it makes is refused.
+    #[serde(default)]
+    pub outbound_http: Option<crate::outbound::OutboundGrant>,
     /// Why the host disabled it, when it did (e.g. after repeated failures).
     pub disabled_reason: Option<String>,
     pub consecutive_failures: u32,
@@ -178,6 +183,10 @@ pub trait RegistryStorage: Send + Sync + 'static {
     ) -> Result<(), StorageError>;
 
     async fn record_event(&self, event: &PluginEvent) -> Result<(), StorageError>;
+
+    /// Where the org lets connections go: binds plugins' outbound HTTP as
+    /// it binds accounts and webhooks.
+    async fn destination_policy(&self, org: &OrgId) -> Result<DestinationPolicy, StorageError>;
     /// Newest first; `plugin = None` lists the org's events for every plugin.
     async fn list_events(
         &self,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::both_backends;
+use mailroom_plugin_host::outbound::OutboundGrant;
 use mailroom_plugin_host::registry::storage::{
     KvChange, PluginEvent, PluginEventKind, PluginRecord, PluginVersionRecord, RegistryStorage,
     Rollout,
@@ -25,6 +26,10 @@ fn record(org: &OrgId, name: &str, position: i64) -> PluginRecord {
         limits: Some(Limits {
             deadline_ms: 500,
             ..Limits::default()
+        }),
+        outbound_http: Some(OutboundGrant {
+            max_requests_per_call: 2,
+            ..OutboundGrant::hosts(["models.example.com", "*.svc.example.net:8443"])
         }),
         disabled_reason: None,
         consecutive_failures: 2,
@@ -73,9 +78,11 @@ both_backends! {
         r.disabled_reason = Some("failed 5 times".into());
         r.rollout = Rollout::Everyone;
         r.limits = None;
+        r.outbound_http = None;
         s.save_plugin(&r).await.expect("replace");
         let got = s.list_plugins(&org).await.expect("list");
         assert_eq!(got.iter().find(|p| p.name == "sentiment"), Some(&r));
+        assert_eq!(got.iter().find(|p| p.name == "intent"), Some(&record(&org, "intent", 1)), "the grant kept");
         assert!(s.list_plugins(&other).await.expect("list").is_empty());
 
         s.add_version(&version(&org, "sentiment", 1, &sha)).await.expect("v1");
