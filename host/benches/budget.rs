@@ -14,6 +14,10 @@
 #[path = "../tests/all/imap_sync/support.rs"]
 mod support;
 
+#[allow(dead_code)]
+#[path = "../tests/all/test_engine.rs"]
+mod test_engine;
+
 use mailroom::ids::OrgId;
 use mailroom::pipeline::Pipeline;
 use mailroom::plugin::budget::CpuBudget;

@@ -249,13 +249,13 @@ fn outbound_http(
     });
     let granted = Arc::new(PluginScope {
         config,
-        outbound: Some(Arc::new(OutboundAccess {
-            grant: OutboundGrant {
+        outbound: Some(Arc::new(OutboundAccess::new(
+            OutboundGrant {
                 ca_pem: Some(server.cert_pem.clone()),
                 ..OutboundGrant::hosts([format!("127.0.0.1:{}", server.port)])
             },
-            clients: OutboundClients::new(Arc::new(storage)),
-        })),
+            OutboundClients::new(Arc::new(storage)),
+        ))),
         ..PluginScope::isolated(org, "http-fetch")
     });
     for (name, scope, expect) in [

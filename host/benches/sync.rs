@@ -17,6 +17,10 @@ mod corpus;
 #[path = "../tests/all/imap_sync/support.rs"]
 mod support;
 
+#[allow(dead_code)]
+#[path = "../tests/all/test_engine.rs"]
+mod test_engine;
+
 use async_imap::Client;
 use mailroom::pipeline::Pipeline;
 use mailroom::plugin::registry::PluginRegistry;

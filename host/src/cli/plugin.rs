@@ -483,8 +483,8 @@ fn local_outbound(args: &RunArgs) -> anyhow::Result<Option<Arc<OutboundAccess>>>
             ..Default::default()
         },
     );
-    Ok(Some(Arc::new(OutboundAccess {
+    Ok(Some(Arc::new(OutboundAccess::new(
         grant,
-        clients: OutboundClients::new(Arc::new(storage)),
-    })))
+        OutboundClients::new(Arc::new(storage)),
+    ))))
 }

@@ -10,7 +10,6 @@ use mailroom::api::{self, AppState};
 use mailroom::config::Settings;
 use mailroom::ids::{AccountId, ContactId, LeadId, MessageId, OrgId, RuleId, TokenId, UserId};
 use mailroom::plugin::registry::PluginRegistry;
-use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::rules::RuleScope;
 use mailroom::store::testing::TestDb;
 use mailroom::store::{Location, NewCrmRecord, NewUser, Role, Store};
@@ -22,20 +21,7 @@ use tower::ServiceExt;
 
 pub use mailroom::store::testing::local_org;
 
-pub fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let cache =
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("api-test-plugin-cache");
-            PluginEngine::new(&EngineSettings {
-                cache_dir: Some(cache),
-                ..Default::default()
-            })
-            .expect("engine")
-        })
-        .clone()
-}
+pub use crate::test_engine::engine;
 
 /// Runs one plugin call (async, with its timers) to completion from
 /// synchronous test code.

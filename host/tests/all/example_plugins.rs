@@ -2,6 +2,7 @@
 //! loaded by the host and called through the contract on real input.
 
 use crate::common::blocking;
+use crate::common::engine;
 use mailroom::ids::OrgId;
 use mailroom::mime;
 use mailroom::plugin::bindings::latest::provider::{ConnectionProblem, ConnectionStep};
@@ -10,16 +11,9 @@ use mailroom::plugin::bindings::latest::workflow::{Event, Trigger};
 use mailroom::plugin::convert::{MessageContext, plugin_message};
 use mailroom::plugin::invoke::Call;
 use mailroom::plugin::state::PluginScope;
-use mailroom::plugin::{EngineSettings, Limits, LoadedComponent, PluginEngine, PluginKind};
+use mailroom::plugin::{Limits, LoadedComponent, PluginEngine, PluginKind};
 use mailroom_plugin_artifacts as artifacts;
-use std::sync::{Arc, OnceLock};
-
-fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| PluginEngine::new(&EngineSettings::default()).expect("engine"))
-        .clone()
-}
+use std::sync::Arc;
 
 fn load(path: &str) -> Arc<LoadedComponent> {
     engine()

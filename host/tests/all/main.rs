@@ -24,3 +24,4 @@ mod plugin_templates;
 mod pop3_sync;
 mod provider_plugins;
 mod send;
+mod test_engine;

@@ -4,26 +4,19 @@
 //! stopping the others, nothing is processed twice, and an org past its
 //! plugin time budget waits without delaying another org.
 
+use crate::common::engine;
 use mailroom::ids::{AccountId, MessageId, OrgId};
 use mailroom::pipeline::Pipeline;
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
-use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::{
     AuthKind, Credentials, Location, NewAccount, NewCrmRecord, Protocol, Security, ServerSettings,
     Sharing, Store, StoreSent,
 };
 use mailroom_plugin_artifacts as artifacts;
 use mailroom_store::both_backends;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 const US: &str = "sales@northwind.example";
-
-fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| PluginEngine::new(&EngineSettings::default()).expect("engine"))
-        .clone()
-}
 
 struct Fixture {
     store: Store,

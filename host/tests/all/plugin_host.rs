@@ -3,6 +3,7 @@
 //! working; auto-disable, hot swap, rollback, the precompile cache and
 //! cross-org isolation behave as an org admin relies on.
 
+use crate::common::engine;
 use mailroom::ids::OrgId;
 use mailroom::mime;
 use mailroom::plugin::bindings::latest::types::{Classification, Message};
@@ -13,15 +14,8 @@ use mailroom::plugin::registry::{PluginRegistry, RegistryError, RegistrySettings
 use mailroom::plugin::{EngineSettings, PluginEngine, PluginError, PluginKind};
 use mailroom_plugin_artifacts as artifacts;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| PluginEngine::new(&EngineSettings::default()).expect("engine"))
-        .clone()
-}
 
 /// A registry for the tests of what happens when a plugin misbehaves at run
 /// time: the upload check is off so the hostile plugins install (its own

@@ -4,6 +4,7 @@
 //! sees them, not only in the plugins' own unit tests.
 
 use crate::common::blocking;
+use crate::common::engine;
 use mailroom::ids::OrgId;
 use mailroom::plugin::bindings::latest::provider::{
     AuthMethod, ConnectionProblem, ConnectionStep, ProviderInfo, Security, ServerPreset,
@@ -11,17 +12,10 @@ use mailroom::plugin::bindings::latest::provider::{
 use mailroom::plugin::bindings::latest::types::{FolderRole, Mailbox};
 use mailroom::plugin::invoke::Call;
 use mailroom::plugin::state::PluginScope;
-use mailroom::plugin::{EngineSettings, Limits, LoadedComponent, PluginEngine, PluginKind};
+use mailroom::plugin::{Limits, LoadedComponent, PluginEngine, PluginKind};
 use mailroom_plugin_artifacts as artifacts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
-
-fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| PluginEngine::new(&EngineSettings::default()).expect("engine"))
-        .clone()
-}
 
 fn load(bytes: &[u8]) -> Arc<LoadedComponent> {
     engine().load(bytes).expect("load")

@@ -4,7 +4,6 @@
 
 use mailroom::ids::{AccountId, MessageId, OrgId, UserId};
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
-use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::store::testing::TestDb;
 use mailroom::store::{
     AuthKind, Credentials, MessageFilter, MessageState, NewAccount, Protocol, Secret, Security,
@@ -12,7 +11,7 @@ use mailroom::store::{
 };
 use mailroom::sync::{SyncOptions, Timeouts};
 use mailroom_test_servers::Dovecot;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A test org with one admin.
@@ -259,18 +258,7 @@ pub async fn registry_with_provider_and(
     artifact: &str,
     settings: RegistrySettings,
 ) -> Arc<PluginRegistry> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    let engine = ENGINE
-        .get_or_init(|| {
-            let cache =
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("imap-test-plugin-cache");
-            PluginEngine::new(&EngineSettings {
-                cache_dir: Some(cache),
-                ..Default::default()
-            })
-            .expect("plugin engine")
-        })
-        .clone();
+    let engine = crate::test_engine::engine();
     let registry = PluginRegistry::new(engine, Arc::new(store.clone()), settings);
     let bytes = std::fs::read(artifact).expect("provider artifact");
     registry

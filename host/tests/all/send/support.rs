@@ -9,7 +9,6 @@ use mailroom::api::{self, AppState};
 use mailroom::config::Settings;
 use mailroom::ids::{AccountId, MessageId, OrgId, OutboxId, UserId};
 use mailroom::plugin::registry::{PluginRegistry, RegistrySettings};
-use mailroom::plugin::{EngineSettings, PluginEngine};
 use mailroom::send::{Backoff, OutgoingMessage, RetryPolicy, SendOptions, Sender};
 use mailroom::store::testing::TestDb;
 use mailroom::store::{
@@ -19,7 +18,7 @@ use mailroom::store::{
 use mailroom::sync::Timeouts;
 use mailroom_test_servers::{Dovecot, Layout, SmtpSink};
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -363,20 +362,7 @@ pub fn options() -> SendOptions {
     }
 }
 
-pub fn engine() -> Arc<PluginEngine> {
-    static ENGINE: OnceLock<Arc<PluginEngine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let cache =
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("send-test-plugin-cache");
-            PluginEngine::new(&EngineSettings {
-                cache_dir: Some(cache),
-                ..Default::default()
-            })
-            .expect("plugin engine")
-        })
-        .clone()
-}
+pub use crate::common::engine;
 
 /// The sink must stay at `n` messages: a relay delivers after answering its
 /// client, so give it a moment to prove nothing more comes.

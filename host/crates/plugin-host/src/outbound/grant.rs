@@ -106,14 +106,29 @@ impl OutboundGrant {
         }
         Ok(())
     }
+}
 
-    /// The entry that lets a request reach `host:port`, if one does.
+/// A grant's hosts, parsed once for all the requests they are matched against.
+#[derive(Clone, Debug, Default)]
+pub struct HostRules(Vec<HostRule>);
+
+impl HostRules {
+    /// An entry that does not parse lets nothing through (a grant is
+    /// checked when an admin sets it; only a hand-edited database has one).
+    pub fn of(grant: &OutboundGrant) -> Self {
+        Self(
+            grant
+                .hosts
+                .iter()
+                .filter_map(|h| HostRule::parse(h).ok())
+                .collect(),
+        )
+    }
+
+    /// Whether an entry lets a request reach `host:port`.
     pub fn allows(&self, host: &str, port: u16) -> bool {
         let host = normalized(host);
-        self.hosts
-            .iter()
-            .filter_map(|h| HostRule::parse(h).ok())
-            .any(|rule| rule.matches(&host, port))
+        self.0.iter().any(|rule| rule.matches(&host, port))
     }
 }
 
@@ -179,6 +194,7 @@ impl HostRule {
         &self.host
     }
 
+    /// `host` is already normalized.
     fn matches(&self, host: &str, port: u16) -> bool {
         if port != self.port {
             return false;
@@ -230,14 +246,15 @@ mod tests {
 
     #[test]
     fn entries_match_their_host_and_port_only() {
-        let grant = OutboundGrant::hosts([
+        let written = OutboundGrant::hosts([
             "Models.Example.com",
             "crm.example.org:8443",
             "*.svc.example.net",
             "127.0.0.1:9443",
             "[::1]:9444",
         ]);
-        assert!(grant.check().is_ok());
+        assert!(written.check().is_ok());
+        let grant = HostRules::of(&written);
         assert!(grant.allows("models.example.com", 443));
         assert!(grant.allows("models.example.com.", 443));
         assert!(!grant.allows("models.example.com", 8443));

@@ -11,7 +11,7 @@
 //! message naming the host and what an admin would have to grant, and is
 //! logged once per call under the plugin's name.
 
-use super::grant::OutboundGrant;
+use super::grant::{HostRules, OutboundGrant};
 use crate::registry::storage::RegistryStorage;
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -42,10 +42,32 @@ type SendFuture = Box<
         > + Send,
 >;
 
-/// What one plugin of one org may reach: its grant and its clients.
+/// What one plugin of one org may reach: its grant, parsed once, and its
+/// clients.
 pub struct OutboundAccess {
-    pub grant: OutboundGrant,
-    pub clients: Arc<OutboundClients>,
+    grant: OutboundGrant,
+    rules: HostRules,
+    clients: Arc<OutboundClients>,
+}
+
+impl OutboundAccess {
+    /// The access `grant` gives.
+    pub fn new(grant: OutboundGrant, clients: Arc<OutboundClients>) -> Self {
+        let rules = HostRules::of(&grant);
+        Self {
+            grant,
+            rules,
+            clients,
+        }
+    }
+
+    pub fn grant(&self) -> &OutboundGrant {
+        &self.grant
+    }
+
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        self.rules.allows(host, port)
+    }
 }
 
 /// The HTTPS clients of one (org, plugin), kept across its calls and
@@ -80,6 +102,9 @@ impl OutboundClients {
         })
     }
 
+    /// The org's destination policy is read on every request, so an admin
+    /// who narrows it stops the next request; the read is a small part of
+    /// an HTTPS request, and the client it selects is cached.
     async fn client(
         &self,
         org: &OrgId,
@@ -195,7 +220,7 @@ impl OutboundHooks {
             ));
         }
         let port = uri.port_u16().unwrap_or(443);
-        if !access.grant.allows(&host, port) {
+        if !access.allows(&host, port) {
             return Err(format!(
                 "outbound HTTP to {host}:{port} refused: plugin `{}` is granted only {}",
                 self.plugin,

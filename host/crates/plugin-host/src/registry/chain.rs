@@ -21,7 +21,6 @@ use crate::error::PluginError;
 use crate::invoke::{Call, CallReport, Outcome};
 use crate::log_budget::LogBudget;
 use crate::metadata::Permission;
-use crate::outbound::OutboundAccess;
 use crate::state::PluginScope;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -223,12 +222,7 @@ fn scope_for(
         log_budget: log_budget.clone(),
         // A shadow version makes the requests the running one would: its
         // answer is only comparable if it sees what the running one sees.
-        outbound: plugin.record.outbound_http.clone().map(|grant| {
-            Arc::new(OutboundAccess {
-                grant,
-                clients: plugin.outbound_clients.clone(),
-            })
-        }),
+        outbound: plugin.outbound.clone(),
     }
 }
 

@@ -181,6 +181,7 @@ impl PluginRegistry {
                     consecutive_failures: Arc::default(),
                     shadow: None,
                     outbound_clients: OutboundClients::new(self.storage.clone()),
+                    outbound: None,
                 };
                 (new, (PluginEventKind::Installed, msg))
             }

@@ -32,7 +32,7 @@ use super::error::PluginError;
 use super::limits::{KvLimits, Limits};
 use super::metadata::PluginMetadata;
 use super::metrics::{MetricsSnapshot, PluginMetrics};
-use super::outbound::OutboundClients;
+use super::outbound::{OutboundAccess, OutboundClients};
 use mailroom_core::clock::now_ms;
 use mailroom_core::ids::OrgId;
 use parking_lot::{Mutex, RwLock};
@@ -130,6 +130,8 @@ pub struct ActivePlugin {
     pub(crate) shadow: Option<Arc<ShadowPlugin>>,
     /// Its HTTPS clients, kept across calls and versions (`outbound`).
     pub(crate) outbound_clients: Arc<OutboundClients>,
+    /// What its grant lets it reach, parsed once per grant.
+    pub(crate) outbound: Option<Arc<OutboundAccess>>,
 }
 
 impl ActivePlugin {
@@ -138,6 +140,17 @@ impl ActivePlugin {
     }
     pub fn kind(&self) -> PluginKind {
         self.record.kind
+    }
+
+    /// The access `record`'s grant gives, through `clients`.
+    fn outbound_access(
+        record: &PluginRecord,
+        clients: &Arc<OutboundClients>,
+    ) -> Option<Arc<OutboundAccess>> {
+        record
+            .outbound_http
+            .clone()
+            .map(|grant| Arc::new(OutboundAccess::new(grant, clients.clone())))
     }
     /// The same plugin with another record or version: its key-value data
     /// and failure streak carry over; its metrics too unless the version
@@ -160,6 +173,7 @@ impl ActivePlugin {
             .shadow
             .clone()
             .filter(|s| record.shadow_seq == Some(s.version.seq));
+        let outbound = Self::outbound_access(&record, &self.outbound_clients);
         Self {
             record,
             version,
@@ -170,6 +184,7 @@ impl ActivePlugin {
             consecutive_failures: self.consecutive_failures.clone(),
             shadow,
             outbound_clients: self.outbound_clients.clone(),
+            outbound,
         }
     }
 }
@@ -371,7 +386,10 @@ impl PluginRegistry {
             })?;
         let component = self.load_version(&version).await?;
         let kv = self.storage.kv_load(&record.org, &record.name).await?;
+        let outbound_clients = OutboundClients::new(self.storage.clone());
         let mut active = ActivePlugin {
+            outbound: ActivePlugin::outbound_access(&record, &outbound_clients),
+            outbound_clients,
             record: record.clone(),
             version,
             component,
@@ -380,7 +398,6 @@ impl PluginRegistry {
             log_budget: Arc::default(),
             consecutive_failures: Arc::new(AtomicU32::new(record.consecutive_failures)),
             shadow: None,
-            outbound_clients: OutboundClients::new(self.storage.clone()),
         };
         active.shadow = self.restore_shadow(&active).await;
         Ok(active)
