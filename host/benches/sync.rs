@@ -5,7 +5,9 @@
 //! new (what every scheduler pass costs for an idle account).
 //!
 //! Run: `cargo bench -p mailroom --bench sync` (defaults: 10,000 messages,
-//! 50 folders); `-- --messages 2000 --folders 20` for a quicker look.
+//! 50 folders); `-- --messages 2000 --folders 20` for a quicker look;
+//! `-- --rules 200` stores the rules benchmark's 200 mixed rules for the
+//! account first, so the pipeline evaluates them on every message.
 //! Numbers are in the README.
 
 // Test code: a failed set-up fails the test with the reason.
@@ -21,9 +23,13 @@ mod support;
 #[path = "../tests/all/test_engine.rs"]
 mod test_engine;
 
+#[path = "../crates/rules/benches/rules/mixed.rs"]
+mod mixed_rules;
+
 use async_imap::Client;
 use mailroom::pipeline::Pipeline;
 use mailroom::plugin::registry::PluginRegistry;
+use mailroom::store::rules::RuleScope;
 use mailroom::store::testing::TestDb;
 use mailroom::sync::{PluginProvider, SyncOptions, SyncProgress, sync_account_with};
 use mailroom_test_servers::{Dovecot, Layout};
@@ -38,6 +44,8 @@ struct Args {
     /// Run the pipeline after the sync instead of beside it, to see each
     /// stage's own rate.
     pipeline_after: bool,
+    /// Rules stored for the account before the sync.
+    rules: usize,
 }
 
 fn args() -> Args {
@@ -45,6 +53,7 @@ fn args() -> Args {
         messages: 10_000,
         folders: 50,
         pipeline_after: false,
+        rules: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -58,8 +67,11 @@ fn args() -> Args {
             "--folders" => parsed.folders = number("--folders").max(1),
             // cargo bench passes `--bench`; anything else is a mistake.
             "--pipeline-after" => parsed.pipeline_after = true,
+            "--rules" => parsed.rules = number("--rules"),
             "--bench" => {}
-            other => panic!("unknown argument {other:?}; use --messages N --folders N"),
+            other => panic!(
+                "unknown argument {other:?}; use --messages N --folders N --rules N --pipeline-after"
+            ),
         }
     }
     parsed
@@ -83,6 +95,19 @@ async fn main() {
     let db = TestDb::sqlite().await;
     let tenant = support::tenant(&db.store).await;
     let account = support::plain_account(&db.store, &tenant, &dovecot).await;
+    if args.rules > 0 {
+        let rules: Vec<_> = (0..args.rules).map(mixed_rules::mixed_rule).collect();
+        db.store
+            .create_rules(
+                &tenant.org,
+                &RuleScope::Account(account.clone()),
+                &rules,
+                None,
+            )
+            .await
+            .expect("store the rules");
+        println!("{} mixed rules stored for the account", args.rules);
+    }
     let registry = bundled_registry(&db, &tenant.org).await;
     let mapper = PluginProvider::new(registry.clone(), tenant.org.clone(), Some("generic"));
     let options = SyncOptions::default();

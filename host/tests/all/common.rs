@@ -72,13 +72,33 @@ impl std::io::Write for LogWriter {
 }
 
 /// Captures every log event of the test process at TRACE level (global:
-/// request handling may hop threads).
+/// request handling may hop threads), except the compiler's: Cranelift and
+/// wasmtime trace every function they compile, never a request's data, and
+/// kept for the whole run that was gigabytes per JavaScript component.
 pub fn capture_logs() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let buffer = LOG.get_or_init(Arc::default).clone();
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || LogWriter(buffer.clone()))
+    let compiler = [
+        "cranelift",
+        "regalloc2",
+        "wasmtime",
+        "wasmparser",
+        "wit_parser",
+        "wasm_encoder",
+    ];
+    let filter = compiler.into_iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |f, target| f.with_target(target, LevelFilter::WARN),
+    );
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || LogWriter(buffer.clone())),
+        )
+        .with(filter)
         .try_init();
 }
 
