@@ -3,6 +3,7 @@
 //! it sits, the user's state, whether it is outgoing or a reply to us, and
 //! the CRM records it concerns.
 
+use crate::rules::AccountRules;
 use mailroom_core::ids::{AccountId, FolderId, MessageId, OrgId};
 use mailroom_core::mime;
 use mailroom_core::mime::ParsedMessage;
@@ -38,6 +39,8 @@ pub(super) struct BatchCache {
     messages: Mutex<HashMap<(OrgId, MessageId), Prefetched>>,
     /// By org, then lower-cased address.
     crm: HashMap<OrgId, HashMap<String, Vec<CrmLink>>>,
+    /// The rules of each account, read once per batch ([`crate::rules::RuleSets`]).
+    rules: Mutex<HashMap<AccountId, AccountRules>>,
 }
 
 struct Prefetched {
@@ -98,6 +101,14 @@ impl BatchCache {
             }
         }
         Ok(cache)
+    }
+
+    pub(crate) fn account_rules(&self, account: &AccountId) -> Option<AccountRules> {
+        self.rules.lock().get(account).cloned()
+    }
+
+    pub(crate) fn keep_account_rules(&self, account: &AccountId, rules: AccountRules) {
+        self.rules.lock().insert(account.clone(), rules);
     }
 
     async fn account(

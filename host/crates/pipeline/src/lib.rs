@@ -130,7 +130,7 @@ impl Pipeline {
                 .await?,
             rules: self
                 .rule_sets
-                .for_account(&self.store, org, &ctx.account.id)
+                .for_account(&self.store, cache, org, &ctx.account.id)
                 .await?,
             trigger,
             links: ctx.crm_links(),

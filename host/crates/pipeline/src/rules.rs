@@ -4,9 +4,10 @@
 //! mail and changes nothing.
 //!
 //! A rule set is compiled once and kept while its rules are unchanged
-//! (checked per batch by the rules' ids and change times), so regexes are
-//! not recompiled per message.
+//! (checked once per batch and account by the rules' ids and change times),
+//! so regexes are not recompiled, nor the rules read, per message.
 
+use crate::context::BatchCache;
 use crate::contract::to_contract;
 use mailroom_core::ids::{AccountId, MessageId, OrgId, RuleId};
 use mailroom_plugin_host::bindings::latest::types as wit;
@@ -47,8 +48,23 @@ pub(crate) struct AccountRules {
 
 impl RuleSets {
     /// The account's rules then the org's, compiled (or the set compiled
-    /// earlier from the same rules).
+    /// earlier from the same rules), as they were when `batch` first asked.
     pub async fn for_account(
+        &self,
+        store: &Store,
+        batch: &BatchCache,
+        org: &OrgId,
+        account: &AccountId,
+    ) -> Result<AccountRules, StoreError> {
+        if let Some(rules) = batch.account_rules(account) {
+            return Ok(rules);
+        }
+        let rules = self.read(store, org, account).await?;
+        batch.keep_account_rules(account, rules.clone());
+        Ok(rules)
+    }
+
+    async fn read(
         &self,
         store: &Store,
         org: &OrgId,
