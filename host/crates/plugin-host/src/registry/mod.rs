@@ -388,7 +388,7 @@ impl PluginRegistry {
         let kv = self.storage.kv_load(&record.org, &record.name).await?;
         let outbound_clients = OutboundClients::new(self.storage.clone());
         let mut active = ActivePlugin {
-            outbound: ActivePlugin::outbound_access(&record, &outbound_clients),
+            outbound: ActivePlugin::outbound_access(record, &outbound_clients),
             outbound_clients,
             record: record.clone(),
             version,
