@@ -10,4 +10,5 @@ mod send_crash;
 mod send_failures;
 mod send_flow;
 mod send_forward;
+mod send_trigger;
 pub(crate) mod support;
