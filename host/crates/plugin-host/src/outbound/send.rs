@@ -61,10 +61,6 @@ impl OutboundAccess {
         }
     }
 
-    pub fn grant(&self) -> &OutboundGrant {
-        &self.grant
-    }
-
     pub fn allows(&self, host: &str, port: u16) -> bool {
         self.rules.allows(host, port)
     }
